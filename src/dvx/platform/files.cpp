@@ -1,0 +1,471 @@
+#include "dvx/platform/files.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <random>
+
+namespace dvx::platform {
+
+namespace {
+
+FileStat from_stat(const struct stat& st) {
+  FileStat s;
+  if (S_ISREG(st.st_mode)) s.type = FileType::regular;
+  else if (S_ISDIR(st.st_mode)) s.type = FileType::directory;
+  else if (S_ISLNK(st.st_mode)) s.type = FileType::symlink;
+  else s.type = FileType::other;
+  s.inode = st.st_ino;
+  s.device = st.st_dev;
+  s.size = st.st_size;
+  s.mtime_ns = int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  s.ctime_ns = int64_t(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
+  s.mode = st.st_mode & 07777;
+  s.nlink = st.st_nlink;
+  return s;
+}
+
+class Fd {
+ public:
+  explicit Fd(int fd) : m_fd(fd) {}
+  ~Fd() {
+    if (m_fd >= 0) ::close(m_fd);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return m_fd; }
+  int release() {
+    int f = m_fd;
+    m_fd = -1;
+    return f;
+  }
+
+ private:
+  int m_fd;
+};
+
+Status write_all(int fd, const char* data, size_t n, const std::string& path) {
+  while (n > 0) {
+    ssize_t w = ::write(fd, data, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return fail_errno("failed to write '" + path + "'", errno);
+    }
+    data += w;
+    n -= static_cast<size_t>(w);
+  }
+  return {};
+}
+
+}  // namespace
+
+FileStat lstat_path(const std::string& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) return FileStat{};
+  return from_stat(st);
+}
+
+FileStat stat_path(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return FileStat{};
+  return from_stat(st);
+}
+
+Result<std::string> read_file(const std::string& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return fail_errno("failed to read '" + path + "'", errno);
+  std::string out;
+  struct stat st;
+  if (::fstat(fd.get(), &st) == 0 && st.st_size > 0) out.reserve(static_cast<size_t>(st.st_size));
+  char buf[65536];
+  while (true) {
+    ssize_t r = ::read(fd.get(), buf, sizeof buf);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return fail_errno("failed to read '" + path + "'", errno);
+    }
+    if (r == 0) break;
+    out.append(buf, static_cast<size_t>(r));
+  }
+  return out;
+}
+
+std::string temp_path_beside(const std::string& path) {
+  static std::atomic<uint64_t> counter{0};
+  thread_local std::mt19937_64 rng(std::random_device{}() ^
+                                   (uint64_t(::getpid()) << 32) ^
+                                   uint64_t(std::chrono::steady_clock::now().time_since_epoch().count()));
+  static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string rnd;
+  uint64_t r = rng() ^ (counter.fetch_add(1) * 0x9E3779B97F4A7C15ull);
+  for (int i = 0; i < 22; ++i) {
+    if (i == 10) r = rng();
+    rnd += alphabet[r & 63];
+    r >>= 6;
+  }
+  std::string dir = parent_dir(path);
+  std::string prefix = dir.empty() ? "" : dir + "/";
+  return prefix + "." + rnd + ".tmp";
+}
+
+Status write_file_atomic(const std::string& path, std::string_view bytes, uint32_t mode,
+                         Durability durability) {
+  std::string tmp = temp_path_beside(path);
+  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (fd.get() < 0) return fail_errno("failed to create '" + tmp + "'", errno);
+  auto w = write_all(fd.get(), bytes.data(), bytes.size(), tmp);
+  if (!w) {
+    ::unlink(tmp.c_str());
+    return w;
+  }
+  uint32_t effective = mode & ~current_umask();
+  if (::fchmod(fd.get(), effective) != 0) { /* best effort */ }
+  if (durability == Durability::fsync && ::fsync(fd.get()) != 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    return fail_errno("failed to sync '" + tmp + "'", e);
+  }
+  ::close(fd.release());
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    return fail_errno("failed to write '" + path + "'", e);
+  }
+  return {};
+}
+
+Status make_dirs(const std::string& path, uint32_t mode) {
+  if (path.empty()) return {};
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return {};
+    return fail(ErrorCode::conflict, "'" + path + "' exists and is not a directory");
+  }
+  std::string parent = parent_dir(path);
+  if (!parent.empty() && parent != path) {
+    auto r = make_dirs(parent, mode);
+    if (!r) return r;
+  }
+  if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST)
+    return fail_errno("failed to create directory '" + path + "'", errno);
+  return {};
+}
+
+Status remove_file(const std::string& path) {
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+    return fail_errno("failed to remove '" + path + "'", errno);
+  return {};
+}
+
+Status remove_all(const std::string& path) {
+  FileStat st = lstat_path(path);
+  if (!st.exists()) return {};
+  if (st.type != FileType::directory) return remove_file(path);
+  auto entries = list_dir(path);
+  if (!entries) return std::unexpected(entries.error());
+  for (auto& e : *entries) {
+    std::string child = path + "/" + e.name;
+    if (e.type == FileType::directory) {
+      auto r = remove_all(child);
+      if (!r) return r;
+    } else {
+      // Read-only files inside writable directories can be unlinked; directories may need +w.
+      if (::unlink(child.c_str()) != 0 && errno != ENOENT) {
+        if (errno == EISDIR || errno == EPERM) {
+          auto r = remove_all(child);
+          if (!r) return r;
+        } else {
+          return fail_errno("failed to remove '" + child + "'", errno);
+        }
+      }
+    }
+  }
+  if (::rmdir(path.c_str()) != 0 && errno != ENOENT) {
+    ::chmod(path.c_str(), 0700);
+    if (::rmdir(path.c_str()) != 0 && errno != ENOENT)
+      return fail_errno("failed to remove '" + path + "'", errno);
+  }
+  return {};
+}
+
+Status rename_path(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0)
+    return fail_errno("failed to rename '" + from + "' to '" + to + "'", errno);
+  return {};
+}
+
+Status chmod_path(const std::string& path, uint32_t mode) {
+  if (::chmod(path.c_str(), mode) != 0) return fail_errno("failed to chmod '" + path + "'", errno);
+  return {};
+}
+
+void remove_empty_dirs_up(const std::string& dir, const std::string& stop) {
+  std::string d = dir;
+  while (!d.empty() && d != stop && is_within(d, stop)) {
+    if (::rmdir(d.c_str()) != 0) break;
+    d = parent_dir(d);
+  }
+}
+
+const char* link_type_name(LinkType t) {
+  switch (t) {
+    case LinkType::reflink: return "reflink";
+    case LinkType::hardlink: return "hardlink";
+    case LinkType::symlink: return "symlink";
+    case LinkType::copy: return "copy";
+  }
+  return "copy";
+}
+
+std::optional<LinkType> parse_link_type(std::string_view name) {
+  if (name == "reflink") return LinkType::reflink;
+  if (name == "hardlink") return LinkType::hardlink;
+  if (name == "symlink") return LinkType::symlink;
+  if (name == "copy") return LinkType::copy;
+  return std::nullopt;
+}
+
+Status copy_file(const std::string& src, const std::string& dst, uint32_t mode) {
+  Fd in(::open(src.c_str(), O_RDONLY | O_CLOEXEC));
+  if (in.get() < 0) return fail_errno("failed to open '" + src + "'", errno);
+  Fd out(::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (out.get() < 0) return fail_errno("failed to create '" + dst + "'", errno);
+  bool fallback = false;
+  while (true) {
+    ssize_t n = ::copy_file_range(in.get(), nullptr, out.get(), nullptr, size_t(1) << 30, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP) {
+        fallback = true;
+        break;
+      }
+      int e = errno;
+      ::unlink(dst.c_str());
+      return fail_errno("failed to copy '" + src + "'", e);
+    }
+    if (n == 0) break;
+  }
+  if (fallback) {
+    ::lseek(in.get(), 0, SEEK_SET);
+    ::ftruncate(out.get(), 0);
+    ::lseek(out.get(), 0, SEEK_SET);
+    static thread_local std::vector<char> buf(1 << 20);
+    while (true) {
+      ssize_t r = ::read(in.get(), buf.data(), buf.size());
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        int e = errno;
+        ::unlink(dst.c_str());
+        return fail_errno("failed to read '" + src + "'", e);
+      }
+      if (r == 0) break;
+      auto w = write_all(out.get(), buf.data(), static_cast<size_t>(r), dst);
+      if (!w) {
+        ::unlink(dst.c_str());
+        return w;
+      }
+    }
+  }
+  ::fchmod(out.get(), mode);
+  return {};
+}
+
+Status reflink_file(const std::string& src, const std::string& dst) {
+  Fd in(::open(src.c_str(), O_RDONLY | O_CLOEXEC));
+  if (in.get() < 0) return fail_errno("failed to open '" + src + "'", errno);
+  Fd out(::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (out.get() < 0) return fail_errno("failed to create '" + dst + "'", errno);
+  if (::ioctl(out.get(), FICLONE, in.get()) != 0) {
+    int e = errno;
+    ::unlink(dst.c_str());
+    return fail_errno("failed to reflink '" + src + "'", e);
+  }
+  return {};
+}
+
+Status hardlink_file(const std::string& src, const std::string& dst) {
+  if (::link(src.c_str(), dst.c_str()) != 0)
+    return fail_errno("failed to hardlink '" + src + "' to '" + dst + "'", errno);
+  return {};
+}
+
+Status symlink_file(const std::string& target, const std::string& dst) {
+  if (::symlink(target.c_str(), dst.c_str()) != 0)
+    return fail_errno("failed to symlink '" + dst + "'", errno);
+  return {};
+}
+
+uint32_t current_umask() {
+  static std::once_flag once;
+  static uint32_t value = 022;
+  std::call_once(once, [] {
+    mode_t m = ::umask(0);
+    ::umask(m);
+    value = m;
+  });
+  return value;
+}
+
+Result<std::vector<DirEntry>> list_dir(const std::string& path) {
+  DIR* d = ::opendir(path.c_str());
+  if (!d) return fail_errno("failed to list '" + path + "'", errno);
+  std::vector<DirEntry> out;
+  while (struct dirent* e = ::readdir(d)) {
+    const char* n = e->d_name;
+    if (n[0] == '.' && (n[1] == 0 || (n[1] == '.' && n[2] == 0))) continue;
+    DirEntry de;
+    de.name = n;
+    switch (e->d_type) {
+      case DT_REG: de.type = FileType::regular; break;
+      case DT_DIR: de.type = FileType::directory; break;
+      case DT_LNK: de.type = FileType::symlink; break;
+      case DT_UNKNOWN: {
+        FileStat st = lstat_path(path + "/" + de.name);
+        de.type = st.type;
+        break;
+      }
+      default: de.type = FileType::other;
+    }
+    out.push_back(std::move(de));
+  }
+  ::closedir(d);
+  return out;
+}
+
+FileLock& FileLock::operator=(FileLock&& o) noexcept {
+  if (this != &o) {
+    if (m_fd >= 0) ::close(m_fd);
+    m_fd = o.m_fd;
+    o.m_fd = -1;
+  }
+  return *this;
+}
+
+FileLock::~FileLock() {
+  if (m_fd >= 0) ::close(m_fd);
+}
+
+Result<FileLock> FileLock::try_acquire(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return fail_errno("failed to open lock file '" + path + "'", errno);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int e = errno;
+    ::close(fd);
+    if (e == EWOULDBLOCK) return fail(ErrorCode::conflict, "lock '" + path + "' is held by another process");
+    return fail_errno("failed to lock '" + path + "'", e);
+  }
+  FileLock lock;
+  lock.m_fd = fd;
+  return lock;
+}
+
+std::string current_dir() {
+  char buf[PATH_MAX];
+  if (::getcwd(buf, sizeof buf)) return buf;
+  return ".";
+}
+
+std::string normalize_path(const std::string& path) {
+  if (path.empty()) return ".";
+  bool abs = path[0] == '/';
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (i <= path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    std::string seg = path.substr(i, j - i);
+    if (seg.empty() || seg == ".") {
+    } else if (seg == "..") {
+      if (!parts.empty() && parts.back() != "..") parts.pop_back();
+      else if (!abs) parts.push_back("..");
+    } else {
+      parts.push_back(seg);
+    }
+    i = j + 1;
+  }
+  std::string out = abs ? "/" : "";
+  for (size_t k = 0; k < parts.size(); ++k) {
+    if (k) out += "/";
+    out += parts[k];
+  }
+  if (out.empty()) return ".";
+  return out;
+}
+
+std::string absolute_path(const std::string& path, const std::string& base) {
+  if (!path.empty() && path[0] == '/') return normalize_path(path);
+  std::string b = base.empty() ? current_dir() : base;
+  return normalize_path(b + "/" + path);
+}
+
+std::string relative_path(const std::string& path, const std::string& base) {
+  std::string p = normalize_path(path), b = normalize_path(base);
+  if (p == b) return ".";
+  auto split_parts = [](const std::string& s) {
+    std::vector<std::string> v;
+    size_t i = 0;
+    while (i < s.size()) {
+      size_t j = s.find('/', i);
+      if (j == std::string::npos) j = s.size();
+      if (j > i) v.push_back(s.substr(i, j - i));
+      i = j + 1;
+    }
+    return v;
+  };
+  auto pp = split_parts(p), bp = split_parts(b);
+  size_t k = 0;
+  while (k < pp.size() && k < bp.size() && pp[k] == bp[k]) ++k;
+  std::string out;
+  for (size_t i = k; i < bp.size(); ++i) out += out.empty() ? ".." : "/..";
+  for (size_t i = k; i < pp.size(); ++i) out += (out.empty() ? "" : "/") + pp[i];
+  return out.empty() ? "." : out;
+}
+
+std::string parent_dir(const std::string& path) {
+  size_t pos = path.find_last_of('/');
+  if (pos == std::string::npos) return "";
+  if (pos == 0) return "/";
+  return path.substr(0, pos);
+}
+
+std::string base_name(const std::string& path) {
+  size_t pos = path.find_last_of('/');
+  return pos == std::string::npos ? path : path.substr(pos + 1);
+}
+
+std::string join_path(const std::string& a, const std::string& b) {
+  if (a.empty() || a == ".") return b;
+  if (b.empty() || b == ".") return a;
+  if (b[0] == '/') return b;
+  if (a.back() == '/') return a + b;
+  return a + "/" + b;
+}
+
+bool is_within(const std::string& path, const std::string& dir) {
+  if (dir == "/") return !path.empty() && path[0] == '/';
+  if (path.size() < dir.size()) return false;
+  if (path.compare(0, dir.size(), dir) != 0) return false;
+  return path.size() == dir.size() || path[dir.size()] == '/';
+}
+
+std::optional<std::string> real_path(const std::string& path) {
+  char* r = ::realpath(path.c_str(), nullptr);
+  if (!r) return std::nullopt;
+  std::string out = r;
+  std::free(r);
+  return out;
+}
+
+}  // namespace dvx::platform

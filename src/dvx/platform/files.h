@@ -1,0 +1,113 @@
+// The only place that talks to the OS file system directly: stat, read/write, atomic writes,
+// links, directory creation, file locks. Paths are std::string (UTF-8 bytes, '/' separated).
+// Thread-safety: every function is safe to call concurrently on different paths.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dvx/base/result.h"
+
+namespace dvx::platform {
+
+enum class FileType { missing, regular, directory, symlink, other };
+
+struct FileStat {
+  FileType type = FileType::missing;
+  uint64_t inode = 0;
+  uint64_t device = 0;
+  int64_t size = 0;
+  int64_t mtime_ns = 0;
+  int64_t ctime_ns = 0;
+  uint32_t mode = 0;  // permission bits (07777)
+  uint64_t nlink = 0;
+  bool exists() const { return type != FileType::missing; }
+  bool is_exec() const { return (mode & 0100) != 0; }
+};
+
+// lstat(2)-like (does not follow a final symlink); type missing when the path does not exist.
+FileStat lstat_path(const std::string& path);
+// stat(2)-like (follows symlinks); type missing when the path or its target does not exist.
+FileStat stat_path(const std::string& path);
+
+Result<std::string> read_file(const std::string& path);
+
+enum class Durability { none, fsync };
+
+// Writes bytes to a temp file in the same folder, then renames it over `path`: readers see the
+// old or the new content, never a half. `mode` is applied before the rename.
+Status write_file_atomic(const std::string& path, std::string_view bytes, uint32_t mode = 0644,
+                         Durability durability = Durability::none);
+
+// A unique temp name next to `path` (".<name>.<random>.tmp").
+std::string temp_path_beside(const std::string& path);
+
+// mkdir -p with `mode` (umask applies).
+Status make_dirs(const std::string& path, uint32_t mode = 0777);
+// Removes a file or symlink; ok when absent.
+Status remove_file(const std::string& path);
+// rm -rf; ok when absent.
+Status remove_all(const std::string& path);
+Status rename_path(const std::string& from, const std::string& to);
+Status chmod_path(const std::string& path, uint32_t mode);
+// Removes `dir` and its parents up to (not including) `stop` while they are empty.
+void remove_empty_dirs_up(const std::string& dir, const std::string& stop);
+
+// How a workspace or cache file is created from another file.
+enum class LinkType { reflink, hardlink, symlink, copy };
+const char* link_type_name(LinkType t);
+std::optional<LinkType> parse_link_type(std::string_view name);
+
+// Copies src to dst (dst must not exist; use a temp name). Uses copy_file_range.
+Status copy_file(const std::string& src, const std::string& dst, uint32_t mode);
+// FICLONE clone; fails with invalid_argument/… when the file system cannot reflink.
+Status reflink_file(const std::string& src, const std::string& dst);
+Status hardlink_file(const std::string& src, const std::string& dst);
+Status symlink_file(const std::string& target, const std::string& dst);
+
+// Current umask (read without changing it permanently).
+uint32_t current_umask();
+
+// Lists a directory's entries (names only, no "." and ".."), unsorted.
+struct DirEntry {
+  std::string name;
+  FileType type = FileType::other;  // d_type based; symlink not followed
+};
+Result<std::vector<DirEntry>> list_dir(const std::string& path);
+
+// An exclusive, non-blocking flock(2) on a file, held while the object lives.
+class FileLock {
+ public:
+  FileLock() = default;
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+  FileLock(FileLock&& o) noexcept : m_fd(o.m_fd) { o.m_fd = -1; }
+  FileLock& operator=(FileLock&& o) noexcept;
+  ~FileLock();
+  // Tries once; conflict error when another process holds it.
+  static Result<FileLock> try_acquire(const std::string& path);
+  int fd() const { return m_fd; }
+
+ private:
+  int m_fd = -1;
+};
+
+// Absolute, lexically normalised path (no symlink resolution). `base` defaults to the CWD.
+std::string absolute_path(const std::string& path, const std::string& base = "");
+// Lexical normalisation: removes ".", resolves ".." where possible, collapses "//".
+std::string normalize_path(const std::string& path);
+// Relative path from `base` to `path` (both absolute, normalised).
+std::string relative_path(const std::string& path, const std::string& base);
+std::string current_dir();
+std::string parent_dir(const std::string& path);
+std::string base_name(const std::string& path);
+std::string join_path(const std::string& a, const std::string& b);
+// True when `path` equals `dir` or lies below it (both normalised).
+bool is_within(const std::string& path, const std::string& dir);
+// realpath(3); nullopt if it does not exist.
+std::optional<std::string> real_path(const std::string& path);
+
+}  // namespace dvx::platform
