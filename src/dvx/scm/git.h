@@ -1,0 +1,113 @@
+// Git access for dvx through libgit2: repository discovery, index queries and `git add`,
+// revisions and reading DVC files at a commit, status, repository config, and the
+// `.gitignore` upkeep DVC does for its outputs (formats.md §10.2).
+// libgit2 stays behind this header: no libgit2 type appears here.
+// Thread-safety: a Git object must be used by one thread at a time (libgit2 repository objects
+// are not safe for concurrent use); distinct Git objects may be used concurrently. The free
+// functions are safe on distinct .gitignore files.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dvx/base/result.h"
+
+namespace dvx::scm {
+
+// Whether a status query counts untracked (not ignored) files as changes.
+enum class Untracked { include, exclude };
+
+class Git {
+ public:
+  Git(Git&&) noexcept;
+  Git& operator=(Git&&) noexcept;
+  Git(const Git&) = delete;
+  Git& operator=(const Git&) = delete;
+  ~Git();
+
+  // Opens the repository whose work tree contains `path` (searching upwards; a missing path is
+  // searched from its nearest existing parent); nullopt when there is none or it is bare.
+  static Result<std::optional<Git>> discover(const std::string& path);
+  // Creates an empty non-bare repository at `path` (for tests and tools).
+  static Status init_repo(const std::string& path);
+
+  // Absolute work tree path, no trailing slash.
+  std::string work_tree() const;
+  // Absolute .git directory of this work tree (per-worktree for linked worktrees), no trailing slash.
+  std::string git_dir() const;
+  // Absolute common .git directory (where hooks/ and config live), no trailing slash.
+  std::string common_dir() const;
+
+  // True if Git tracks `rel_path` (relative to the work tree): a file in the index, or a
+  // directory with tracked files below it. "" or "." asks whether anything is tracked.
+  // Re-reads the index from disk when it changed.
+  Result<bool> is_tracked(const std::string& rel_path) const;
+  // True if Git's ignore rules (.gitignore files, .git/info/exclude, core.excludesFile) ignore the
+  // path or one of its parent directories, like `git check-ignore --no-index`. Always sees the
+  // current contents of the ignore files.
+  Result<bool> is_ignored(const std::string& rel_path) const;
+  // `git add -f` of each path: files are staged, directories recursively (skipping ignored
+  // files), paths that no longer exist are removed from the index. Writes the index.
+  Status add(const std::vector<std::string>& rel_paths);
+
+  // "HEAD", "HEAD~1", a branch, tag or (short) sha -> 40-hex commit id;
+  // not_found ("unknown Git revision '<rev>'") when it names no commit.
+  Result<std::string> resolve(const std::string& rev) const;
+  // False for a repository whose HEAD is unborn (no commit yet).
+  Result<bool> has_commits() const;
+  // Bytes of `rel_path` in the tree of `commit` (any revision resolve() accepts); nullopt when
+  // the path does not exist there or is not a file.
+  Result<std::optional<std::string>> read_file_at(const std::string& commit,
+                                                  const std::string& rel_path) const;
+  // Every file path in the tree of `commit` that ends with ".dvc" or whose name is "dvc.yaml" or
+  // "dvc.lock" (recursive, '/'-separated, sorted).
+  Result<std::vector<std::string>> list_dvc_files_at(const std::string& commit) const;
+
+  // Local branch names (short, sorted).
+  Result<std::vector<std::string>> branches() const;
+  // Tag names (sorted).
+  Result<std::vector<std::string>> tags() const;
+  // Ids of every commit reachable from HEAD, local branches, tags and remote-tracking branches
+  // (newest first); empty in a repository without commits.
+  Result<std::vector<std::string>> all_commits() const;
+
+  // Untracked, not ignored files (files inside untracked directories listed one by one),
+  // relative to the work tree, sorted.
+  Result<std::vector<std::string>> untracked_files() const;
+  // True when `git status` shows any change (staged, unstaged, and untracked files unless
+  // excluded).
+  Result<bool> has_changes(Untracked untracked = Untracked::include) const;
+
+  // Value of a config key as Git sees it from this repository (all levels); nullopt when unset.
+  Result<std::optional<std::string>> config_get(const std::string& key) const;
+  // Sets a key in the repository's own config (.git/config).
+  Status config_set(const std::string& key, const std::string& value);
+
+  // Drops cached ignore/attribute files so the next query re-reads them.
+  void refresh_ignores() const;
+
+ private:
+  struct Impl;
+  explicit Git(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> m_impl;
+};
+
+// The .gitignore line DVC writes for an output: "/" + basename, with [ ] ! * # ? escaped.
+std::string gitignore_entry(const std::string& output_rel_path);
+
+// Ensures the output's entry is in <dir of output>/.gitignore unless Git already ignores the
+// path: appends it (inserting "\n" first when the file does not end with one), creating the file
+// when missing; never adds a duplicate. Writes atomically and keeps the file's mode (0644 when
+// new). Returns the .gitignore path relative to the work tree when the file changed.
+Result<std::optional<std::string>> ignore_output(const Git& git, const std::string& output_rel_path);
+
+// Removes the output's entry from <dir of output>/.gitignore (lines compared after stripping
+// whitespace, against the escaped entry and the unescaped "/<basename>" DVC also uses); deletes
+// the file when no line is left. Returns the .gitignore path relative to the work tree when the
+// file changed or was deleted.
+Result<std::optional<std::string>> unignore_output(const std::string& work_tree,
+                                                   const std::string& output_rel_path);
+
+}  // namespace dvx::scm
