@@ -1,0 +1,83 @@
+// The state database: a persistent, rebuildable cache of file hashes keyed by absolute path and
+// hash algorithm, valid only while the file's (inode, size, mtime, ctime) are unchanged, so an
+// unchanged file is never hashed twice (formats.md §10.5 describes DVC's own equivalent; dvx
+// keeps its own SQLite file and never reads DVC's).
+//
+// Race safety (git's "racy clean" rule): each entry remembers when it was stored. An entry whose
+// file mtime or ctime is not at least k_racy_window_ns older than that moment is never trusted:
+// the file may have been modified again within the same timestamp tick after it was hashed.
+// Such an entry becomes trusted once it is stored again later (the caller re-hashes and stores).
+//
+// Every batch call runs in ONE transaction. A corrupt or unreadable database file is deleted
+// and recreated (it is only a cache). Several processes may use the same file (SQLite WAL,
+// busy timeout).
+// Thread-safety: a StateDb may be used from several threads; calls are serialised internally.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dvx/base/result.h"
+#include "dvx/hash/md5.h"
+#include "dvx/platform/files.h"
+
+namespace dvx::state {
+
+// How much older than the moment of storing a file's mtime/ctime must be for the entry to be
+// trusted. ext4 has ns timestamps, but other file systems are coarser (1 s on ext3, HFS+ and
+// some network file systems), and the kernel stamps files from a coarse clock that may lag the
+// wall clock by a tick.
+inline constexpr int64_t k_racy_window_ns = 1'000'000'000;
+
+struct StatKey {
+  uint64_t inode = 0;
+  int64_t size = 0;
+  int64_t mtime_ns = 0;
+  int64_t ctime_ns = 0;
+
+  bool operator==(const StatKey&) const = default;
+  static StatKey from(const platform::FileStat& st) {
+    return StatKey{st.inode, st.size, st.mtime_ns, st.ctime_ns};
+  }
+};
+
+class StateDb {
+ public:
+  StateDb(StateDb&&) noexcept;
+  StateDb& operator=(StateDb&&) noexcept;
+  StateDb(const StateDb&) = delete;
+  StateDb& operator=(const StateDb&) = delete;
+  ~StateDb();
+
+  // Opens (creating it and its parent folders if needed) the database at `db_path`. A file that
+  // is not a valid database, or holds an unknown schema, is deleted and recreated.
+  // Errors: permission/io when the file or its folder cannot be created or opened.
+  static Result<StateDb> open(const std::string& db_path);
+
+  // For each i: the md5 stored for (abs_paths[i], alg) when the stored key equals keys[i] and
+  // the entry was not racy when stored; nullopt otherwise. One transaction for the whole batch.
+  // Never fails: database errors count as misses (a corrupt database is recreated).
+  std::vector<std::optional<std::string>> lookup(const std::vector<std::string>& abs_paths,
+                                                 const std::vector<StatKey>& keys,
+                                                 hash::Algorithm alg);
+
+  // Stores (replacing) the entries in ONE transaction, stamped with the current time.
+  // invalid_argument when the vectors differ in size; io/timeout on database failures.
+  Status store(const std::vector<std::string>& abs_paths, const std::vector<StatKey>& keys,
+               const std::vector<std::string>& md5s, hash::Algorithm alg);
+
+  // Forgets every entry (all algorithms) of the given paths, in one transaction.
+  Status remove(const std::vector<std::string>& abs_paths);
+
+  const std::string& path() const;
+
+ private:
+  struct Impl;
+  explicit StateDb(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace dvx::state
