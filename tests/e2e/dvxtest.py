@@ -301,6 +301,66 @@ class DvxTestCase(unittest.TestCase):
             self.git("commit", "-q", "-m", "Initialize DVC", cwd=path)
         return path
 
+    # Tracking by hand: what `dvc add` would leave behind, written without running dvx, so
+    # that tests of status/checkout/push/... do not depend on `dvx add`.
+
+    def put_object(self, content, cache=None):
+        """Store bytes as a 3.x object (mode 0444) in the cache; returns the oid."""
+        if isinstance(content, str):
+            content = content.encode()
+        oid = md5_bytes(content)
+        self.put_object_as(oid, content, cache)
+        return oid
+
+    def put_object_as(self, oid, content, cache=None):
+        if isinstance(content, str):
+            content = content.encode()
+        path = self.cache_path(oid, cache)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        if os.path.exists(path):
+            os.chmod(path, 0o644)
+        with open(path, "wb") as f:
+            f.write(content)
+        os.chmod(path, 0o444)
+        return path
+
+    def _gitignore_add(self, relpath):
+        parent, base = os.path.split(relpath)
+        gi = self.p(parent, ".gitignore")
+        line = "/" + base + "\n"
+        old = self.read(gi).decode() if os.path.exists(gi) else ""
+        if line not in old.splitlines(True):
+            self.write(gi, old + line)
+
+    def track_file(self, relpath, content, cache=True):
+        """Write relpath with content, its cache object, <relpath>.dvc and the .gitignore line."""
+        if isinstance(content, str):
+            content = content.encode()
+        self.write(relpath, content)
+        oid = self.put_object(content) if cache else md5_bytes(content)
+        self.write(relpath + ".dvc", dvc_file(oid, len(content), os.path.basename(relpath)))
+        self._gitignore_add(relpath)
+        return oid
+
+    def track_dir(self, relpath, files, cache=True):
+        """files = {relpath inside dir: content}; writes files, objects, .dir, .dvc, .gitignore."""
+        entries = {}
+        size = 0
+        for rel, content in files.items():
+            if isinstance(content, str):
+                content = content.encode()
+            self.write(os.path.join(relpath, rel), content)
+            entries[rel] = self.put_object(content) if cache else md5_bytes(content)
+            size += len(content)
+        manifest = dir_manifest(entries)
+        oid = md5_bytes(manifest) + ".dir"
+        if cache:
+            self.put_object_as(oid, manifest)
+        self.write(relpath + ".dvc", dvc_file(oid, size, os.path.basename(relpath),
+                                              nfiles=len(entries)))
+        self._gitignore_add(relpath)
+        return oid
+
     def commit_all(self, msg="commit", cwd=None):
         self.git("add", "-A", cwd=cwd)
         self.git("commit", "-q", "--allow-empty", "-m", msg, cwd=cwd)
