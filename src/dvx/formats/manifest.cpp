@@ -1,0 +1,247 @@
+#include "dvx/formats/manifest.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "dvx/formats/py_json.h"
+#include "dvx/formats/unicode.h"
+
+namespace dvx::formats {
+
+std::string encode_sorted_manifest(const std::vector<ManifestEntry>& entries) {
+  std::string out;
+  size_t estimate = 2;
+  for (const auto& e : entries) estimate += e.relpath.size() + e.md5.size() + 34;
+  out.reserve(estimate + estimate / 8);
+  out += '[';
+  bool first = true;
+  for (const auto& e : entries) {
+    if (!first) out += ", ";
+    first = false;
+    out += "{\"md5\": ";
+    py_json_append_string(out, e.md5);
+    out += ", \"relpath\": ";
+    py_json_append_string(out, e.relpath);
+    out += '}';
+  }
+  out += ']';
+  return out;
+}
+
+std::string encode_manifest(std::vector<ManifestEntry> entries) {
+  std::sort(entries.begin(), entries.end(),
+            [](const ManifestEntry& a, const ManifestEntry& b) { return a.relpath < b.relpath; });
+  return encode_sorted_manifest(entries);
+}
+
+namespace {
+
+// A small strict JSON reader, enough for manifests: fast on million-entry lists and able to
+// skip values of any type.
+class Reader {
+ public:
+  Reader(std::string_view text, const std::string& filename) : m_s(text), m_file(filename) {}
+
+  Result<std::vector<ManifestEntry>> run() {
+    std::vector<ManifestEntry> out;
+    ws();
+    if (!eat('[')) return error("expected a JSON list");
+    ws();
+    if (eat(']')) return finish(std::move(out));
+    // Rough guess of the entry count to avoid regrowth on big manifests.
+    out.reserve(m_s.size() / 90 + 1);
+    while (true) {
+      ws();
+      size_t elem_pos = m_p;
+      if (!eat('{')) return error("expected an object in the list");
+      ManifestEntry e;
+      bool have_md5 = false, have_rel = false;
+      ws();
+      if (!eat('}')) {
+        while (true) {
+          ws();
+          std::string key;
+          if (!string(key)) return error("expected a string key");
+          ws();
+          if (!eat(':')) return error("expected ':'");
+          ws();
+          if (key == "md5" || key == "relpath") {
+            std::string& dst = key == "md5" ? e.md5 : e.relpath;
+            if (peek() != '"') return error("expected a string value for '" + key + "'");
+            if (!string(dst)) return error("invalid string");
+            (key == "md5" ? have_md5 : have_rel) = true;
+          } else if (!skip_value(0)) {
+            return error("invalid JSON value");
+          }
+          ws();
+          if (eat(',')) continue;
+          if (eat('}')) break;
+          return error("expected ',' or '}'");
+        }
+      }
+      if (!have_md5 || !have_rel) {
+        m_p = elem_pos;
+        return error(std::string("entry without ") + (have_md5 ? "'relpath'" : "'md5'"));
+      }
+      out.push_back(std::move(e));
+      ws();
+      if (eat(',')) continue;
+      if (eat(']')) break;
+      return error("expected ',' or ']'");
+    }
+    return finish(std::move(out));
+  }
+
+ private:
+  std::string_view m_s;
+  const std::string& m_file;
+  size_t m_p = 0;
+
+  Result<std::vector<ManifestEntry>> finish(std::vector<ManifestEntry> out) {
+    ws();
+    if (m_p != m_s.size()) return error("trailing data after the JSON list");
+    return out;
+  }
+
+  std::unexpected<Error> error(const std::string& what) const {
+    int line = 1, col = 1;
+    for (size_t k = 0; k < m_p && k < m_s.size(); ++k) {
+      if (m_s[k] == '\n') {
+        ++line;
+        col = 1;
+      } else {
+        ++col;
+      }
+    }
+    return fail(ErrorCode::corruption, "'" + m_file + "':" + std::to_string(line) + ":" +
+                                           std::to_string(col) + ": invalid directory manifest: " +
+                                           what);
+  }
+
+  char peek() const { return m_p < m_s.size() ? m_s[m_p] : '\0'; }
+  bool eat(char c) {
+    if (m_p < m_s.size() && m_s[m_p] == c) {
+      ++m_p;
+      return true;
+    }
+    return false;
+  }
+  void ws() {
+    while (m_p < m_s.size() &&
+           (m_s[m_p] == ' ' || m_s[m_p] == '\n' || m_s[m_p] == '\r' || m_s[m_p] == '\t'))
+      ++m_p;
+  }
+
+  static int hexval(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  }
+
+  bool hex4(unsigned& v) {
+    if (m_p + 4 > m_s.size()) return false;
+    v = 0;
+    for (int k = 0; k < 4; ++k) {
+      int h = hexval(m_s[m_p + k]);
+      if (h < 0) return false;
+      v = (v << 4) | static_cast<unsigned>(h);
+    }
+    m_p += 4;
+    return true;
+  }
+
+  bool string(std::string& out) {
+    if (!eat('"')) return false;
+    out.clear();
+    while (true) {
+      size_t start = m_p;
+      while (m_p < m_s.size() && m_s[m_p] != '"' && m_s[m_p] != '\\' &&
+             static_cast<unsigned char>(m_s[m_p]) >= 0x20)
+        ++m_p;
+      out.append(m_s.data() + start, m_p - start);
+      if (m_p >= m_s.size()) return false;
+      char c = m_s[m_p++];
+      if (c == '"') return true;
+      if (c != '\\') return false;  // raw control character
+      if (m_p >= m_s.size()) return false;
+      char e = m_s[m_p++];
+      switch (e) {
+        case '"': out += '"'; break;
+        case '\\': out += '\\'; break;
+        case '/': out += '/'; break;
+        case 'b': out += '\b'; break;
+        case 'f': out += '\f'; break;
+        case 'n': out += '\n'; break;
+        case 'r': out += '\r'; break;
+        case 't': out += '\t'; break;
+        case 'u': {
+          unsigned v;
+          if (!hex4(v)) return false;
+          char32_t cp = v;
+          if (v >= 0xD800 && v <= 0xDBFF && m_p + 6 <= m_s.size() && m_s[m_p] == '\\' &&
+              m_s[m_p + 1] == 'u') {
+            size_t save = m_p;
+            m_p += 2;
+            unsigned lo;
+            if (hex4(lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
+              cp = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00);
+            } else {
+              m_p = save;
+            }
+          }
+          utf8_append(out, cp);  // lone U+DC80..DCFF become raw bytes (surrogateescape)
+          break;
+        }
+        default: return false;
+      }
+    }
+  }
+
+  bool skip_value(int depth) {
+    if (depth > 256) return false;
+    ws();
+    char c = peek();
+    if (c == '"') {
+      std::string tmp;
+      return string(tmp);
+    }
+    if (c == '{' || c == '[') {
+      char close = c == '{' ? '}' : ']';
+      ++m_p;
+      ws();
+      if (eat(close)) return true;
+      while (true) {
+        ws();
+        if (c == '{') {
+          std::string k;
+          if (!string(k)) return false;
+          ws();
+          if (!eat(':')) return false;
+        }
+        if (!skip_value(depth + 1)) return false;
+        ws();
+        if (eat(',')) continue;
+        return eat(close);
+      }
+    }
+    for (std::string_view lit : {"true", "false", "null", "NaN", "Infinity", "-Infinity"}) {
+      if (m_s.substr(m_p, lit.size()) == lit) {
+        m_p += lit.size();
+        return true;
+      }
+    }
+    size_t start = m_p;
+    if (peek() == '-') ++m_p;
+    while (m_p < m_s.size() && std::strchr("0123456789.eE+-", m_s[m_p]) && m_s[m_p] != '\0') ++m_p;
+    return m_p > start && !(m_p == start + 1 && m_s[start] == '-');
+  }
+};
+
+}  // namespace
+
+Result<std::vector<ManifestEntry>> decode_manifest(std::string_view bytes, const std::string& filename) {
+  return Reader(bytes, filename).run();
+}
+
+}  // namespace dvx::formats

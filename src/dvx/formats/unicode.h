@@ -1,0 +1,21 @@
+// UTF-8 <-> code point helpers shared by the YAML and JSON writers.
+// Invalid bytes decode as Python's "surrogateescape" code points (U+DC80 + byte), so that
+// non-UTF-8 file names serialise the way DVC (Python) serialises them.
+// Thread-safety: pure functions.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace dvx::formats {
+
+// Decodes UTF-8 into code points; each invalid byte b >= 0x80 becomes U+DC00 + b.
+std::u32string utf8_decode(std::string_view s);
+
+// Appends the UTF-8 form of one code point (surrogateescape code points become their raw byte).
+void utf8_append(std::string& out, char32_t cp);
+
+// Encodes code points as UTF-8 (inverse of utf8_decode).
+std::string utf8_encode(std::u32string_view s);
+
+}  // namespace dvx::formats
