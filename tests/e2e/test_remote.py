@@ -1,0 +1,117 @@
+"""dvc remote add/list/default/modify/remove/rename (behaviour.md 13, formats.md 9)."""
+
+import os
+
+import dvxtest
+
+
+class TestRemote(dvxtest.DvxTestCase):
+    def setUp(self):
+        super().setUp()
+        self.make_repo()
+
+    def test_add_default_relative_exact_bytes(self):
+        # The basic fixture's .dvc/config was written by `dvc remote add -d local ../remote`.
+        code, out, err = self.run("remote", "add", "-d", "local", "../remote")
+        self.assertEqual(code, 0, err)
+        self.assertEqual(out, "Setting 'local' as a default remote.\n")
+        self.assertFileBytes(".dvc/config", "[core]\n    remote = local\n"
+                                            "['remote \"local\"']\n    url = ../../remote\n")
+
+    def test_add_absolute(self):
+        url = os.path.join(self.tmp, "store")
+        code, out, err = self.run("remote", "add", "store", url)
+        self.assertEqual((code, out), (0, ""), err)
+        self.assertFileBytes(".dvc/config", f"['remote \"store\"']\n    url = {url}\n")
+
+    def test_add_existing_requires_force(self):
+        self.dvx("remote", "add", "r", "s3://bucket/a")
+        code, out, err = self.run("remote", "add", "r", "s3://bucket/b")
+        self.assertEqual(code, 251)
+        self.assertIn("remote 'r' already exists. Use `-f|--force` to overwrite it.", err)
+        self.assertFileBytes(".dvc/config", "['remote \"r\"']\n    url = s3://bucket/a\n")
+        self.dvx("remote", "add", "-f", "r", "s3://bucket/b")
+        self.assertFileBytes(".dvc/config", "['remote \"r\"']\n    url = s3://bucket/b\n")
+
+    def test_add_local_level(self):
+        self.dvx("remote", "add", "--local", "r", "s3://bucket/a")
+        self.assertFileBytes(".dvc/config.local", "['remote \"r\"']\n    url = s3://bucket/a\n")
+        self.assertFileBytes(".dvc/config", b"")
+
+    def test_list(self):
+        a = os.path.join(self.tmp, "a")
+        self.dvx("remote", "add", "first", a)
+        self.dvx("remote", "add", "-d", "second", "s3://bucket/path")
+        code, out, err = self.run("remote", "list")
+        self.assertEqual(code, 0, err)
+        self.assertEqual(out, f"first\t{a}\nsecond\ts3://bucket/path\t(default)\n")
+
+    def test_list_empty(self):
+        self.assertEqual(self.dvx("remote", "list"), "")
+
+    def test_default(self):
+        self.dvx("remote", "add", "a", "s3://bucket/a")
+        self.dvx("remote", "add", "b", "s3://bucket/b")
+        code, out, err = self.run("remote", "default")
+        self.assertEqual(code, 1)
+        self.assertEqual(out, "No default remote set\n")
+        self.dvx("remote", "default", "b")
+        self.assertEqual(self.dvx("remote", "default"), "b\n")
+        self.assertIn("[core]\n    remote = b\n", self.read(".dvc/config").decode())
+        code, out, err = self.run("remote", "default", "nosuch")
+        self.assertEqual(code, 251)
+        self.assertIn("default remote must be present in remote list.", err)
+        self.dvx("remote", "default", "-u")
+        self.assertNotIn("[core]", self.read(".dvc/config").decode())
+
+    def test_modify_and_unset(self):
+        self.dvx("remote", "add", "s3r", "s3://bucket/path")
+        self.dvx("remote", "modify", "s3r", "region", "us-east-1")
+        self.assertFileBytes(".dvc/config", "['remote \"s3r\"']\n    url = s3://bucket/path\n"
+                                            "    region = us-east-1\n")
+        self.dvx("remote", "modify", "s3r", "-u", "region")
+        self.assertFileBytes(".dvc/config", "['remote \"s3r\"']\n    url = s3://bucket/path\n")
+
+    def test_modify_unknown_option(self):
+        self.dvx("remote", "add", "s3r", "s3://bucket/path")
+        code, out, err = self.run("remote", "modify", "s3r", "nonexist", "x")
+        self.assertEqual(code, 251)
+        self.assertFileBytes(".dvc/config", "['remote \"s3r\"']\n    url = s3://bucket/path\n")
+
+    def test_modify_unknown_remote(self):
+        code, out, err = self.run("remote", "modify", "nosuch", "url", "s3://x/y")
+        self.assertEqual(code, 251)
+        self.assertIn("remote 'nosuch' doesn't exist.", err)
+
+    def test_remove_clears_default(self):
+        self.dvx("remote", "add", "-d", "a", "s3://bucket/a")
+        self.dvx("remote", "add", "b", "s3://bucket/b")
+        code, out, err = self.run("remote", "remove", "a")
+        self.assertEqual(code, 0, err)
+        self.assertFileBytes(".dvc/config", "['remote \"b\"']\n    url = s3://bucket/b\n")
+        code, out, err = self.run("remote", "remove", "a")
+        self.assertEqual(code, 251)
+        self.assertIn("remote 'a' doesn't exist.", err)
+
+    def test_rename(self):
+        self.dvx("remote", "add", "-d", "old", "s3://bucket/a")
+        code, out, err = self.run("remote", "rename", "old", "new")
+        self.assertEqual(code, 0, err)
+        self.assertFileBytes(".dvc/config", "[core]\n    remote = new\n"
+                                            "['remote \"new\"']\n    url = s3://bucket/a\n")
+        self.assertEqual(self.dvx("remote", "list"), "new\ts3://bucket/a\t(default)\n")
+
+    def test_rename_to_existing(self):
+        self.dvx("remote", "add", "a", "s3://bucket/a")
+        self.dvx("remote", "add", "b", "s3://bucket/b")
+        code, out, err = self.run("remote", "rename", "a", "b")
+        self.assertEqual(code, 251)
+        self.assertIn("Rename failed. Remote name 'b' already exists.", err)
+
+    def test_names_are_lowercased(self):
+        self.dvx("remote", "add", "MyRemote", "s3://bucket/a")
+        self.assertFileBytes(".dvc/config", "['remote \"myremote\"']\n    url = s3://bucket/a\n")
+
+
+if __name__ == "__main__":
+    dvxtest.main()
