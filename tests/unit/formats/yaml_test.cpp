@@ -267,5 +267,43 @@ TEST(YamlFixtures, FoldedCmdInPipelineLock) {
   EXPECT_EQ(emit(rebuilt), text);
 }
 
+// params.yaml rewritten by ruamel in `dvc exp run -S` (experiments fixture): identical apart from
+// the leading comment, which this reader does not keep.
+TEST(YamlFixtures, RuamelRewrittenParamsFile) {
+  auto root = test::Fixtures::get().root("experiments");
+  std::string text = test::Fixtures::read(root / "repo" / "params.yaml");
+  ASSERT_TRUE(text.starts_with("#"));
+  std::string body = text.substr(text.find('\n') + 1);
+  auto doc = parse(text, "params.yaml");
+  ASSERT_TRUE(doc);
+  EXPECT_EQ(emit(*doc), body);
+}
+
+TEST(YamlEmit, FoldingCountsCodePointsNotBytes) {
+  // 12 two-byte characters per word: byte counting would fold much earlier.
+  std::string word;
+  for (int k = 0; k < 12; ++k) word += "\xc3\xa9";
+  std::string v;
+  for (int k = 0; k < 8; ++k) v += (k ? " " : "") + word;
+  Node d = Node::mapping();
+  d.set("k", Node::str(v));
+  // After 6 words the column is 80, not beyond 80, so the 7th word still goes on the first line.
+  std::string line1 = "k:";
+  for (int k = 0; k < 7; ++k) line1 += " " + word;
+  EXPECT_EQ(emit(d), line1 + "\n  " + word + "\n");
+}
+
+TEST(YamlEmit, KeysAreQuotedLikeValues) {
+  Node d = Node::mapping();
+  d.set("2.0", Node::integer(1));
+  d.set("a: b", Node::integer(2));
+  d.set("report@txt", Node::integer(3));
+  d.set("", Node::integer(4));
+  EXPECT_EQ(emit(d), "'2.0': 1\n'a: b': 2\nreport@txt: 3\n'': 4\n");
+  Node back = must_parse(emit(d));
+  EXPECT_EQ(back.map[0].first, "2.0");
+  EXPECT_EQ(back.map[3].first, "");
+}
+
 }  // namespace
 }  // namespace dvx::yaml
