@@ -1,2 +1,186 @@
+// dvx entry point: parses the command line (the command table lives in cmd_*.cpp), runs the
+// selected command, and is the single place where errors become messages and exit codes.
+#include <csignal>
 #include <cstdio>
-int main() { std::puts("dvx"); return 0; }
+#include <cstring>
+#include <iostream>
+#include <set>
+
+#include "app.h"
+#include "dvx/base/strings.h"
+#include "dvx/formats/py_json.h"
+#include "dvx/platform/files.h"
+#include "dvx/scm/git.h"
+
+namespace dvx::cli {
+
+namespace fsx = dvx::platform;
+
+void add_common_flags(CLI::App* sub, Globals& g) {
+  sub->add_flag("-q,--quiet", g.quiet, "Be quiet.");
+  sub->add_flag("-v,--verbose", g.verbose, "Be verbose.");
+}
+
+std::string json_text(Context& ctx, const nlohmann::ordered_json& v) {
+  if (ctx.console.stdout_tty()) return formats::py_json_dumps_indent(v, 2);
+  return formats::py_json_dumps(v);
+}
+
+std::unique_ptr<repo::Repo> Context::open_repo() { return repo::Repo::open(cwd); }
+
+void Context::lock(repo::Repo& repo, ExitCode code) {
+  repo.lock(globals.wait_for_lock ? repo::LockWait::forever : repo::LockWait::retry, code);
+}
+
+api::Confirm Context::confirmer() {
+  return [this](const std::string& q) { return ui::confirm(console, q); };
+}
+
+void Context::git_hint(repo::Repo& repo) {
+  auto paths = repo.take_git_paths();
+  auto* git = repo.git();
+  if (paths.empty() || !git) return;
+  if (repo.config().autostage()) {
+    std::vector<std::string> rel;
+    for (auto& p : paths) rel.push_back(fsx::relative_path(p, git->work_tree()));
+    if (auto r = git->add(rel); !r) console.warn(r.error().message);
+    return;
+  }
+  std::vector<std::string> shown;
+  for (auto& p : paths) shown.push_back(shell_quote(fsx::relative_path(p, cwd)));
+  std::sort(shown.begin(), shown.end());
+  console.out("\nTo track the changes with git, run:\n\n\tgit add " + join(shown, " ") +
+              "\n\nTo enable auto staging, run:\n\n\tdvc config core.autostage true");
+}
+
+}  // namespace dvx::cli
+
+namespace {
+
+const char* kVersion = "3.64.0";
+
+std::vector<std::string> command_names(const CLI::App& app) {
+  std::vector<std::string> names;
+  for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    names.push_back(sub->get_name());
+    for (auto& a : sub->get_aliases()) names.push_back(a);
+  }
+  return names;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace dvx;
+  std::signal(SIGPIPE, SIG_IGN);
+  cli::Context ctx;
+  ctx.cwd = platform::current_dir();
+  CLI::App app{"dvx: Data Version Control, natively (compatible with DVC 3)", "dvc"};
+  app.fallthrough();
+  app.require_subcommand(0, 1);
+  bool show_version = false;
+  app.add_flag("-q,--quiet", ctx.globals.quiet, "Be quiet.");
+  app.add_flag("-v,--verbose", ctx.globals.verbose, "Be verbose.");
+  app.add_flag("-V,--version", show_version, "Show program's version.");
+  app.add_option("--cd", ctx.globals.cd, "Change to directory before executing.");
+  app.add_flag("--wait-for-lock", ctx.globals.wait_for_lock, "Wait for the lock if it is already held by another process.");
+
+  cli::Action action;
+  cli::register_project_commands(app, action);
+  cli::register_data_commands(app, action);
+  cli::register_remote_commands(app, action);
+  cli::register_config_commands(app, action);
+
+  // DVC's message for an unknown command (argparse style), before CLI11 sees it.
+  {
+    auto names = command_names(app);
+    std::set<std::string> known(names.begin(), names.end());
+    for (int i = 1; i < argc; ++i) {
+      std::string a = argv[i];
+      if (a == "--cd") {
+        ++i;
+        continue;
+      }
+      if (a.starts_with("-")) continue;
+      if (!known.count(a)) {
+        std::string choices;
+        for (auto& n : names) choices += (choices.empty() ? "'" : ", '") + n + "'";
+        std::fprintf(stderr, "ERROR: argument command: invalid choice: '%s' (choose from %s)\n", a.c_str(),
+                     choices.c_str());
+        std::fprintf(stderr, "%s", app.help().c_str());
+        return static_cast<int>(ExitCode::bad_arguments);
+      }
+      break;
+    }
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    // Help of the most specific subcommand.
+    const CLI::App* target = &app;
+    while (true) {
+      auto subs = target->get_subcommands();
+      if (subs.empty()) break;
+      target = subs.front();
+    }
+    std::fputs(target->help().c_str(), stdout);
+    return 0;
+  } catch (const CLI::CallForAllHelp&) {
+    std::fputs(app.help("", CLI::AppFormatMode::All).c_str(), stdout);
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    std::string msg = e.what();
+    if (auto* ex = dynamic_cast<const CLI::ExtrasError*>(&e)) {
+      (void)ex;
+      auto pos = msg.find(": ");
+      msg = "unrecognized arguments: " + (pos == std::string::npos ? msg : msg.substr(pos + 2));
+    }
+    std::fprintf(stderr, "ERROR: %s\n", msg.c_str());
+    const CLI::App* target = &app;
+    while (true) {
+      auto subs = target->get_subcommands();
+      if (subs.empty()) break;
+      target = subs.front();
+    }
+    std::fputs(target->help().c_str(), stderr);
+    return static_cast<int>(ExitCode::bad_arguments);
+  }
+  if (show_version) {
+    std::printf("%s\n", kVersion);
+    return 0;
+  }
+  if (ctx.globals.quiet && ctx.globals.verbose) {
+    std::fprintf(stderr, "ERROR: argument -v/--verbose: not allowed with argument -q/--quiet\n");
+    return static_cast<int>(ExitCode::bad_arguments);
+  }
+  if (!action) {
+    std::fprintf(stderr, "ERROR: the following arguments are required: command\n%s", app.help().c_str());
+    return static_cast<int>(ExitCode::bad_arguments);
+  }
+  ctx.console.set_quiet(ctx.globals.quiet > 0);
+  ctx.console.set_verbose(ctx.globals.verbose > 0);
+  if (!ctx.globals.cd.empty()) {
+    ctx.cwd = platform::absolute_path(ctx.globals.cd, ctx.cwd);
+    if (platform::stat_path(ctx.cwd).type != platform::FileType::directory) {
+      ctx.console.error("[Errno 2] No such file or directory: '" + ctx.globals.cd + "'");
+      return static_cast<int>(ExitCode::error);
+    }
+  }
+  try {
+    int rc = action(ctx);
+    std::fflush(stdout);
+    return rc;
+  } catch (const UserError& e) {
+    ctx.console.progress_done();
+    std::fflush(stdout);
+    ctx.console.error(e.what());
+    return static_cast<int>(e.code());
+  } catch (const std::exception& e) {
+    ctx.console.progress_done();
+    std::fflush(stdout);
+    ctx.console.error(std::string("unexpected error - ") + e.what() +
+                      "\n\nHaving any troubles? Hit us up at https://dvc.org/support, we are always happy to help!");
+    return static_cast<int>(ExitCode::error);
+  }
+}

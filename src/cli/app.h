@@ -1,0 +1,55 @@
+// Shared pieces of the command-line front end: the context every command gets and helpers
+// for output. CLI11 is used only in src/cli.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "dvx/api/api.h"
+#include "dvx/base/user_error.h"
+#include "dvx/ui/console.h"
+
+namespace dvx::cli {
+
+struct Globals {
+  int quiet = 0;
+  int verbose = 0;
+  std::string cd;
+  bool wait_for_lock = false;
+};
+
+struct Context {
+  Globals globals;
+  ui::Console console;
+  std::string cwd;
+  // Opens the repository of the CWD (throws not-a-repo).
+  std::unique_ptr<repo::Repo> open_repo();
+  // Takes the repo lock with DVC's retry policy.
+  void lock(repo::Repo& repo, ExitCode code_on_failure);
+  // Prints the "git add" hint or stages the files (core.autostage).
+  void git_hint(repo::Repo& repo);
+  api::Confirm confirmer();
+};
+
+// A command's action, run after parsing; returns the exit code.
+using Action = std::function<int(Context&)>;
+
+// Registration functions, one per group of commands; each adds its subcommands to `app` and
+// sets `action` when its subcommand is selected.
+void register_data_commands(CLI::App& app, Action& action);
+void register_remote_commands(CLI::App& app, Action& action);
+void register_config_commands(CLI::App& app, Action& action);
+void register_project_commands(CLI::App& app, Action& action);
+
+// Adds -q/-v to a subcommand (DVC accepts them after the command too).
+void add_common_flags(CLI::App* sub, Globals& g);
+
+// Python json.dumps of a value, one line (or indented on a terminal).
+std::string json_text(Context& ctx, const nlohmann::ordered_json& v);
+
+}  // namespace dvx::cli

@@ -1,0 +1,153 @@
+// One function per user operation. Each takes the open Repo (or a path for init) and plain
+// options, does the work, and returns a plain result struct; nothing here prints. Failures
+// the user must see are thrown as UserError with DVC's message and exit code.
+// Thread-safety: one operation per Repo at a time.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dvx/repo/repo.h"
+
+namespace dvx::api {
+
+// Lines a command asks the user to confirm with [y/n]; returns the answer.
+using Confirm = std::function<bool(const std::string& question)>;
+
+// ---- init / destroy / install -------------------------------------------------------------
+struct InitOptions {
+  std::string directory = ".";
+  bool no_scm = false, subdir = false, force = false;
+};
+struct InitResult {
+  std::string root;
+  bool git = true;
+};
+InitResult init(const std::string& cwd, const InitOptions& opts);
+
+void destroy(repo::Repo& repo, bool force, const Confirm& confirm);
+void install_hooks(repo::Repo& repo);
+
+// ---- add / commit / remove / move / unprotect ---------------------------------------------
+struct AddOptions {
+  std::vector<std::string> targets;
+  bool glob = false, no_commit = false, no_relink = false, force = false;
+  std::optional<std::string> out;
+};
+void add(repo::Repo& repo, const AddOptions& opts);
+
+struct CommitOptions {
+  std::vector<std::string> targets;
+  bool force = false, recursive = false, no_relink = false;
+};
+// Returns warnings to print (e.g. empty outputs).
+std::vector<std::string> commit(repo::Repo& repo, const CommitOptions& opts, const Confirm& confirm);
+
+void remove(repo::Repo& repo, const std::vector<std::string>& targets, bool outs);
+void move(repo::Repo& repo, const std::string& src, const std::string& dst);
+void unprotect(repo::Repo& repo, const std::vector<std::string>& targets);
+
+// ---- status / checkout --------------------------------------------------------------------
+// One stage's report: ordered items as in `dvc status --json`.
+struct StageStatus {
+  std::string name;  // .dvc path relative to the CWD
+  std::vector<std::pair<std::string, std::string>> changed_outs;  // display path -> status
+  bool changed_checksum = false;
+};
+struct StatusOptions {
+  std::vector<std::string> targets;
+  bool recursive = false;
+};
+struct StatusResult {
+  std::vector<StageStatus> stages;  // only stages with something to report
+  bool no_stages = false;           // the project tracks nothing
+};
+StatusResult status(repo::Repo& repo, const StatusOptions& opts);
+
+struct CheckoutOptions {
+  std::vector<std::string> targets;
+  bool force = false, relink = false, recursive = false, allow_missing = false;
+};
+struct CheckoutResult {
+  std::vector<std::string> modified, added, deleted;  // display paths, dirs end with '/'
+  int64_t files_added = 0, files_modified = 0, files_deleted = 0;
+};
+CheckoutResult checkout(repo::Repo& repo, const CheckoutOptions& opts);
+
+// ---- remotes: push / fetch / pull / status -c ----------------------------------------------
+struct TransferOptions {
+  std::vector<std::string> targets;
+  std::optional<std::string> remote;
+  std::optional<unsigned> jobs;
+  bool recursive = false, all_branches = false, all_tags = false, all_commits = false;
+};
+struct TransferSummary {
+  size_t transferred = 0;
+  std::vector<std::string> warnings;  // printed as "WARNING: ..." on stderr
+};
+TransferSummary push(repo::Repo& repo, const TransferOptions& opts);
+TransferSummary fetch(repo::Repo& repo, const TransferOptions& opts);
+struct PullResult {
+  TransferSummary fetched;
+  CheckoutResult checkout;
+};
+PullResult pull(repo::Repo& repo, const TransferOptions& opts, bool force, bool allow_missing);
+
+struct CloudStatus {
+  std::string remote_name;
+  std::vector<std::pair<std::string, std::string>> entries;  // name -> new|deleted|missing
+};
+CloudStatus status_cloud(repo::Repo& repo, const TransferOptions& opts);
+
+// Name of the remote a transfer uses (-r or core.remote); throws DVC's config errors.
+std::string pick_remote(repo::Repo& repo, const std::optional<std::string>& name, const std::string& command);
+
+// ---- gc / cache -----------------------------------------------------------------------------
+struct GcOptions {
+  bool workspace = false, force = false, dry = false;
+  bool all_branches = false, all_tags = false, all_commits = false;
+};
+// Returns the message lines to print.
+std::vector<std::string> gc(repo::Repo& repo, const GcOptions& opts, const Confirm& confirm,
+                            const std::function<void(const std::string&)>& warn);
+std::vector<std::string> cache_migrate(repo::Repo& repo, bool dvc_files, bool dry);
+
+// ---- diff / data status / ls ---------------------------------------------------------------
+struct DiffEntry {
+  std::string path;      // repo-relative; directories end with '/'
+  std::string old_path;  // renames only
+  std::string old_hash, new_hash;
+};
+struct DiffResult {
+  std::vector<DiffEntry> added, deleted, modified, renamed, not_in_cache;
+  bool workspace = true;  // b_rev is the workspace
+};
+DiffResult diff(repo::Repo& repo, const std::optional<std::string>& a_rev, const std::optional<std::string>& b_rev,
+                const std::vector<std::string>& targets);
+
+struct DataStatusOptions {
+  std::vector<std::string> targets;
+  bool granular = false, unchanged = false, untracked = false;
+};
+struct DataStatus {
+  std::vector<std::string> not_in_cache;
+  std::map<std::string, std::vector<std::string>> committed, uncommitted;  // added/deleted/modified/unknown
+  std::vector<std::string> untracked, unchanged;
+  bool git_has_changes = false;
+};
+DataStatus data_status(repo::Repo& repo, const DataStatusOptions& opts);
+
+struct LsEntry {
+  std::string path;
+  bool isout = false, isdir = false, isexec = false;
+  std::optional<int64_t> size;
+  std::optional<std::string> md5;
+};
+std::vector<LsEntry> ls(repo::Repo& repo, const std::optional<std::string>& path, bool recursive, bool dvc_only);
+
+}  // namespace dvx::api

@@ -1,0 +1,173 @@
+// dvx gc and dvx cache migrate: behaviour.md §7, formats.md §2.4.
+#include <algorithm>
+#include <set>
+#include <unordered_map>
+
+#include "dvx/api/internal.h"
+#include "dvx/base/strings.h"
+#include "dvx/scm/git.h"
+
+namespace dvx::api {
+
+namespace fsx = dvx::platform;
+using detail::raise;
+
+namespace {
+
+// Object ids used by the .dvc files of one Git revision.
+void add_revision_objects(repo::Repo& repo, const std::string& commit, std::set<odb::ObjectId>& used) {
+  auto* git = repo.git();
+  auto files = git->list_dvc_files_at(commit);
+  if (!files) raise(files.error());
+  std::string prefix = fsx::relative_path(repo.root(), git->work_tree());
+  for (auto& f : *files) {
+    if (!f.ends_with(".dvc")) continue;
+    if (prefix != "." && !fsx::is_within(f, prefix)) continue;
+    auto text = git->read_file_at(commit, f);
+    if (!text || !*text) continue;
+    std::string rel = prefix == "." ? f : f.substr(prefix.size() + 1);
+    repo::DvcStage st;
+    try {
+      st = repo.load_stage(rel, **text);
+    } catch (const UserError&) {
+      continue;  // an invalid .dvc file in history keeps nothing
+    }
+    for (auto& o : st.outs)
+      for (auto& u : detail::used_objects(repo, o, nullptr)) used.insert(u.id);
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> gc(repo::Repo& repo, const GcOptions& opts, const Confirm& confirm,
+                            const std::function<void(const std::string&)>& warn) {
+  if (!opts.workspace && !opts.all_branches && !opts.all_tags && !opts.all_commits)
+    throw UserError(
+        "Either of `-w|--workspace`, `-a|--all-branches`, `-T|--all-tags` `--all-experiments`, `--all-commits`, "
+        "`--date` or `--rev` needs to be set.");
+  std::string what = "This will remove all cache except items used in the workspace of the current repo";
+  if (opts.all_commits) what += " and all git commits";
+  else if (opts.all_branches && opts.all_tags) what += " and all git branches and tags";
+  else if (opts.all_branches) what += " and all git branches";
+  else if (opts.all_tags) what += " and all git tags";
+  warn(what + ".");
+  if (!opts.force && !opts.dry && !confirm("Are you sure you want to proceed?"))
+    throw UserError("gc aborted: not confirmed", ExitCode::failure);
+
+  std::set<odb::ObjectId> used;
+  for (auto& st : repo.stages())
+    for (auto& o : st.outs)
+      for (auto& u : detail::used_objects(repo, o, nullptr)) used.insert(u.id);
+  if ((opts.all_branches || opts.all_tags || opts.all_commits) && repo.git()) {
+    auto* git = repo.git();
+    std::vector<std::string> revs;
+    if (opts.all_commits) {
+      auto c = git->all_commits();
+      if (c) revs = *c;
+    } else {
+      if (opts.all_branches)
+        if (auto b = git->branches()) revs.insert(revs.end(), b->begin(), b->end());
+      if (opts.all_tags)
+        if (auto t = git->tags()) revs.insert(revs.end(), t->begin(), t->end());
+    }
+    for (auto& r : revs) {
+      auto commit = git->resolve(r);
+      if (commit) add_revision_objects(repo, *commit, used);
+    }
+  }
+
+  std::vector<std::string> lines;
+  auto sweep = [&](odb::Layout layout, const std::string& scheme) {
+    auto all = repo.cache().list(layout);
+    if (!all) raise(all.error());
+    size_t removed = 0;
+    for (auto& id : *all) {
+      if (used.count(id)) continue;
+      if (!opts.dry)
+        if (auto r = repo.cache().remove(id); !r) raise(r.error());
+      ++removed;
+    }
+    if (removed == 0) lines.push_back("No unused '" + scheme + "' cache to remove.");
+    else if (opts.dry) lines.push_back(std::to_string(removed) + " objects would be removed from " + scheme + " cache.");
+    else lines.push_back("Removed " + std::to_string(removed) + " objects from " + scheme + " cache.");
+  };
+  sweep(odb::Layout::v3, "repo");
+  if (opts.dry) lines.push_back("No unused 'local' cache to remove.");
+  else sweep(odb::Layout::v3, "local");
+  sweep(odb::Layout::legacy, "legacy");
+  return lines;
+}
+
+std::vector<std::string> cache_migrate(repo::Repo& repo, bool dvc_files, bool dry) {
+  std::vector<std::string> lines;
+  const auto& cache = repo.cache();
+  auto legacy = cache.list(odb::Layout::legacy);
+  if (!legacy) raise(legacy.error());
+  if (dry) {
+    lines.push_back(std::to_string(legacy->size()) + " files will be re-hashed and migrated to the DVC 3.0 cache location.");
+    return lines;
+  }
+  std::unordered_map<std::string, std::string> mapping;  // legacy oid -> 3.x oid
+  // Files first, then manifests (which need the files' new ids).
+  std::vector<odb::ObjectId> dirs;
+  size_t migrated = 0;
+  for (auto& id : *legacy) {
+    if (id.is_dir()) {
+      dirs.push_back(id);
+      continue;
+    }
+    std::string p = cache.path_of(id);
+    auto d = hash::hash_file(p, hash::Algorithm::md5);
+    if (!d) raise(d.error());
+    odb::ObjectId nid{d->md5, odb::Layout::v3};
+    if (auto r = cache.add_file(p, nid, {fsx::LinkType::reflink, fsx::LinkType::hardlink, fsx::LinkType::copy}); !r)
+      raise(r.error());
+    mapping[id.oid] = nid.oid;
+    ++migrated;
+  }
+  for (auto& id : dirs) {
+    auto entries = cache.read_manifest(id);
+    if (!entries) raise(entries.error());
+    for (auto& e : *entries) {
+      auto it = mapping.find(e.md5);
+      if (it == mapping.end()) {
+        auto d = hash::hash_file(cache.path_of({e.md5, odb::Layout::legacy}), hash::Algorithm::md5);
+        if (!d) continue;
+        e.md5 = d->md5;
+      } else {
+        e.md5 = it->second;
+      }
+    }
+    std::string bytes = formats::encode_manifest(*entries);
+    odb::ObjectId nid{hash::md5_hex(bytes) + ".dir", odb::Layout::v3};
+    if (auto r = cache.add_bytes(bytes, nid); !r) raise(r.error());
+    mapping[id.oid] = nid.oid;
+    ++migrated;
+  }
+  lines.push_back("Migrated " + std::to_string(migrated) + " files to DVC 3.0 cache location.");
+  if (dvc_files) {
+    bool any = false;
+    for (auto& st : repo.stages()) {
+      formats::DvcFile file = st.file;
+      bool changed = false;
+      for (auto& o : st.outs) {
+        if (o.layout() != odb::Layout::legacy || !o.entry.md5) continue;
+        auto it = mapping.find(*o.entry.md5);
+        if (it == mapping.end()) continue;
+        auto& e = file.outs[o.index];
+        e.md5 = it->second;
+        e.hash = "md5";
+        changed = true;
+      }
+      if (!changed) continue;
+      any = true;
+      lines.push_back("Updating DVC file '" + repo.display(st.abs_path) + "'");
+      detail::write_stage(repo, st.rel_path, file, &st);
+    }
+    if (!any) lines.push_back("No DVC files in the repo to migrate to the 3.0 format.");
+    repo.reload_stages();
+  }
+  return lines;
+}
+
+}  // namespace dvx::api

@@ -1,0 +1,108 @@
+#include "dvx/api/internal.h"
+
+#include "dvx/scm/git.h"
+
+namespace dvx::api::detail {
+
+namespace fsx = dvx::platform;
+
+[[noreturn]] void raise(const Error& e, ExitCode code) { throw UserError(e.message, code); }
+
+std::vector<Selected> select_outputs(repo::Repo& repo, const std::vector<std::string>& targets, bool recursive,
+                                     const std::string& command) {
+  std::vector<Selected> out;
+  const auto& stages = repo.stages();
+  if (targets.empty()) {
+    for (auto& st : stages)
+      for (auto& o : st.outs) out.push_back({&st, &o});
+    return out;
+  }
+  for (auto& t : targets) {
+    std::string abs = repo.absolute(t);
+    auto rel = repo.relative(abs);
+    bool found = false;
+    if (rel) {
+      for (auto& st : stages) {
+        bool whole = st.rel_path == *rel || (recursive && (rel->empty() || fsx::is_within(st.rel_path, *rel)));
+        for (auto& o : st.outs) {
+          if (whole || o.rel_path == *rel || (recursive && !rel->empty() && fsx::is_within(o.rel_path, *rel))) {
+            out.push_back({&st, &o});
+            found = true;
+          }
+        }
+      }
+    }
+    if (!found) {
+      if (t.ends_with("dvc.lock"))
+        throw UserError("Did you mean: `" + t.substr(0, t.size() - 4) + "yaml`?", ExitCode::error);
+      if (command == "checkout")
+        throw UserError("Did you mean `git checkout " + t + "`?", ExitCode::error);
+      if (rel && fsx::stat_path(abs).exists() && !recursive)
+        throw UserError("'" + t + "' does not exist as an output or a stage name in 'dvc.yaml'", ExitCode::error);
+      throw UserError("'" + t + "' does not exist", ExitCode::error);
+    }
+  }
+  // Keep each output once, in project order.
+  std::vector<Selected> unique;
+  for (auto& st : stages)
+    for (auto& o : st.outs)
+      for (auto& s : out)
+        if (s.out == &o) {
+          unique.push_back(s);
+          break;
+        }
+  return unique;
+}
+
+std::vector<UsedObject> used_objects(const repo::Repo& repo, const repo::Output& out, bool* manifest_missing) {
+  std::vector<UsedObject> used;
+  if (manifest_missing) *manifest_missing = false;
+  auto id = out.recorded();
+  if (!id || !out.entry.cache) return used;
+  used.push_back({*id, out.rel_path});
+  if (id->is_dir()) {
+    auto entries = repo.cache().read_manifest(*id);
+    if (!entries) {
+      if (manifest_missing) *manifest_missing = true;
+      return used;
+    }
+    for (auto& e : *entries) {
+      if (!odb::valid_oid(e.md5) || e.md5.ends_with(".dir")) continue;
+      used.push_back({odb::ObjectId{e.md5, id->layout}, out.rel_path + "/" + e.relpath});
+    }
+  }
+  return used;
+}
+
+void write_stage(repo::Repo& repo, const std::string& rel_path, const formats::DvcFile& file,
+                 const repo::DvcStage* existing) {
+  std::string text = existing ? formats::update_dvc_file(existing->file, file) : formats::emit_dvc_file(file);
+  if (existing && text == existing->text) return;
+  if (auto r = fsx::write_file_atomic(repo.root() + "/" + rel_path, text, 0644); !r) raise(r.error());
+  repo.track_for_git(repo.root() + "/" + rel_path);
+}
+
+void gitignore_add(repo::Repo& repo, const std::string& out_rel) {
+  auto* git = repo.git();
+  if (!git) return;
+  std::string git_rel = fsx::relative_path(repo.root() + "/" + out_rel, git->work_tree());
+  auto r = scm::ignore_output(*git, git_rel);
+  if (!r) raise(r.error());
+  if (*r) repo.track_for_git(git->work_tree() + "/" + **r);
+}
+
+void gitignore_remove(repo::Repo& repo, const std::string& out_rel) {
+  auto* git = repo.git();
+  if (!git) return;
+  std::string git_rel = fsx::relative_path(repo.root() + "/" + out_rel, git->work_tree());
+  auto r = scm::unignore_output(git->work_tree(), git_rel);
+  if (!r) raise(r.error());
+  if (*r) repo.track_for_git(git->work_tree() + "/" + **r);
+}
+
+std::string display_out(const repo::Repo& repo, const std::string& abs_path, bool is_dir) {
+  std::string d = repo.display(abs_path);
+  return is_dir ? d + "/" : d;
+}
+
+}  // namespace dvx::api::detail

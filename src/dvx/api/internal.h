@@ -1,0 +1,44 @@
+// Helpers shared by the api operations (not part of the public API).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "dvx/api/api.h"
+
+namespace dvx::api::detail {
+
+// A tracked output selected by a command, with its stage.
+struct Selected {
+  const repo::DvcStage* stage = nullptr;
+  const repo::Output* out = nullptr;
+};
+
+// Outputs selected by targets (a .dvc file, a tracked output path, a directory with
+// recursive): every output when targets is empty. Throws DVC's errors for unknown targets.
+std::vector<Selected> select_outputs(repo::Repo& repo, const std::vector<std::string>& targets, bool recursive,
+                                     const std::string& command);
+
+// Object ids an output needs: the object itself, plus a directory's manifest entries when the
+// manifest is in the cache (`manifest_missing` set otherwise). Names for messages go along.
+struct UsedObject {
+  odb::ObjectId id;
+  std::string name;  // repo-relative output path, or <dir>/<relpath>
+};
+std::vector<UsedObject> used_objects(const repo::Repo& repo, const repo::Output& out, bool* manifest_missing);
+
+// Writes a .dvc file atomically (new or round-trip update) and records it for Git.
+void write_stage(repo::Repo& repo, const std::string& rel_path, const formats::DvcFile& file,
+                 const repo::DvcStage* existing);
+
+// Ensures/removes the .gitignore line of an output (when Git is used).
+void gitignore_add(repo::Repo& repo, const std::string& out_rel);
+void gitignore_remove(repo::Repo& repo, const std::string& out_rel);
+
+// Display path with a trailing '/' for directories.
+std::string display_out(const repo::Repo& repo, const std::string& abs_path, bool is_dir);
+
+// Turns a Result error into a UserError.
+[[noreturn]] void raise(const Error& e, ExitCode code = ExitCode::error);
+
+}  // namespace dvx::api::detail

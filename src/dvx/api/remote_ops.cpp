@@ -1,0 +1,186 @@
+// dvx push / fetch / pull / status -c: behaviour.md §6, §3.2.
+#include <algorithm>
+#include <set>
+#include <unordered_set>
+
+#include "dvx/api/internal.h"
+#include "dvx/base/strings.h"
+#include "dvx/remote/remote.h"
+#include "dvx/transfer/transfer.h"
+
+namespace dvx::api {
+
+namespace fsx = dvx::platform;
+using detail::raise;
+
+std::string pick_remote(repo::Repo& repo, const std::optional<std::string>& name, const std::string& command) {
+  auto names = repo.config().remote_names();
+  if (name) {
+    std::string n = to_lower(*name);
+    if (std::find(names.begin(), names.end(), n) == names.end())
+      throw UserError("config file error: remote '" + *name + "' doesn't exist", ExitCode::config);
+    return n;
+  }
+  auto def = repo.config().get("core.remote");
+  if (def && !def->empty()) {
+    if (std::find(names.begin(), names.end(), *def) == names.end())
+      throw UserError("config file error: default remote '" + *def + "' doesn't exist", ExitCode::config);
+    return *def;
+  }
+  if (names.empty())
+    throw UserError("config file error: no remote specified in " + repo.root() +
+                        ". Create a default remote with\n    dvc remote add -d <remote name> <remote url>",
+                    ExitCode::failure);
+  throw UserError("config file error: no remote specified in " + repo.root() +
+                      ". Setup default remote with\n    dvc remote default <remote name>\nor use:\n    dvc " + command +
+                      " -r <remote name>",
+                  ExitCode::failure);
+}
+
+namespace {
+
+std::unique_ptr<remote::Remote> open(repo::Repo& repo, const std::string& name) {
+  auto url = repo.config().remote_url(name);
+  if (!url) throw UserError("config file error: " + url.error().message, ExitCode::config);
+  remote::RemoteOptions options;
+  auto r = remote::open_remote(*url, options);
+  if (!r) throw UserError(r.error().message, ExitCode::config);
+  return std::move(*r);
+}
+
+struct UsedSet {
+  std::vector<detail::UsedObject> objects;  // unique ids, first name wins
+  std::vector<const repo::Output*> dirs_without_manifest;
+};
+
+UsedSet collect_used(repo::Repo& repo, const TransferOptions& opts, bool for_push) {
+  UsedSet used;
+  std::set<odb::ObjectId> seen;
+  for (auto& sel : detail::select_outputs(repo, opts.targets, opts.recursive, "push")) {
+    if (for_push && !sel.out->entry.push) continue;
+    bool missing = false;
+    for (auto& u : detail::used_objects(repo, *sel.out, &missing))
+      if (seen.insert(u.id).second) used.objects.push_back(u);
+    if (missing) used.dirs_without_manifest.push_back(sel.out);
+  }
+  return used;
+}
+
+unsigned jobs_for(repo::Repo& repo, const TransferOptions& opts) {
+  if (opts.jobs && *opts.jobs > 0) return *opts.jobs;
+  return std::max(1u, repo.jobs() * 4);
+}
+
+std::string missing_warning(const std::vector<odb::ObjectId>& missing, const std::vector<detail::UsedObject>& used) {
+  std::string w = "Some of the cache files do not exist neither locally nor on remote. Missing cache files:";
+  std::set<odb::ObjectId> m(missing.begin(), missing.end());
+  for (auto& u : used)
+    if (m.count(u.id)) w += "\nname: " + u.name + ", md5: " + u.id.oid;
+  return w;
+}
+
+std::vector<odb::ObjectId> ids_of(const std::vector<detail::UsedObject>& used) {
+  std::vector<odb::ObjectId> ids;
+  ids.reserve(used.size());
+  for (auto& u : used) ids.push_back(u.id);
+  return ids;
+}
+
+}  // namespace
+
+TransferSummary push(repo::Repo& repo, const TransferOptions& opts) {
+  TransferSummary sum;
+  auto used = collect_used(repo, opts, true);
+  if (used.objects.empty()) return sum;
+  std::string name = pick_remote(repo, opts.remote, "push");
+  auto rem = open(repo, name);
+  auto r = transfer::push(repo.cache(), *rem, ids_of(used.objects), jobs_for(repo, opts));
+  sum.transferred = r.transferred;
+  if (!r.missing.empty()) sum.warnings.push_back(missing_warning(r.missing, used.objects));
+  if (!r.failed.empty())
+    throw UserError(std::to_string(r.failed.size()) + " files failed to upload: " + r.errors.front(),
+                    ExitCode::failure);
+  return sum;
+}
+
+TransferSummary fetch(repo::Repo& repo, const TransferOptions& opts) {
+  TransferSummary sum;
+  auto used = collect_used(repo, opts, false);
+  if (used.objects.empty()) return sum;
+  // Everything already cached: no remote needed (DVC succeeds without one).
+  bool all_cached = used.dirs_without_manifest.empty();
+  for (auto& u : used.objects)
+    if (all_cached && !repo.cache().exists(u.id)) all_cached = false;
+  if (all_cached) return sum;
+  std::string name = pick_remote(repo, opts.remote, "fetch");
+  auto rem = open(repo, name);
+  unsigned jobs = jobs_for(repo, opts);
+  std::vector<odb::ObjectId> missing;
+  std::vector<std::string> errors;
+  size_t failed = 0;
+  // Phase 1: directory manifests we don't have yet.
+  if (!used.dirs_without_manifest.empty()) {
+    std::vector<odb::ObjectId> manifests;
+    for (auto* o : used.dirs_without_manifest) manifests.push_back(*o->recorded());
+    auto r = transfer::fetch(repo.cache(), *rem, manifests, jobs);
+    sum.transferred += r.transferred;
+    failed += r.failed.size();
+    errors.insert(errors.end(), r.errors.begin(), r.errors.end());
+    missing.insert(missing.end(), r.missing.begin(), r.missing.end());
+    used = collect_used(repo, opts, false);
+  }
+  // Phase 2: every object (manifests fetched above are now present and skipped).
+  auto r = transfer::fetch(repo.cache(), *rem, ids_of(used.objects), jobs);
+  sum.transferred += r.transferred;
+  failed += r.failed.size();
+  errors.insert(errors.end(), r.errors.begin(), r.errors.end());
+  for (auto& m : r.missing)
+    if (std::find(missing.begin(), missing.end(), m) == missing.end()) missing.push_back(m);
+  if (!missing.empty()) {
+    sum.warnings.push_back(missing_warning(missing, used.objects));
+    failed += missing.size();
+  }
+  if (failed) {
+    std::string msg = std::to_string(failed) + " files failed to download";
+    if (!errors.empty()) msg += ": " + errors.front();
+    throw UserError(msg, ExitCode::failure);
+  }
+  return sum;
+}
+
+PullResult pull(repo::Repo& repo, const TransferOptions& opts, bool force, bool allow_missing) {
+  PullResult res;
+  try {
+    res.fetched = fetch(repo, opts);
+  } catch (const UserError& e) {
+    if (!allow_missing) throw;
+  }
+  CheckoutOptions co;
+  co.targets = opts.targets;
+  co.recursive = opts.recursive;
+  co.force = force;
+  co.allow_missing = allow_missing;
+  res.checkout = checkout(repo, co);
+  return res;
+}
+
+CloudStatus status_cloud(repo::Repo& repo, const TransferOptions& opts) {
+  CloudStatus res;
+  res.remote_name = pick_remote(repo, opts.remote, "status");
+  auto rem = open(repo, res.remote_name);
+  auto used = collect_used(repo, opts, true);
+  auto ids = ids_of(used.objects);
+  auto on_remote = transfer::remote_contains(*rem, ids, jobs_for(repo, opts));
+  if (!on_remote) throw UserError(on_remote.error().message);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    bool local = repo.cache().exists(ids[i]);
+    bool remote = (*on_remote)[i];
+    std::string name = fsx::relative_path(repo.root() + "/" + used.objects[i].name, repo.cwd());
+    if (local && !remote) res.entries.emplace_back(name, "new");
+    else if (!local && remote) res.entries.emplace_back(name, "deleted");
+    else if (!local && !remote) res.entries.emplace_back(name, "missing");
+  }
+  return res;
+}
+
+}  // namespace dvx::api

@@ -1,0 +1,138 @@
+// dvx status (local mode) and dvx checkout: behaviour.md §2, §3.1.
+#include <algorithm>
+
+#include "dvx/api/internal.h"
+#include "dvx/base/strings.h"
+
+namespace dvx::api {
+
+namespace fsx = dvx::platform;
+using detail::raise;
+
+namespace {
+
+bool object_complete(const repo::Repo& repo, const odb::ObjectId& id) {
+  if (!repo.cache().exists(id)) return false;
+  if (!id.is_dir()) return true;
+  auto entries = repo.cache().read_manifest(id);
+  if (!entries) return false;
+  for (auto& e : *entries)
+    if (!odb::valid_oid(e.md5) || !repo.cache().exists({e.md5, id.layout})) return false;
+  return true;
+}
+
+}  // namespace
+
+StatusResult status(repo::Repo& repo, const StatusOptions& opts) {
+  StatusResult res;
+  const auto& stages = repo.stages();
+  if (stages.empty()) {
+    res.no_stages = true;
+    return res;
+  }
+  auto selected = detail::select_outputs(repo, opts.targets, opts.recursive, "status");
+  auto ctx = repo.context();
+  const repo::DvcStage* current_stage = nullptr;
+  for (auto& sel : selected) {
+    if (sel.stage != current_stage) {
+      res.stages.push_back(StageStatus{repo.display(sel.stage->abs_path), {}, false});
+      current_stage = sel.stage;
+    }
+    auto& report = res.stages.back();
+    const auto& o = *sel.out;
+    auto rec = o.recorded();
+    std::string name = repo.display(o.abs_path);
+    if (rec && o.entry.cache && !object_complete(repo, *rec)) {
+      report.changed_outs.emplace_back(name, "not in cache");
+      continue;
+    }
+    auto st = workspace::compute_state(ctx, o.abs_path, o.algorithm());
+    if (!st) raise(st.error());
+    if (st->kind == workspace::OutputState::Kind::missing) report.changed_outs.emplace_back(name, "deleted");
+    else if (!rec || st->oid != rec->oid) report.changed_outs.emplace_back(name, "modified");
+  }
+  std::erase_if(res.stages, [](const StageStatus& s) { return s.changed_outs.empty() && !s.changed_checksum; });
+  return res;
+}
+
+CheckoutResult checkout(repo::Repo& repo, const CheckoutOptions& opts) {
+  CheckoutResult res;
+  auto selected = detail::select_outputs(repo, opts.targets, opts.recursive, "checkout");
+  auto ctx = repo.context();
+  struct Item {
+    const repo::Output* out;
+    odb::ObjectId id;
+    workspace::OutputState current;
+  };
+  std::vector<Item> items;
+  std::vector<std::string> unsaved, failed;
+  for (auto& sel : selected) {
+    const auto& o = *sel.out;
+    if (!o.entry.cache) continue;
+    auto rec = o.recorded();
+    if (!rec) continue;  // "No file hash info found": nothing to create
+    auto st = workspace::compute_state(ctx, o.abs_path, o.algorithm());
+    if (!st) raise(st.error());
+    if (!opts.force) {
+      std::vector<formats::ManifestEntry> entries;
+      const std::vector<formats::ManifestEntry>* ep = nullptr;
+      if (rec->is_dir()) {
+        auto m = repo.cache().read_manifest(*rec);
+        if (m) {
+          entries = std::move(*m);
+          ep = &entries;
+        }
+      }
+      bool same = st->oid == rec->oid && st->kind != workspace::OutputState::Kind::missing;
+      if (!same && (ep || !rec->is_dir())) {
+        auto u = workspace::unsaved_files(ctx, o.abs_path, *st, *rec, ep);
+        unsaved.insert(unsaved.end(), u.begin(), u.end());
+      }
+    }
+    items.push_back({&o, *rec, std::move(*st)});
+  }
+  if (!unsaved.empty())
+    throw UserError("Can't remove the following unsaved files without confirmation. Use `--force` to force.\n" +
+                    join(unsaved, "\n"));
+  struct Line {
+    bool dir;
+    std::string path;
+  };
+  std::vector<Line> mod, add, del;
+  for (auto& it : items) {
+    std::optional<bool> isexec;
+    if (it.out->entry.isexec) isexec = true;
+    auto r = workspace::checkout(ctx, it.out->abs_path, it.id, isexec, workspace::Force::yes,
+                                 opts.relink ? workspace::Relink::yes : workspace::Relink::no, &it.current);
+    if (!r) raise(r.error());
+    if (r->missing_in_cache) {
+      if (!opts.allow_missing) failed.push_back(repo.display(it.out->abs_path));
+      continue;
+    }
+    res.files_added += r->files_added;
+    res.files_modified += r->files_modified;
+    res.files_deleted += r->files_deleted;
+    Line line{it.id.is_dir(), detail::display_out(repo, it.out->abs_path, it.id.is_dir())};
+    if (r->change == workspace::CheckoutResult::Change::added) add.push_back(line);
+    else if (r->change == workspace::CheckoutResult::Change::modified) mod.push_back(line);
+    else if (r->change == workspace::CheckoutResult::Change::deleted) del.push_back(line);
+  }
+  auto order = [](std::vector<Line>& v, std::vector<std::string>& out) {
+    std::stable_sort(v.begin(), v.end(), [](const Line& a, const Line& b) {
+      if (a.dir != b.dir) return a.dir;
+      return a.path < b.path;
+    });
+    for (auto& l : v) out.push_back(l.path);
+  };
+  order(mod, res.modified);
+  order(add, res.added);
+  order(del, res.deleted);
+  if (!failed.empty()) {
+    std::sort(failed.begin(), failed.end());
+    throw UserError("Checkout failed for following targets:\n" + join(failed, "\n") +
+                    "\nIs your cache up to date?\n<https://error.dvc.org/missing-files>");
+  }
+  return res;
+}
+
+}  // namespace dvx::api

@@ -1,0 +1,146 @@
+#include "dvx/odb/object_db.h"
+
+#include <algorithm>
+#include <cerrno>
+
+#include "dvx/base/strings.h"
+
+namespace dvx::odb {
+
+namespace fsx = dvx::platform;
+
+Layout layout_for(hash::Algorithm alg) {
+  return alg == hash::Algorithm::md5 ? Layout::v3 : Layout::legacy;
+}
+
+hash::Algorithm algorithm_for(Layout layout) {
+  return layout == Layout::v3 ? hash::Algorithm::md5 : hash::Algorithm::md5_dos2unix;
+}
+
+bool valid_oid(const std::string& oid) {
+  std::string_view v(oid);
+  if (v.size() == 36 && v.substr(32) == ".dir") v = v.substr(0, 32);
+  if (v.size() != 32) return false;
+  for (char c : v)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+std::string ObjectDb::path_of(const ObjectId& id) const {
+  std::string base = id.layout == Layout::v3 ? m_root + "/files/md5/" : m_root + "/";
+  return base + id.oid.substr(0, 2) + "/" + id.oid.substr(2);
+}
+
+bool ObjectDb::exists(const ObjectId& id) const {
+  return fsx::lstat_path(path_of(id)).type == fsx::FileType::regular;
+}
+
+bool ObjectDb::exists_valid(const ObjectId& id, Verify verify) const {
+  std::string p = path_of(id);
+  auto st = fsx::lstat_path(p);
+  if (st.type != fsx::FileType::regular) return false;
+  if (verify == Verify::no && (st.mode & 0777) == 0444) return true;
+  auto alg = algorithm_for(id.layout);
+  auto d = hash::hash_file(p, id.is_dir() ? hash::Algorithm::md5 : alg);
+  std::string want = id.is_dir() ? id.oid.substr(0, 32) : id.oid;
+  if (!d || d->md5 != want) {
+    (void)fsx::remove_file(p);
+    return false;
+  }
+  return true;
+}
+
+Status ObjectDb::make_parent(const std::string& path) const {
+  return fsx::make_dirs(fsx::parent_dir(path), m_shared_group ? 02775 : 0777);
+}
+
+Status ObjectDb::add_file(const std::string& src, const ObjectId& id,
+                          const std::vector<fsx::LinkType>& link_types) const {
+  std::string dst = path_of(id);
+  if (fsx::lstat_path(dst).type == fsx::FileType::regular) return {};
+  if (auto r = make_parent(dst); !r) return r;
+  std::string tmp = fsx::temp_path_beside(dst);
+  Status made = fail(ErrorCode::io, "no usable link type");
+  for (auto t : link_types) {
+    if (t == fsx::LinkType::reflink) made = fsx::reflink_file(src, tmp);
+    else if (t == fsx::LinkType::hardlink) {
+      // A hardlinked object would share the workspace inode: chmod 0444 would also protect the
+      // workspace file, which is what DVC does for hardlink caches.
+      made = fsx::hardlink_file(src, tmp);
+    } else if (t == fsx::LinkType::copy) made = fsx::copy_file(src, tmp, 0444);
+    else continue;  // symlinks are never used for cache objects
+    if (made) break;
+    (void)fsx::remove_file(tmp);
+  }
+  if (!made) return made;
+  (void)fsx::chmod_path(tmp, 0444);
+  if (auto r = fsx::rename_path(tmp, dst); !r) {
+    (void)fsx::remove_file(tmp);
+    return r;
+  }
+  return {};
+}
+
+Status ObjectDb::add_bytes(std::string_view bytes, const ObjectId& id) const {
+  std::string dst = path_of(id);
+  if (fsx::lstat_path(dst).type == fsx::FileType::regular) return {};
+  if (auto r = make_parent(dst); !r) return r;
+  return fsx::write_file_atomic(dst, bytes, 0444);
+}
+
+Status ObjectDb::add_verified(const std::string& src, const ObjectId& id) const {
+  auto alg = id.is_dir() ? hash::Algorithm::md5 : algorithm_for(id.layout);
+  auto d = hash::hash_file(src, alg);
+  if (!d) return std::unexpected(d.error());
+  std::string want = id.is_dir() ? id.oid.substr(0, 32) : id.oid;
+  if (d->md5 != want)
+    return fail(ErrorCode::corruption, "object '" + id.oid + "' is corrupted: its content hashes to '" + d->md5 + "'");
+  (void)fsx::chmod_path(src, 0444);
+  return fsx::rename_path(src, path_of(id));
+}
+
+std::string ObjectDb::temp_path_for(const ObjectId& id) const {
+  std::string dst = path_of(id);
+  (void)make_parent(dst);
+  return fsx::temp_path_beside(dst);
+}
+
+Result<std::string> ObjectDb::read(const ObjectId& id) const { return fsx::read_file(path_of(id)); }
+
+Result<std::vector<formats::ManifestEntry>> ObjectDb::read_manifest(const ObjectId& id) const {
+  std::string p = path_of(id);
+  auto bytes = fsx::read_file(p);
+  if (!bytes) return std::unexpected(bytes.error());
+  return formats::decode_manifest(*bytes, p);
+}
+
+Result<std::vector<ObjectId>> ObjectDb::list(Layout layout) const {
+  std::vector<ObjectId> out;
+  std::string base = layout == Layout::v3 ? m_root + "/files/md5" : m_root;
+  auto top = fsx::list_dir(base);
+  if (!top) {
+    if (top.error().code == ErrorCode::not_found) return out;
+    return std::unexpected(top.error());
+  }
+  for (auto& d : *top) {
+    if (d.type != fsx::FileType::directory || d.name.size() != 2 || !is_hex(d.name)) continue;
+    auto inner = fsx::list_dir(base + "/" + d.name);
+    if (!inner) continue;
+    for (auto& f : *inner) {
+      if (f.type != fsx::FileType::regular) continue;
+      std::string oid = d.name + f.name;
+      if (valid_oid(oid)) out.push_back(ObjectId{oid, layout});
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Status ObjectDb::remove(const ObjectId& id) const {
+  std::string p = path_of(id);
+  auto r = fsx::remove_file(p);
+  if (id.layout == Layout::legacy && id.is_dir()) (void)fsx::remove_all(p + ".unpacked");
+  return r;
+}
+
+}  // namespace dvx::odb

@@ -1,0 +1,81 @@
+// The content-addressed object database: a local cache (or a local-directory remote, which
+// has the same layout). 3.x objects live at <root>/files/md5/<oid[0:2]>/<oid[2:]>, legacy 2.x
+// (md5-dos2unix) objects at <root>/<oid[0:2]>/<oid[2:]> (formats.md §4, §5).
+// Thread-safety: all methods may be called concurrently; writes are atomic (temp + rename),
+// so a killed process leaves either no object or a complete one.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dvx/base/result.h"
+#include "dvx/formats/manifest.h"
+#include "dvx/hash/md5.h"
+#include "dvx/platform/files.h"
+
+namespace dvx::odb {
+
+// Which layout an object id belongs to.
+enum class Layout { v3, legacy };
+
+Layout layout_for(hash::Algorithm alg);
+hash::Algorithm algorithm_for(Layout layout);
+
+// An object id in one layout: "<32 hex>" or "<32 hex>.dir".
+struct ObjectId {
+  std::string oid;
+  Layout layout = Layout::v3;
+  bool is_dir() const { return oid.size() > 4 && oid.compare(oid.size() - 4, 4, ".dir") == 0; }
+  bool operator==(const ObjectId&) const = default;
+  auto operator<=>(const ObjectId&) const = default;
+};
+
+// True when `oid` is 32 lower-case hex digits optionally followed by ".dir".
+bool valid_oid(const std::string& oid);
+
+enum class Verify { no, yes };
+
+class ObjectDb {
+ public:
+  explicit ObjectDb(std::string root, bool shared_group = false)
+      : m_root(std::move(root)), m_shared_group(shared_group) {}
+
+  const std::string& root() const { return m_root; }
+  // Absolute path of the object file (it may not exist).
+  std::string path_of(const ObjectId& id) const;
+  bool exists(const ObjectId& id) const;
+  // Exists and, when verify is yes or the object is not read-only (0444), its content hashes
+  // to its id; a corrupted object is deleted.
+  bool exists_valid(const ObjectId& id, Verify verify) const;
+
+  // Stores `src` under `id` unless present: the first of `link_types` that works (reflink,
+  // hardlink, copy) creates a temp file beside the destination, which is then renamed into
+  // place and made read-only (0444).
+  Status add_file(const std::string& src, const ObjectId& id,
+                  const std::vector<platform::LinkType>& link_types) const;
+  // Stores bytes (a .dir manifest) unless present.
+  Status add_bytes(std::string_view bytes, const ObjectId& id) const;
+  // Moves `src` (a downloaded temp file in the object's folder, see temp_path_for) into place
+  // after checking that its content hashes to the id; corruption error otherwise.
+  Status add_verified(const std::string& src, const ObjectId& id) const;
+  // A temp name in the object's folder (the folder is created).
+  std::string temp_path_for(const ObjectId& id) const;
+
+  Result<std::string> read(const ObjectId& id) const;
+  // Reads and parses a .dir manifest object; not_found when missing.
+  Result<std::vector<formats::ManifestEntry>> read_manifest(const ObjectId& id) const;
+
+  // Every object id present in one layout (for gc and migrate).
+  Result<std::vector<ObjectId>> list(Layout layout) const;
+  Status remove(const ObjectId& id) const;
+
+ private:
+  Status make_parent(const std::string& path) const;
+  std::string m_root;
+  bool m_shared_group;
+};
+
+}  // namespace dvx::odb

@@ -1,0 +1,61 @@
+#include "dvx/remote/local_remote.h"
+
+#include <functional>
+
+#include "dvx/platform/files.h"
+
+namespace dvx::remote {
+
+namespace fsx = dvx::platform;
+
+Result<bool> LocalRemote::exists(const std::string& key) const {
+  return fsx::lstat_path(m_root + "/" + key).type == fsx::FileType::regular;
+}
+
+Status LocalRemote::put(const std::string& local_path, const std::string& key) const {
+  std::string dst = m_root + "/" + key;
+  if (auto r = fsx::make_dirs(fsx::parent_dir(dst)); !r) return r;
+  std::string tmp = fsx::temp_path_beside(dst);
+  if (auto r = fsx::copy_file(local_path, tmp, 0444); !r) return r;
+  if (auto r = fsx::rename_path(tmp, dst); !r) {
+    (void)fsx::remove_file(tmp);
+    return r;
+  }
+  return {};
+}
+
+Result<bool> LocalRemote::get(const std::string& key, const std::string& local_path) const {
+  std::string src = m_root + "/" + key;
+  if (fsx::stat_path(src).type != fsx::FileType::regular) return false;
+  if (auto r = fsx::copy_file(src, local_path, 0444); !r) return std::unexpected(r.error());
+  return true;
+}
+
+Result<std::vector<std::string>> LocalRemote::list(const std::string& prefix) const {
+  std::vector<std::string> out;
+  std::function<void(const std::string&)> walk = [&](const std::string& rel) {
+    auto entries = fsx::list_dir(rel.empty() ? m_root : m_root + "/" + rel);
+    if (!entries) return;
+    for (auto& e : *entries) {
+      std::string child = rel.empty() ? e.name : rel + "/" + e.name;
+      if (e.type == fsx::FileType::directory) walk(child);
+      else if (e.type == fsx::FileType::regular) out.push_back(child);
+    }
+  };
+  std::string p = prefix;
+  while (!p.empty() && p.back() == '/') p.pop_back();
+  walk(p);
+  return out;
+}
+
+Status LocalRemote::remove(const std::string& key) const { return fsx::remove_file(m_root + "/" + key); }
+
+Result<std::unique_ptr<Remote>> open_remote(const std::string& url, const RemoteOptions&) {
+  auto pos = url.find("://");
+  if (pos == std::string::npos) return std::unique_ptr<Remote>(new LocalRemote(url));
+  std::string scheme = url.substr(0, pos);
+  if (scheme == "file") return std::unique_ptr<Remote>(new LocalRemote(url.substr(pos + 3)));
+  return fail(ErrorCode::invalid_argument, "remote storage '" + scheme + "://' is not supported yet by dvx");
+}
+
+}  // namespace dvx::remote

@@ -1,0 +1,24 @@
+// A remote that is a directory on a local or mounted file system. Objects are stored read-only
+// (0444), written to a temp file beside the destination and renamed into place.
+// Thread-safety: safe for concurrent use.
+#pragma once
+
+#include "dvx/remote/remote.h"
+
+namespace dvx::remote {
+
+class LocalRemote final : public Remote {
+ public:
+  explicit LocalRemote(std::string root) : m_root(std::move(root)) {}
+  std::string describe() const override { return m_root; }
+  Result<bool> exists(const std::string& key) const override;
+  Status put(const std::string& local_path, const std::string& key) const override;
+  Result<bool> get(const std::string& key, const std::string& local_path) const override;
+  Result<std::vector<std::string>> list(const std::string& prefix) const override;
+  Status remove(const std::string& key) const override;
+
+ private:
+  std::string m_root;
+};
+
+}  // namespace dvx::remote

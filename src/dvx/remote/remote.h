@@ -1,0 +1,40 @@
+// Remote storage: a blob store addressed by relative keys ("files/md5/ab/cdef..."), with one
+// small interface implemented once per backend and built from the URL scheme by a registry.
+// "Not found" is a value (false / nullopt), not an error. Keys are validated by the caller
+// (transfer) and never contain ".." or a leading "/".
+// Thread-safety: backends must allow concurrent calls of every method.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dvx/base/result.h"
+
+namespace dvx::remote {
+
+class Remote {
+ public:
+  virtual ~Remote() = default;
+  // Human-readable location (never contains credentials).
+  virtual std::string describe() const = 0;
+  virtual Result<bool> exists(const std::string& key) const = 0;
+  // Uploads a local file under `key`, atomically where the storage allows (temp + rename).
+  virtual Status put(const std::string& local_path, const std::string& key) const = 0;
+  // Downloads `key` to `local_path` (which must not exist); false when the key is absent.
+  virtual Result<bool> get(const std::string& key, const std::string& local_path) const = 0;
+  // Every key below `prefix` (e.g. "files/md5/"), relative to the remote root.
+  virtual Result<std::vector<std::string>> list(const std::string& prefix) const = 0;
+  virtual Status remove(const std::string& key) const = 0;
+};
+
+using RemoteOptions = std::map<std::string, std::string>;
+
+// Builds the backend for a URL (a local path must already be absolute). Unknown scheme ->
+// invalid_argument "unsupported URL type <scheme>://".
+Result<std::unique_ptr<Remote>> open_remote(const std::string& url, const RemoteOptions& options);
+
+}  // namespace dvx::remote

@@ -1,0 +1,234 @@
+#include "dvx/repo/repo.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+#include <unordered_set>
+
+#include "dvx/base/strings.h"
+#include "dvx/base/thread_pool.h"
+
+namespace dvx::repo {
+
+namespace fsx = dvx::platform;
+
+const char* const kLockErrorMessage =
+    "Unable to acquire lock. Most likely another DVC process is running or was terminated abruptly. "
+    "Check the page <https://dvc.org/doc/user-guide/troubleshooting#lock-issue> for other possible reasons "
+    "and to learn how to resolve this.";
+
+std::optional<odb::ObjectId> Output::recorded() const {
+  if (!entry.md5 || entry.md5->empty()) return std::nullopt;
+  return odb::ObjectId{*entry.md5, layout()};
+}
+
+std::optional<std::string> Repo::find_root(const std::string& cwd) {
+  std::string d = fsx::absolute_path(cwd);
+  while (true) {
+    if (fsx::stat_path(d + "/.dvc").type == fsx::FileType::directory) return d;
+    if (d == "/" || d.empty()) return std::nullopt;
+    d = fsx::parent_dir(d);
+  }
+}
+
+std::unique_ptr<Repo> Repo::open(const std::string& cwd) {
+  auto root = find_root(cwd);
+  if (!root) {
+    // DVC names the mount point it checked up to.
+    std::string d = fsx::absolute_path(cwd), mount = "/";
+    auto dev = fsx::stat_path(d).device;
+    while (d != "/" && !d.empty()) {
+      std::string p = fsx::parent_dir(d);
+      if (fsx::stat_path(p).device != dev) {
+        mount = d;
+        break;
+      }
+      d = p;
+    }
+    throw UserError("you are not inside of a DVC repository (checked up to mount point '" + mount + "')",
+                    ExitCode::not_a_repo);
+  }
+  std::unique_ptr<Repo> r(new Repo());
+  r->m_root = *root;
+  r->m_cwd = fsx::absolute_path(cwd);
+  auto cfg = config::Config::load(r->dvc_dir());
+  if (!cfg) throw UserError("configuration error - config file error: " + cfg.error().message, ExitCode::config);
+  r->m_config = std::move(*cfg);
+  r->m_cache = std::make_unique<odb::ObjectDb>(r->m_config.cache_dir(), r->m_config.cache_shared_group());
+  if (!r->m_config.no_scm()) {
+    auto g = scm::Git::discover(r->m_root);
+    if (g && *g) r->m_git.emplace(std::move(**g));
+  }
+  r->m_jobs = std::max(1u, hardware_threads());
+  return r;
+}
+
+state::StateDb* Repo::state() {
+  if (!m_state_tried) {
+    m_state_tried = true;
+    (void)fsx::make_dirs(tmp_dir() + "/dvx");
+    auto db = state::StateDb::open(tmp_dir() + "/dvx/state.db");
+    if (db) m_state.emplace(std::move(*db));
+  }
+  return m_state ? &*m_state : nullptr;
+}
+
+const fs::IgnoreRules& Repo::ignore() {
+  if (!m_ignore) {
+    auto rules = fs::IgnoreRules::load(m_root);
+    if (!rules) throw UserError(rules.error().message);
+    m_ignore.emplace(std::move(*rules));
+  }
+  return *m_ignore;
+}
+
+workspace::Hasher& Repo::hasher() {
+  if (!m_hasher) m_hasher = std::make_unique<workspace::Hasher>(state(), m_jobs);
+  return *m_hasher;
+}
+
+std::vector<fsx::LinkType> Repo::link_types() const {
+  std::vector<fsx::LinkType> out;
+  for (auto& t : m_config.cache_types())
+    if (auto lt = fsx::parse_link_type(t)) out.push_back(*lt);
+  if (out.empty()) out = {fsx::LinkType::reflink, fsx::LinkType::copy};
+  return out;
+}
+
+workspace::Context Repo::context() {
+  workspace::Context ctx;
+  ctx.root = m_root;
+  ctx.ignore = &ignore();
+  ctx.hasher = &hasher();
+  ctx.cache = m_cache.get();
+  ctx.link_types = link_types();
+  return ctx;
+}
+
+void Repo::lock(LockWait wait, ExitCode code_on_failure) {
+  if (m_lock) return;
+  (void)fsx::make_dirs(tmp_dir());
+  std::string path = tmp_dir() + "/lock";
+  for (int attempt = 0;; ++attempt) {
+    auto l = fsx::FileLock::try_acquire(path);
+    if (l) {
+      std::string pid = " " + std::to_string(::getpid()) + "\n";
+      (void)::ftruncate(l->fd(), 0);
+      (void)::pwrite(l->fd(), pid.data(), pid.size(), 0);
+      m_lock.emplace(std::move(*l));
+      return;
+    }
+    if (l.error().code != ErrorCode::conflict) throw UserError(l.error().message, code_on_failure);
+    if (wait == LockWait::retry && attempt >= 6) throw UserError(kLockErrorMessage, code_on_failure);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+}
+
+std::string Repo::display(const std::string& abs_path) const { return fsx::relative_path(abs_path, m_cwd); }
+
+std::string Repo::absolute(const std::string& user_path) const { return fsx::absolute_path(user_path, m_cwd); }
+
+std::optional<std::string> Repo::relative(const std::string& abs_path) const {
+  std::string p = fsx::normalize_path(abs_path);
+  if (!fsx::is_within(p, m_root)) return std::nullopt;
+  if (p == m_root) return std::string();
+  return p.substr(m_root.size() + 1);
+}
+
+std::vector<std::string> Repo::take_git_paths() {
+  std::vector<std::string> out;
+  std::unordered_set<std::string> seen;
+  for (auto& p : m_git_paths)
+    if (seen.insert(p).second) out.push_back(p);
+  m_git_paths.clear();
+  return out;
+}
+
+DvcStage Repo::load_stage(const std::string& rel_path, const std::string& text) const {
+  DvcStage st;
+  st.rel_path = rel_path;
+  st.abs_path = m_root + "/" + rel_path;
+  st.text = text;
+  auto parsed = formats::parse_dvc_file(text, rel_path);
+  if (!parsed) throw UserError(parsed.error().message, ExitCode::failure);
+  st.file = std::move(*parsed);
+  std::string dir = fsx::parent_dir(st.abs_path);
+  if (st.file.wdir) dir = fsx::absolute_path(*st.file.wdir, dir);
+  for (size_t i = 0; i < st.file.outs.size(); ++i) {
+    const auto& e = st.file.outs[i];
+    if (e.path.empty() || e.path[0] == '/' || e.path.find("://") != std::string::npos) {
+      throw UserError("'" + rel_path + "': output path '" + e.path +
+                          "' is outside of the repository; external outputs are not supported",
+                      ExitCode::failure);
+    }
+    std::string abs = fsx::absolute_path(e.path, dir);
+    if (!fsx::is_within(abs, m_root) || abs == m_root || fsx::is_within(abs, m_root + "/.dvc") ||
+        fsx::is_within(abs, m_root + "/.git")) {
+      throw UserError("'" + rel_path + "': output path '" + e.path + "' escapes the repository", ExitCode::failure);
+    }
+    // A symlinked parent directory could point anywhere: refuse it.
+    std::string parent = fsx::parent_dir(abs);
+    if (auto real_parent = fsx::real_path(parent)) {
+      auto real_root = fsx::real_path(m_root).value_or(m_root);
+      if (!fsx::is_within(*real_parent, real_root))
+        throw UserError("'" + rel_path + "': output path '" + e.path + "' escapes the repository through a symlink",
+                        ExitCode::failure);
+    }
+    Output o;
+    o.dvcfile = rel_path;
+    o.index = i;
+    o.abs_path = abs;
+    o.rel_path = abs.substr(m_root.size() + 1);
+    o.entry = e;
+    if (e.md5 && !odb::valid_oid(*e.md5))
+      throw UserError("'" + rel_path + "': invalid hash '" + *e.md5 + "' for output '" + e.path + "'",
+                      ExitCode::failure);
+    st.outs.push_back(std::move(o));
+  }
+  return st;
+}
+
+const std::vector<DvcStage>& Repo::stages() {
+  if (m_stages_loaded) return m_stages;
+  m_stages.clear();
+  const auto& rules = ignore();
+  std::unordered_set<std::string> outputs;  // repo-relative output paths seen so far
+  std::vector<std::string> dirs{""};
+  while (!dirs.empty()) {
+    std::string rel = dirs.back();
+    dirs.pop_back();
+    std::string abs = rel.empty() ? m_root : m_root + "/" + rel;
+    auto entries = fsx::list_dir(abs);
+    if (!entries) continue;
+    std::sort(entries->begin(), entries->end(), [](auto& a, auto& b) { return a.name < b.name; });
+    std::vector<std::string> subdirs;
+    for (auto& e : *entries) {
+      std::string child = rel.empty() ? e.name : rel + "/" + e.name;
+      if (e.type == fsx::FileType::directory) {
+        if (rel.empty() && (e.name == ".git" || e.name == ".dvc" || e.name == ".hg")) continue;
+        subdirs.push_back(child);
+        continue;
+      }
+      if (e.type != fsx::FileType::regular || !e.name.ends_with(".dvc") || e.name == ".dvc") continue;
+      if (rules.is_ignored(child, false)) continue;
+      auto text = fsx::read_file(abs + "/" + e.name);
+      if (!text) throw UserError(text.error().message);
+      auto st = load_stage(child, *text);
+      for (auto& o : st.outs) outputs.insert(o.rel_path);
+      m_stages.push_back(std::move(st));
+    }
+    for (auto& sd : subdirs) {
+      if (outputs.count(sd)) continue;  // a tracked directory: its content is data, not DVC files
+      if (rules.is_ignored(sd, true)) continue;
+      if (fsx::stat_path(m_root + "/" + sd + "/.dvc").type == fsx::FileType::directory) continue;  // nested repo
+      dirs.push_back(sd);
+    }
+  }
+  std::sort(m_stages.begin(), m_stages.end(), [](auto& a, auto& b) { return a.rel_path < b.rel_path; });
+  m_stages_loaded = true;
+  return m_stages;
+}
+
+}  // namespace dvx::repo

@@ -1,0 +1,115 @@
+// Repo: the open DVC project. Finds the root, owns the config, the cache object databases, the
+// state db, Git access and the repository lock, and indexes the tracked outputs of every .dvc
+// file. Upper layers (api) get everything they need from here.
+// Thread-safety: one Repo per command; not shared across threads (its parts parallelise).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dvx/base/user_error.h"
+#include "dvx/config/config.h"
+#include "dvx/formats/dvc_file.h"
+#include "dvx/fs/ignore.h"
+#include "dvx/odb/object_db.h"
+#include "dvx/platform/files.h"
+#include "dvx/scm/git.h"
+#include "dvx/state/state_db.h"
+#include "dvx/workspace/workspace.h"
+
+namespace dvx::repo {
+
+// One output of a .dvc file.
+struct Output {
+  std::string dvcfile;   // repo-relative path of the .dvc file
+  size_t index = 0;      // position in its outs list
+  std::string rel_path;  // repo-relative output path ('/' separated)
+  std::string abs_path;
+  formats::DvcOut entry;
+  // 3.x entries (hash: md5) live in files/md5; entries without `hash` are 2.x (md5-dos2unix).
+  odb::Layout layout() const { return entry.hash ? odb::Layout::v3 : odb::Layout::legacy; }
+  hash::Algorithm algorithm() const { return odb::algorithm_for(layout()); }
+  // The recorded object, if the entry has a hash.
+  std::optional<odb::ObjectId> recorded() const;
+};
+
+// A parsed .dvc file and its outputs.
+struct DvcStage {
+  std::string rel_path;  // repo-relative
+  std::string abs_path;
+  std::string text;      // original bytes (for round-trip updates)
+  formats::DvcFile file;
+  std::vector<Output> outs;
+};
+
+enum class LockWait { retry, forever };
+
+class Repo {
+ public:
+  // Finds the project containing `cwd` (walks up to the file system root); throws
+  // UserError(not_a_repo) when there is none.
+  static std::unique_ptr<Repo> open(const std::string& cwd);
+  // Repo root for a project being created (no checks).
+  static std::optional<std::string> find_root(const std::string& cwd);
+
+  const std::string& root() const { return m_root; }
+  const std::string& cwd() const { return m_cwd; }
+  std::string dvc_dir() const { return m_root + "/.dvc"; }
+  std::string tmp_dir() const { return m_root + "/.dvc/tmp"; }
+
+  config::Config& config() { return m_config; }
+  const odb::ObjectDb& cache() const { return *m_cache; }
+  state::StateDb* state();
+  scm::Git* git() { return m_git ? &*m_git : nullptr; }
+  const fs::IgnoreRules& ignore();
+  workspace::Hasher& hasher();
+  workspace::Context context();
+  std::vector<platform::LinkType> link_types() const;
+  unsigned jobs() const { return m_jobs; }
+
+  // Takes the repository lock shared with DVC (flock on .dvc/tmp/lock), retrying ~3 s unless
+  // told to wait forever; throws UserError with DVC's message on failure.
+  void lock(LockWait wait, ExitCode code_on_failure);
+
+  // Every .dvc file of the workspace (sorted by path); parse errors throw UserError.
+  const std::vector<DvcStage>& stages();
+  // Re-reads the .dvc files after a command changed them.
+  void reload_stages() { m_stages_loaded = false; }
+  // Parses one .dvc file (repo-relative path); throws UserError on invalid content or paths
+  // that escape the repository.
+  DvcStage load_stage(const std::string& rel_path, const std::string& text) const;
+
+  // Path for messages: relative to the CWD.
+  std::string display(const std::string& abs_path) const;
+  // Absolute, normalised path of a user-given path (relative to the CWD).
+  std::string absolute(const std::string& user_path) const;
+  // Repo-relative path of an absolute one ("" for the root); nullopt when outside.
+  std::optional<std::string> relative(const std::string& abs_path) const;
+
+  // Files Git should learn about (absolute paths; for autostage or the hint).
+  void track_for_git(const std::string& abs_path) { m_git_paths.push_back(abs_path); }
+  std::vector<std::string> take_git_paths();
+
+ private:
+  Repo() = default;
+  std::string m_root, m_cwd;
+  config::Config m_config;
+  std::unique_ptr<odb::ObjectDb> m_cache;
+  std::optional<state::StateDb> m_state;
+  bool m_state_tried = false;
+  std::optional<scm::Git> m_git;
+  std::optional<fs::IgnoreRules> m_ignore;
+  std::unique_ptr<workspace::Hasher> m_hasher;
+  std::vector<DvcStage> m_stages;
+  bool m_stages_loaded = false;
+  std::optional<platform::FileLock> m_lock;
+  std::vector<std::string> m_git_paths;
+  unsigned m_jobs = 2;
+};
+
+// DVC's lock failure message.
+extern const char* const kLockErrorMessage;
+
+}  // namespace dvx::repo

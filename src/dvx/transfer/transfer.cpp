@@ -1,0 +1,109 @@
+#include "dvx/transfer/transfer.h"
+
+#include <atomic>
+#include <mutex>
+
+#include "dvx/base/thread_pool.h"
+#include "dvx/platform/files.h"
+
+namespace dvx::transfer {
+
+namespace fsx = dvx::platform;
+
+std::string remote_key(const odb::ObjectId& id) {
+  std::string rel = id.oid.substr(0, 2) + "/" + id.oid.substr(2);
+  return id.layout == odb::Layout::v3 ? "files/md5/" + rel : rel;
+}
+
+Result<std::vector<bool>> remote_contains(const remote::Remote& remote, const std::vector<odb::ObjectId>& ids,
+                                          unsigned jobs) {
+  std::vector<char> found(ids.size(), 0);
+  std::mutex m;
+  std::optional<Error> first;
+  parallel_for(ids.size(), jobs, [&](size_t i) {
+    auto r = remote.exists(remote_key(ids[i]));
+    if (!r) {
+      std::lock_guard<std::mutex> lock(m);
+      if (!first) first = r.error();
+      return;
+    }
+    found[i] = *r ? 1 : 0;
+  });
+  if (first) return std::unexpected(*first);
+  return std::vector<bool>(found.begin(), found.end());
+}
+
+namespace {
+
+struct Collector {
+  std::mutex m;
+  TransferResult result;
+  std::atomic<size_t> done{0};
+  void missing(const odb::ObjectId& id) {
+    std::lock_guard<std::mutex> lock(m);
+    result.missing.push_back(id);
+  }
+  void failed(const odb::ObjectId& id, std::string error) {
+    std::lock_guard<std::mutex> lock(m);
+    result.failed.push_back(id);
+    result.errors.push_back(std::move(error));
+  }
+  void copied() {
+    std::lock_guard<std::mutex> lock(m);
+    ++result.transferred;
+  }
+  TransferResult finish() {
+    std::sort(result.missing.begin(), result.missing.end());
+    return std::move(result);
+  }
+};
+
+}  // namespace
+
+TransferResult push(const odb::ObjectDb& cache, const remote::Remote& remote, const std::vector<odb::ObjectId>& ids,
+                    unsigned jobs, const Progress& progress) {
+  Collector c;
+  parallel_for(ids.size(), jobs, [&](size_t i) {
+    const auto& id = ids[i];
+    std::string key = remote_key(id);
+    auto there = remote.exists(key);
+    if (there && *there) {
+    } else if (!cache.exists(id)) {
+      c.missing(id);
+    } else if (auto r = remote.put(cache.path_of(id), key); !r) {
+      c.failed(id, r.error().message);
+    } else {
+      c.copied();
+    }
+    size_t d = ++c.done;
+    if (progress) progress(d, ids.size());
+  });
+  return c.finish();
+}
+
+TransferResult fetch(const odb::ObjectDb& cache, const remote::Remote& remote, const std::vector<odb::ObjectId>& ids,
+                     unsigned jobs, const Progress& progress) {
+  Collector c;
+  parallel_for(ids.size(), jobs, [&](size_t i) {
+    const auto& id = ids[i];
+    if (!cache.exists_valid(id, odb::Verify::no)) {
+      std::string tmp = cache.temp_path_for(id);
+      auto got = remote.get(remote_key(id), tmp);
+      if (!got) {
+        c.failed(id, got.error().message);
+      } else if (!*got) {
+        c.missing(id);
+      } else if (auto r = cache.add_verified(tmp, id); !r) {
+        c.failed(id, r.error().message);
+      } else {
+        c.copied();
+      }
+      (void)fsx::remove_file(tmp);
+    }
+    size_t d = ++c.done;
+    if (progress) progress(d, ids.size());
+  });
+  return c.finish();
+}
+
+}  // namespace dvx::transfer

@@ -1,0 +1,40 @@
+// The push/fetch engine: given the set of object ids a command needs, finds what is missing on
+// the other side and copies it with bounded parallelism. Objects downloaded from a remote are
+// verified by hash before they enter the cache.
+// Thread-safety: each call uses its own worker threads; callers don't share results.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "dvx/odb/object_db.h"
+#include "dvx/remote/remote.h"
+
+namespace dvx::transfer {
+
+// The key of an object on a remote (same layout as the cache): "files/md5/ab/cd…" or "ab/cd…".
+std::string remote_key(const odb::ObjectId& id);
+
+struct TransferResult {
+  size_t transferred = 0;                  // objects copied
+  std::vector<odb::ObjectId> missing;      // not in the source
+  std::vector<odb::ObjectId> failed;       // copy failed (errors in `errors`, same order)
+  std::vector<std::string> errors;
+};
+
+using Progress = std::function<void(size_t done, size_t total)>;
+
+// Which of `ids` exist on the remote (parallel presence checks).
+Result<std::vector<bool>> remote_contains(const remote::Remote& remote, const std::vector<odb::ObjectId>& ids,
+                                          unsigned jobs);
+
+// Uploads every id present in the cache and absent on the remote.
+TransferResult push(const odb::ObjectDb& cache, const remote::Remote& remote,
+                    const std::vector<odb::ObjectId>& ids, unsigned jobs, const Progress& progress = {});
+
+// Downloads every id absent from the cache (hash-verified, atomic).
+TransferResult fetch(const odb::ObjectDb& cache, const remote::Remote& remote,
+                     const std::vector<odb::ObjectId>& ids, unsigned jobs, const Progress& progress = {});
+
+}  // namespace dvx::transfer

@@ -1,0 +1,404 @@
+#include "dvx/workspace/workspace.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <map>
+#include <mutex>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "dvx/base/strings.h"
+#include "dvx/base/thread_pool.h"
+
+namespace dvx::workspace {
+
+namespace fsx = dvx::platform;
+
+Result<std::vector<std::string>> Hasher::hash(const std::vector<std::string>& abs_paths,
+                                              const std::vector<fsx::FileStat>& stats, hash::Algorithm alg,
+                                              const std::function<void(size_t)>& progress) {
+  std::vector<std::string> out(abs_paths.size());
+  std::vector<state::StatKey> keys(abs_paths.size());
+  for (size_t i = 0; i < abs_paths.size(); ++i)
+    keys[i] = state::StatKey{stats[i].inode, stats[i].size, stats[i].mtime_ns, stats[i].ctime_ns};
+  std::vector<size_t> todo;
+  if (m_db) {
+    auto cached = m_db->lookup(abs_paths, keys, alg);
+    for (size_t i = 0; i < abs_paths.size(); ++i) {
+      if (cached[i]) out[i] = *cached[i];
+      else todo.push_back(i);
+    }
+  } else {
+    for (size_t i = 0; i < abs_paths.size(); ++i) todo.push_back(i);
+  }
+  if (progress && todo.size() < abs_paths.size()) progress(abs_paths.size() - todo.size());
+  if (todo.empty()) return out;
+  std::vector<std::string> paths;
+  paths.reserve(todo.size());
+  for (size_t i : todo) paths.push_back(abs_paths[i]);
+  size_t base_done = abs_paths.size() - todo.size();
+  auto results = hash::hash_files(paths, alg, m_threads, [&](size_t n) {
+    if (progress) progress(base_done + n);
+  });
+  std::vector<std::string> new_paths, new_md5s;
+  std::vector<state::StatKey> new_keys;
+  new_paths.reserve(todo.size());
+  for (size_t k = 0; k < todo.size(); ++k) {
+    if (!results[k]) return std::unexpected(results[k].error());
+    size_t i = todo[k];
+    out[i] = results[k]->md5;
+    // The file may have changed while we read it: only remember the hash under the stat
+    // taken before reading if the size still matches what we read.
+    if (results[k]->size == stats[i].size) {
+      new_paths.push_back(abs_paths[i]);
+      new_keys.push_back(keys[i]);
+      new_md5s.push_back(out[i]);
+    }
+  }
+  if (m_db && !new_paths.empty()) (void)m_db->store(new_paths, new_keys, new_md5s, alg);
+  return out;
+}
+
+bool safe_relpath(const std::string& relpath) {
+  if (relpath.empty() || relpath[0] == '/') return false;
+  if (relpath.find('\0') != std::string::npos || relpath.find('\\') != std::string::npos) return false;
+  size_t i = 0;
+  while (i <= relpath.size()) {
+    size_t j = relpath.find('/', i);
+    if (j == std::string::npos) j = relpath.size();
+    std::string_view seg(relpath.data() + i, j - i);
+    if (seg.empty() || seg == "." || seg == "..") return false;
+    i = j + 1;
+  }
+  return true;
+}
+
+Result<OutputState> compute_state(const Context& ctx, const std::string& abs_path, hash::Algorithm alg) {
+  OutputState st;
+  auto ls = fsx::lstat_path(abs_path);
+  auto s = ls.type == fsx::FileType::symlink ? fsx::stat_path(abs_path) : ls;
+  if (!s.exists()) return st;
+  if (s.type == fsx::FileType::regular) {
+    auto md5s = ctx.hasher->hash({abs_path}, {s}, alg);
+    if (!md5s) return std::unexpected(md5s.error());
+    st.kind = OutputState::Kind::file;
+    st.oid = (*md5s)[0];
+    st.size = s.size;
+    st.isexec = s.is_exec();
+    return st;
+  }
+  if (s.type != fsx::FileType::directory)
+    return fail(ErrorCode::invalid_argument, "output '" + abs_path + "' is not a file or directory");
+  auto walked = fs::walk_dir(abs_path, ctx.root, *ctx.ignore, ctx.hasher->threads());
+  if (!walked) return std::unexpected(walked.error());
+  std::vector<std::string> paths;
+  std::vector<fsx::FileStat> stats;
+  paths.reserve(walked->size());
+  stats.reserve(walked->size());
+  for (auto& e : *walked) {
+    paths.push_back(abs_path + "/" + e.rel_path);
+    stats.push_back(e.stat);
+  }
+  auto md5s = ctx.hasher->hash(paths, stats, alg, [&](size_t done) {
+    if (ctx.progress) ctx.progress("hashing", done, paths.size());
+  });
+  if (!md5s) return std::unexpected(md5s.error());
+  st.kind = OutputState::Kind::dir;
+  st.entries.reserve(walked->size());
+  st.entry_sizes.reserve(walked->size());
+  for (size_t i = 0; i < walked->size(); ++i) {
+    st.entries.push_back(formats::ManifestEntry{(*walked)[i].rel_path, (*md5s)[i]});
+    st.entry_sizes.push_back((*walked)[i].stat.size);
+    st.size += (*walked)[i].stat.size;
+  }
+  st.nfiles = static_cast<int64_t>(st.entries.size());
+  st.manifest = formats::encode_manifest(st.entries);
+  st.oid = hash::md5_hex(st.manifest) + ".dir";
+  return st;
+}
+
+Status save_to_cache(const Context& ctx, const std::string& abs_path, const OutputState& state, odb::Layout layout) {
+  // Objects are created by reflink or copy (hardlink when it is the first cache type), never
+  // symlinks, as DVC does (formats.md §4.2).
+  std::vector<LinkType> types{LinkType::reflink};
+  if (!ctx.link_types.empty() && ctx.link_types.front() == LinkType::hardlink) types.push_back(LinkType::hardlink);
+  types.push_back(LinkType::copy);
+  if (state.kind == OutputState::Kind::file) {
+    return ctx.cache->add_file(abs_path, odb::ObjectId{state.oid, layout}, types);
+  }
+  if (state.kind != OutputState::Kind::dir) return fail(ErrorCode::not_found, "output '" + abs_path + "' does not exist");
+  std::mutex m;
+  std::optional<Error> first;
+  std::atomic<size_t> done{0};
+  parallel_for(state.entries.size(), ctx.hasher->threads(), [&](size_t i) {
+    const auto& e = state.entries[i];
+    auto r = ctx.cache->add_file(abs_path + "/" + e.relpath, odb::ObjectId{e.md5, layout}, types);
+    if (!r) {
+      std::lock_guard<std::mutex> lock(m);
+      if (!first) first = r.error();
+    }
+    size_t d = ++done;
+    if (ctx.progress) ctx.progress("caching", d, state.entries.size());
+  });
+  if (first) return std::unexpected(*first);
+  return ctx.cache->add_bytes(state.manifest, odb::ObjectId{state.oid, layout});
+}
+
+Status link_from_cache(const std::string& object_path, const std::string& dst, std::vector<LinkType>& link_types,
+                       bool isexec) {
+  const uint32_t file_mode = 0666 & ~fsx::current_umask();
+  std::string tmp = fsx::temp_path_beside(dst);
+  while (true) {
+    LinkType t = link_types.empty() ? LinkType::copy : link_types.front();
+    Status made;
+    if (t == LinkType::reflink) {
+      made = fsx::reflink_file(object_path, tmp);
+      if (made) made = fsx::chmod_path(tmp, file_mode);
+    } else if (t == LinkType::hardlink) {
+      if (fsx::lstat_path(object_path).size == 0) made = fsx::write_file_atomic(tmp, "", 0666);  // never hardlink empty objects
+      else made = fsx::hardlink_file(object_path, tmp);
+    } else if (t == LinkType::symlink) {
+      made = fsx::symlink_file(object_path, tmp);
+    } else {
+      made = fsx::copy_file(object_path, tmp, file_mode);
+    }
+    if (!made) {
+      (void)fsx::remove_file(tmp);
+      // A link type that fails (unsupported by the file system, cross-device, link count…)
+      // is dropped for the rest of the command and the next one is tried; copy always works
+      // or reports the real error.
+      if (t != LinkType::copy) {
+        link_types.erase(link_types.begin());
+        if (link_types.empty()) link_types.push_back(LinkType::copy);
+        continue;
+      }
+      return made;
+    }
+    if (isexec && t != LinkType::symlink && t != LinkType::hardlink) {
+      auto s = fsx::lstat_path(tmp);
+      (void)fsx::chmod_path(tmp, s.mode | 0100);
+    }
+    if (auto r = fsx::rename_path(tmp, dst); !r) {
+      (void)fsx::remove_file(tmp);
+      return r;
+    }
+    return {};
+  }
+}
+
+namespace {
+
+// True if every directory between `dir` (inclusive) and `stop` (exclusive) is a real
+// directory or missing, i.e. writing below `dir` cannot be redirected by a symlink.
+bool no_symlinked_parent(const std::string& dir, const std::string& stop, std::unordered_set<std::string>& ok_dirs) {
+  std::string d = dir;
+  std::vector<std::string> seen;
+  while (d.size() > stop.size() && fsx::is_within(d, stop)) {
+    if (ok_dirs.count(d)) break;
+    auto s = fsx::lstat_path(d);
+    if (s.type == fsx::FileType::symlink || (s.exists() && s.type != fsx::FileType::directory)) {
+      if (s.type == fsx::FileType::symlink) return false;
+    }
+    seen.push_back(d);
+    d = fsx::parent_dir(d);
+  }
+  for (auto& x : seen) ok_dirs.insert(x);
+  return true;
+}
+
+}  // namespace
+
+std::vector<std::string> unsaved_files(const Context& ctx, const std::string& abs_path, const OutputState& current,
+                                       const odb::ObjectId& recorded,
+                                       const std::vector<formats::ManifestEntry>* recorded_entries) {
+  std::vector<std::string> out;
+  auto in_cache = [&](const std::string& md5) { return ctx.cache->exists(odb::ObjectId{md5, recorded.layout}); };
+  if (current.kind == OutputState::Kind::file) {
+    if (current.oid != recorded.oid && !in_cache(current.oid)) out.push_back(abs_path);
+  } else if (current.kind == OutputState::Kind::dir) {
+    std::unordered_map<std::string, const std::string*> want;
+    if (recorded_entries)
+      for (auto& e : *recorded_entries) want.emplace(e.relpath, &e.md5);
+    for (auto& e : current.entries) {
+      auto it = want.find(e.relpath);
+      bool keep = it != want.end() && *it->second == e.md5;
+      if (!keep && !in_cache(e.md5)) out.push_back(abs_path + "/" + e.relpath);
+    }
+  }
+  return out;
+}
+
+Result<CheckoutResult> checkout(const Context& ctx, const std::string& abs_path, const odb::ObjectId& recorded,
+                                std::optional<bool> isexec, Force force, Relink relink,
+                                const OutputState* precomputed) {
+  CheckoutResult res;
+  auto alg = odb::algorithm_for(recorded.layout);
+  Result<OutputState> current = precomputed ? Result<OutputState>(*precomputed) : compute_state(ctx, abs_path, alg);
+  if (!current) return std::unexpected(current.error());
+  std::vector<LinkType> types = ctx.link_types.empty() ? std::vector<LinkType>{LinkType::reflink, LinkType::copy}
+                                                       : ctx.link_types;
+  const bool existed = current->kind != OutputState::Kind::missing;
+
+  if (!recorded.is_dir()) {
+    bool same = current->kind == OutputState::Kind::file && current->oid == recorded.oid;
+    if (same && relink == Relink::no) {
+      if (isexec && *isexec && !current->isexec) {
+        auto s = fsx::lstat_path(abs_path);
+        (void)fsx::chmod_path(abs_path, s.mode | 0100);
+        res.change = CheckoutResult::Change::modified;
+        res.files_modified = 1;
+      }
+      return res;
+    }
+    if (!ctx.cache->exists(recorded)) {
+      res.missing_in_cache = true;
+      return res;
+    }
+    if (force == Force::no && !same) {
+      auto unsaved = unsaved_files(ctx, abs_path, *current, recorded, nullptr);
+      if (!unsaved.empty()) return fail(ErrorCode::conflict, join(unsaved, "\n"));
+    }
+    if (current->kind == OutputState::Kind::dir) {
+      if (auto r = fsx::remove_all(abs_path); !r) return std::unexpected(r.error());
+    }
+    std::unordered_set<std::string> ok_dirs;
+    if (!no_symlinked_parent(fsx::parent_dir(abs_path), ctx.root, ok_dirs))
+      return fail(ErrorCode::permission, "refusing to write '" + abs_path + "' through a symlinked directory");
+    if (auto r = fsx::make_dirs(fsx::parent_dir(abs_path)); !r) return std::unexpected(r.error());
+    if (auto r = link_from_cache(ctx.cache->path_of(recorded), abs_path, types, isexec.value_or(false)); !r)
+      return std::unexpected(r.error());
+    res.change = existed ? CheckoutResult::Change::modified : CheckoutResult::Change::added;
+    (existed ? res.files_modified : res.files_added) = 1;
+    return res;
+  }
+
+  // Directory output.
+  if (!ctx.cache->exists(recorded)) {
+    res.missing_in_cache = true;
+    return res;
+  }
+  auto entries = ctx.cache->read_manifest(recorded);
+  if (!entries) return std::unexpected(entries.error());
+  for (auto& e : *entries) {
+    if (!safe_relpath(e.relpath))
+      return fail(ErrorCode::corruption, "refusing to check out '" + abs_path + "': manifest '" +
+                                             ctx.cache->path_of(recorded) + "' holds the unsafe path '" + e.relpath + "'");
+    if (!odb::valid_oid(e.md5) || e.md5.ends_with(".dir"))
+      return fail(ErrorCode::corruption, "manifest '" + ctx.cache->path_of(recorded) + "' holds an invalid hash '" + e.md5 + "'");
+  }
+  for (auto& e : *entries) {
+    if (!ctx.cache->exists(odb::ObjectId{e.md5, recorded.layout})) {
+      res.missing_in_cache = true;
+      return res;
+    }
+  }
+  if (current->kind == OutputState::Kind::dir && current->oid == recorded.oid && relink == Relink::no) return res;
+  if (force == Force::no) {
+    auto unsaved = unsaved_files(ctx, abs_path, *current, recorded, &*entries);
+    if (!unsaved.empty()) return fail(ErrorCode::conflict, join(unsaved, "\n"));
+  }
+  std::unordered_set<std::string> ok_dirs;
+  if (!no_symlinked_parent(fsx::parent_dir(abs_path), ctx.root, ok_dirs))
+    return fail(ErrorCode::permission, "refusing to write '" + abs_path + "' through a symlinked directory");
+  if (current->kind == OutputState::Kind::file) {
+    if (auto r = fsx::remove_file(abs_path); !r) return std::unexpected(r.error());
+    ++res.files_deleted;
+  }
+  // Delete files that are not recorded.
+  std::unordered_map<std::string, const std::string*> have;
+  if (current->kind == OutputState::Kind::dir) {
+    std::unordered_set<std::string> want;
+    for (auto& e : *entries) want.insert(e.relpath);
+    for (auto& e : current->entries) {
+      if (!want.count(e.relpath)) {
+        std::string p = abs_path + "/" + e.relpath;
+        if (auto r = fsx::remove_file(p); !r) return std::unexpected(r.error());
+        fsx::remove_empty_dirs_up(fsx::parent_dir(p), abs_path);
+        ++res.files_deleted;
+      } else {
+        have.emplace(e.relpath, &e.md5);
+      }
+    }
+  }
+  if (auto r = fsx::make_dirs(abs_path); !r) return std::unexpected(r.error());
+  // Create or replace files.
+  std::vector<size_t> todo;
+  for (size_t i = 0; i < entries->size(); ++i) {
+    auto it = have.find((*entries)[i].relpath);
+    if (it == have.end()) todo.push_back(i);
+    else if (*it->second != (*entries)[i].md5 || relink == Relink::yes) todo.push_back(i);
+  }
+  std::mutex m;
+  std::optional<Error> first;
+  std::atomic<int64_t> added{0}, modified{0};
+  std::atomic<size_t> done{0};
+  // Directories first (serially: cheap, and avoids races creating the same parent).
+  for (size_t i : todo) {
+    std::string p = abs_path + "/" + (*entries)[i].relpath;
+    std::string parent = fsx::parent_dir(p);
+    if (!no_symlinked_parent(parent, abs_path, ok_dirs))
+      return fail(ErrorCode::permission, "refusing to write '" + p + "' through a symlinked directory");
+    if (auto r = fsx::make_dirs(parent); !r) return std::unexpected(r.error());
+  }
+  parallel_for(todo.size(), ctx.hasher->threads() * 2, [&](size_t k) {
+    const auto& e = (*entries)[todo[k]];
+    std::string p = abs_path + "/" + e.relpath;
+    std::vector<LinkType> local_types;
+    {
+      std::lock_guard<std::mutex> lock(m);
+      local_types = types;
+    }
+    auto r = link_from_cache(ctx.cache->path_of(odb::ObjectId{e.md5, recorded.layout}), p, local_types, false);
+    if (!r) {
+      std::lock_guard<std::mutex> lock(m);
+      if (!first) first = r.error();
+      return;
+    }
+    if (local_types.size() < types.size()) {
+      std::lock_guard<std::mutex> lock(m);
+      if (local_types.size() < types.size()) types = local_types;
+    }
+    if (have.count(e.relpath)) ++modified;
+    else ++added;
+    size_t d = ++done;
+    if (ctx.progress) ctx.progress("checkout", d, todo.size());
+  });
+  if (first) return std::unexpected(*first);
+  res.files_added = added;
+  res.files_modified = modified;
+  if (!existed) res.change = CheckoutResult::Change::added;
+  else if (res.files_added || res.files_modified || res.files_deleted) res.change = CheckoutResult::Change::modified;
+  return res;
+}
+
+Status unprotect(const std::string& abs_path) {
+  auto s = fsx::lstat_path(abs_path);
+  const uint32_t file_mode = 0666 & ~fsx::current_umask();
+  auto one = [&](const std::string& p, const fsx::FileStat& st) -> Status {
+    if (st.type == fsx::FileType::symlink || (st.type == fsx::FileType::regular && st.nlink > 1)) {
+      std::string tmp = fsx::temp_path_beside(p);
+      if (auto r = fsx::copy_file(p, tmp, file_mode | (st.mode & 0111)); !r) return r;
+      return fsx::rename_path(tmp, p);
+    }
+    if (st.type == fsx::FileType::regular) return fsx::chmod_path(p, st.mode | (0666 & ~fsx::current_umask()));
+    return {};
+  };
+  if (s.type != fsx::FileType::directory) return one(abs_path, s);
+  std::vector<std::string> stack{abs_path};
+  while (!stack.empty()) {
+    std::string d = stack.back();
+    stack.pop_back();
+    auto entries = fsx::list_dir(d);
+    if (!entries) return std::unexpected(entries.error());
+    for (auto& e : *entries) {
+      std::string p = d + "/" + e.name;
+      if (e.type == fsx::FileType::directory) stack.push_back(p);
+      else if (auto r = one(p, fsx::lstat_path(p)); !r) return r;
+    }
+  }
+  return {};
+}
+
+}  // namespace dvx::workspace

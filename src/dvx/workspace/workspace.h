@@ -1,0 +1,104 @@
+// Workspace <-> cache: what an output looks like on disk now (hashed through the state db so an
+// unchanged file is never read twice), saving outputs into the cache, and checking them out
+// with DVC's link strategies. Safety first: nothing is deleted or overwritten that the cache
+// can't restore unless Force::yes, and manifest paths that would escape the output are refused.
+// Thread-safety: a Workspace object is used by one command thread; it parallelises internally.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dvx/base/result.h"
+#include "dvx/formats/manifest.h"
+#include "dvx/fs/walk.h"
+#include "dvx/hash/md5.h"
+#include "dvx/odb/object_db.h"
+#include "dvx/platform/files.h"
+#include "dvx/state/state_db.h"
+
+namespace dvx::workspace {
+
+using platform::LinkType;
+
+// What an output path holds right now.
+struct OutputState {
+  enum class Kind { missing, file, dir };
+  Kind kind = Kind::missing;
+  std::string oid;       // md5, or md5 + ".dir" for directories
+  int64_t size = 0;      // file size, or the sum of the directory's file sizes
+  int64_t nfiles = 0;    // directories only
+  bool isexec = false;   // files only
+  std::vector<formats::ManifestEntry> entries;  // directories: sorted manifest entries
+  std::vector<int64_t> entry_sizes;             // parallel to entries
+  std::string manifest;                         // directories: manifest bytes
+};
+
+// Hashes files through the state database, in parallel, storing new results in one batch.
+class Hasher {
+ public:
+  Hasher(state::StateDb* db, unsigned threads) : m_db(db), m_threads(threads) {}
+  // md5 of each file (empty string + error message on failure).
+  Result<std::vector<std::string>> hash(const std::vector<std::string>& abs_paths,
+                                        const std::vector<platform::FileStat>& stats, hash::Algorithm alg,
+                                        const std::function<void(size_t)>& progress = {});
+  unsigned threads() const { return m_threads; }
+
+ private:
+  state::StateDb* m_db;
+  unsigned m_threads;
+};
+
+struct Context {
+  std::string root;                     // repository root (absolute)
+  const fs::IgnoreRules* ignore = nullptr;
+  Hasher* hasher = nullptr;
+  const odb::ObjectDb* cache = nullptr;
+  std::vector<LinkType> link_types;     // cache.type order
+  std::function<void(const std::string& what, size_t done, size_t total)> progress;  // may be empty
+};
+
+// Inspects and hashes the output at `abs_path` (a file, a directory, or missing).
+Result<OutputState> compute_state(const Context& ctx, const std::string& abs_path, hash::Algorithm alg);
+
+// Stores the output's objects in the cache (files, and the .dir manifest). Idempotent.
+Status save_to_cache(const Context& ctx, const std::string& abs_path, const OutputState& state, odb::Layout layout);
+
+// Checks that a manifest relpath stays inside its directory: relative, no "..", "." or empty
+// segments, no NUL.
+bool safe_relpath(const std::string& relpath);
+
+enum class Force { no, yes };
+enum class Relink { no, yes };
+
+struct CheckoutResult {
+  enum class Change { none, added, modified, deleted };
+  Change change = Change::none;
+  int64_t files_added = 0, files_modified = 0, files_deleted = 0;
+  bool missing_in_cache = false;  // recorded object(s) absent: nothing was created
+};
+
+// Makes `abs_path` match `recorded` (an object id of `layout`). Refuses with a conflict error
+// listing the absolute paths of unsaved files (content not in the cache) unless force.
+// `current` may pass the state computed by the caller (avoids hashing twice).
+Result<CheckoutResult> checkout(const Context& ctx, const std::string& abs_path, const odb::ObjectId& recorded,
+                                std::optional<bool> isexec, Force force, Relink relink,
+                                const OutputState* current = nullptr);
+
+// Files of `abs_path` that a checkout would delete or overwrite and that the cache cannot
+// restore (absolute paths), given the current state.
+std::vector<std::string> unsaved_files(const Context& ctx, const std::string& abs_path, const OutputState& current,
+                                       const odb::ObjectId& recorded, const std::vector<formats::ManifestEntry>* recorded_entries);
+
+// Replaces links to the cache under `abs_path` by writable private copies.
+Status unprotect(const std::string& abs_path);
+
+// Creates one workspace file from a cache object with the first working link type (temp +
+// rename, so the destination is replaced atomically). Drops types that fail for good.
+Status link_from_cache(const std::string& object_path, const std::string& dst, std::vector<LinkType>& link_types,
+                       bool isexec);
+
+}  // namespace dvx::workspace
