@@ -45,7 +45,7 @@ class TestCacheDir(dvxtest.DvxTestCase):
         self.assertFileBytes(".dvc/config", b"")
         self.assertEqual(self.printed_dir(), target)
         self.dvx("cache", "dir", "--local", "-u")
-        self.assertFileBytes(".dvc/config.local", b"")
+        self.assertFileBytes(".dvc/config.local", b"\n")  # configobj writes "\n" when empty
         self.assertEqual(self.printed_dir(), os.path.realpath(self.p(".dvc", "cache")))
 
 

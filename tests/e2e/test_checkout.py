@@ -1,4 +1,8 @@
-"""dvc checkout (behaviour.md 2, cli.md 7 'checkout')."""
+"""dvc checkout (behaviour.md 2, cli.md 7 'checkout').
+
+Change lines are `A<TAB>path` in DVC's source, but DVC prints them through rich, which expands
+the TAB to column 8: the recorded golden outputs (basic.checkout.after-delete.txt) hold
+"A" + 7 spaces. These tests follow the recorded bytes."""
 
 import os
 
@@ -26,7 +30,7 @@ class TestCheckout(dvxtest.DvxTestCase):
         os.remove(self.p("foo.txt"))
         code, out, err = self.run("checkout")
         self.assertEqual(code, 0, err)
-        self.assertEqual(out, "A\tfoo.txt\n")
+        self.assertEqual(out, "A       foo.txt\n")
         self.assertFileBytes("foo.txt", "foo\n")
         self.assertFalse(os.path.islink(self.p("foo.txt")))
         self.assertMode("foo.txt", 0o644)
@@ -39,7 +43,7 @@ class TestCheckout(dvxtest.DvxTestCase):
         code, out, err = self.run("checkout")
         self.assertEqual(code, 0, err)
         # directories first, then files
-        self.assertEqual(out, "A\tdata/\nA\tfoo.txt\n")
+        self.assertEqual(out, "A       data/\nA       foo.txt\n")
         self.assertFileBytes("data/a.txt", "hello\n")
         self.assertFileBytes("data/sub/b.txt", "world\n")
         self.assertMode("data/a.txt", 0o644)
@@ -53,7 +57,7 @@ class TestCheckout(dvxtest.DvxTestCase):
     def test_file_inside_dir_deleted(self):
         os.remove(self.p("data/sub/b.txt"))
         code, out, err = self.run("checkout")
-        self.assertEqual((code, out), (0, "M\tdata/\n"), err)
+        self.assertEqual((code, out), (0, "M       data/\n"), err)
         self.assertFileBytes("data/sub/b.txt", "world\n")
 
     def test_refuses_to_overwrite_modified_file(self):
@@ -65,7 +69,7 @@ class TestCheckout(dvxtest.DvxTestCase):
         # --force overwrites
         code, out, err = self.run("checkout", "--force")
         self.assertEqual(code, 0, err)
-        self.assertEqual(out, "M\tfoo.txt\n")
+        self.assertEqual(out, "M       foo.txt\n")
         self.assertFileBytes("foo.txt", "foo\n")
 
     def test_modified_file_with_cached_content_is_not_blocking(self):
@@ -74,7 +78,7 @@ class TestCheckout(dvxtest.DvxTestCase):
         self.write("foo.txt", "other version\n")
         code, out, err = self.run("checkout")
         self.assertEqual(code, 0, err)
-        self.assertEqual(out, "M\tfoo.txt\n")
+        self.assertEqual(out, "M       foo.txt\n")
         self.assertFileBytes("foo.txt", "foo\n")
 
     def test_untracked_file_in_tracked_dir_blocks(self):
@@ -85,7 +89,7 @@ class TestCheckout(dvxtest.DvxTestCase):
         self.assertTrue(self.exists("data/extra.txt"))
         code, out, err = self.run("checkout", "-f")
         self.assertEqual(code, 0, err)
-        self.assertEqual(out, "M\tdata/\n")
+        self.assertEqual(out, "M       data/\n")
         self.assertFalse(self.exists("data/extra.txt"))
         self.assertEqual(self.json_out("status", "--json"), {})
 
@@ -119,10 +123,10 @@ class TestCheckout(dvxtest.DvxTestCase):
         os.remove(self.p("foo.txt"))
         os.remove(self.p("data/a.txt"))
         code, out, err = self.run("checkout", "foo.txt.dvc")
-        self.assertEqual((code, out), (0, "A\tfoo.txt\n"), err)
+        self.assertEqual((code, out), (0, "A       foo.txt\n"), err)
         self.assertFalse(self.exists("data/a.txt"))
         code, out, err = self.run("checkout", "data")
-        self.assertEqual((code, out), (0, "M\tdata/\n"), err)
+        self.assertEqual((code, out), (0, "M       data/\n"), err)
         self.assertFileBytes("data/a.txt", "hello\n")
 
     def test_granular_target_inside_dir(self):
@@ -141,7 +145,7 @@ class TestCheckout(dvxtest.DvxTestCase):
             os.remove(self.p(f))
         code, out, err = self.run("checkout", "-R", "sub")
         self.assertEqual(code, 0, err)
-        self.assertEqual(sorted(out.splitlines()), ["A\tsub/deeper/y.txt", "A\tsub/x.txt"])
+        self.assertEqual(sorted(out.splitlines()), ["A       sub/deeper/y.txt", "A       sub/x.txt"])
         self.assertFileBytes("sub/x.txt", "x\n")
         self.assertFileBytes("sub/deeper/y.txt", "y\n")
         self.assertFalse(self.exists("foo.txt"))
@@ -151,7 +155,7 @@ class TestCheckout(dvxtest.DvxTestCase):
         self.commit_all("more")
         os.remove(self.p("sub/x.txt"))
         code, out, err = self.run("checkout", cwd=self.p("sub"))
-        self.assertEqual((code, out), (0, "A\tx.txt\n"), err)
+        self.assertEqual((code, out), (0, "A       x.txt\n"), err)
 
     def test_unknown_target(self):
         code, out, err = self.run("checkout", "nothere")

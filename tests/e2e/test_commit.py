@@ -63,15 +63,16 @@ class TestCommit(dvxtest.DvxTestCase):
         self.assertCacheObject(md5_bytes(b"new file\n"), b"new file\n")
 
     def test_after_add_no_commit(self):
-        self.write("bar.txt", "hello\n")
+        self.write("bar.txt", "bar only\n")
+        oid = md5_bytes(b"bar only\n")
         self.dvx("add", "--no-commit", "bar.txt")
-        self.assertFalse(os.path.exists(self.cache_path(HELLO)))
+        self.assertFalse(os.path.exists(self.cache_path(oid)))
         self.assertEqual(self.json_out("status", "--json"),
                          {"bar.txt.dvc": [{"changed outs": {"bar.txt": "not in cache"}}]})
         code, out, err = self.run("commit", "-f", "bar.txt.dvc")
         self.assertEqual(code, 0, err)
-        self.assertCacheObject(HELLO, b"hello\n")
-        self.assertFileBytes("bar.txt.dvc", dvc_file(HELLO, 6, "bar.txt"))
+        self.assertCacheObject(oid, b"bar only\n")
+        self.assertFileBytes("bar.txt.dvc", dvc_file(oid, 9, "bar.txt"))
         self.assertEqual(self.json_out("status", "--json"), {})
 
     def test_legacy_entry_unchanged_stays_legacy(self):

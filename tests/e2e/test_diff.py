@@ -88,7 +88,10 @@ class TestDiff(dvxtest.DvxTestCase):
                          ws(modified=[{"path": "data/"}, {"path": "data/a.txt"}]))
 
     def test_not_in_cache(self):
+        # recorded in HEAD, missing from the workspace and from the cache: "not in cache"
+        # instead of "deleted"
         os.remove(self.cache_path(self.foo))
+        os.remove(self.p("foo.txt"))
         self.assertEqual(self.json_out("diff", "--json"),
                          ws(not_in_cache=[{"path": "foo.txt"}]))
         got = self.json_out("diff", "--json", "--hide-missing")

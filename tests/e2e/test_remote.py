@@ -44,7 +44,10 @@ class TestRemote(dvxtest.DvxTestCase):
         self.dvx("remote", "add", "-d", "second", "s3://bucket/path")
         code, out, err = self.run("remote", "list")
         self.assertEqual(code, 0, err)
-        self.assertEqual(out, f"first\t{a}\nsecond\ts3://bucket/path\t(default)\n")
+        # `name<TAB>url[<TAB>(default)]`, printed through rich, which expands TABs to 8 columns
+        # (as in the recorded checkout outputs)
+        self.assertEqual(out, f"first\t{a}\n".expandtabs(8) +
+                         "second\ts3://bucket/path\t(default)\n".expandtabs(8))
 
     def test_list_empty(self):
         self.assertEqual(self.dvx("remote", "list"), "")
@@ -99,7 +102,8 @@ class TestRemote(dvxtest.DvxTestCase):
         self.assertEqual(code, 0, err)
         self.assertFileBytes(".dvc/config", "[core]\n    remote = new\n"
                                             "['remote \"new\"']\n    url = s3://bucket/a\n")
-        self.assertEqual(self.dvx("remote", "list"), "new\ts3://bucket/a\t(default)\n")
+        self.assertEqual(self.dvx("remote", "list"),
+                         "new\ts3://bucket/a\t(default)\n".expandtabs(8))
 
     def test_rename_to_existing(self):
         self.dvx("remote", "add", "a", "s3://bucket/a")
