@@ -64,7 +64,7 @@ class TestAddFile(dvxtest.DvxTestCase):
         oid = md5_bytes(b"\x80\x04model")
         code, out, err = self.run("add", "models/model.pkl")
         self.assertEqual(code, 0, err)
-        self.assertFileBytes("models/model.pkl.dvc", dvc_file(oid, 8, "model.pkl"))
+        self.assertFileBytes("models/model.pkl.dvc", dvc_file(oid, 7, "model.pkl"))
         self.assertFileBytes("models/.gitignore", "/model.pkl\n")
         self.assertFalse(self.exists(".gitignore"))
         self.assertCacheObject(oid, b"\x80\x04model")

@@ -102,7 +102,9 @@ class TestPathEscape(dvxtest.DvxTestCase):
 
 
 class TestMalformed(dvxtest.DvxTestCase):
-    LINE_RE = r"(line {n}\b|{f}:{n}\b)"
+    # DVC: "... in line 3, column 16" (YAML) / "at line 3." (configobj); a dvx-style
+    # "'foo.txt.dvc':3:16" (file:line[:col], file optionally quoted) is accepted too.
+    LINE_RE = r"(line {n}\b|{f}'?:{n}\b)"
 
     def setUp(self):
         super().setUp()
@@ -127,7 +129,7 @@ class TestMalformed(dvxtest.DvxTestCase):
         code, out, err = self.run("status")
         self.assertNotEqual(code, 0)
         self.assertIn("bar.dvc", err)
-        self.assertRegex(err, r"line \d+|bar\.dvc:\d+")
+        self.assertRegex(err, r"line \d+|bar\.dvc'?:\d+")
 
     def test_schema_error_in_dvc_file(self):
         # formats.md 2.1 [observed]: a `cmd` key is rejected: "'./x.txt.dvc' validation failed."
@@ -154,20 +156,20 @@ class TestMalformed(dvxtest.DvxTestCase):
                 code, out, err = self.run(*cmd)
                 self.assertEqual(code, 251, err)
                 self.assertIn("ERROR: configuration error - config file error:", err)
-                self.assertRegex(err, r"line 3\b")
+                self.assertRegex(err, r"line 3\b|config'?:3\b")
 
     def test_malformed_config_unclosed_section(self):
         self.write(".dvc/config", "[core\n    remote = x\n")
         code, out, err = self.run("status")
         self.assertEqual(code, 251, err)
         self.assertIn("config file error", err)
-        self.assertRegex(err, r"line 1\b")
+        self.assertRegex(err, r"line 1\b|config'?:1\b")
 
     def test_malformed_local_config(self):
         self.write(".dvc/config.local", "garbage line\n")
         code, out, err = self.run("status")
         self.assertEqual(code, 251, err)
-        self.assertRegex(err, r"line 1\b")
+        self.assertRegex(err, r"line 1\b|config\.local'?:1\b")
 
 
 if __name__ == "__main__":
