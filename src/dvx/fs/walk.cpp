@@ -16,17 +16,27 @@ struct DirTask {
 };
 
 struct Candidate {
-  std::string rel;
-  const IgnoreScope* scope;
+  std::string name;
   bool symlink;
 };
 
 struct DirResult {
   std::vector<DirTask> subdirs;
   std::vector<Candidate> files;
+  const IgnoreScope* files_scope = nullptr;
   std::shared_ptr<const IgnoreScope> new_scope;
   std::optional<Error> error;
 };
+
+// Files of one listed folder, stat-ed together through one open directory.
+struct FileGroup {
+  std::string dir_rel;
+  const IgnoreScope* scope;
+  std::vector<Candidate> files;
+};
+
+// Up to this many files of one folder are stat-ed by one task (big folders are split).
+constexpr size_t k_stat_chunk = 512;
 
 class Walker {
  public:
@@ -40,33 +50,58 @@ class Walker {
   Result<std::vector<WalkEntry>> run(IgnoreScope base) {
     auto base_ptr = std::make_shared<const IgnoreScope>(std::move(base));
     m_scopes.push_back(base_ptr);
+    // Phase 1: list folders level by level, in parallel; prune ignored folders and sub-repos.
     std::vector<DirTask> frontier{DirTask{"", base_ptr.get()}};
-    std::vector<Candidate> files;
+    std::vector<FileGroup> groups;
     while (!frontier.empty()) {
       std::vector<DirResult> results(frontier.size());
       parallel_for(frontier.size(), m_threads,
                    [&](size_t i) { list_one(frontier[i], results[i]); });
       std::vector<DirTask> next;
-      for (auto& r : results) {
+      for (size_t i = 0; i < results.size(); ++i) {
+        DirResult& r = results[i];
         if (r.error) return std::unexpected(*r.error);
         if (r.new_scope) m_scopes.push_back(std::move(r.new_scope));
         for (auto& d : r.subdirs) next.push_back(std::move(d));
-        for (auto& f : r.files) files.push_back(std::move(f));
+        if (!r.files.empty())
+          groups.push_back(FileGroup{std::move(frontier[i].rel), r.files_scope, std::move(r.files)});
       }
       frontier = std::move(next);
     }
 
-    std::vector<WalkEntry> entries(files.size());
-    std::vector<char> keep(files.size(), 0);
-    parallel_for(files.size(), m_threads, [&](size_t i) {
-      Candidate& c = files[i];
-      if (ignored(*c.scope, c.rel, false)) return;
-      platform::FileStat st = platform::stat_path(abs_of(c.rel));
-      if (st.type == platform::FileType::directory || st.type == platform::FileType::other) return;
-      if (st.type == platform::FileType::missing && !c.symlink) return;  // vanished meanwhile
-      entries[i].rel_path = std::move(c.rel);
-      entries[i].stat = st;
-      keep[i] = 1;
+    // Phase 2: match and stat the files in chunks (each chunk inside one folder), in parallel.
+    struct Chunk {
+      size_t group, begin, end, out;
+    };
+    std::vector<Chunk> chunks;
+    size_t total = 0;
+    for (size_t g = 0; g < groups.size(); ++g) {
+      size_t n = groups[g].files.size();
+      for (size_t b = 0; b < n; b += k_stat_chunk) {
+        size_t e = std::min(n, b + k_stat_chunk);
+        chunks.push_back(Chunk{g, b, e, total + b});
+      }
+      total += n;
+    }
+    std::vector<WalkEntry> entries(total);
+    std::vector<char> keep(total, 0);
+    parallel_for(chunks.size(), m_threads, [&](size_t ci) {
+      const Chunk& c = chunks[ci];
+      FileGroup& g = groups[c.group];
+      auto dir = platform::OpenDir::open(abs_of(g.dir_rel));
+      if (!dir) return;  // the folder vanished meanwhile
+      for (size_t i = c.begin; i < c.end; ++i) {
+        Candidate& f = g.files[i];
+        std::string rel = g.dir_rel.empty() ? std::move(f.name) : g.dir_rel + "/" + f.name;
+        if (ignored(*g.scope, rel, false)) continue;
+        platform::FileStat st = dir->stat(g.dir_rel.empty() ? rel : f.name);
+        if (st.type == platform::FileType::directory || st.type == platform::FileType::other) continue;
+        if (st.type == platform::FileType::missing && !f.symlink) continue;  // vanished meanwhile
+        WalkEntry& out = entries[c.out + (i - c.begin)];
+        out.rel_path = std::move(rel);
+        out.stat = st;
+        keep[c.out + (i - c.begin)] = 1;
+      }
     });
     size_t w = 0;
     for (size_t i = 0; i < entries.size(); ++i) {
@@ -149,6 +184,7 @@ class Walker {
       scope = out.new_scope.get();
       break;
     }
+    out.files_scope = scope;
     for (auto& e : entries) {
       switch (e.type) {
         case platform::FileType::directory: {
@@ -157,10 +193,10 @@ class Walker {
           break;
         }
         case platform::FileType::regular:
-          out.files.push_back(Candidate{child(task.rel, e.name), scope, false});
+          out.files.push_back(Candidate{std::move(e.name), false});
           break;
         case platform::FileType::symlink:
-          out.files.push_back(Candidate{child(task.rel, e.name), scope, true});
+          out.files.push_back(Candidate{std::move(e.name), true});
           break;
         default:
           break;  // fifos, sockets, devices: not data

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <openssl/opensslv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,11 +15,27 @@
 
 namespace dvx::hash {
 
+namespace {
+
+// OpenSSL 3 looks the algorithm up in its provider tables (under a lock) on every init with
+// EVP_md5(); fetching it once keeps per-file hashing cheap.
+const EVP_MD* md5_algorithm() {
+  static const EVP_MD* md = [] {
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+    if (EVP_MD* fetched = EVP_MD_fetch(nullptr, "MD5", nullptr)) return static_cast<const EVP_MD*>(fetched);
+#endif
+    return EVP_md5();
+  }();
+  return md;
+}
+
+}  // namespace
+
 struct Md5Stream::Impl {
   EVP_MD_CTX* ctx = nullptr;
   Impl() {
     ctx = EVP_MD_CTX_new();
-    EVP_DigestInit_ex(ctx, EVP_md5(), nullptr);
+    EVP_DigestInit_ex(ctx, md5_algorithm(), nullptr);
   }
   ~Impl() { EVP_MD_CTX_free(ctx); }
 };
@@ -185,7 +202,9 @@ Result<FileDigest> hash_file(const std::string& path, Algorithm alg) {
   if (::fstat(fd.get(), &st) != 0) return fail_errno("failed to stat '" + path + "'", errno);
   if (!S_ISREG(st.st_mode))
     return fail(ErrorCode::invalid_argument, "failed to hash '" + path + "': not a regular file");
-  ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+  // Small files gain nothing from the hint but would pay a system call each.
+  if (st.st_size >= static_cast<off_t>(k_dos2unix_chunk_size))
+    ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
 
   FileDigest out;
   out.stat = to_file_stat(st);
@@ -194,13 +213,15 @@ Result<FileDigest> hash_file(const std::string& path, Algorithm alg) {
 
   char* buf = thread_buffer();
   Md5Stream md5;
+  int64_t total = 0;
   while (true) {
     // Fill a whole chunk: the legacy algorithm's chunk boundaries must not depend on how
     // read(2) splits the file.
     size_t have = 0;
     bool eof = false;
     while (have < k_dos2unix_chunk_size) {
-      ssize_t r = ::read(fd.get(), buf + have, k_dos2unix_chunk_size - have);
+      size_t want = k_dos2unix_chunk_size - have;
+      ssize_t r = ::read(fd.get(), buf + have, want);
       if (r < 0) {
         if (errno == EINTR) continue;
         return fail_errno("failed to read '" + path + "'", errno);
@@ -210,6 +231,13 @@ Result<FileDigest> hash_file(const std::string& path, Algorithm alg) {
         break;
       }
       have += static_cast<size_t>(r);
+      total += r;
+      // A short read that reaches the size fstat reported is the end of a regular file: saves
+      // one read(2) per small file.
+      if (static_cast<size_t>(r) < want && total == out.size) {
+        eof = true;
+        break;
+      }
     }
     if (have > 0) {
       if (alg == Algorithm::md5) md5.update(buf, have);

@@ -469,3 +469,40 @@ std::optional<std::string> real_path(const std::string& path) {
 }
 
 }  // namespace dvx::platform
+
+namespace dvx::platform {
+
+OpenDir& OpenDir::operator=(OpenDir&& o) noexcept {
+  if (this != &o) {
+    if (m_fd >= 0) ::close(m_fd);
+    m_fd = o.m_fd;
+    o.m_fd = -1;
+  }
+  return *this;
+}
+
+OpenDir::~OpenDir() {
+  if (m_fd >= 0) ::close(m_fd);
+}
+
+Result<OpenDir> OpenDir::open(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return fail_errno("failed to open directory '" + path + "'", errno);
+  OpenDir d;
+  d.m_fd = fd;
+  return d;
+}
+
+FileStat OpenDir::stat(const std::string& name) const {
+  struct stat st;
+  if (::fstatat(m_fd, name.c_str(), &st, 0) != 0) return FileStat{};
+  return from_stat(st);
+}
+
+FileStat OpenDir::lstat(const std::string& name) const {
+  struct stat st;
+  if (::fstatat(m_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return FileStat{};
+  return from_stat(st);
+}
+
+}  // namespace dvx::platform
