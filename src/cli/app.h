@@ -49,6 +49,9 @@ void register_project_commands(CLI::App& app, Action& action);
 // Adds -q/-v to a subcommand (DVC accepts them after the command too).
 void add_common_flags(CLI::App* sub, Globals& g);
 
+// Expands TABs to 8-column stops, as DVC's console does for some outputs.
+std::string expand_tabs(const std::string& s);
+
 // Python json.dumps of a value, one line (or indented on a terminal).
 std::string json_text(Context& ctx, const nlohmann::ordered_json& v);
 

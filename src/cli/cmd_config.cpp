@@ -103,12 +103,7 @@ void register_config_commands(CLI::App& app, Action& action) {
         }
         if (!has_value) {
           auto v = level ? cfg.get(*level, name, config::PathValues::resolved) : cfg.get(name, config::PathValues::resolved);
-          if (!v) {
-            std::string section = key->section();
-            throw UserError("configuration error - config file error: option '" + key->option +
-                                "' doesn't exist in section '" + section + "'",
-                            ExitCode::config);
-          }
+          if (!v) return 0;  // DVC prints nothing for an unset option
           std::string prefix;
           if (show_origin) {
             for (auto l : {config::Level::local, config::Level::repo, config::Level::global, config::Level::system})
@@ -191,14 +186,17 @@ void register_config_commands(CLI::App& app, Action& action) {
         }
         if (!has_name) {
           auto v = level ? cfg.get(*level, "core.remote") : cfg.get("core.remote");
-          if (!v) throw UserError("configuration error - config file error: No default remote set", ExitCode::config);
+          if (!v) {
+            ctx.console.out("No default remote set");
+            return 1;
+          }
           ctx.console.out(*v);
           return 0;
         }
         auto names = cfg.remote_names();
         std::string n = to_lower(name);
         if (std::find(names.begin(), names.end(), n) == names.end())
-          throw UserError("configuration error - config file error: remote '" + name + "' doesn't exist.",
+          throw UserError("configuration error - config file error: default remote must be present in remote list.",
                           ExitCode::config);
         check(cfg.set(lvl, "core.remote", n));
         return 0;
@@ -254,7 +252,7 @@ void register_config_commands(CLI::App& app, Action& action) {
         auto def = level ? cfg.get(*level, "core.remote") : cfg.get("core.remote");
         for (auto& n : names) {
           auto url = level ? cfg.get(*level, "remote." + n + ".url") : cfg.get("remote." + n + ".url");
-          ctx.console.out(n + "\t" + url.value_or("") + (def && to_lower(*def) == n ? "\t(default)" : ""));
+          ctx.console.out(expand_tabs(n + "\t" + url.value_or("") + (def && to_lower(*def) == n ? "\t(default)" : "")));
         }
         return 0;
       };
@@ -271,7 +269,8 @@ void register_config_commands(CLI::App& app, Action& action) {
         auto lvl = lv.level().value_or(config::Level::repo);
         auto cfg = load(ctx, lvl == config::Level::repo || lvl == config::Level::local);
         std::string n = to_lower(name);
-        check(cfg.remove_remote(lvl, n));
+        if (auto r = cfg.remove_remote(lvl, n); !r)
+          throw UserError("configuration error - config file error: remote '" + name + "' doesn't exist.", ExitCode::config);
         for (auto l : {config::Level::system, config::Level::global, config::Level::repo, config::Level::local}) {
           auto d = cfg.get(l, "core.remote");
           if (d && to_lower(*d) == n) check(cfg.unset(l, "core.remote"));
@@ -292,6 +291,11 @@ void register_config_commands(CLI::App& app, Action& action) {
         auto lvl = lv.level().value_or(config::Level::repo);
         auto cfg = load(ctx, lvl == config::Level::repo || lvl == config::Level::local);
         std::string from = to_lower(name), to = to_lower(new_name);
+        auto existing = cfg.remote_names(lvl);
+        if (std::find(existing.begin(), existing.end(), to) != existing.end())
+          throw UserError("configuration error - config file error: Rename failed. Remote name '" + new_name +
+                              "' already exists.",
+                          ExitCode::config);
         check(cfg.rename_remote(lvl, from, to));
         for (auto l : {config::Level::system, config::Level::global, config::Level::repo, config::Level::local}) {
           auto d = cfg.get(l, "core.remote");

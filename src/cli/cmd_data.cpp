@@ -29,9 +29,9 @@ std::string counts_summary(const std::vector<std::pair<int64_t, std::string>>& p
 }
 
 void print_checkout_lines(Context& ctx, const api::CheckoutResult& r) {
-  for (auto& p : r.modified) ctx.console.out("M\t" + p);
-  for (auto& p : r.added) ctx.console.out("A\t" + p);
-  for (auto& p : r.deleted) ctx.console.out("D\t" + p);
+  for (auto& p : r.modified) ctx.console.out(expand_tabs("M\t" + p));
+  for (auto& p : r.added) ctx.console.out(expand_tabs("A\t" + p));
+  for (auto& p : r.deleted) ctx.console.out(expand_tabs("D\t" + p));
 }
 
 }  // namespace
@@ -145,6 +145,10 @@ void register_data_commands(CLI::App& app, Action& action) {
           topts->targets = opts->targets;
           topts->recursive = opts->recursive;
           topts->jobs = *jobs;
+          topts->warn = [&ctx](const std::string& text, bool plain) {
+            if (plain) ctx.console.plain_err(text);
+            else ctx.console.warn(text);
+          };
           auto r = api::status_cloud(*repo, *topts);
           if (*as_json) {
             json j = json::object();
@@ -310,7 +314,11 @@ void register_data_commands(CLI::App& app, Action& action) {
     sub->callback([=, &action] {
       action = [=](Context& ctx) {
         auto repo = ctx.open_repo();
-        ctx.lock(*repo, ExitCode::failure);
+        try {
+          ctx.lock(*repo, ExitCode::failure);
+        } catch (const UserError& e) {
+          throw UserError(std::string("failed to get diff - ") + e.what(), ExitCode::failure);
+        }
         std::optional<std::string> a, b;
         if (revs->size() >= 1) a = (*revs)[0];
         if (revs->size() >= 2) b = (*revs)[1];

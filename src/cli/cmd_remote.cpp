@@ -40,9 +40,11 @@ auto with_context(const std::string& context, F&& f) {
   }
 }
 
-void check_revision_scope(const api::TransferOptions& o) {
-  if (o.all_branches || o.all_tags || o.all_commits)
-    throw UserError("-a/-T/-A are not supported by dvx transfers yet", ExitCode::failure);
+void set_warn(Context& ctx, api::TransferOptions& o) {
+  o.warn = [&ctx](const std::string& text, bool plain) {
+    if (plain) ctx.console.plain_err(text);
+    else ctx.console.warn(text);
+  };
 }
 
 }  // namespace
@@ -56,7 +58,7 @@ void register_remote_commands(CLI::App& app, Action& action) {
       action = [](Context& ctx) {
         auto repo = ctx.open_repo();
         ctx.lock(*repo, ExitCode::failure);
-        check_revision_scope(opts);
+        set_warn(ctx, opts);
         auto r = with_context("failed to push data to the cloud", [&] { return api::push(*repo, opts); });
         for (auto& w : r.warnings) ctx.console.warn(w);
         ctx.console.out(r.transferred ? plural(static_cast<int64_t>(r.transferred), "file pushed", "files pushed")
@@ -75,7 +77,7 @@ void register_remote_commands(CLI::App& app, Action& action) {
       action = [](Context& ctx) {
         auto repo = ctx.open_repo();
         ctx.lock(*repo, ExitCode::failure);
-        check_revision_scope(opts);
+        set_warn(ctx, opts);
         api::TransferSummary r;
         try {
           r = api::fetch(*repo, opts);
@@ -101,7 +103,7 @@ void register_remote_commands(CLI::App& app, Action& action) {
       action = [](Context& ctx) {
         auto repo = ctx.open_repo();
         ctx.lock(*repo, ExitCode::failure);
-        check_revision_scope(opts);
+        set_warn(ctx, opts);
         api::PullResult r;
         try {
           r = api::pull(*repo, opts, force, allow_missing);
@@ -110,9 +112,9 @@ void register_remote_commands(CLI::App& app, Action& action) {
                           e.code() == ExitCode::config ? ExitCode::config : ExitCode::failure);
         }
         for (auto& w : r.fetched.warnings) ctx.console.warn(w);
-        for (auto& p : r.checkout.modified) ctx.console.out("M\t" + p);
-        for (auto& p : r.checkout.added) ctx.console.out("A\t" + p);
-        for (auto& p : r.checkout.deleted) ctx.console.out("D\t" + p);
+        for (auto& p : r.checkout.modified) ctx.console.out(expand_tabs("M\t" + p));
+        for (auto& p : r.checkout.added) ctx.console.out(expand_tabs("A\t" + p));
+        for (auto& p : r.checkout.deleted) ctx.console.out(expand_tabs("D\t" + p));
         std::string s = summary({{static_cast<int64_t>(r.fetched.transferred), "fetched"},
                                  {r.checkout.files_modified, "modified"},
                                  {r.checkout.files_added, "added"},

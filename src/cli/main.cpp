@@ -21,6 +21,22 @@ void add_common_flags(CLI::App* sub, Globals& g) {
   sub->add_flag("-v,--verbose", g.verbose, "Be verbose.");
 }
 
+std::string expand_tabs(const std::string& s) {
+  std::string out;
+  size_t col = 0;
+  for (char c : s) {
+    if (c == '\t') {
+      size_t n = 8 - col % 8;
+      out.append(n, ' ');
+      col += n;
+    } else {
+      out += c;
+      col = c == '\n' ? 0 : col + 1;
+    }
+  }
+  return out;
+}
+
 std::string json_text(Context& ctx, const nlohmann::ordered_json& v) {
   if (ctx.console.stdout_tty()) return formats::py_json_dumps_indent(v, 2);
   return formats::py_json_dumps(v);

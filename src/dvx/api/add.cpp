@@ -68,10 +68,26 @@ Status copy_tree(const std::string& src, const std::string& dst) {
 
 void relink(repo::Repo& repo, const repo::Output& o, const workspace::OutputState& st, odb::Layout layout) {
   auto types = repo.link_types();
-  if (types.empty() || (types.front() != fsx::LinkType::hardlink && types.front() != fsx::LinkType::symlink)) {
-    return;  // the workspace copy is already an independent file: keep it (DVC does the same)
-  }
   auto& cache = repo.cache();
+  if (types.empty() || (types.front() != fsx::LinkType::hardlink && types.front() != fsx::LinkType::symlink)) {
+    // An independent copy is kept as it is (DVC does the same); symlinks to files outside the
+    // cache are replaced by regular files.
+    std::vector<fsx::LinkType> copy_types{fsx::LinkType::reflink, fsx::LinkType::copy};
+    if (st.kind == workspace::OutputState::Kind::file) {
+      if (fsx::lstat_path(o.abs_path).type == fsx::FileType::symlink) {
+        auto r = workspace::link_from_cache(cache.path_of({st.oid, layout}), o.abs_path, copy_types, st.isexec);
+        if (!r) raise(r.error());
+      }
+      return;
+    }
+    for (auto& e : st.entries) {
+      std::string p = o.abs_path + "/" + e.relpath;
+      if (fsx::lstat_path(p).type != fsx::FileType::symlink) continue;
+      auto r = workspace::link_from_cache(cache.path_of({e.md5, layout}), p, copy_types, false);
+      if (!r) raise(r.error());
+    }
+    return;
+  }
   if (st.kind == workspace::OutputState::Kind::file) {
     auto r = workspace::link_from_cache(cache.path_of({st.oid, layout}), o.abs_path, types, st.isexec);
     if (!r) raise(r.error());

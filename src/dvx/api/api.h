@@ -85,6 +85,8 @@ struct TransferOptions {
   std::optional<std::string> remote;
   std::optional<unsigned> jobs;
   bool recursive = false, all_branches = false, all_tags = false, all_commits = false;
+  // Receives warnings as they happen (prefixed "WARNING: " by the caller unless plain).
+  std::function<void(const std::string& text, bool plain)> warn;
 };
 struct TransferSummary {
   size_t transferred = 0;

@@ -44,25 +44,7 @@ void index_actual(repo::Repo& repo, const repo::Output& o, Index& idx, bool gran
   }
 }
 
-// Outputs of the .dvc files of a commit.
-std::vector<repo::DvcStage> stages_at(repo::Repo& repo, const std::string& commit) {
-  std::vector<repo::DvcStage> out;
-  auto* git = repo.git();
-  if (!git) return out;
-  auto files = git->list_dvc_files_at(commit);
-  if (!files) raise(files.error());
-  std::string prefix = fsx::relative_path(repo.root(), git->work_tree());
-  for (auto& f : *files) {
-    if (!f.ends_with(".dvc")) continue;
-    if (prefix != "." && !fsx::is_within(f, prefix)) continue;
-    auto text = git->read_file_at(commit, f);
-    if (!text) raise(text.error());
-    if (!*text) continue;
-    std::string rel = prefix == "." ? f : f.substr(prefix.size() + 1);
-    out.push_back(repo.load_stage(rel, **text));
-  }
-  return out;
-}
+using detail::stages_at;
 
 bool matches_targets(const std::string& path, const std::vector<std::string>& targets) {
   if (targets.empty()) return true;

@@ -1,5 +1,7 @@
 #include "dvx/api/internal.h"
 
+#include <unordered_set>
+
 #include "dvx/scm/git.h"
 
 namespace dvx::api::detail {
@@ -98,6 +100,46 @@ void gitignore_remove(repo::Repo& repo, const std::string& out_rel) {
   auto r = scm::unignore_output(git->work_tree(), git_rel);
   if (!r) raise(r.error());
   if (*r) repo.track_for_git(git->work_tree() + "/" + **r);
+}
+
+std::vector<repo::DvcStage> stages_at(repo::Repo& repo, const std::string& commit) {
+  std::vector<repo::DvcStage> out;
+  auto* git = repo.git();
+  if (!git) return out;
+  auto files = git->list_dvc_files_at(commit);
+  if (!files) raise(files.error());
+  std::string prefix = fsx::relative_path(repo.root(), git->work_tree());
+  for (auto& f : *files) {
+    if (!f.ends_with(".dvc")) continue;
+    if (prefix != "." && !fsx::is_within(f, prefix)) continue;
+    auto text = git->read_file_at(commit, f);
+    if (!text) raise(text.error());
+    if (!*text) continue;
+    std::string rel = prefix == "." ? f : f.substr(prefix.size() + 1);
+    out.push_back(repo.load_stage(rel, **text));
+  }
+  return out;
+}
+
+std::vector<std::string> revision_commits(repo::Repo& repo, bool all_branches, bool all_tags, bool all_commits) {
+  std::vector<std::string> out;
+  auto* git = repo.git();
+  if (!git || !(all_branches || all_tags || all_commits)) return out;
+  std::vector<std::string> revs;
+  if (all_commits) {
+    if (auto c = git->all_commits()) revs = *c;
+  } else {
+    if (all_branches)
+      if (auto b = git->branches()) revs.insert(revs.end(), b->begin(), b->end());
+    if (all_tags)
+      if (auto t = git->tags()) revs.insert(revs.end(), t->begin(), t->end());
+  }
+  std::unordered_set<std::string> seen;
+  for (auto& r : revs) {
+    auto c = git->resolve(r);
+    if (c && seen.insert(*c).second) out.push_back(*c);
+  }
+  return out;
 }
 
 std::string display_out(const repo::Repo& repo, const std::string& abs_path, bool is_dir) {

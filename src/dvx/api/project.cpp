@@ -74,7 +74,8 @@ void install_hooks(repo::Repo& repo) {
   const char* names[] = {"post-checkout", "pre-commit", "pre-push"};
   for (auto* n : names)
     if (fsx::lstat_path(hooks + "/" + n).exists())
-      throw UserError(std::string("Hook '") + n + "' already exists. Please refer to <https://man.dvc.org/install> for more info.");
+      throw UserError(std::string("Hook '") + n + "' already exists. Please refer to <https://man.dvc.org/install> for more info.",
+                      ExitCode::failure);
   std::string sh = "/bin/sh";
   if (const char* path = std::getenv("PATH")) {
     for (auto& d : split(path, ':')) {

@@ -13,6 +13,13 @@ namespace dvx::api {
 namespace fsx = dvx::platform;
 using detail::raise;
 
+// Warns like DVC when no remote is named and none is the default.
+void warn_no_remote(repo::Repo& repo, const TransferOptions& opts) {
+  if (opts.remote || !opts.warn) return;
+  auto def = repo.config().get("core.remote");
+  if (!def || def->empty()) opts.warn("No remote provided and no default remote set.", true);
+}
+
 std::string pick_remote(repo::Repo& repo, const std::optional<std::string>& name, const std::string& command) {
   auto names = repo.config().remote_names();
   if (name) {
@@ -50,18 +57,32 @@ std::unique_ptr<remote::Remote> open(repo::Repo& repo, const std::string& name) 
 
 struct UsedSet {
   std::vector<detail::UsedObject> objects;  // unique ids, first name wins
-  std::vector<const repo::Output*> dirs_without_manifest;
+  std::vector<odb::ObjectId> dirs_without_manifest;
 };
 
 UsedSet collect_used(repo::Repo& repo, const TransferOptions& opts, bool for_push) {
   UsedSet used;
   std::set<odb::ObjectId> seen;
-  for (auto& sel : detail::select_outputs(repo, opts.targets, opts.recursive, "push")) {
-    if (for_push && !sel.out->entry.push) continue;
+  auto take = [&](const repo::Output& o) {
+    if (for_push && !o.entry.push) return;
     bool missing = false;
-    for (auto& u : detail::used_objects(repo, *sel.out, &missing))
+    for (auto& u : detail::used_objects(repo, o, &missing))
       if (seen.insert(u.id).second) used.objects.push_back(u);
-    if (missing) used.dirs_without_manifest.push_back(sel.out);
+    if (missing) used.dirs_without_manifest.push_back(*o.recorded());
+  };
+  for (auto& sel : detail::select_outputs(repo, opts.targets, opts.recursive, "push")) take(*sel.out);
+  // Other revisions (-a/-T/-A): the .dvc files are read from Git.
+  std::vector<std::string> targets;
+  for (auto& t : opts.targets)
+    if (auto rel = repo.relative(repo.absolute(t))) targets.push_back(*rel);
+  for (auto& commit : detail::revision_commits(repo, opts.all_branches, opts.all_tags, opts.all_commits)) {
+    for (auto& st : detail::stages_at(repo, commit))
+      for (auto& o : st.outs) {
+        bool wanted = targets.empty();
+        for (auto& t : targets)
+          if (st.rel_path == t || fsx::is_within(o.rel_path, t)) wanted = true;
+        if (wanted) take(o);
+      }
   }
   return used;
 }
@@ -90,13 +111,17 @@ std::vector<odb::ObjectId> ids_of(const std::vector<detail::UsedObject>& used) {
 
 TransferSummary push(repo::Repo& repo, const TransferOptions& opts) {
   TransferSummary sum;
+  warn_no_remote(repo, opts);
   auto used = collect_used(repo, opts, true);
   if (used.objects.empty()) return sum;
   std::string name = pick_remote(repo, opts.remote, "push");
   auto rem = open(repo, name);
   auto r = transfer::push(repo.cache(), *rem, ids_of(used.objects), jobs_for(repo, opts));
   sum.transferred = r.transferred;
-  if (!r.missing.empty()) sum.warnings.push_back(missing_warning(r.missing, used.objects));
+  if (!r.missing.empty()) {
+    if (opts.warn) opts.warn(missing_warning(r.missing, used.objects), false);
+    else sum.warnings.push_back(missing_warning(r.missing, used.objects));
+  }
   if (!r.failed.empty())
     throw UserError(std::to_string(r.failed.size()) + " files failed to upload: " + r.errors.front(),
                     ExitCode::failure);
@@ -105,6 +130,7 @@ TransferSummary push(repo::Repo& repo, const TransferOptions& opts) {
 
 TransferSummary fetch(repo::Repo& repo, const TransferOptions& opts) {
   TransferSummary sum;
+  warn_no_remote(repo, opts);
   auto used = collect_used(repo, opts, false);
   if (used.objects.empty()) return sum;
   // Everything already cached: no remote needed (DVC succeeds without one).
@@ -120,8 +146,7 @@ TransferSummary fetch(repo::Repo& repo, const TransferOptions& opts) {
   size_t failed = 0;
   // Phase 1: directory manifests we don't have yet.
   if (!used.dirs_without_manifest.empty()) {
-    std::vector<odb::ObjectId> manifests;
-    for (auto* o : used.dirs_without_manifest) manifests.push_back(*o->recorded());
+    std::vector<odb::ObjectId> manifests = used.dirs_without_manifest;
     auto r = transfer::fetch(repo.cache(), *rem, manifests, jobs);
     sum.transferred += r.transferred;
     failed += r.failed.size();
@@ -137,7 +162,8 @@ TransferSummary fetch(repo::Repo& repo, const TransferOptions& opts) {
   for (auto& m : r.missing)
     if (std::find(missing.begin(), missing.end(), m) == missing.end()) missing.push_back(m);
   if (!missing.empty()) {
-    sum.warnings.push_back(missing_warning(missing, used.objects));
+    if (opts.warn) opts.warn(missing_warning(missing, used.objects), false);
+    else sum.warnings.push_back(missing_warning(missing, used.objects));
     failed += missing.size();
   }
   if (failed) {
@@ -166,6 +192,7 @@ PullResult pull(repo::Repo& repo, const TransferOptions& opts, bool force, bool 
 
 CloudStatus status_cloud(repo::Repo& repo, const TransferOptions& opts) {
   CloudStatus res;
+  warn_no_remote(repo, opts);
   res.remote_name = pick_remote(repo, opts.remote, "status");
   auto rem = open(repo, res.remote_name);
   auto used = collect_used(repo, opts, true);

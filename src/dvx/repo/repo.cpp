@@ -54,7 +54,7 @@ std::unique_ptr<Repo> Repo::open(const std::string& cwd) {
   r->m_root = *root;
   r->m_cwd = fsx::absolute_path(cwd);
   auto cfg = config::Config::load(r->dvc_dir());
-  if (!cfg) throw UserError("configuration error - config file error: " + cfg.error().message, ExitCode::config);
+  if (!cfg) throw UserError("configuration error - " + cfg.error().message, ExitCode::config);
   r->m_config = std::move(*cfg);
   r->m_cache = std::make_unique<odb::ObjectDb>(r->m_config.cache_dir(), r->m_config.cache_shared_group());
   if (!r->m_config.no_scm()) {

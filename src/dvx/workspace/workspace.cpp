@@ -379,7 +379,8 @@ Status unprotect(const std::string& abs_path) {
   auto one = [&](const std::string& p, const fsx::FileStat& st) -> Status {
     if (st.type == fsx::FileType::symlink || (st.type == fsx::FileType::regular && st.nlink > 1)) {
       std::string tmp = fsx::temp_path_beside(p);
-      if (auto r = fsx::copy_file(p, tmp, file_mode | (st.mode & 0111)); !r) return r;
+      uint32_t exec_bits = fsx::stat_path(p).mode & 0111;  // the target's, not the link's 0777
+      if (auto r = fsx::copy_file(p, tmp, file_mode | exec_bits); !r) return r;
       return fsx::rename_path(tmp, p);
     }
     if (st.type == fsx::FileType::regular) return fsx::chmod_path(p, st.mode | (0666 & ~fsx::current_umask()));
