@@ -46,7 +46,7 @@ void check(const Status& s) {
 std::string find_dvc_dir(Context& ctx, bool need_repo) {
   auto root = repo::Repo::find_root(ctx.cwd);
   if (!root) {
-    if (need_repo) repo::Repo::open(ctx.cwd);  // throws DVC's not-a-repo error
+    if (need_repo) throw UserError("configuration error - config file error: Not inside a DVC repo", ExitCode::config);
     return "";
   }
   return *root + "/.dvc";
@@ -103,7 +103,12 @@ void register_config_commands(CLI::App& app, Action& action) {
         }
         if (!has_value) {
           auto v = level ? cfg.get(*level, name, config::PathValues::resolved) : cfg.get(name, config::PathValues::resolved);
-          if (!v) return 0;  // DVC prints nothing for an unset option
+          if (!v) {
+            if (!level) return 0;  // the merged view prints nothing for an unset option
+            throw UserError("configuration error - config file error: option '" + key->option +
+                                "' doesn't exist in section '" + key->section() + "'",
+                            ExitCode::config);
+          }
           std::string prefix;
           if (show_origin) {
             for (auto l : {config::Level::local, config::Level::repo, config::Level::global, config::Level::system})
@@ -117,7 +122,7 @@ void register_config_commands(CLI::App& app, Action& action) {
         }
         auto lvl = level.value_or(config::Level::repo);
         if ((lvl == config::Level::repo || lvl == config::Level::local) && cfg.dvc_dir().empty())
-          repo::Repo::open(ctx.cwd);  // not a repo: DVC's error
+          throw UserError("configuration error - config file error: Not inside a DVC repo", ExitCode::config);
         auto stored = cfg.path_for_storage(lvl, value, ctx.cwd);
         static const char* path_options[] = {"dir", "url", "keyfile", "credentialpath", "configpath", "cert_path",
                                              "key_path", "gdrive_user_credentials_file",

@@ -140,8 +140,9 @@ void register_project_commands(CLI::App& app, Action& action) {
       action = [](Context& ctx) {
         struct utsname u {};
         ::uname(&u);
-        std::string text = "DVC version: 3.64.0 (dvx 0.1.0)\n-------------------------------\n";
-        text += std::string("Platform: dvx 0.1.0 (C++) on ") + u.sysname + "-" + u.release + "-" + u.machine + "\n";
+        // The first line is what tools parse: the DVC version whose behaviour dvx provides.
+        std::string text = "DVC version: 3.64.0\n-------------------\n";
+        text += std::string("Platform: dvx 0.1.0 (native C++) on ") + u.sysname + "-" + u.release + "-" + u.machine + "\n";
         text += "Supports:\n\tlocal";
         auto root = repo::Repo::find_root(ctx.cwd);
         if (root) {

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <algorithm>
 #include <set>
 
 #include "app.h"
@@ -81,6 +82,7 @@ std::vector<std::string> command_names(const CLI::App& app) {
     names.push_back(sub->get_name());
     for (auto& a : sub->get_aliases()) names.push_back(a);
   }
+  std::sort(names.begin(), names.end());
   return names;
 }
 
@@ -130,8 +132,46 @@ int main(int argc, char** argv) {
     }
   }
 
+  // argparse accepts any unambiguous prefix of a long option (`status --jso`): expand them.
+  std::vector<std::string> args(argv + 1, argv + argc);
+  {
+    const CLI::App* scope = &app;
+    std::vector<const CLI::App*> chain{&app};
+    for (auto& a : args) {
+      if (a == "--") break;
+      if (!a.starts_with("-")) {
+        for (const auto* sub : scope->get_subcommands([](const CLI::App*) { return true; })) {
+          bool match = sub->get_name() == a;
+          for (auto& al : sub->get_aliases()) match = match || al == a;
+          if (match) {
+            scope = sub;
+            chain.push_back(sub);
+            break;
+          }
+        }
+        continue;
+      }
+      if (!a.starts_with("--") || a.size() < 3) continue;
+      std::string name = a.substr(2), rest;
+      if (auto eq = name.find('='); eq != std::string::npos) {
+        rest = name.substr(eq);
+        name = name.substr(0, eq);
+      }
+      std::vector<std::string> longs;
+      for (const auto* c : chain)
+        for (const auto* opt : c->get_options())
+          for (auto& ln : opt->get_lnames()) longs.push_back(ln);
+      if (std::find(longs.begin(), longs.end(), name) != longs.end()) continue;
+      std::set<std::string> hits;
+      for (auto& ln : longs)
+        if (ln.starts_with(name)) hits.insert(ln);
+      if (hits.size() == 1) a = "--" + *hits.begin() + rest;
+    }
+  }
+  std::vector<std::string> rev_args(args.rbegin(), args.rend());
+
   try {
-    app.parse(argc, argv);
+    app.parse(rev_args);
   } catch (const CLI::CallForHelp&) {
     // Help of the most specific subcommand.
     const CLI::App* target = &app;

@@ -29,6 +29,16 @@ COMMANDS = [
     ["update"], ["version"], ["doctor"],
 ]
 
+# Commands of the core issue; the others (pipelines, experiments, metrics, imports, ...) are
+# added to this list by the issues that implement them.
+IMPLEMENTED = {
+    "add", "cache", "check-ignore", "checkout", "commit", "config", "data", "pull", "push",
+    "fetch", "status", "destroy", "diff", "gc", "git-hook", "init", "install", "list", "ls",
+    "move", "mv", "remote", "remove", "rm", "root", "unprotect", "version", "doctor",
+}
+COMMANDS = [c for c in COMMANDS
+            if c[0] in IMPLEMENTED and c != ["git-hook", "merge-driver"]]
+
 NOT_A_REPO = re.compile(
     r"^ERROR: you are not inside of a DVC repository \(checked up to mount point '[^']+'\)$",
     re.M)

@@ -154,6 +154,13 @@ void add(repo::Repo& repo, const AddOptions& opts) {
                       ExitCode::failure);
     for (auto& s : stages) {
       for (auto& o : s.outs) {
+        if (s.is_pipeline() && (o.rel_path == p.rel || fsx::is_within(p.rel, o.rel_path))) {
+          std::string shown = p.rel == o.rel_path ? fsx::base_name(p.rel) : fsx::base_name(p.rel);
+          throw UserError("cannot update '" + shown + "': overlaps with an output of stage: '" + s.pipeline_stage +
+                              "' in '" + repo.display(fsx::parent_dir(s.abs_path) + "/dvc.yaml") +
+                              "'.\nRun the pipeline or use 'dvc commit' to force update it.",
+                          ExitCode::failure);
+        }
         if (o.rel_path == p.rel) {
           p.stage = &s;
           p.out = &o;

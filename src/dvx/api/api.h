@@ -113,6 +113,11 @@ std::string pick_remote(repo::Repo& repo, const std::optional<std::string>& name
 struct GcOptions {
   bool workspace = false, force = false, dry = false;
   bool all_branches = false, all_tags = false, all_commits = false;
+  std::optional<std::string> rev;  // keep this commit (and num-1 predecessors)
+  int num = 1;
+  bool cloud = false, not_in_remote = false;
+  std::optional<std::string> remote;
+  std::optional<unsigned> jobs;
 };
 // Returns the message lines to print.
 std::vector<std::string> gc(repo::Repo& repo, const GcOptions& opts, const Confirm& confirm,

@@ -5,7 +5,9 @@
 
 #include "dvx/api/internal.h"
 #include "dvx/base/strings.h"
+#include "dvx/remote/remote.h"
 #include "dvx/scm/git.h"
+#include "dvx/transfer/transfer.h"
 
 namespace dvx::api {
 
@@ -41,15 +43,21 @@ void add_revision_objects(repo::Repo& repo, const std::string& commit, std::set<
 
 std::vector<std::string> gc(repo::Repo& repo, const GcOptions& opts, const Confirm& confirm,
                             const std::function<void(const std::string&)>& warn) {
-  if (!opts.workspace && !opts.all_branches && !opts.all_tags && !opts.all_commits)
+  if (!opts.workspace && !opts.all_branches && !opts.all_tags && !opts.all_commits && !opts.rev)
     throw UserError(
         "Either of `-w|--workspace`, `-a|--all-branches`, `-T|--all-tags` `--all-experiments`, `--all-commits`, "
         "`--date` or `--rev` needs to be set.");
+  if (opts.remote && !opts.cloud && !opts.not_in_remote)
+    throw UserError("`-r|--remote` needs `-c|--cloud` or `--not-in-remote` to be set.");
+  if (opts.cloud && opts.not_in_remote)
+    throw UserError("`--not-in-remote` and `-c|--cloud` are mutually exclusive.");
   std::string what = "This will remove all cache except items used in the workspace of the current repo";
   if (opts.all_commits) what += " and all git commits";
   else if (opts.all_branches && opts.all_tags) what += " and all git branches and tags";
   else if (opts.all_branches) what += " and all git branches";
   else if (opts.all_tags) what += " and all git tags";
+  if (opts.rev) what += " and last " + std::to_string(opts.num) + " commits from " + *opts.rev;
+  if (opts.not_in_remote) what += " that are not present in the DVC remote";
   warn(what + ".");
   if (!opts.force && !opts.dry && !confirm("Are you sure you want to proceed?"))
     throw UserError("gc aborted: not confirmed", ExitCode::failure);
@@ -58,22 +66,36 @@ std::vector<std::string> gc(repo::Repo& repo, const GcOptions& opts, const Confi
   for (auto& st : repo.stages())
     for (auto& o : st.outs)
       for (auto& u : detail::used_objects(repo, o, nullptr)) used.insert(u.id);
-  if ((opts.all_branches || opts.all_tags || opts.all_commits) && repo.git()) {
+  for (auto& commit : detail::revision_commits(repo, opts.all_branches, opts.all_tags, opts.all_commits))
+    add_revision_objects(repo, commit, used);
+  if (opts.rev) {
     auto* git = repo.git();
-    std::vector<std::string> revs;
-    if (opts.all_commits) {
-      auto c = git->all_commits();
-      if (c) revs = *c;
-    } else {
-      if (opts.all_branches)
-        if (auto b = git->branches()) revs.insert(revs.end(), b->begin(), b->end());
-      if (opts.all_tags)
-        if (auto t = git->tags()) revs.insert(revs.end(), t->begin(), t->end());
+    if (!git) throw UserError("--rev needs a Git repository");
+    for (int i = 0; i < std::max(1, opts.num); ++i) {
+      auto commit = git->resolve(*opts.rev + (i ? "~" + std::to_string(i) : ""));
+      if (!commit) {
+        if (i == 0) throw UserError(commit.error().message);
+        break;
+      }
+      add_revision_objects(repo, *commit, used);
     }
-    for (auto& r : revs) {
-      auto commit = git->resolve(r);
-      if (commit) add_revision_objects(repo, *commit, used);
-    }
+  }
+  std::unique_ptr<remote::Remote> rem;
+  if (opts.cloud || opts.not_in_remote) {
+    std::string name = pick_remote(repo, opts.remote, "gc");
+    auto url = repo.config().remote_url(name);
+    if (!url) throw UserError("configuration error - " + url.error().message, ExitCode::config);
+    auto r = remote::open_remote(*url, {});
+    if (!r) throw UserError(r.error().message, ExitCode::config);
+    rem = std::move(*r);
+  }
+  unsigned jobs = opts.jobs.value_or(std::max(1u, repo.jobs() * 4));
+  if (opts.not_in_remote) {
+    std::vector<odb::ObjectId> ids(used.begin(), used.end());
+    auto there = transfer::remote_contains(*rem, ids, jobs);
+    if (!there) throw UserError(there.error().message);
+    for (size_t i = 0; i < ids.size(); ++i)
+      if ((*there)[i]) used.erase(ids[i]);
   }
 
   std::vector<std::string> lines;
@@ -95,6 +117,32 @@ std::vector<std::string> gc(repo::Repo& repo, const GcOptions& opts, const Confi
   if (opts.dry) lines.push_back("No unused 'local' cache to remove.");
   else sweep(odb::Layout::v3, "local");
   sweep(odb::Layout::legacy, "legacy");
+  if (opts.cloud) {
+    size_t removed = 0;
+    for (auto layout : {odb::Layout::v3, odb::Layout::legacy}) {
+      auto keys = rem->list(layout == odb::Layout::v3 ? "files/md5" : "");
+      if (!keys) throw UserError(keys.error().message);
+      for (auto& k : *keys) {
+        // "files/md5/ab/cdef..." or "ab/cdef..." (legacy: exactly two segments).
+        std::string rel = k;
+        if (layout == odb::Layout::v3) {
+          if (!rel.starts_with("files/md5/")) continue;
+          rel = rel.substr(10);
+        }
+        auto slash = rel.find('/');
+        if (slash != 2 || rel.find('/', slash + 1) != std::string::npos) continue;
+        std::string oid = rel.substr(0, 2) + rel.substr(3);
+        if (!odb::valid_oid(oid)) continue;
+        odb::ObjectId id{oid, layout};
+        if (used.count(id)) continue;
+        if (!opts.dry)
+          if (auto r = rem->remove(k); !r) throw UserError(r.error().message);
+        ++removed;
+      }
+    }
+    lines.push_back(removed ? "Removed " + std::to_string(removed) + " objects from remote."
+                            : "No unused cache to remove from remote.");
+  }
   return lines;
 }
 

@@ -25,12 +25,35 @@ std::vector<Selected> select_outputs(repo::Repo& repo, const std::vector<std::st
     bool found = false;
     if (rel) {
       for (auto& st : stages) {
-        bool whole = st.rel_path == *rel || (recursive && (rel->empty() || fsx::is_within(st.rel_path, *rel)));
+        bool whole = (!st.is_pipeline() && st.rel_path == *rel) ||
+                     (recursive && (rel->empty() || fsx::is_within(st.rel_path, *rel)));
         for (auto& o : st.outs) {
           if (whole || o.rel_path == *rel || (recursive && !rel->empty() && fsx::is_within(o.rel_path, *rel))) {
-            out.push_back({&st, &o});
+            out.push_back({&st, &o, ""});
+            found = true;
+          } else if (fsx::is_within(*rel, o.rel_path) && o.recorded() && o.recorded()->is_dir()) {
+            out.push_back({&st, &o, rel->substr(o.rel_path.size() + 1)});
             found = true;
           }
+        }
+      }
+    }
+    if (!found) {
+      // Pipeline stage names: "name", "dvc.yaml:name", "dir:name".
+      std::string file = "dvc.yaml", name = t;
+      if (auto colon = t.rfind(':'); colon != std::string::npos) {
+        file = t.substr(0, colon);
+        name = t.substr(colon + 1);
+        if (!file.ends_with("dvc.yaml")) file = fsx::join_path(file, "dvc.yaml");
+      }
+      auto yaml_rel = repo.relative(repo.absolute(file));
+      for (auto& st : stages) {
+        if (!st.is_pipeline() || !yaml_rel) continue;
+        std::string lock_rel = fsx::join_path(fsx::parent_dir(*yaml_rel), "dvc.lock");
+        if (st.rel_path != lock_rel) continue;
+        if (st.pipeline_stage == name || st.pipeline_stage.starts_with(name + "@")) {
+          for (auto& o : st.outs) out.push_back({&st, &o, ""});
+          found = true;
         }
       }
     }
@@ -44,15 +67,20 @@ std::vector<Selected> select_outputs(repo::Repo& repo, const std::vector<std::st
       throw UserError("'" + t + "' does not exist", ExitCode::error);
     }
   }
-  // Keep each output once, in project order.
+  // Keep each output once, in project order (a whole output wins over parts of it).
   std::vector<Selected> unique;
   for (auto& st : stages)
-    for (auto& o : st.outs)
+    for (auto& o : st.outs) {
+      const Selected* whole = nullptr;
       for (auto& s : out)
-        if (s.out == &o) {
-          unique.push_back(s);
-          break;
-        }
+        if (s.out == &o && s.sub.empty()) whole = &s;
+      if (whole) {
+        unique.push_back(*whole);
+        continue;
+      }
+      for (auto& s : out)
+        if (s.out == &o) unique.push_back(s);
+    }
   return unique;
 }
 
@@ -110,12 +138,19 @@ std::vector<repo::DvcStage> stages_at(repo::Repo& repo, const std::string& commi
   if (!files) raise(files.error());
   std::string prefix = fsx::relative_path(repo.root(), git->work_tree());
   for (auto& f : *files) {
-    if (!f.ends_with(".dvc")) continue;
+    bool lock = fsx::base_name(f) == "dvc.lock";
+    if (!f.ends_with(".dvc") && !lock) continue;
     if (prefix != "." && !fsx::is_within(f, prefix)) continue;
     auto text = git->read_file_at(commit, f);
     if (!text) raise(text.error());
     if (!*text) continue;
     std::string rel = prefix == "." ? f : f.substr(prefix.size() + 1);
+    if (lock) {
+      auto yaml_text = git->read_file_at(commit, fsx::join_path(fsx::parent_dir(f), "dvc.yaml"));
+      std::string y = yaml_text && *yaml_text ? **yaml_text : std::string();
+      for (auto& st : repo.load_lock(rel, **text, y)) out.push_back(std::move(st));
+      continue;
+    }
     out.push_back(repo.load_stage(rel, **text));
   }
   return out;

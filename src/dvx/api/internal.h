@@ -12,6 +12,7 @@ namespace dvx::api::detail {
 struct Selected {
   const repo::DvcStage* stage = nullptr;
   const repo::Output* out = nullptr;
+  std::string sub;  // granular: a path inside a tracked directory (relative to it), else empty
 };
 
 // Outputs selected by targets (a .dvc file, a tracked output path, a directory with

@@ -62,6 +62,8 @@ void destroy(repo::Repo& repo, bool force, const Confirm& confirm) {
     for (auto& o : st.outs)
       if (fsx::lstat_path(o.abs_path).exists()) (void)workspace::unprotect(o.abs_path);
     if (auto r = fsx::remove_file(st.abs_path); !r) raise(r.error());
+    if (st.is_pipeline())
+      if (auto r = fsx::remove_file(fsx::parent_dir(st.abs_path) + "/dvc.yaml"); !r) raise(r.error());
   }
   (void)fsx::remove_file(repo.root() + "/.dvcignore");
   if (auto r = fsx::remove_all(repo.dvc_dir()); !r) raise(r.error());
@@ -104,7 +106,7 @@ const repo::DvcStage* find_stage_file(repo::Repo& repo, const std::string& targe
   auto rel = repo.relative(abs);
   if (!rel) return nullptr;
   for (auto& st : repo.stages())
-    if (st.rel_path == *rel) return &st;
+    if (!st.is_pipeline() && st.rel_path == *rel) return &st;
   return nullptr;
 }
 
@@ -149,6 +151,10 @@ void move(repo::Repo& repo, const std::string& src, const std::string& dst) {
           stage = &st;
           out = &o;
         }
+  if (stage && stage->is_pipeline())
+    throw UserError("move is not permitted for stages that are not data sources. You need to either move '" +
+                    repo.display(out->abs_path) + "' to a new location and edit it by hand, or remove '" +
+                    repo.display(out->abs_path) + "' and create a new one at the desired location.");
   if (!out) throw UserError("'" + src + "' is not a DVC-tracked output: can't move it", ExitCode::error);
   std::string dst_abs = repo.absolute(dst);
   if (fsx::stat_path(dst_abs).type == fsx::FileType::directory) dst_abs += "/" + fsx::base_name(src_abs);
@@ -205,6 +211,12 @@ std::vector<std::string> commit(repo::Repo& repo, const CommitOptions& opts, con
   std::vector<Change> changes;
   for (auto& sel : selected) {
     const auto& o = *sel.out;
+    if (sel.stage->is_pipeline()) {
+      if (opts.targets.empty()) continue;  // pipeline stages are committed by the pipeline layer
+      throw UserError("failed to commit - committing pipeline stages ('" + sel.stage->pipeline_stage +
+                          "') is not supported by dvx yet",
+                      ExitCode::failure);
+    }
     auto st = workspace::compute_state(ctx, o.abs_path, o.algorithm());
     if (!st) raise(st.error(), ExitCode::failure);
     if (st->kind == workspace::OutputState::Kind::missing)

@@ -35,7 +35,15 @@ StatusResult status(repo::Repo& repo, const StatusOptions& opts) {
   const repo::DvcStage* current_stage = nullptr;
   for (auto& sel : selected) {
     if (sel.stage != current_stage) {
-      res.stages.push_back(StageStatus{repo.display(sel.stage->abs_path), {}, false});
+      std::string name = repo.display(sel.stage->abs_path);
+      if (sel.stage->is_pipeline()) {
+        // Stage addressing: bare name for the CWD's dvc.yaml, else "<path to dvc.yaml>:<name>".
+        std::string yaml = fsx::parent_dir(sel.stage->abs_path) + "/dvc.yaml";
+        name = fsx::parent_dir(sel.stage->abs_path) == repo.cwd()
+                   ? sel.stage->pipeline_stage
+                   : repo.display(yaml) + ":" + sel.stage->pipeline_stage;
+      }
+      res.stages.push_back(StageStatus{name, {}, false});
       current_stage = sel.stage;
     }
     auto& report = res.stages.back();
@@ -66,11 +74,45 @@ CheckoutResult checkout(repo::Repo& repo, const CheckoutOptions& opts) {
   };
   std::vector<Item> items;
   std::vector<std::string> unsaved, failed;
+  std::vector<std::string> granular_lines;
   for (auto& sel : selected) {
     const auto& o = *sel.out;
     if (!o.entry.cache) continue;
     auto rec = o.recorded();
     if (!rec) continue;  // "No file hash info found": nothing to create
+    if (!sel.sub.empty()) {
+      // Granular: only the files of the directory below `sub`.
+      auto entries = repo.cache().read_manifest(*rec);
+      if (!entries) {
+        if (!opts.allow_missing) failed.push_back(repo.display(o.abs_path + "/" + sel.sub));
+        continue;
+      }
+      for (auto& e : *entries) {
+        if (e.relpath != sel.sub && !fsx::is_within(e.relpath, sel.sub)) continue;
+        if (!workspace::safe_relpath(e.relpath)) raise(Error{ErrorCode::corruption, "unsafe path '" + e.relpath + "' in the manifest of '" + o.rel_path + "'"});
+        odb::ObjectId id{e.md5, rec->layout};
+        std::string p = o.abs_path + "/" + e.relpath;
+        auto cur = workspace::compute_state(ctx, p, o.algorithm());
+        if (!cur) raise(cur.error());
+        if (cur->kind == workspace::OutputState::Kind::file && cur->oid == e.md5 && !opts.relink) continue;
+        if (!repo.cache().exists(id)) {
+          if (!opts.allow_missing) failed.push_back(repo.display(p));
+          continue;
+        }
+        if (!opts.force && cur->kind != workspace::OutputState::Kind::missing) {
+          auto u = workspace::unsaved_files(ctx, p, *cur, id, nullptr);
+          if (!u.empty()) throw UserError("Can't remove the following unsaved files without confirmation. Use `--force` to force.\n" + join(u, "\n"));
+        }
+        bool existed = cur->kind != workspace::OutputState::Kind::missing;
+        if (cur->kind == workspace::OutputState::Kind::dir) (void)fsx::remove_all(p);
+        if (auto r = fsx::make_dirs(fsx::parent_dir(p)); !r) raise(r.error());
+        auto types = repo.link_types();
+        if (auto r = workspace::link_from_cache(repo.cache().path_of(id), p, types, false); !r) raise(r.error());
+        (existed ? res.files_modified : res.files_added) += 1;
+        granular_lines.push_back((existed ? "M\t" : "A\t") + repo.display(p));
+      }
+      continue;
+    }
     auto st = workspace::compute_state(ctx, o.abs_path, o.algorithm());
     if (!st) raise(st.error());
     if (!opts.force) {
@@ -124,6 +166,7 @@ CheckoutResult checkout(repo::Repo& repo, const CheckoutOptions& opts) {
     });
     for (auto& l : v) out.push_back(l.path);
   };
+  for (auto& l : granular_lines) (l[0] == 'M' ? mod : add).push_back(Line{false, l.substr(2)});
   order(mod, res.modified);
   order(add, res.added);
   order(del, res.deleted);

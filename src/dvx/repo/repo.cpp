@@ -9,6 +9,9 @@
 
 #include "dvx/base/strings.h"
 #include "dvx/base/thread_pool.h"
+#include "dvx/formats/yaml.h"
+
+#include <regex>
 
 namespace dvx::repo {
 
@@ -190,6 +193,112 @@ DvcStage Repo::load_stage(const std::string& rel_path, const std::string& text) 
   return st;
 }
 
+namespace {
+
+// Templates ("${data_dir}/x", "plots/loss.csv") of outputs declared with `cache: false` in a
+// dvc.yaml, as regular expressions over the resolved path. Interpolation itself belongs to
+// the pipeline layer; matching `${...}` as "anything" is exact for every non-overlapping
+// declaration.
+std::vector<std::regex> uncached_templates(const yaml::Node& doc) {
+  std::vector<std::regex> out;
+  auto scan_stage = [&](const yaml::Node& st) {
+    for (const char* key : {"outs", "metrics", "plots"}) {
+      const yaml::Node* list = st.find(key);
+      if (!list || !list->is_sequence()) continue;
+      for (auto& item : list->seq) {
+        if (!item.is_mapping() || item.map.size() != 1) continue;
+        const auto& [path, opts] = item.map.front();
+        const yaml::Node* cache = opts.is_mapping() ? opts.find("cache") : nullptr;
+        if (!cache || cache->kind != yaml::Node::Kind::boolean || cache->b) continue;
+        std::string re;
+        for (size_t i = 0; i < path.size(); ++i) {
+          if (path.compare(i, 2, "${") == 0) {
+            size_t end = path.find('}', i);
+            if (end != std::string::npos) {
+              re += ".+";
+              i = end;
+              continue;
+            }
+          }
+          char c = path[i];
+          if (std::string_view("\\^$.|?*+()[]{}").find(c) != std::string_view::npos) re += '\\';
+          re += c;
+        }
+        try {
+          out.emplace_back(re);
+        } catch (const std::regex_error&) {
+        }
+      }
+    }
+  };
+  const yaml::Node* stages = doc.find("stages");
+  if (!stages || !stages->is_mapping()) return out;
+  for (auto& [name, st] : stages->map) {
+    if (!st.is_mapping()) continue;
+    scan_stage(st);
+    if (const yaml::Node* d = st.find("do"); d && d->is_mapping()) scan_stage(*d);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<DvcStage> Repo::load_lock(const std::string& rel_path, const std::string& lock_text,
+                                      const std::string& dvc_yaml) const {
+  std::vector<DvcStage> out;
+  auto doc = yaml::parse(lock_text, rel_path);
+  if (!doc) throw UserError(doc.error().message, ExitCode::failure);
+  std::vector<std::regex> uncached;
+  if (!dvc_yaml.empty()) {
+    auto y = yaml::parse(dvc_yaml, fsx::join_path(fsx::parent_dir(rel_path), "dvc.yaml"));
+    if (!y) throw UserError(y.error().message, ExitCode::failure);
+    uncached = uncached_templates(*y);
+  }
+  const yaml::Node* stages = doc->find("stages");
+  if (!stages || !stages->is_mapping()) return out;
+  std::string dir = fsx::parent_dir(m_root + "/" + rel_path);
+  for (auto& [name, st] : stages->map) {
+    DvcStage stage;
+    stage.rel_path = rel_path;
+    stage.abs_path = m_root + "/" + rel_path;
+    stage.pipeline_stage = name;
+    const yaml::Node* outs = st.is_mapping() ? st.find("outs") : nullptr;
+    if (!outs || !outs->is_sequence()) continue;
+    for (auto& o : outs->seq) {
+      if (!o.is_mapping()) continue;
+      const yaml::Node* path = o.find("path");
+      if (!path || !path->is_string()) continue;
+      bool cached = true;
+      for (auto& re : uncached)
+        if (std::regex_match(path->s, re)) cached = false;
+      if (!cached) continue;
+      formats::DvcOut e;
+      e.path = path->s;
+      if (const yaml::Node* h = o.find("hash"); h && h->is_string()) e.hash = h->s;
+      if (const yaml::Node* m = o.find("md5"); m && m->is_string()) e.md5 = to_lower(m->s);
+      if (const yaml::Node* sz = o.find("size"); sz && sz->kind == yaml::Node::Kind::integer) e.size = sz->i;
+      if (const yaml::Node* n = o.find("nfiles"); n && n->kind == yaml::Node::Kind::integer) e.nfiles = n->i;
+      if (const yaml::Node* x = o.find("isexec"); x && x->kind == yaml::Node::Kind::boolean) e.isexec = x->b;
+      std::string abs = fsx::absolute_path(e.path, dir);
+      if (!fsx::is_within(abs, m_root) || abs == m_root || fsx::is_within(abs, m_root + "/.dvc") ||
+          fsx::is_within(abs, m_root + "/.git"))
+        throw UserError("'" + rel_path + "': output path '" + e.path + "' escapes the repository", ExitCode::failure);
+      if (e.md5 && !odb::valid_oid(*e.md5))
+        throw UserError("'" + rel_path + "': invalid hash '" + *e.md5 + "' for output '" + e.path + "'",
+                        ExitCode::failure);
+      Output out_entry;
+      out_entry.dvcfile = rel_path;
+      out_entry.index = stage.outs.size();
+      out_entry.abs_path = abs;
+      out_entry.rel_path = abs.substr(m_root.size() + 1);
+      out_entry.entry = e;
+      stage.outs.push_back(std::move(out_entry));
+    }
+    out.push_back(std::move(stage));
+  }
+  return out;
+}
+
 const std::vector<DvcStage>& Repo::stages() {
   if (m_stages_loaded) return m_stages;
   m_stages.clear();
@@ -211,6 +320,17 @@ const std::vector<DvcStage>& Repo::stages() {
         subdirs.push_back(child);
         continue;
       }
+      if (e.type == fsx::FileType::regular && e.name == "dvc.lock" && !rules.is_ignored(child, false)) {
+        auto lock = fsx::read_file(abs + "/" + e.name);
+        if (!lock) throw UserError(lock.error().message);
+        auto yaml_text = fsx::read_file(abs + "/dvc.yaml");
+        for (auto& st : load_lock(child, *lock, yaml_text ? *yaml_text : std::string()))
+          m_stages.push_back(std::move(st));
+        for (auto& st : m_stages)
+          if (st.rel_path == child)
+            for (auto& o : st.outs) outputs.insert(o.rel_path);
+        continue;
+      }
       if (e.type != fsx::FileType::regular || !e.name.ends_with(".dvc") || e.name == ".dvc") continue;
       if (rules.is_ignored(child, false)) continue;
       auto text = fsx::read_file(abs + "/" + e.name);
@@ -226,7 +346,7 @@ const std::vector<DvcStage>& Repo::stages() {
       dirs.push_back(sd);
     }
   }
-  std::sort(m_stages.begin(), m_stages.end(), [](auto& a, auto& b) { return a.rel_path < b.rel_path; });
+  std::stable_sort(m_stages.begin(), m_stages.end(), [](auto& a, auto& b) { return a.rel_path < b.rel_path; });
   m_stages_loaded = true;
   return m_stages;
 }

@@ -35,10 +35,14 @@ struct Output {
   std::optional<odb::ObjectId> recorded() const;
 };
 
-// A parsed .dvc file and its outputs.
+// A parsed .dvc file and its outputs, or one stage of a dvc.yaml whose outputs are read from
+// dvc.lock (pipeline stages are managed by the pipeline layer; here they only contribute
+// their cached outputs to checkout, transfers, gc, diff, ls and data status).
 struct DvcStage {
-  std::string rel_path;  // repo-relative
+  std::string rel_path;  // repo-relative (.dvc file, or the dvc.lock of a pipeline stage)
   std::string abs_path;
+  std::string pipeline_stage;  // stage name for dvc.lock stages, empty for .dvc files
+  bool is_pipeline() const { return !pipeline_stage.empty(); }
   std::string text;      // original bytes (for round-trip updates)
   formats::DvcFile file;
   std::vector<Output> outs;
@@ -80,6 +84,10 @@ class Repo {
   // Parses one .dvc file (repo-relative path); throws UserError on invalid content or paths
   // that escape the repository.
   DvcStage load_stage(const std::string& rel_path, const std::string& text) const;
+  // The cached outputs recorded in a dvc.lock (repo-relative path), one DvcStage per stage;
+  // `dvc_yaml` (may be empty) tells which outputs have `cache: false`.
+  std::vector<DvcStage> load_lock(const std::string& rel_path, const std::string& lock_text,
+                                  const std::string& dvc_yaml) const;
 
   // Path for messages: relative to the CWD.
   std::string display(const std::string& abs_path) const;

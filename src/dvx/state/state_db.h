@@ -59,7 +59,8 @@ class StateDb {
 
   // For each i: the md5 stored for (abs_paths[i], alg) when the stored key equals keys[i] and
   // the entry was not racy when stored; nullopt otherwise. One transaction for the whole batch.
-  // Never fails: database errors count as misses (a corrupt database is recreated).
+  // Never fails: database errors (and vectors of different sizes) count as misses; a corrupt
+  // database is recreated.
   std::vector<std::optional<std::string>> lookup(const std::vector<std::string>& abs_paths,
                                                  const std::vector<StatKey>& keys,
                                                  hash::Algorithm alg);
