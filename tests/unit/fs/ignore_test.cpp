@@ -5,6 +5,7 @@
 
 #include <fstream>
 
+#include "dvx/base/thread_pool.h"
 #include "dvx/platform/files.h"
 
 namespace dvx::fs {
@@ -252,6 +253,27 @@ TEST(IgnoreRules, Errors) {
   EXPECT_TRUE(rules2->is_ignored("sub/ok", false));  // lenient matching skips the bad line
   EXPECT_FALSE(rules2->scope_for("sub/x"));          // but the scope reports it
   EXPECT_TRUE(rules2->scope_for("other"));
+}
+
+TEST(IgnoreRules, ConcurrentLazyLoading) {
+  TempRepo r;
+  r.write(".dvcignore", "*.a\n");
+  for (int i = 0; i < 20; ++i) r.write("d" + std::to_string(i) + "/.dvcignore", "!x" + std::to_string(i) + ".a\n");
+  std::vector<std::string> paths;
+  for (int i = 0; i < 20; ++i)
+    for (int j = 0; j < 20; ++j) paths.push_back("d" + std::to_string(i) + "/e/x" + std::to_string(j) + ".a");
+  auto serial_rules = IgnoreRules::load(r.path());
+  auto shared_rules = IgnoreRules::load(r.path());
+  ASSERT_TRUE(serial_rules && shared_rules);
+  std::vector<char> serial(paths.size()), parallel(paths.size());
+  for (size_t i = 0; i < paths.size(); ++i) serial[i] = serial_rules->is_ignored(paths[i], false);
+  IgnoreRules copy = *shared_rules;  // copies share the cache
+  parallel_for(paths.size(), 8, [&](size_t i) {
+    parallel[i] = (i % 2 ? copy : *shared_rules).is_ignored(paths[i], false);
+  });
+  EXPECT_EQ(serial, parallel);
+  EXPECT_FALSE(serial[3 * 20 + 3]);  // d3/e/x3.a re-included by d3/.dvcignore
+  EXPECT_TRUE(serial[3 * 20 + 4]);
 }
 
 TEST(IgnoreRules, NoDvcignoreAtAll) {
