@@ -49,6 +49,11 @@ void register_project_commands(CLI::App& app, Action& action);
 // Adds -q/-v to a subcommand (DVC accepts them after the command too).
 void add_common_flags(CLI::App* sub, Globals& g);
 
+// "1 file fetched, 2 files modified and 1 file deleted" from non-zero counts ("" if none).
+std::string counts_summary(const std::vector<std::pair<int64_t, std::string>>& parts);
+// The A/M/D lines of checkout and pull.
+void print_checkout_lines(Context& ctx, const api::CheckoutResult& r);
+
 // Expands TABs to 8-column stops, as DVC's console does for some outputs.
 std::string expand_tabs(const std::string& s);
 

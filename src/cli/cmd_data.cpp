@@ -18,22 +18,6 @@ std::string pad20(const std::string& word) {
   return s;
 }
 
-std::string counts_summary(const std::vector<std::pair<int64_t, std::string>>& parts) {
-  std::vector<std::string> items;
-  for (auto& [n, what] : parts)
-    if (n > 0) items.push_back(plural(n, "file " + what, "files " + what));
-  if (items.empty()) return "";
-  std::string s = items[0];
-  for (size_t i = 1; i < items.size(); ++i) s += (i + 1 == items.size() ? " and " : ", ") + items[i];
-  return s;
-}
-
-void print_checkout_lines(Context& ctx, const api::CheckoutResult& r) {
-  for (auto& p : r.modified) ctx.console.out(expand_tabs("M\t" + p));
-  for (auto& p : r.added) ctx.console.out(expand_tabs("A\t" + p));
-  for (auto& p : r.deleted) ctx.console.out(expand_tabs("D\t" + p));
-}
-
 }  // namespace
 
 void register_data_commands(CLI::App& app, Action& action) {

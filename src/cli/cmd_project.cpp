@@ -101,9 +101,7 @@ void register_project_commands(CLI::App& app, Action& action) {
             if (auto* git = repo.git(); git && platform::lstat_path(git->git_dir() + "/rebase-merge").exists()) return;
             ctx.lock(repo, ExitCode::error);
             auto r = api::checkout(repo, {});
-            for (auto& p : r.modified) ctx.console.out(expand_tabs("M\t" + p));
-            for (auto& p : r.added) ctx.console.out(expand_tabs("A\t" + p));
-            for (auto& p : r.deleted) ctx.console.out(expand_tabs("D\t" + p));
+            print_checkout_lines(ctx, r);
           });
         };
       });

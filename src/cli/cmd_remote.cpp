@@ -19,16 +19,6 @@ void add_transfer_options(CLI::App* sub, api::TransferOptions& o) {
   sub->add_flag("--glob")->description("Allows targets containing shell-style wildcards.");
 }
 
-std::string summary(const std::vector<std::pair<int64_t, std::string>>& parts) {
-  std::vector<std::string> items;
-  for (auto& [n, what] : parts)
-    if (n > 0) items.push_back(plural(n, "file " + what, "files " + what));
-  if (items.empty()) return "";
-  std::string s = items[0];
-  for (size_t i = 1; i < items.size(); ++i) s += (i + 1 == items.size() ? " and " : ", ") + items[i];
-  return s;
-}
-
 // Runs a transfer, wrapping failures with DVC's context message.
 template <class F>
 auto with_context(const std::string& context, F&& f) {
@@ -78,13 +68,7 @@ void register_remote_commands(CLI::App& app, Action& action) {
         auto repo = ctx.open_repo();
         ctx.lock(*repo, ExitCode::failure);
         set_warn(ctx, opts);
-        api::TransferSummary r;
-        try {
-          r = api::fetch(*repo, opts);
-        } catch (const UserError& e) {
-          throw UserError(std::string("failed to fetch data from the cloud - ") + e.what(),
-                          e.code() == ExitCode::config ? ExitCode::config : ExitCode::failure);
-        }
+        auto r = with_context("failed to fetch data from the cloud", [&] { return api::fetch(*repo, opts); });
         for (auto& w : r.warnings) ctx.console.warn(w);
         ctx.console.out(r.transferred ? plural(static_cast<int64_t>(r.transferred), "file fetched", "files fetched")
                                       : "Everything is up to date.");
@@ -104,18 +88,11 @@ void register_remote_commands(CLI::App& app, Action& action) {
         auto repo = ctx.open_repo();
         ctx.lock(*repo, ExitCode::failure);
         set_warn(ctx, opts);
-        api::PullResult r;
-        try {
-          r = api::pull(*repo, opts, force, allow_missing);
-        } catch (const UserError& e) {
-          throw UserError(std::string("failed to pull data from the cloud - ") + e.what(),
-                          e.code() == ExitCode::config ? ExitCode::config : ExitCode::failure);
-        }
+        auto r = with_context("failed to pull data from the cloud",
+                              [&] { return api::pull(*repo, opts, force, allow_missing); });
         for (auto& w : r.fetched.warnings) ctx.console.warn(w);
-        for (auto& p : r.checkout.modified) ctx.console.out(expand_tabs("M\t" + p));
-        for (auto& p : r.checkout.added) ctx.console.out(expand_tabs("A\t" + p));
-        for (auto& p : r.checkout.deleted) ctx.console.out(expand_tabs("D\t" + p));
-        std::string s = summary({{static_cast<int64_t>(r.fetched.transferred), "fetched"},
+        print_checkout_lines(ctx, r.checkout);
+        std::string s = counts_summary({{static_cast<int64_t>(r.fetched.transferred), "fetched"},
                                  {r.checkout.files_modified, "modified"},
                                  {r.checkout.files_added, "added"},
                                  {r.checkout.files_deleted, "deleted"}});

@@ -22,6 +22,22 @@ void add_common_flags(CLI::App* sub, Globals& g) {
   sub->add_flag("-v,--verbose", g.verbose, "Be verbose.");
 }
 
+std::string counts_summary(const std::vector<std::pair<int64_t, std::string>>& parts) {
+  std::vector<std::string> items;
+  for (auto& [n, what] : parts)
+    if (n > 0) items.push_back(plural(n, "file " + what, "files " + what));
+  if (items.empty()) return "";
+  std::string s = items[0];
+  for (size_t i = 1; i < items.size(); ++i) s += (i + 1 == items.size() ? " and " : ", ") + items[i];
+  return s;
+}
+
+void print_checkout_lines(Context& ctx, const api::CheckoutResult& r) {
+  for (auto& p : r.modified) ctx.console.out(expand_tabs("M\t" + p));
+  for (auto& p : r.added) ctx.console.out(expand_tabs("A\t" + p));
+  for (auto& p : r.deleted) ctx.console.out(expand_tabs("D\t" + p));
+}
+
 std::string expand_tabs(const std::string& s) {
   std::string out;
   size_t col = 0;
@@ -43,7 +59,14 @@ std::string json_text(Context& ctx, const nlohmann::ordered_json& v) {
   return formats::py_json_dumps(v);
 }
 
-std::unique_ptr<repo::Repo> Context::open_repo() { return repo::Repo::open(cwd); }
+std::unique_ptr<repo::Repo> Context::open_repo() {
+  auto repo = repo::Repo::open(cwd);
+  repo->set_progress([this](const std::string& what, size_t done, size_t total) {
+    console.progress(what, done, total);
+    if (done >= total) console.progress_done();
+  });
+  return repo;
+}
 
 void Context::lock(repo::Repo& repo, ExitCode code) {
   repo.lock(globals.wait_for_lock ? repo::LockWait::forever : repo::LockWait::retry, code);

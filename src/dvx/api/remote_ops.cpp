@@ -116,7 +116,9 @@ TransferSummary push(repo::Repo& repo, const TransferOptions& opts) {
   if (used.objects.empty()) return sum;
   std::string name = pick_remote(repo, opts.remote, "push");
   auto rem = open(repo, name);
-  auto r = transfer::push(repo.cache(), *rem, ids_of(used.objects), jobs_for(repo, opts));
+  transfer::Progress progress;
+  if (repo.progress()) progress = [&](size_t d, size_t t) { repo.progress()("push", d, t); };
+  auto r = transfer::push(repo.cache(), *rem, ids_of(used.objects), jobs_for(repo, opts), progress);
   sum.transferred = r.transferred;
   if (!r.missing.empty()) {
     if (opts.warn) opts.warn(missing_warning(r.missing, used.objects), false);
@@ -155,7 +157,9 @@ TransferSummary fetch(repo::Repo& repo, const TransferOptions& opts) {
     used = collect_used(repo, opts, false);
   }
   // Phase 2: every object (manifests fetched above are now present and skipped).
-  auto r = transfer::fetch(repo.cache(), *rem, ids_of(used.objects), jobs);
+  transfer::Progress progress;
+  if (repo.progress()) progress = [&](size_t d, size_t t) { repo.progress()("fetch", d, t); };
+  auto r = transfer::fetch(repo.cache(), *rem, ids_of(used.objects), jobs, progress);
   sum.transferred += r.transferred;
   failed += r.failed.size();
   errors.insert(errors.end(), r.errors.begin(), r.errors.end());

@@ -107,6 +107,7 @@ workspace::Context Repo::context() {
   ctx.hasher = &hasher();
   ctx.cache = m_cache.get();
   ctx.link_types = link_types();
+  ctx.progress = m_progress;
   return ctx;
 }
 

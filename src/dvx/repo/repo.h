@@ -4,6 +4,7 @@
 // Thread-safety: one Repo per command; not shared across threads (its parts parallelise).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -96,6 +97,11 @@ class Repo {
   // Repo-relative path of an absolute one ("" for the root); nullopt when outside.
   std::optional<std::string> relative(const std::string& abs_path) const;
 
+  // Progress reporting for long operations (hashing, checkout, transfers); may be empty.
+  using Progress = std::function<void(const std::string& what, size_t done, size_t total)>;
+  void set_progress(Progress p) { m_progress = std::move(p); }
+  const Progress& progress() const { return m_progress; }
+
   // Files Git should learn about (absolute paths; for autostage or the hint).
   void track_for_git(const std::string& abs_path) { m_git_paths.push_back(abs_path); }
   std::vector<std::string> take_git_paths();
@@ -114,6 +120,7 @@ class Repo {
   bool m_stages_loaded = false;
   std::optional<platform::FileLock> m_lock;
   std::vector<std::string> m_git_paths;
+  Progress m_progress;
   unsigned m_jobs = 2;
 };
 
