@@ -209,6 +209,9 @@ void add(repo::Repo& repo, const AddOptions& opts) {
                         ExitCode::failure);
 
   auto ctx = repo.context();
+  // .gitignore lines added by this command are taken back if it fails (behaviour.md, general rules).
+  std::vector<std::string> ignored_now;
+  try {
   for (auto& p : plans) {
     if (p.granular_parent) {
       // Granular update of a tracked directory (behaviour.md §1 step 4).
@@ -292,7 +295,7 @@ void add(repo::Repo& repo, const AddOptions& opts) {
         if (fsx::base_name(e.relpath) == ".dvcignore")
           throw UserError(".dvcignore file should not be in collected dir path: '" + p.abs + "'", ExitCode::failure);
     }
-    detail::gitignore_add(repo, p.rel);
+    if (detail::gitignore_add(repo, p.rel)) ignored_now.push_back(p.rel);
     if (!opts.no_commit) {
       if (auto r = workspace::save_to_cache(ctx, p.abs, *st, layout); !r) raise(r.error(), ExitCode::failure);
       if (!opts.no_relink) {
@@ -324,6 +327,16 @@ void add(repo::Repo& repo, const AddOptions& opts) {
     if (layout == odb::Layout::v3) e.hash = "md5";
     detail::write_stage(repo, dvc_rel, file, existing);
     repo.reload_stages();
+    ignored_now.clear();  // this target is complete
+  }
+  } catch (...) {
+    for (auto& rel : ignored_now) {
+      try {
+        detail::gitignore_remove(repo, rel);
+      } catch (...) {
+      }
+    }
+    throw;
   }
 }
 

@@ -112,13 +112,14 @@ void write_stage(repo::Repo& repo, const std::string& rel_path, const formats::D
   repo.track_for_git(repo.root() + "/" + rel_path);
 }
 
-void gitignore_add(repo::Repo& repo, const std::string& out_rel) {
+bool gitignore_add(repo::Repo& repo, const std::string& out_rel) {
   auto* git = repo.git();
-  if (!git) return;
+  if (!git) return false;
   std::string git_rel = fsx::relative_path(repo.root() + "/" + out_rel, git->work_tree());
   auto r = scm::ignore_output(*git, git_rel);
   if (!r) raise(r.error());
   if (*r) repo.track_for_git(git->work_tree() + "/" + **r);
+  return r->has_value();
 }
 
 void gitignore_remove(repo::Repo& repo, const std::string& out_rel) {

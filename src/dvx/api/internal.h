@@ -32,8 +32,9 @@ std::vector<UsedObject> used_objects(const repo::Repo& repo, const repo::Output&
 void write_stage(repo::Repo& repo, const std::string& rel_path, const formats::DvcFile& file,
                  const repo::DvcStage* existing);
 
-// Ensures/removes the .gitignore line of an output (when Git is used).
-void gitignore_add(repo::Repo& repo, const std::string& out_rel);
+// Ensures/removes the .gitignore line of an output (when Git is used). gitignore_add returns
+// true when it added a line (so a failing command can take it back).
+bool gitignore_add(repo::Repo& repo, const std::string& out_rel);
 void gitignore_remove(repo::Repo& repo, const std::string& out_rel);
 
 // The .dvc files of a Git commit, parsed (paths relative to the repo root).
