@@ -78,6 +78,7 @@ Status ObjectDb::add_file(const std::string& src, const ObjectId& id,
     (void)fsx::remove_file(tmp);
     return r;
   }
+  (void)fsx::remove_file(tmp);  // still there if a concurrent writer linked the same inode
   return {};
 }
 

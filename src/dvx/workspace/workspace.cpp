@@ -184,6 +184,9 @@ Status link_from_cache(const std::string& object_path, const std::string& dst, s
       (void)fsx::remove_file(tmp);
       return r;
     }
+    // rename(2) does nothing when both names are links to the same inode (relinking a file
+    // that already is the hardlinked object): the temp name is then still there.
+    (void)fsx::remove_file(tmp);
     return {};
   }
 }
