@@ -1,0 +1,275 @@
+#include "dvx/odb/object_db.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include "../platform/test_temp_dir.h"
+#include "dvx/hash/md5.h"
+
+namespace dvx::odb {
+namespace {
+
+using dvx::testing::TempDir;
+using dvx::testing::exists;
+using dvx::testing::inode_of;
+using dvx::testing::mode_of;
+using dvx::testing::temp_files;
+using platform::LinkType;
+namespace tu = dvx::testing;
+
+const std::string kHello = "hello\n";
+const std::string kHelloMd5 = "b1946ac92492d2347c6235b4d2611184";
+
+ObjectId v3(const std::string& oid) { return ObjectId{oid, Layout::v3}; }
+
+TEST(ObjectDb, ValidOid) {
+  EXPECT_TRUE(valid_oid(kHelloMd5));
+  EXPECT_TRUE(valid_oid(kHelloMd5 + ".dir"));
+  EXPECT_FALSE(valid_oid(""));
+  EXPECT_FALSE(valid_oid(kHelloMd5.substr(1)));
+  EXPECT_FALSE(valid_oid(kHelloMd5 + "0"));
+  EXPECT_FALSE(valid_oid("B1946AC92492D2347C6235B4D2611184"));  // upper case
+  EXPECT_FALSE(valid_oid("g1946ac92492d2347c6235b4d2611184"));
+  EXPECT_FALSE(valid_oid(kHelloMd5 + ".DIR"));
+  EXPECT_FALSE(valid_oid(kHelloMd5 + ".dirx"));
+  EXPECT_FALSE(valid_oid(kHelloMd5 + ".tmp"));
+  EXPECT_FALSE(valid_oid(".dir"));
+  EXPECT_FALSE(valid_oid("../../../../etc/passwd00000000000"));
+}
+
+TEST(ObjectDb, PathOfBothLayouts) {
+  ObjectDb db("/c");
+  EXPECT_EQ(db.path_of(v3(kHelloMd5)), "/c/files/md5/b1/946ac92492d2347c6235b4d2611184");
+  EXPECT_EQ(db.path_of(ObjectId{kHelloMd5 + ".dir", Layout::v3}),
+            "/c/files/md5/b1/946ac92492d2347c6235b4d2611184.dir");
+  EXPECT_EQ(db.path_of(ObjectId{kHelloMd5, Layout::legacy}), "/c/b1/946ac92492d2347c6235b4d2611184");
+  EXPECT_EQ(db.path_of(ObjectId{kHelloMd5 + ".dir", Layout::legacy}), "/c/b1/946ac92492d2347c6235b4d2611184.dir");
+  EXPECT_EQ(layout_for(hash::Algorithm::md5), Layout::v3);
+  EXPECT_EQ(layout_for(hash::Algorithm::md5_dos2unix), Layout::legacy);
+  EXPECT_EQ(algorithm_for(Layout::v3), hash::Algorithm::md5);
+  EXPECT_EQ(algorithm_for(Layout::legacy), hash::Algorithm::md5_dos2unix);
+  EXPECT_TRUE((ObjectId{kHelloMd5 + ".dir", Layout::v3}).is_dir());
+}
+
+class AddFile : public ::testing::TestWithParam<std::vector<LinkType>> {};
+
+TEST_P(AddFile, ObjectHasContentAndIsReadOnly) {
+  TempDir t;
+  ObjectDb db(t / "cache");
+  tu::write_file(t / "ws/a.txt", kHello);
+  auto id = v3(kHelloMd5);
+  auto r = db.add_file(t / "ws/a.txt", id, GetParam());
+  ASSERT_TRUE(r) << r.error().message;
+  std::string obj = db.path_of(id);
+  EXPECT_EQ(tu::read_file(obj), kHello);
+  EXPECT_EQ(mode_of(obj), 0444u);
+  EXPECT_TRUE(db.exists(id));
+  EXPECT_TRUE(db.exists_valid(id, Verify::yes));
+  EXPECT_EQ(tu::read_file(t / "ws/a.txt"), kHello);  // source untouched
+  // Where reflink fails (ext4), the first of hardlink/copy in the list wins.
+  bool hardlinked = false;
+  for (auto lt : GetParam()) {
+    if (lt == LinkType::reflink && dvx::testing::reflink_supported(t.path())) break;
+    if (lt == LinkType::hardlink) hardlinked = true;
+    if (lt == LinkType::hardlink || lt == LinkType::copy) break;
+  }
+  if (hardlinked) {
+    EXPECT_EQ(inode_of(obj), inode_of(t / "ws/a.txt"));
+  } else {
+    EXPECT_NE(inode_of(obj), inode_of(t / "ws/a.txt"));
+    EXPECT_EQ(mode_of(t / "ws/a.txt"), 0644u);
+  }
+  EXPECT_TRUE(temp_files(t.path()).empty()) << ::testing::PrintToString(temp_files(t.path()));
+}
+
+INSTANTIATE_TEST_SUITE_P(LinkTypes, AddFile,
+                         ::testing::Values(std::vector<LinkType>{LinkType::copy},
+                                           std::vector<LinkType>{LinkType::hardlink, LinkType::copy},
+                                           std::vector<LinkType>{LinkType::reflink, LinkType::copy},
+                                           std::vector<LinkType>{LinkType::reflink, LinkType::hardlink,
+                                                                 LinkType::copy}));
+
+TEST(ObjectDb, AddFileWithoutUsableLinkTypeFails) {
+  TempDir t;
+  ObjectDb db(t / "cache");
+  tu::write_file(t / "a", kHello);
+  // Symlinks are never used for objects.
+  EXPECT_FALSE(db.add_file(t / "a", v3(kHelloMd5), {LinkType::symlink}));
+  EXPECT_FALSE(db.add_file(t / "a", v3(kHelloMd5), {}));
+  EXPECT_FALSE(db.exists(v3(kHelloMd5)));
+  // Missing source.
+  EXPECT_FALSE(db.add_file(t / "missing", v3(kHelloMd5), {LinkType::copy}));
+  EXPECT_FALSE(db.exists(v3(kHelloMd5)));
+  EXPECT_TRUE(temp_files(t.path()).empty());
+}
+
+TEST(ObjectDb, ExistingObjectNotRewritten) {
+  TempDir t;
+  ObjectDb db(t / "cache");
+  tu::write_file(t / "a", kHello);
+  auto id = v3(kHelloMd5);
+  ASSERT_TRUE(db.add_file(t / "a", id, {LinkType::copy}));
+  ino_t ino = inode_of(db.path_of(id));
+  struct stat before;
+  ASSERT_EQ(::stat(db.path_of(id).c_str(), &before), 0);
+  tu::write_file(t / "b", kHello);
+  ASSERT_TRUE(db.add_file(t / "b", id, {LinkType::copy}));
+  ASSERT_TRUE(db.add_file(t / "b", id, {LinkType::hardlink}));
+  ASSERT_TRUE(db.add_bytes(kHello, id));
+  EXPECT_EQ(inode_of(db.path_of(id)), ino);
+  EXPECT_NE(inode_of(t / "b"), ino);
+  struct stat after;
+  ASSERT_EQ(::stat(db.path_of(id).c_str(), &after), 0);
+  EXPECT_EQ(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+  EXPECT_EQ(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
+}
+
+TEST(ObjectDb, AddBytesAndReadManifest) {
+  TempDir t;
+  ObjectDb db(t / "cache");
+  std::string manifest = R"([{"md5": "b1946ac92492d2347c6235b4d2611184", "relpath": "a.txt"}])";
+  ObjectId id{hash::md5_hex(manifest) + ".dir", Layout::v3};
+  ASSERT_TRUE(db.add_bytes(manifest, id));
+  EXPECT_EQ(tu::read_file(db.path_of(id)), manifest);
+  EXPECT_EQ(mode_of(db.path_of(id)), 0444u);
+  EXPECT_TRUE(db.exists_valid(id, Verify::yes));  // .dir objects hash to their name without ".dir"
+  auto entries = db.read_manifest(id);
+  ASSERT_TRUE(entries) << entries.error().message;
+  ASSERT_EQ(entries->size(), 1u);
+  EXPECT_EQ((*entries)[0].relpath, "a.txt");
+  EXPECT_EQ((*entries)[0].md5, kHelloMd5);
+  auto missing = db.read_manifest(ObjectId{std::string(32, 'a') + ".dir", Layout::v3});
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::not_found);
+  auto data = db.read(id);
+  ASSERT_TRUE(data);
+  EXPECT_EQ(*data, manifest);
+  EXPECT_TRUE(temp_files(t.path()).empty());
+}
+
+TEST(ObjectDb, AddVerifiedRejectsCorruptionAcceptsGood) {
+  TempDir t;
+  ObjectDb db(t / "cache");
+  auto id = v3(kHelloMd5);
+  std::string tmp = db.temp_path_for(id);
+  EXPECT_EQ(platform::parent_dir(tmp), platform::parent_dir(db.path_of(id)));
+  EXPECT_TRUE(exists(platform::parent_dir(tmp)));  // the folder is created
+  tu::write_file(tmp, "hellO\n");
+  auto bad = db.add_verified(tmp, id);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::corruption);
+  EXPECT_FALSE(exists(db.path_of(id)));
+  EXPECT_FALSE(db.exists(id));
+  ASSERT_TRUE(platform::remove_file(tmp));
+
+  std::string tmp2 = db.temp_path_for(id);
+  EXPECT_NE(tmp2, tmp);
+  tu::write_file(tmp2, kHello);
+  auto good = db.add_verified(tmp2, id);
+  ASSERT_TRUE(good) << good.error().message;
+  EXPECT_FALSE(exists(tmp2));
+  EXPECT_EQ(tu::read_file(db.path_of(id)), kHello);
+  EXPECT_EQ(mode_of(db.path_of(id)), 0444u);
+
+  // A .dir object verifies against its name without ".dir".
+  std::string manifest = "[]";
+  ObjectId dir{hash::md5_hex(manifest) + ".dir", Layout::v3};
+  std::string tmp3 = db.temp_path_for(dir);
+  tu::write_file(tmp3, manifest);
+  ASSERT_TRUE(db.add_verified(tmp3, dir));
+  EXPECT_TRUE(db.exists_valid(dir, Verify::yes));
+  // Legacy objects verify with md5-dos2unix: CRLF text hashes like LF text.
+  ObjectId legacy{kHelloMd5, Layout::legacy};
+  std::string tmp4 = db.temp_path_for(legacy);
+  tu::write_file(tmp4, "hello\r\n");
+  ASSERT_TRUE(db.add_verified(tmp4, legacy));
+  EXPECT_EQ(tu::read_file(db.path_of(legacy)), "hello\r\n");
+  EXPECT_TRUE(temp_files(t.path()).empty());
+}
+
+TEST(ObjectDb, ExistsValidDeletesCorruptedWritableObject) {
+  TempDir t;
+  ObjectDb db(t / "cache");
+  auto id = v3(kHelloMd5);
+  // Writable (not 0444): always verified; corrupted -> deleted.
+  tu::write_file(db.path_of(id), "corrupt\n", 0644);
+  EXPECT_TRUE(db.exists(id));
+  EXPECT_FALSE(db.exists_valid(id, Verify::no));
+  EXPECT_FALSE(exists(db.path_of(id)));
+  // Writable but correct: kept.
+  tu::write_file(db.path_of(id), kHello, 0644);
+  EXPECT_TRUE(db.exists_valid(id, Verify::no));
+  EXPECT_TRUE(exists(db.path_of(id)));
+  // Read-only (trusted without verify), corrupted: trusted with Verify::no, deleted with yes.
+  tu::write_file(db.path_of(id), "corrupt\n", 0444);
+  EXPECT_TRUE(db.exists_valid(id, Verify::no));
+  EXPECT_FALSE(db.exists_valid(id, Verify::yes));
+  EXPECT_FALSE(exists(db.path_of(id)));
+  // Missing, and a directory in the object's place.
+  EXPECT_FALSE(db.exists_valid(id, Verify::yes));
+  ASSERT_TRUE(platform::make_dirs(db.path_of(id)));
+  EXPECT_FALSE(db.exists(id));
+  EXPECT_FALSE(db.exists_valid(id, Verify::yes));
+  // A corrupted writable .dir object is deleted too.
+  ObjectId dir{std::string(32, 'e') + ".dir", Layout::v3};
+  tu::write_file(db.path_of(dir), "[]", 0644);
+  EXPECT_FALSE(db.exists_valid(dir, Verify::no));
+  EXPECT_FALSE(exists(db.path_of(dir)));
+}
+
+TEST(ObjectDb, ListBothLayoutsIgnoresNonObjects) {
+  TempDir t;
+  ObjectDb db(t / "cache");
+  const std::string a = "aa" + std::string(30, '1');
+  const std::string b = "bb" + std::string(30, '2');
+  const std::string c = "0c" + std::string(30, '3');
+  // v3 objects and noise.
+  tu::write_file(db.path_of(v3(a)), "x", 0444);
+  tu::write_file(db.path_of(v3(b + ".dir")), "[]", 0444);
+  tu::write_file(t / "cache/files/md5/aa/.Xyz123.tmp", "partial");
+  tu::write_file(t / "cache/files/md5/aa/short", "x");
+  tu::write_file(t / "cache/files/md5/zz/" + std::string(30, '1'), "x");  // not hex
+  tu::write_file(t / "cache/files/md5/abc/" + std::string(30, '1'), "x");  // 3 chars
+  tu::write_file(t / "cache/files/md5/AA/" + std::string(30, '1'), "x");   // upper case
+  ASSERT_TRUE(platform::make_dirs(t / "cache/files/md5/cc/" + std::string(30, '4')));  // a dir
+  ASSERT_EQ(::symlink("x", (t / "cache/files/md5/aa/" + std::string(30, '5')).c_str()), 0);  // a link
+  // Legacy objects and noise at the cache root: runs/, tmp/, files/ never look like objects.
+  tu::write_file(db.path_of(ObjectId{c, Layout::legacy}), "y", 0444);
+  tu::write_file(db.path_of(ObjectId{b + ".dir", Layout::legacy}), "[]", 0444);
+  ASSERT_TRUE(platform::make_dirs(db.path_of(ObjectId{b + ".dir", Layout::legacy}) + ".unpacked/sub"));
+  tu::write_file(t / "cache/runs/ab/" + std::string(64, 'a') + "/" + std::string(40, 'b'), "run");
+  tu::write_file(t / "cache/tmp/" + std::string(30, '1'), "tmp");
+  tu::write_file(t / "cache/0c/.tmpfile.tmp", "partial");
+  tu::write_file(t / "cache/" + c, "top-level file");
+
+  auto v3list = db.list(Layout::v3);
+  ASSERT_TRUE(v3list) << v3list.error().message;
+  EXPECT_EQ(*v3list, (std::vector<ObjectId>{v3(a), v3(b + ".dir")}));
+  auto legacy = db.list(Layout::legacy);
+  ASSERT_TRUE(legacy) << legacy.error().message;
+  EXPECT_EQ(*legacy, (std::vector<ObjectId>{ObjectId{c, Layout::legacy}, ObjectId{b + ".dir", Layout::legacy}}));
+  // Missing cache: empty lists.
+  ObjectDb none(t / "nocache");
+  ASSERT_TRUE(none.list(Layout::v3));
+  EXPECT_TRUE(none.list(Layout::v3)->empty());
+  EXPECT_TRUE(none.list(Layout::legacy)->empty());
+}
+
+TEST(ObjectDb, RemoveObject) {
+  TempDir t;
+  ObjectDb db(t / "cache");
+  tu::write_file(t / "a", kHello);
+  auto id = v3(kHelloMd5);
+  ASSERT_TRUE(db.add_file(t / "a", id, {LinkType::copy}));
+  ASSERT_TRUE(db.remove(id));
+  EXPECT_FALSE(db.exists(id));
+  ASSERT_TRUE(db.remove(id));  // absent is fine
+  ObjectId ldir{std::string(32, 'd') + ".dir", Layout::legacy};
+  tu::write_file(db.path_of(ldir), "[]", 0444);
+  ASSERT_TRUE(platform::make_dirs(db.path_of(ldir) + ".unpacked/x"));
+  ASSERT_TRUE(db.remove(ldir));
+  EXPECT_FALSE(exists(db.path_of(ldir) + ".unpacked"));
+}
+
+}  // namespace
+}  // namespace dvx::odb

@@ -1,0 +1,289 @@
+#include "dvx/platform/files.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <map>
+#include <set>
+
+#include "test_temp_dir.h"
+
+namespace dvx::platform {
+namespace {
+
+using dvx::testing::TempDir;
+using dvx::testing::exists;
+using dvx::testing::inode_of;
+using dvx::testing::mode_of;
+using dvx::testing::temp_files;
+using dvx::testing::tree;
+namespace tu = dvx::testing;
+
+// Runs `fn` in a forked child and returns its exit code (fn's return value).
+template <class Fn>
+int in_child(Fn fn) {
+  pid_t pid = ::fork();
+  if (pid == 0) ::_exit(fn());
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+TEST(WriteFileAtomic, ContentModeAndNoTempLeft) {
+  TempDir t;
+  std::string p = t / "f.txt";
+  ASSERT_TRUE(write_file_atomic(p, "hello\n", 0640));
+  EXPECT_EQ(tu::read_file(p), "hello\n");
+  EXPECT_EQ(mode_of(p), 0640 & ~current_umask());
+  // Replace: new content, new mode, still no temp.
+  ASSERT_TRUE(write_file_atomic(p, std::string(100000, 'x'), 0444, Durability::fsync));
+  EXPECT_EQ(tu::read_file(p), std::string(100000, 'x'));
+  EXPECT_EQ(mode_of(p), 0444u);
+  ASSERT_TRUE(write_file_atomic(t / "empty", "", 0644));
+  EXPECT_EQ(tu::read_file(t / "empty"), "");
+  EXPECT_EQ(tree(t.path()), (std::vector<std::string>{"empty", "f.txt"}));
+}
+
+TEST(WriteFileAtomic, MissingFolderFailsCleanly) {
+  TempDir t;
+  auto r = write_file_atomic(t / "no/such/f", "x");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::not_found);
+  EXPECT_TRUE(tree(t.path()).empty());
+}
+
+TEST(TempPathBeside, SameFolderHiddenUnique) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) {
+    std::string p = temp_path_beside("/x/y/obj");
+    EXPECT_EQ(parent_dir(p), "/x/y");
+    EXPECT_EQ(base_name(p)[0], '.');
+    EXPECT_TRUE(p.ends_with(".tmp"));
+    EXPECT_TRUE(seen.insert(p).second) << p;
+  }
+}
+
+TEST(CopyFile, ContentModeAndExclusive) {
+  TempDir t;
+  std::string big(3 << 20, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = char(i * 31 % 251);
+  tu::write_file(t / "src", big);
+  ASSERT_TRUE(copy_file(t / "src", t / "dst", 0444));
+  EXPECT_EQ(tu::read_file(t / "dst"), big);
+  EXPECT_EQ(mode_of(t / "dst"), 0444u);
+  EXPECT_NE(inode_of(t / "src"), inode_of(t / "dst"));
+  // The destination must not exist (callers copy to a fresh temp name).
+  auto again = copy_file(t / "src", t / "dst", 0644);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::conflict);
+  EXPECT_EQ(tu::read_file(t / "dst"), big);
+  // Empty file.
+  tu::write_file(t / "empty", "");
+  ASSERT_TRUE(copy_file(t / "empty", t / "empty2", 0600));
+  EXPECT_EQ(tu::read_file(t / "empty2"), "");
+  EXPECT_EQ(mode_of(t / "empty2"), 0600u);
+  // Missing source: error, nothing created.
+  auto missing = copy_file(t / "nope", t / "dst2", 0644);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::not_found);
+  EXPECT_FALSE(exists(t / "dst2"));
+}
+
+TEST(ReflinkFile, FailsCleanlyWhereUnsupported) {
+  TempDir t;
+  tu::write_file(t / "src", "data\n");
+  auto r = reflink_file(t / "src", t / "dst");
+  if (r) {
+    // A file system that can clone (btrfs, xfs): the clone has the content.
+    EXPECT_EQ(tu::read_file(t / "dst"), "data\n");
+    GTEST_SKIP() << "file system supports reflinks; failure path not exercised";
+  }
+  EXPECT_FALSE(r.error().message.empty());
+  EXPECT_FALSE(exists(t / "dst"));
+  EXPECT_EQ(tree(t.path()), std::vector<std::string>{"src"});
+}
+
+TEST(HardlinkFile, SharesInode) {
+  TempDir t;
+  tu::write_file(t / "src", "data\n");
+  ASSERT_TRUE(hardlink_file(t / "src", t / "dst"));
+  EXPECT_EQ(inode_of(t / "src"), inode_of(t / "dst"));
+  EXPECT_EQ(lstat_path(t / "src").nlink, 2u);
+  auto again = hardlink_file(t / "src", t / "dst");
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::conflict);
+}
+
+TEST(SymlinkFile, PointsToTarget) {
+  TempDir t;
+  tu::write_file(t / "src", "data\n");
+  ASSERT_TRUE(symlink_file(t / "src", t / "dst"));
+  EXPECT_EQ(lstat_path(t / "dst").type, FileType::symlink);
+  EXPECT_EQ(stat_path(t / "dst").type, FileType::regular);
+  char buf[4096];
+  ssize_t n = ::readlink((t / "dst").c_str(), buf, sizeof buf);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf, size_t(n)), t / "src");
+  // Dangling: lstat sees the link, stat sees nothing.
+  ASSERT_TRUE(symlink_file(t / "nowhere", t / "dangling"));
+  EXPECT_EQ(lstat_path(t / "dangling").type, FileType::symlink);
+  EXPECT_EQ(stat_path(t / "dangling").type, FileType::missing);
+}
+
+TEST(Stat, TypesAndModes) {
+  TempDir t;
+  tu::write_file(t / "x", "12345", 0755);
+  auto s = lstat_path(t / "x");
+  EXPECT_EQ(s.type, FileType::regular);
+  EXPECT_EQ(s.size, 5);
+  EXPECT_EQ(s.mode, 0755u);
+  EXPECT_TRUE(s.is_exec());
+  EXPECT_EQ(lstat_path(t.path()).type, FileType::directory);
+  EXPECT_FALSE(lstat_path(t / "missing").exists());
+}
+
+TEST(FileLock, ConflictFromAnotherProcessAndReleaseOnDestruction) {
+  TempDir t;
+  std::string p = t / "lock";
+  {
+    auto lock = FileLock::try_acquire(p);
+    ASSERT_TRUE(lock) << lock.error().message;
+    // 0: acquired, 1: conflict, 2: other error.
+    int code = in_child([&] {
+      auto l = FileLock::try_acquire(p);
+      if (l) return 0;
+      return l.error().code == ErrorCode::conflict ? 1 : 2;
+    });
+    EXPECT_EQ(code, 1);
+  }
+  int code = in_child([&] { return FileLock::try_acquire(p) ? 0 : 1; });
+  EXPECT_EQ(code, 0);
+  // Moving the lock keeps it held.
+  auto a = FileLock::try_acquire(p);
+  ASSERT_TRUE(a);
+  FileLock moved = std::move(*a);
+  EXPECT_EQ(a->fd(), -1);
+  EXPECT_EQ(in_child([&] { return FileLock::try_acquire(p) ? 0 : 1; }), 1);
+}
+
+TEST(FileLock, UnopenableIsNotConflict) {
+  auto r = FileLock::try_acquire("/nonexistent-dir-dvx/lock");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::not_found);
+}
+
+TEST(Paths, NormalizePath) {
+  struct Case {
+    const char* in;
+    const char* out;
+  } cases[] = {
+      {"", "."},           {".", "."},         {"./", "."},          {"a/./b", "a/b"},
+      {"a//b", "a/b"},     {"a/b/", "a/b"},    {"/", "/"},           {"//", "/"},
+      {"/..", "/"},        {"/../a", "/a"},    {"/a/../..", "/"},    {"a/..", "."},
+      {"a/../..", ".."},   {"../a/..", ".."},  {"../../a", "../../a"}, {"a/b/../../c", "c"},
+      {"/a/b/./../c/", "/a/c"}, {"...", "..."}, {"a/.../b", "a/.../b"}, {"./.a", ".a"},
+  };
+  for (auto& c : cases) EXPECT_EQ(normalize_path(c.in), c.out) << "input '" << c.in << "'";
+}
+
+TEST(Paths, RelativePath) {
+  EXPECT_EQ(relative_path("/a/b/c", "/a"), "b/c");
+  EXPECT_EQ(relative_path("/a", "/a/b"), "..");
+  EXPECT_EQ(relative_path("/a/x", "/a/b/c"), "../../x");
+  EXPECT_EQ(relative_path("/a", "/a"), ".");
+  EXPECT_EQ(relative_path("/a/", "/a"), ".");
+  EXPECT_EQ(relative_path("/", "/a/b"), "../..");
+  EXPECT_EQ(relative_path("/a", "/"), "a");
+  EXPECT_EQ(relative_path("/ab", "/a"), "../ab");
+  EXPECT_EQ(relative_path("/a/b/../c", "/a"), "c");
+}
+
+TEST(Paths, AbsoluteJoinParentBase) {
+  EXPECT_EQ(absolute_path("x/../y", "/base/dir"), "/base/dir/y");
+  EXPECT_EQ(absolute_path("../y", "/base/dir"), "/base/y");
+  EXPECT_EQ(absolute_path("/abs/./p", "/base"), "/abs/p");
+  EXPECT_EQ(absolute_path("../..", "/a"), "/");
+  EXPECT_EQ(join_path("a", "b"), "a/b");
+  EXPECT_EQ(join_path("a/", "b"), "a/b");
+  EXPECT_EQ(join_path(".", "b"), "b");
+  EXPECT_EQ(join_path("a", "/b"), "/b");
+  EXPECT_EQ(parent_dir("/a/b"), "/a");
+  EXPECT_EQ(parent_dir("/a"), "/");
+  EXPECT_EQ(parent_dir("a"), "");
+  EXPECT_EQ(base_name("/a/b.txt"), "b.txt");
+  EXPECT_EQ(base_name("b.txt"), "b.txt");
+}
+
+TEST(Paths, IsWithin) {
+  EXPECT_TRUE(is_within("/a/b", "/a"));
+  EXPECT_TRUE(is_within("/a", "/a"));
+  EXPECT_TRUE(is_within("/a/b/c", "/a/b"));
+  EXPECT_FALSE(is_within("/ab", "/a"));
+  EXPECT_FALSE(is_within("/a", "/a/b"));
+  EXPECT_FALSE(is_within("/b", "/a"));
+  EXPECT_TRUE(is_within("/a", "/"));
+  EXPECT_TRUE(is_within("/", "/"));
+  EXPECT_FALSE(is_within("", "/"));
+  EXPECT_FALSE(is_within("a", "/"));
+}
+
+TEST(ListDir, NamesAndTypes) {
+  TempDir t;
+  tu::write_file(t / "f", "x");
+  tu::write_file(t / ".hidden", "x");
+  ASSERT_TRUE(make_dirs(t / "d/e"));
+  ASSERT_EQ(::symlink("f", (t / "l").c_str()), 0);
+  ASSERT_EQ(::mkfifo((t / "p").c_str(), 0644), 0);
+  auto r = list_dir(t.path());
+  ASSERT_TRUE(r);
+  std::map<std::string, FileType> got;
+  for (auto& e : *r) got[e.name] = e.type;
+  std::map<std::string, FileType> want{{".hidden", FileType::regular}, {"d", FileType::directory},
+                                       {"f", FileType::regular},       {"l", FileType::symlink},
+                                       {"p", FileType::other}};
+  EXPECT_EQ(got, want);
+  auto missing = list_dir(t / "nope");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::not_found);
+  auto empty = list_dir(t / "d/e");
+  ASSERT_TRUE(empty);
+  EXPECT_TRUE(empty->empty());
+}
+
+TEST(Dirs, MakeDirsRemoveAllRemoveEmptyUp) {
+  TempDir t;
+  ASSERT_TRUE(make_dirs(t / "a/b/c"));
+  ASSERT_TRUE(make_dirs(t / "a/b/c"));  // idempotent
+  tu::write_file(t / "file", "x");
+  auto clash = make_dirs(t / "file/sub");
+  ASSERT_FALSE(clash);
+  // Read-only files and a read-only dir are removed by remove_all.
+  tu::write_file(t / "a/b/ro", "x", 0444);
+  ASSERT_EQ(::chmod((t / "a/b/c").c_str(), 0555), 0);
+  ASSERT_TRUE(remove_all(t / "a"));
+  EXPECT_FALSE(exists(t / "a"));
+  ASSERT_TRUE(remove_all(t / "a"));  // ok when absent
+  ASSERT_TRUE(remove_file(t / "absent"));
+  // remove_empty_dirs_up stops at a non-empty dir and at `stop`.
+  ASSERT_TRUE(make_dirs(t / "s/x/y/z"));
+  tu::write_file(t / "s/x/keep", "k");
+  remove_empty_dirs_up(t / "s/x/y/z", t / "s");
+  EXPECT_FALSE(exists(t / "s/x/y"));
+  EXPECT_TRUE(exists(t / "s/x/keep"));
+  ASSERT_TRUE(make_dirs(t / "s/only/deep"));
+  remove_empty_dirs_up(t / "s/only/deep", t / "s");
+  EXPECT_FALSE(exists(t / "s/only"));
+  EXPECT_TRUE(exists(t / "s"));
+  EXPECT_TRUE(temp_files(t.path()).empty());
+}
+
+TEST(LinkTypes, NamesRoundTrip) {
+  for (auto lt : {LinkType::reflink, LinkType::hardlink, LinkType::symlink, LinkType::copy})
+    EXPECT_EQ(parse_link_type(link_type_name(lt)), lt);
+  EXPECT_FALSE(parse_link_type("Copy"));
+  EXPECT_FALSE(parse_link_type(""));
+}
+
+}  // namespace
+}  // namespace dvx::platform

@@ -1,0 +1,200 @@
+#include "dvx/transfer/transfer.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+
+#include "../platform/test_temp_dir.h"
+#include "dvx/hash/md5.h"
+#include "dvx/remote/local_remote.h"
+
+namespace dvx::transfer {
+namespace {
+
+using dvx::testing::TempDir;
+using dvx::testing::exists;
+using dvx::testing::mode_of;
+using dvx::testing::temp_files;
+using odb::Layout;
+using odb::ObjectDb;
+using odb::ObjectId;
+namespace tu = dvx::testing;
+
+struct Fixture {
+  TempDir t{"dvx-transfer-test"};
+  ObjectDb a{t / "a/cache"};
+  ObjectDb b{t / "b/cache"};
+  std::string remote_root = t / "remote";
+  remote::LocalRemote remote{remote_root};
+
+  // Stores `bytes` in `db` (v3 unless told); returns the id.
+  ObjectId put(const ObjectDb& db, const std::string& bytes, Layout layout = Layout::v3) {
+    ObjectId id{hash::digest_hex(bytes, odb::algorithm_for(layout)), layout};
+    EXPECT_TRUE(db.add_bytes(bytes, id));
+    return id;
+  }
+  // Objects of a small directory (files + .dir), all in `a`.
+  std::vector<ObjectId> put_tree(size_t n) {
+    std::vector<ObjectId> ids;
+    std::string manifest = "[";
+    for (size_t i = 0; i < n; ++i) {
+      std::string content = "file " + std::to_string(i) + "\n" + std::string(i * 100, 'z');
+      ids.push_back(put(a, content));
+      manifest += std::string(i ? ", " : "") + R"({"md5": ")" + ids.back().oid + R"(", "relpath": "f)" +
+                  std::to_string(i) + R"("})";
+    }
+    manifest += "]";
+    ids.push_back(ObjectId{hash::md5_hex(manifest) + ".dir", Layout::v3});
+    EXPECT_TRUE(a.add_bytes(manifest, ids.back()));
+    return ids;
+  }
+  std::string remote_path(const ObjectId& id) const { return remote_root + "/" + remote_key(id); }
+};
+
+TEST(Transfer, RemoteKeyBothLayouts) {
+  const std::string oid = "b1946ac92492d2347c6235b4d2611184";
+  EXPECT_EQ(remote_key(ObjectId{oid, Layout::v3}), "files/md5/b1/946ac92492d2347c6235b4d2611184");
+  EXPECT_EQ(remote_key(ObjectId{oid + ".dir", Layout::v3}), "files/md5/b1/946ac92492d2347c6235b4d2611184.dir");
+  EXPECT_EQ(remote_key(ObjectId{oid, Layout::legacy}), "b1/946ac92492d2347c6235b4d2611184");
+}
+
+TEST(Transfer, PushThenFetchBetweenTwoCaches) {
+  Fixture f;
+  auto ids = f.put_tree(30);
+  std::atomic<size_t> last{0};
+  auto pushed = push(f.a, f.remote, ids, 4, [&](size_t done, size_t total) {
+    EXPECT_EQ(total, ids.size());
+    size_t prev = last.load();
+    while (done > prev && !last.compare_exchange_weak(prev, done)) {
+    }
+  });
+  EXPECT_EQ(pushed.transferred, ids.size());
+  EXPECT_TRUE(pushed.missing.empty());
+  EXPECT_TRUE(pushed.failed.empty());
+  EXPECT_EQ(last.load(), ids.size());
+  for (auto& id : ids) {
+    ASSERT_TRUE(exists(f.remote_path(id))) << id.oid;
+    EXPECT_EQ(tu::read_file(f.remote_path(id)), tu::read_file(f.a.path_of(id)));
+    EXPECT_EQ(mode_of(f.remote_path(id)), 0444u);
+  }
+  // Nothing left to push.
+  auto again = push(f.a, f.remote, ids, 4);
+  EXPECT_EQ(again.transferred, 0u);
+  EXPECT_TRUE(again.failed.empty());
+
+  auto contains = remote_contains(f.remote, ids, 3);
+  ASSERT_TRUE(contains);
+  EXPECT_EQ(*contains, std::vector<bool>(ids.size(), true));
+
+  auto fetched = fetch(f.b, f.remote, ids, 4);
+  EXPECT_EQ(fetched.transferred, ids.size());
+  EXPECT_TRUE(fetched.missing.empty());
+  EXPECT_TRUE(fetched.failed.empty()) << (fetched.errors.empty() ? "" : fetched.errors[0]);
+  for (auto& id : ids) {
+    ASSERT_TRUE(f.b.exists(id));
+    EXPECT_TRUE(f.b.exists_valid(id, odb::Verify::yes));
+    EXPECT_EQ(mode_of(f.b.path_of(id)), 0444u);
+  }
+  auto refetch = fetch(f.b, f.remote, ids, 4);
+  EXPECT_EQ(refetch.transferred, 0u);
+  EXPECT_TRUE(temp_files(f.t.path()).empty()) << ::testing::PrintToString(temp_files(f.t.path()));
+}
+
+TEST(Transfer, LegacyLayoutRoundTrip) {
+  Fixture f;
+  auto id = f.put(f.a, "legacy text\r\n", Layout::legacy);
+  EXPECT_EQ(id.oid, hash::md5_hex("legacy text\n"));
+  auto pushed = push(f.a, f.remote, {id}, 2);
+  EXPECT_EQ(pushed.transferred, 1u);
+  EXPECT_TRUE(exists(f.remote_root + "/" + id.oid.substr(0, 2) + "/" + id.oid.substr(2)));
+  auto fetched = fetch(f.b, f.remote, {id}, 2);
+  EXPECT_EQ(fetched.transferred, 1u);
+  EXPECT_TRUE(fetched.failed.empty()) << (fetched.errors.empty() ? "" : fetched.errors[0]);
+  EXPECT_EQ(tu::read_file(f.b.path_of(id)), "legacy text\r\n");
+}
+
+TEST(Transfer, MissingObjectsAreReported) {
+  Fixture f;
+  auto have = f.put(f.a, "present\n");
+  ObjectId absent1{std::string(32, '1'), Layout::v3}, absent2{std::string(32, '2') + ".dir", Layout::v3};
+  auto pushed = push(f.a, f.remote, {absent2, have, absent1}, 3);
+  EXPECT_EQ(pushed.transferred, 1u);
+  EXPECT_EQ(pushed.missing, (std::vector<ObjectId>{absent1, absent2}));  // sorted
+  EXPECT_TRUE(pushed.failed.empty());
+  EXPECT_FALSE(exists(f.remote_path(absent1)));
+
+  auto contains = remote_contains(f.remote, {absent1, have, absent2}, 2);
+  ASSERT_TRUE(contains);
+  EXPECT_EQ(*contains, (std::vector<bool>{false, true, false}));
+
+  auto fetched = fetch(f.b, f.remote, {absent1, have, absent2}, 3);
+  EXPECT_EQ(fetched.transferred, 1u);
+  EXPECT_EQ(fetched.missing, (std::vector<ObjectId>{absent1, absent2}));
+  EXPECT_TRUE(fetched.failed.empty());
+  EXPECT_FALSE(f.b.exists(absent1));
+  EXPECT_FALSE(f.b.exists(absent2));
+  EXPECT_TRUE(temp_files(f.t.path()).empty()) << ::testing::PrintToString(temp_files(f.t.path()));
+}
+
+TEST(Transfer, FetchOfCorruptedRemoteObjectFailsAndLeavesNothing) {
+  Fixture f;
+  auto good = f.put(f.a, "good\n");
+  auto bad = f.put(f.a, "will be corrupted\n");
+  auto bad_dir = f.put(f.a, "[]");
+  ObjectId bad_dir_id{bad_dir.oid + ".dir", Layout::v3};
+  ASSERT_TRUE(f.a.add_bytes("[]", bad_dir_id));
+  auto pushed = push(f.a, f.remote, {good, bad, bad_dir_id}, 2);
+  ASSERT_EQ(pushed.transferred, 3u);
+  // Corrupt the remote copies (bit rot, a tampered remote).
+  tu::write_file(f.remote_path(bad), "will be corrupteD\n", 0444);
+  tu::write_file(f.remote_path(bad_dir_id), "[{}]", 0444);
+  auto fetched = fetch(f.b, f.remote, {good, bad, bad_dir_id}, 3);
+  EXPECT_EQ(fetched.transferred, 1u);
+  ASSERT_EQ(fetched.failed.size(), 2u);
+  std::vector<ObjectId> failed = fetched.failed;
+  std::sort(failed.begin(), failed.end());
+  std::vector<ObjectId> want{bad, bad_dir_id};
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(failed, want);
+  ASSERT_EQ(fetched.errors.size(), 2u);
+  for (auto& e : fetched.errors) EXPECT_NE(e.find("corrupt"), std::string::npos) << e;
+  EXPECT_TRUE(f.b.exists(good));
+  EXPECT_FALSE(f.b.exists(bad));
+  EXPECT_FALSE(f.b.exists(bad_dir_id));
+  EXPECT_FALSE(exists(f.b.path_of(bad)));
+  EXPECT_TRUE(temp_files(f.t / "b").empty()) << ::testing::PrintToString(temp_files(f.t / "b"));
+  // The cache list sees only the good object.
+  auto listed = f.b.list(Layout::v3);
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(*listed, std::vector<ObjectId>{good});
+}
+
+TEST(Transfer, FetchReplacesCorruptedWritableCacheObject) {
+  Fixture f;
+  auto id = f.put(f.a, "content\n");
+  ASSERT_EQ(push(f.a, f.remote, {id}, 1).transferred, 1u);
+  // A half-written, writable object in the destination cache (not trusted): re-downloaded.
+  tu::write_file(f.b.path_of(id), "cont", 0644);
+  auto fetched = fetch(f.b, f.remote, {id}, 1);
+  EXPECT_EQ(fetched.transferred, 1u);
+  EXPECT_TRUE(fetched.failed.empty()) << (fetched.errors.empty() ? "" : fetched.errors[0]);
+  EXPECT_EQ(tu::read_file(f.b.path_of(id)), "content\n");
+  EXPECT_EQ(mode_of(f.b.path_of(id)), 0444u);
+}
+
+TEST(Transfer, PushToUnwritableRemoteFails) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root ignores permissions";
+  Fixture f;
+  auto id = f.put(f.a, "x\n");
+  ASSERT_TRUE(platform::make_dirs(f.remote_root));
+  ASSERT_EQ(::chmod(f.remote_root.c_str(), 0555), 0);
+  auto pushed = push(f.a, f.remote, {id}, 1);
+  ::chmod(f.remote_root.c_str(), 0755);
+  EXPECT_EQ(pushed.transferred, 0u);
+  ASSERT_EQ(pushed.failed.size(), 1u);
+  EXPECT_EQ(pushed.failed[0], id);
+  EXPECT_FALSE(pushed.errors[0].empty());
+}
+
+}  // namespace
+}  // namespace dvx::transfer
