@@ -285,22 +285,11 @@ class CrashTrials(dvxtest.DvxTestCase):
                     self.assertRegex(os.path.basename(rel), TEMP_RE, f"{what}: unexpected file data/{rel}")
                 # The next command: checkout again, then status.
                 code, out, err = self.run("checkout")
-                bug_hit = False
-                if code != 0 and extras and "unsaved files" in err:
-                    # KNOWN BUG (see test_checkout_after_killed_checkout_with_leftover_temp):
-                    # the temp files of the killed checkout block the next one. Check that
-                    # only those are named, remove them as a user would, and go on.
-                    named = {line for line in err.splitlines() if line.startswith("/")}
-                    self.assertLessEqual(named, {self.p("data", rel) for rel in extras}, what)
-                    for rel in extras:
-                        os.remove(self.p("data", rel))
-                    bug_hit = True
-                    code, out, err = self.run("checkout")
                 self.assertEqual(code, 0, f"{what}: re-run failed (leftovers {extras}):\n{out}{err}")
                 self.check_source_intact(what + ", after re-run")
                 self.assertEqual(self.workspace_extras(), [], f"{what}: files left in data/ after re-run")
                 self.assertEqual(self.status_json(), {}, what)
-                self.record("checkout", finished, len(extras), bug_hit)
+                self.record("checkout", finished, len(extras))
             if not self._outcome_failed():
                 self.drop_trial(repo)
 
@@ -328,11 +317,8 @@ class CrashTrials(dvxtest.DvxTestCase):
             if not self._outcome_failed():
                 self.drop_trial(repo)
 
-    # ------------------------------------------------------------------ known bugs, deterministic
+    # ------------------------------------------------------------------ regressions, deterministic
 
-    @unittest.skip("known bug: a killed checkout leaves '.<random>.tmp' files in the output dir "
-                   "(workspace::link_from_cache temp names) and the next `dvx checkout` refuses "
-                   "them as unsaved files")
     def test_checkout_after_killed_checkout_with_leftover_temp(self):
         # What a checkout SIGKILLed inside link_from_cache leaves: the temp copy of a file
         # beside its destination, created (O_EXCL) but not yet complete or renamed.
@@ -347,9 +333,6 @@ class CrashTrials(dvxtest.DvxTestCase):
         self.check_source_intact("checkout after leftovers")
         self.assertEqual(self.status_json(), {})
 
-    @unittest.skip("known bug: with cache.type=hardlink `dvx add` leaves a '.<random>.tmp' hard link "
-                   "beside every file (workspace::link_from_cache: rename(2) between two links to the "
-                   "same inode does nothing) and `dvx status` then reports the output modified")
     def test_add_with_hardlink_cache_leaves_no_temp_files(self):
         self.new_trial_repo("hardlink")
         self.dvx("config", "cache.type", "hardlink")

@@ -1,6 +1,7 @@
 #include "dvx/workspace/workspace.h"
 
 #include <algorithm>
+#include <cctype>
 #include <atomic>
 #include <cerrno>
 #include <map>
@@ -59,6 +60,14 @@ Result<std::vector<std::string>> Hasher::hash(const std::vector<std::string>& ab
   }
   if (m_db && !new_paths.empty()) (void)m_db->store(new_paths, new_keys, new_md5s, alg);
   return out;
+}
+
+bool is_temp_name(std::string_view name) {
+  // ".<22 url-safe base64 chars>.tmp", the temp names of platform::temp_path_beside (and DVC's).
+  if (name.size() != 27 || name[0] != '.' || name.substr(23) != ".tmp") return false;
+  for (char c : name.substr(1, 22))
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) return false;
+  return true;
 }
 
 bool safe_relpath(const std::string& relpath) {
@@ -152,13 +161,21 @@ Status link_from_cache(const std::string& object_path, const std::string& dst, s
   std::string tmp = fsx::temp_path_beside(dst);
   while (true) {
     LinkType t = link_types.empty() ? LinkType::copy : link_types.front();
+    const LinkType attempted = t;
     Status made;
     if (t == LinkType::reflink) {
       made = fsx::reflink_file(object_path, tmp);
       if (made) made = fsx::chmod_path(tmp, file_mode);
     } else if (t == LinkType::hardlink) {
-      if (fsx::lstat_path(object_path).size == 0) made = fsx::write_file_atomic(tmp, "", 0666);  // never hardlink empty objects
-      else made = fsx::hardlink_file(object_path, tmp);
+      auto obj = fsx::lstat_path(object_path);
+      if (obj.type != fsx::FileType::regular) return fail(ErrorCode::not_found, "cache object '" + object_path + "' is missing");
+      if (obj.size == 0) {
+        // Never hardlink empty objects (link-count limits): a private empty file instead.
+        made = fsx::write_file_atomic(tmp, "", 0666);
+        t = LinkType::copy;  // a private file: exec bits apply below
+      } else {
+        made = fsx::hardlink_file(object_path, tmp);
+      }
     } else if (t == LinkType::symlink) {
       made = fsx::symlink_file(object_path, tmp);
     } else {
@@ -169,7 +186,7 @@ Status link_from_cache(const std::string& object_path, const std::string& dst, s
       // A link type that fails (unsupported by the file system, cross-device, link count…)
       // is dropped for the rest of the command and the next one is tried; copy always works
       // or reports the real error.
-      if (t != LinkType::copy) {
+      if (attempted != LinkType::copy) {
         link_types.erase(link_types.begin());
         if (link_types.empty()) link_types.push_back(LinkType::copy);
         continue;
@@ -227,6 +244,7 @@ std::vector<std::string> unsaved_files(const Context& ctx, const std::string& ab
     for (auto& e : current.entries) {
       auto it = want.find(e.relpath);
       bool keep = it != want.end() && *it->second == e.md5;
+      if (it == want.end() && is_temp_name(fsx::base_name(e.relpath))) continue;  // left by a killed run
       if (!keep && !in_cache(e.md5)) out.push_back(abs_path + "/" + e.relpath);
     }
   }

@@ -116,7 +116,6 @@ TEST(LinkFromCache, HardlinkOverTheSameInodeLeavesNoTemp) {
   // cache.type=hardlink leaves one such file per workspace file and `dvx status` reports the
   // output modified. Fix: skip when dst is already the object's inode, or unlink tmp after the
   // rename when it still exists.
-  GTEST_SKIP() << "known bug: link_from_cache leaves a temp hardlink when dst already is the object inode";
   Fixture f;
   auto id = f.put(kHello);
   ASSERT_EQ(::link(f.cache.path_of(id).c_str(), f.p("out").c_str()), 0);
@@ -146,7 +145,6 @@ TEST(LinkFromCache, ZeroByteObjectHardlinkTypeKeepsIsexec) {
   // BUG (src/dvx/workspace/workspace.cpp, link_from_cache): when the type is hardlink and the
   // object is empty, a private empty file is written instead of a link, but the `isexec` chmod
   // is skipped for every hardlink-type result, so an executable empty output comes out 0644.
-  GTEST_SKIP() << "known bug: link_from_cache drops isexec for zero-byte objects under cache.type=hardlink";
   Fixture f;
   auto id = f.put("");
   std::vector<LinkType> types{LinkType::hardlink};
@@ -206,7 +204,6 @@ TEST(LinkFromCache, MissingObjectWithHardlinkTypeFails) {
   // objects exist first, so this only bites when an object disappears in between (gc, a
   // concurrent dvx, a corrupted object deleted by exists_valid) — but then the workspace
   // silently gets an empty file instead of an error. Fix: test type == regular before size.
-  GTEST_SKIP() << "known bug: link_from_cache creates an empty file for a missing object under hardlink";
   Fixture f;
   std::vector<LinkType> types{LinkType::hardlink, LinkType::copy};
   auto r = link_from_cache(f.p(".dvc/cache/files/md5/00/nothing"), f.p("out"), types, false);
