@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -249,17 +250,218 @@ Result<FileDigest> hash_file(const std::string& path, Algorithm alg) {
   return out;
 }
 
+namespace {
+
+static_assert(k_dos2unix_chunk_size % k_lane_piece_size == 0);
+
+// What all workers of one hash_files call share.
+struct HashFilesJob {
+  const std::vector<std::string>& paths;
+  Algorithm alg;
+  const std::function<void(size_t)>& progress;
+  std::vector<Result<FileDigest>>& results;
+  std::atomic<size_t> next{0};
+  std::atomic<size_t> done{0};
+
+  void report() {
+    size_t d = done.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (progress) progress(d);
+  }
+};
+
+// One file in a lane: reads it piece by piece into its own buffer and, for the legacy
+// algorithm, converts each piece as hash_file's 1 MiB chunks would be converted.
+class FileSource final : public Md5Source {
+ public:
+  FileSource(HashFilesJob& job, std::vector<FileSource*>& free_list)
+      : m_job(job), m_free(free_list), m_buf(new char[k_lane_piece_size + 1]) {}
+  ~FileSource() override { close_fd(); }
+
+  // Takes over the opened file paths[index] (fd, fstat result).
+  void start(size_t index, int fd, const struct stat& st) {
+    m_index = index;
+    m_fd = fd;
+    m_digest = FileDigest{};
+    m_digest.stat = to_file_stat(st);
+    m_digest.size = m_digest.stat.size;
+    m_digest.isexec = (st.st_mode & S_IXUSR) != 0;
+    m_total = 0;
+    m_chunk_pos = 0;
+    m_eof = m_failed = m_held_cr = m_text = false;
+  }
+
+  Piece next() override {
+    if (m_eof) return {nullptr, 0, true};
+    // Legacy chunks are exactly 1 MiB of the file: never read across a chunk end.
+    size_t want = k_lane_piece_size;
+    if (m_job.alg == Algorithm::md5_dos2unix) want = std::min(want, k_dos2unix_chunk_size - m_chunk_pos);
+    char* data = m_buf.get() + 1;  // byte 0: room for a CR held back from the previous piece
+    size_t have = 0;
+    if (!fill(data, want, have)) {
+      m_failed = true;
+      m_eof = true;
+      return {nullptr, 0, true};
+    }
+    if (m_job.alg == Algorithm::md5) return {data, have, m_eof};
+
+    if (m_chunk_pos == 0) {
+      std::string_view probe(data, std::min(have, k_text_probe_size));
+      m_text = is_text_block(probe);
+    }
+    m_chunk_pos += have;
+    bool chunk_end = m_eof || m_chunk_pos == k_dos2unix_chunk_size;
+    if (m_chunk_pos == k_dos2unix_chunk_size) m_chunk_pos = 0;
+    if (!m_text) return {data, have, m_eof};
+    // A CR at the end of a piece pairs with an LF at the start of the next piece of the same
+    // chunk, so it is held back and put in front of that piece.
+    if (m_held_cr) {
+      --data;
+      data[0] = '\r';
+      ++have;
+      m_held_cr = false;
+    }
+    if (!chunk_end && have > 0 && data[have - 1] == '\r') {
+      m_held_cr = true;
+      --have;
+    }
+    have = dos2unix_inplace(data, have);
+    return {data, have, m_eof};
+  }
+
+  void finish(const unsigned char digest[16]) override {
+    close_fd();
+    if (!m_failed) {
+      m_digest.md5 = to_hex(digest, 16);
+      m_job.results[m_index] = std::move(m_digest);
+    }
+    m_job.report();
+    m_free.push_back(this);
+  }
+
+ private:
+  // Reads until `want` bytes or the end of the file (as hash_file does); false on a read error,
+  // which is stored as the file's result.
+  bool fill(char* data, size_t want, size_t& have) {
+    while (have < want) {
+      ssize_t r = ::read(m_fd, data + have, want - have);
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        m_job.results[m_index] = fail_errno("failed to read '" + m_job.paths[m_index] + "'", errno);
+        return false;
+      }
+      if (r == 0) {
+        m_eof = true;
+        break;
+      }
+      size_t asked = want - have;
+      have += static_cast<size_t>(r);
+      m_total += r;
+      // A short read reaching the size fstat reported is the end of a regular file.
+      if (static_cast<size_t>(r) < asked && m_total == m_digest.size) {
+        m_eof = true;
+        break;
+      }
+    }
+    return true;
+  }
+
+  void close_fd() {
+    if (m_fd >= 0) ::close(m_fd);
+    m_fd = -1;
+  }
+
+  HashFilesJob& m_job;
+  std::vector<FileSource*>& m_free;
+  std::unique_ptr<char[]> m_buf;
+  size_t m_index = 0;
+  int m_fd = -1;
+  FileDigest m_digest;
+  int64_t m_total = 0;
+  size_t m_chunk_pos = 0;  // md5_dos2unix: offset inside the current 1 MiB chunk
+  bool m_eof = false;
+  bool m_failed = false;
+  bool m_held_cr = false;
+  bool m_text = false;  // md5_dos2unix: the current chunk is text
+};
+
+// Opens paths[i] for hashing; on failure stores the error as the file's result.
+int open_for_hash(HashFilesJob& job, size_t i, struct stat& st) {
+  const std::string& path = job.paths[i];
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    job.results[i] = fail_errno("failed to open '" + path + "'", errno);
+    return -1;
+  }
+  if (::fstat(fd, &st) != 0) {
+    job.results[i] = fail_errno("failed to stat '" + path + "'", errno);
+    ::close(fd);
+    return -1;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    job.results[i] = fail(ErrorCode::invalid_argument, "failed to hash '" + path + "': not a regular file");
+    ::close(fd);
+    return -1;
+  }
+  if (st.st_size >= static_cast<off_t>(k_dos2unix_chunk_size))
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  return fd;
+}
+
+// One thread's share: its lanes take the next unclaimed file whenever they free up.
+void hash_files_worker(HashFilesJob& job, Md5Kernel kernel) {
+  Md5Multi multi(kernel);
+  std::vector<FileSource*> free_list;
+  std::vector<std::unique_ptr<FileSource>> sources;
+  for (size_t i = 0; i < multi.lanes(); ++i) {
+    sources.push_back(std::make_unique<FileSource>(job, free_list));
+    free_list.push_back(sources.back().get());
+  }
+  multi.run([&]() -> Md5Source* {
+    while (true) {
+      size_t i = job.next.fetch_add(1, std::memory_order_relaxed);
+      if (i >= job.paths.size()) return nullptr;
+      struct stat st;
+      int fd = open_for_hash(job, i, st);
+      if (fd < 0) {
+        job.report();
+        continue;
+      }
+      FileSource* s = free_list.back();  // never empty: one source per lane
+      free_list.pop_back();
+      s->start(i, fd, st);
+      return s;
+    }
+  });
+}
+
+}  // namespace
+
 std::vector<Result<FileDigest>> hash_files(const std::vector<std::string>& paths, Algorithm alg,
                                            unsigned threads,
                                            const std::function<void(size_t)>& progress) {
+  return hash_files(paths, alg, threads, progress, default_md5_kernel());
+}
+
+std::vector<Result<FileDigest>> hash_files(const std::vector<std::string>& paths, Algorithm alg,
+                                           unsigned threads,
+                                           const std::function<void(size_t)>& progress,
+                                           Md5Kernel kernel) {
   std::vector<Result<FileDigest>> results(paths.size(),
                                           fail(ErrorCode::cancelled, "not hashed"));
-  std::atomic<size_t> done{0};
-  parallel_for(paths.size(), threads == 0 ? 1 : threads, [&](size_t i) {
-    results[i] = hash_file(paths[i], alg);
-    size_t d = done.fetch_add(1, std::memory_order_relaxed) + 1;
-    if (progress) progress(d);
-  });
+  if (threads == 0) threads = 1;
+  if (kernel == Md5Kernel::openssl) {
+    std::atomic<size_t> done{0};
+    parallel_for(paths.size(), threads, [&](size_t i) {
+      results[i] = hash_file(paths[i], alg);
+      size_t d = done.fetch_add(1, std::memory_order_relaxed) + 1;
+      if (progress) progress(d);
+    });
+    return results;
+  }
+  HashFilesJob job{paths, alg, progress, results};
+  // One task per worker; each drains the shared file queue through its own lanes.
+  size_t workers = std::min<size_t>(threads, paths.size());
+  parallel_for(workers, static_cast<unsigned>(workers), [&](size_t) { hash_files_worker(job, kernel); });
   return results;
 }
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "dvx/base/result.h"
+#include "dvx/hash/md5_multi.h"
 #include "dvx/platform/files.h"
 
 namespace dvx::hash {
@@ -89,8 +90,20 @@ Result<FileDigest> hash_file(const std::string& path, Algorithm alg);
 // Hashes many files on up to `threads` threads (no process per file); results[i] belongs to
 // paths[i] whatever the thread count. progress(done_count) is called after each file from any
 // thread (concurrently), done_count being the number of files finished so far; it may be null.
+// Each thread keeps the lanes of the multi-buffer kernel (md5_multi.h) busy with that many files
+// at once, reading each in pieces of k_lane_piece_size bytes (memory: threads x lanes x piece);
+// digests, sizes and errors are the same as hash_file's.
 std::vector<Result<FileDigest>> hash_files(const std::vector<std::string>& paths, Algorithm alg,
                                            unsigned threads,
                                            const std::function<void(size_t)>& progress = {});
+// The same with an explicit kernel (Md5Kernel::openssl: one hash_file per file).
+std::vector<Result<FileDigest>> hash_files(const std::vector<std::string>& paths, Algorithm alg,
+                                           unsigned threads,
+                                           const std::function<void(size_t)>& progress,
+                                           Md5Kernel kernel);
+
+// Bytes hash_files reads per lane at a time; divides k_dos2unix_chunk_size so a legacy chunk
+// always starts at the beginning of a piece.
+inline constexpr size_t k_lane_piece_size = size_t(256) << 10;
 
 }  // namespace dvx::hash

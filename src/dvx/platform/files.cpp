@@ -240,7 +240,8 @@ std::optional<LinkType> parse_link_type(std::string_view name) {
 Status copy_file(const std::string& src, const std::string& dst, uint32_t mode) {
   Fd in(::open(src.c_str(), O_RDONLY | O_CLOEXEC));
   if (in.get() < 0) return fail_errno("failed to open '" + src + "'", errno);
-  Fd out(::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  // Created with its final mode: no fchmod when the umask doesn't interfere.
+  Fd out(::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 0777));
   if (out.get() < 0) return fail_errno("failed to create '" + dst + "'", errno);
   bool fallback = false;
   while (true) {
@@ -278,7 +279,7 @@ Status copy_file(const std::string& src, const std::string& dst, uint32_t mode) 
       }
     }
   }
-  ::fchmod(out.get(), mode);
+  if ((mode & ~current_umask()) != mode) ::fchmod(out.get(), mode);
   return {};
 }
 

@@ -156,9 +156,10 @@ Status save_to_cache(const Context& ctx, const std::string& abs_path, const Outp
 }
 
 Status link_from_cache(const std::string& object_path, const std::string& dst, std::vector<LinkType>& link_types,
-                       bool isexec) {
+                       bool isexec, Placement placement) {
   const uint32_t file_mode = 0666 & ~fsx::current_umask();
-  std::string tmp = fsx::temp_path_beside(dst);
+  const bool direct = placement == Placement::direct;
+  std::string tmp = direct ? dst : fsx::temp_path_beside(dst);
   while (true) {
     LinkType t = link_types.empty() ? LinkType::copy : link_types.front();
     const LinkType attempted = t;
@@ -197,6 +198,7 @@ Status link_from_cache(const std::string& object_path, const std::string& dst, s
       auto s = fsx::lstat_path(tmp);
       (void)fsx::chmod_path(tmp, s.mode | 0100);
     }
+    if (direct) return {};
     if (auto r = fsx::rename_path(tmp, dst); !r) {
       (void)fsx::remove_file(tmp);
       return r;
@@ -343,7 +345,22 @@ Result<CheckoutResult> checkout(const Context& ctx, const std::string& abs_path,
       }
     }
   }
-  if (auto r = fsx::make_dirs(abs_path); !r) return std::unexpected(r.error());
+  // A directory that doesn't exist yet is built in a staging directory beside it and renamed
+  // into place at the end: files are written directly (no temp + rename per file), and a
+  // killed checkout leaves only a temp directory (removed by the next checkout), never a
+  // half-filled output.
+  const bool staged = !existed;
+  std::string target = abs_path;
+  if (staged) {
+    std::string parent = fsx::parent_dir(abs_path);
+    if (auto r = fsx::make_dirs(parent); !r) return std::unexpected(r.error());
+    if (auto listing = fsx::list_dir(parent)) {
+      for (auto& e : *listing)
+        if (e.type == fsx::FileType::directory && is_temp_name(e.name)) (void)fsx::remove_all(parent + "/" + e.name);
+    }
+    target = fsx::temp_path_beside(abs_path);
+  }
+  if (auto r = fsx::make_dirs(target); !r) return std::unexpected(r.error());
   // Create or replace files.
   std::vector<size_t> todo;
   for (size_t i = 0; i < entries->size(); ++i) {
@@ -356,22 +373,26 @@ Result<CheckoutResult> checkout(const Context& ctx, const std::string& abs_path,
   std::atomic<int64_t> added{0}, modified{0};
   std::atomic<size_t> done{0};
   // Directories first (serially: cheap, and avoids races creating the same parent).
+  std::unordered_set<std::string> made_dirs{target};
   for (size_t i : todo) {
-    std::string p = abs_path + "/" + (*entries)[i].relpath;
+    std::string p = target + "/" + (*entries)[i].relpath;
     std::string parent = fsx::parent_dir(p);
-    if (!no_symlinked_parent(parent, abs_path, ok_dirs))
+    if (made_dirs.count(parent)) continue;
+    if (!staged && !no_symlinked_parent(parent, abs_path, ok_dirs))
       return fail(ErrorCode::permission, "refusing to write '" + p + "' through a symlinked directory");
     if (auto r = fsx::make_dirs(parent); !r) return std::unexpected(r.error());
+    made_dirs.insert(parent);
   }
   parallel_for(todo.size(), ctx.hasher->threads() * 2, [&](size_t k) {
     const auto& e = (*entries)[todo[k]];
-    std::string p = abs_path + "/" + e.relpath;
+    std::string p = target + "/" + e.relpath;
     std::vector<LinkType> local_types;
     {
       std::lock_guard<std::mutex> lock(m);
       local_types = types;
     }
-    auto r = link_from_cache(ctx.cache->path_of(odb::ObjectId{e.md5, recorded.layout}), p, local_types, false);
+    auto r = link_from_cache(ctx.cache->path_of(odb::ObjectId{e.md5, recorded.layout}), p, local_types, false,
+                             staged ? Placement::direct : Placement::via_temp);
     if (!r) {
       std::lock_guard<std::mutex> lock(m);
       if (!first) first = r.error();
@@ -386,7 +407,16 @@ Result<CheckoutResult> checkout(const Context& ctx, const std::string& abs_path,
     size_t d = ++done;
     if (ctx.progress) ctx.progress("checkout", d, todo.size());
   });
-  if (first) return std::unexpected(*first);
+  if (first) {
+    if (staged) (void)fsx::remove_all(target);
+    return std::unexpected(*first);
+  }
+  if (staged) {
+    if (auto r = fsx::rename_path(target, abs_path); !r) {
+      (void)fsx::remove_all(target);
+      return std::unexpected(r.error());
+    }
+  }
   res.files_added = added;
   res.files_modified = modified;
   if (!existed) res.change = CheckoutResult::Change::added;

@@ -102,7 +102,10 @@ Status unprotect(const std::string& abs_path);
 
 // Creates one workspace file from a cache object with the first working link type (temp +
 // rename, so the destination is replaced atomically). Drops types that fail for good.
+// Placement::direct writes `dst` in place (for a destination inside a fresh staging directory
+// that is renamed into place as a whole).
+enum class Placement { via_temp, direct };
 Status link_from_cache(const std::string& object_path, const std::string& dst, std::vector<LinkType>& link_types,
-                       bool isexec);
+                       bool isexec, Placement placement = Placement::via_temp);
 
 }  // namespace dvx::workspace
