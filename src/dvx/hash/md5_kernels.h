@@ -1,6 +1,8 @@
-// Internal: the block functions behind Md5Multi. Each hashes `nblocks` consecutive 64-byte
-// blocks for every one of its L lanes: lane i reads blocks[i], blocks[i]+64, ... and updates
-// state[0*L+i], state[1*L+i], state[2*L+i], state[3*L+i] (A, B, C, D: structure of arrays).
+// Internal: the block functions behind Md5Multi. A block function hashes `nblocks` consecutive
+// 64-byte blocks for each of its lanes: lane i reads blocks[i], blocks[i]+64, ... Lanes come in
+// groups of G (one SIMD register set: 16 for AVX-512, 8 for AVX2, 4 for scalar); the state of
+// group g is A[G] B[G] C[G] D[G] at state + 4*G*g. The _x2 forms hash two groups interleaved.
+// md5_blocks_scalar skips lanes whose pointer is null; the SIMD forms read every lane.
 // The SIMD kernels live in translation units compiled with -mavx2 / -mavx512f and must only be
 // called when the CPU supports them; they include no C++ library headers, so no inline library
 // code compiled for a wider ISA can leak into the rest of the program.
@@ -80,14 +82,19 @@
 
 namespace dvx::hash::detail {
 
-inline constexpr size_t k_scalar_lanes = 4;
-inline constexpr size_t k_avx2_lanes = 8;
-inline constexpr size_t k_avx512_lanes = 16;
+inline constexpr size_t k_scalar_group = 4;
+inline constexpr size_t k_avx2_group = 8;
+inline constexpr size_t k_avx512_group = 16;
+
+// One message: RFC 1321 compression of nblocks blocks at p into abcd.
+void md5_compress(uint32_t abcd[4], const unsigned char* p, size_t nblocks);
 
 void md5_blocks_scalar(uint32_t* state, const unsigned char* const* blocks, size_t nblocks);
 #if defined(__x86_64__)
 void md5_blocks_avx2(uint32_t* state, const unsigned char* const* blocks, size_t nblocks);
+void md5_blocks_avx2_x2(uint32_t* state, const unsigned char* const* blocks, size_t nblocks);
 void md5_blocks_avx512(uint32_t* state, const unsigned char* const* blocks, size_t nblocks);
+void md5_blocks_avx512_x2(uint32_t* state, const unsigned char* const* blocks, size_t nblocks);
 #endif
 
 }  // namespace dvx::hash::detail

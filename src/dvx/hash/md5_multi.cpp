@@ -46,12 +46,17 @@ void compress(uint32_t& sa, uint32_t& sb, uint32_t& sc, uint32_t& sd, const unsi
 
 }  // namespace
 
+void md5_compress(uint32_t abcd[4], const unsigned char* p, size_t nblocks) {
+  for (size_t blk = 0; blk < nblocks; ++blk, p += 64) compress(abcd[0], abcd[1], abcd[2], abcd[3], p);
+}
+
 void md5_blocks_scalar(uint32_t* state, const unsigned char* const* blocks, size_t nblocks) {
-  constexpr size_t L = k_scalar_lanes;
-  for (size_t lane = 0; lane < L; ++lane) {
+  constexpr size_t G = k_scalar_group;
+  for (size_t lane = 0; lane < G; ++lane) {
     const unsigned char* p = blocks[lane];
+    if (!p) continue;
     for (size_t blk = 0; blk < nblocks; ++blk, p += 64)
-      compress(state[lane], state[L + lane], state[2 * L + lane], state[3 * L + lane], p);
+      compress(state[lane], state[G + lane], state[2 * G + lane], state[3 * G + lane], p);
   }
 }
 
@@ -79,18 +84,29 @@ Md5Kernel widest_kernel() {
   return Md5Kernel::scalar;
 }
 
-BlocksFn blocks_fn(Md5Kernel kernel) {
+// How a kernel's lanes are laid out, and its block functions for one group and for all groups.
+struct KernelShape {
+  size_t group;   // lanes per register set
+  size_t groups;  // register sets hashed together
+  BlocksFn one_group;
+  BlocksFn all_groups;
+};
+
+KernelShape kernel_shape(Md5Kernel kernel) {
   switch (kernel) {
 #if defined(__x86_64__)
-    case Md5Kernel::avx2: return detail::md5_blocks_avx2;
-    case Md5Kernel::avx512: return detail::md5_blocks_avx512;
+    case Md5Kernel::avx2:
+      return {detail::k_avx2_group, 2, detail::md5_blocks_avx2, detail::md5_blocks_avx2_x2};
+    case Md5Kernel::avx512:
+      return {detail::k_avx512_group, 2, detail::md5_blocks_avx512, detail::md5_blocks_avx512_x2};
 #endif
-    default: return detail::md5_blocks_scalar;
+    default:
+      return {detail::k_scalar_group, 1, detail::md5_blocks_scalar, detail::md5_blocks_scalar};
   }
 }
 
 constexpr uint32_t k_init[4] = {0x67452301u, 0xefcdab89u, 0x98badcfeu, 0x10325476u};
-constexpr size_t k_max_lanes = detail::k_avx512_lanes;
+constexpr size_t k_max_lanes = 2 * detail::k_avx512_group;
 
 // Per-lane progress through one message. The lane hashes whole blocks straight from the
 // source's pieces; bytes that do not fill a block wait in `carry`, which also holds the
@@ -137,13 +153,9 @@ std::optional<Md5Kernel> parse_md5_kernel(std::string_view name) {
 bool md5_kernel_supported(Md5Kernel kernel) { return cpu_has(kernel); }
 
 size_t md5_kernel_lanes(Md5Kernel kernel) {
-  switch (kernel) {
-    case Md5Kernel::scalar: return detail::k_scalar_lanes;
-    case Md5Kernel::avx2: return detail::k_avx2_lanes;
-    case Md5Kernel::avx512: return detail::k_avx512_lanes;
-    case Md5Kernel::openssl: return 1;
-  }
-  return 1;
+  if (kernel == Md5Kernel::openssl) return 1;
+  KernelShape shape = kernel_shape(kernel);
+  return shape.group * shape.groups;
 }
 
 Md5Kernel default_md5_kernel() {
@@ -164,13 +176,17 @@ Md5Multi::Md5Multi(Md5Kernel kernel) : m_kernel(kernel) {
 
 void Md5Multi::run(const std::function<Md5Source*()>& next_source) {
   const size_t L = m_lanes;
-  const BlocksFn blocks = blocks_fn(m_kernel);
+  const KernelShape shape = kernel_shape(m_kernel);
+  const size_t G = shape.group;
+  const bool scalar = m_kernel == Md5Kernel::scalar;
   alignas(64) uint32_t state[4 * k_max_lanes];
   Lane lanes[k_max_lanes];
   bool active[k_max_lanes] = {};
 
+  // Word w (A, B, C, D) of lane i's state.
+  auto word = [&](size_t i, size_t w) -> uint32_t& { return state[(i / G) * 4 * G + w * G + i % G]; };
   auto reset_state = [&](size_t i) {
-    for (size_t w = 0; w < 4; ++w) state[w * L + i] = k_init[w];
+    for (size_t w = 0; w < 4; ++w) word(i, w) = k_init[w];
   };
 
   // Queues the lane's next run of blocks; when its message is done, reports the digest and
@@ -223,7 +239,7 @@ void Md5Multi::run(const std::function<Md5Source*()>& next_source) {
       }
       unsigned char digest[16];
       for (size_t w = 0; w < 4; ++w) {
-        uint32_t v = state[w * L + i];
+        uint32_t v = word(i, w);
         for (int b = 0; b < 4; ++b) digest[4 * w + b] = static_cast<unsigned char>(v >> (8 * b));
       }
       ln.src->finish(digest);
@@ -248,17 +264,36 @@ void Md5Multi::run(const std::function<Md5Source*()>& next_source) {
   const unsigned char* ptrs[k_max_lanes];
   while (true) {
     size_t n = SIZE_MAX;
-    const unsigned char* any = nullptr;
+    size_t count = 0;
+    size_t last_active = 0;
+    unsigned group_mask = 0;
     for (size_t i = 0; i < L; ++i) {
       if (!active[i]) continue;
       n = std::min(n, lanes[i].seg_blocks);
-      any = lanes[i].seg;
+      ++count;
+      last_active = i;
+      group_mask |= 1u << (i / G);
     }
-    if (!any) break;
-    // Idle lanes re-hash another lane's blocks into their own (ignored) state: cheaper than
-    // masking, and always readable.
-    for (size_t i = 0; i < L; ++i) ptrs[i] = active[i] ? lanes[i].seg : any;
-    blocks(state, ptrs, n);
+    if (count == 0) break;
+    if (count == 1) {
+      // A lone message (typically the tail of a big file) runs faster through the scalar code
+      // than through one lane of a SIMD kernel, whose step latency is higher.
+      uint32_t abcd[4];
+      for (size_t w = 0; w < 4; ++w) abcd[w] = word(last_active, w);
+      detail::md5_compress(abcd, lanes[last_active].seg, n);
+      for (size_t w = 0; w < 4; ++w) word(last_active, w) = abcd[w];
+    } else {
+      // Idle SIMD lanes re-hash an active lane's blocks into their own (ignored) state: cheaper
+      // than masking, and always readable. The scalar kernel skips them.
+      const unsigned char* any = lanes[last_active].seg;
+      for (size_t i = 0; i < L; ++i) ptrs[i] = active[i] ? lanes[i].seg : (scalar ? nullptr : any);
+      if (shape.groups > 1 && (group_mask & (group_mask - 1)) == 0) {
+        size_t g = static_cast<size_t>(__builtin_ctz(group_mask));
+        shape.one_group(state + 4 * G * g, ptrs + G * g, n);
+      } else {
+        shape.all_groups(state, ptrs, n);
+      }
+    }
     for (size_t i = 0; i < L; ++i) {
       if (!active[i]) continue;
       Lane& ln = lanes[i];

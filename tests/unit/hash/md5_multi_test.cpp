@@ -172,8 +172,8 @@ TEST(Md5KernelSelection, NamesAndSupport) {
   EXPECT_TRUE(md5_kernel_supported(Md5Kernel::scalar));
   EXPECT_TRUE(md5_kernel_supported(Md5Kernel::openssl));
   EXPECT_TRUE(md5_kernel_supported(default_md5_kernel()));
-  EXPECT_EQ(md5_kernel_lanes(Md5Kernel::avx512), 16u);
-  EXPECT_EQ(md5_kernel_lanes(Md5Kernel::avx2), 8u);
+  EXPECT_EQ(md5_kernel_lanes(Md5Kernel::avx512), 32u);
+  EXPECT_EQ(md5_kernel_lanes(Md5Kernel::avx2), 16u);
   // An unsupported or non-SIMD request falls back to a SIMD kernel the CPU has.
   Md5Multi fallback(Md5Kernel::openssl);
   EXPECT_NE(fallback.kernel(), Md5Kernel::openssl);
