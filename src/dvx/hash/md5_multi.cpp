@@ -158,14 +158,16 @@ size_t md5_kernel_lanes(Md5Kernel kernel) {
   return shape.group * shape.groups;
 }
 
+Md5Kernel choose_md5_kernel(const char* env_value) {
+  if (env_value) {
+    auto k = parse_md5_kernel(env_value);
+    if (k && md5_kernel_supported(*k)) return *k;
+  }
+  return widest_kernel();
+}
+
 Md5Kernel default_md5_kernel() {
-  static const Md5Kernel chosen = [] {
-    if (const char* env = std::getenv("DVX_MD5_KERNEL")) {
-      auto k = parse_md5_kernel(env);
-      if (k && md5_kernel_supported(*k)) return *k;
-    }
-    return widest_kernel();
-  }();
+  static const Md5Kernel chosen = choose_md5_kernel(std::getenv("DVX_MD5_KERNEL"));
   return chosen;
 }
 

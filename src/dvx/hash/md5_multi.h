@@ -32,8 +32,10 @@ std::optional<Md5Kernel> parse_md5_kernel(std::string_view name);
 bool md5_kernel_supported(Md5Kernel kernel);
 // Messages a kernel hashes at once (1 for openssl).
 size_t md5_kernel_lanes(Md5Kernel kernel);
-// The widest supported SIMD kernel, or the one DVX_MD5_KERNEL names when supported. The
-// environment is read once per process.
+// The kernel an environment value selects: the one it names when supported, otherwise (null,
+// unknown or unsupported) the widest supported SIMD kernel.
+Md5Kernel choose_md5_kernel(const char* env_value);
+// choose_md5_kernel(getenv("DVX_MD5_KERNEL")), evaluated once per process.
 Md5Kernel default_md5_kernel();
 
 // One message hashed in a lane of Md5Multi; the engine pulls the message's bytes piece by piece.

@@ -92,6 +92,17 @@ TEST_P(Md5MultiKernel, LanesFinishingTogetherAndApart) {
   expect_matches(reversed);
 }
 
+TEST_P(Md5MultiKernel, OnlyUpperLanesLeft) {
+  // The first half of the lanes finish at once and nothing refills them: the engine then hashes
+  // the upper register set alone (or, down to one message, in scalar code).
+  std::mt19937_64 rng(8);
+  std::vector<std::string> msgs;
+  for (size_t i = 0; i < lanes(); ++i) msgs.push_back(random_bytes(rng, i < lanes() / 2 ? 10 : 5000 + 64 * i));
+  expect_matches(msgs);
+  msgs.push_back(random_bytes(rng, 100000));  // one more: it refills lane 0 and outlives all
+  expect_matches(msgs);
+}
+
 TEST_P(Md5MultiKernel, OneHugeAndManyTiny) {
   std::mt19937_64 rng(4);
   std::vector<std::string> msgs;
@@ -178,6 +189,18 @@ TEST(Md5KernelSelection, NamesAndSupport) {
   Md5Multi fallback(Md5Kernel::openssl);
   EXPECT_NE(fallback.kernel(), Md5Kernel::openssl);
   EXPECT_TRUE(md5_kernel_supported(fallback.kernel()));
+}
+
+TEST(Md5KernelSelection, EnvironmentValue) {
+  Md5Kernel widest = choose_md5_kernel(nullptr);
+  EXPECT_NE(widest, Md5Kernel::openssl);
+  EXPECT_TRUE(md5_kernel_supported(widest));
+  if (md5_kernel_supported(Md5Kernel::avx512)) EXPECT_EQ(widest, Md5Kernel::avx512);
+  EXPECT_EQ(choose_md5_kernel("scalar"), Md5Kernel::scalar);
+  EXPECT_EQ(choose_md5_kernel("openssl"), Md5Kernel::openssl);
+  EXPECT_EQ(choose_md5_kernel("bogus"), widest);
+  EXPECT_EQ(choose_md5_kernel(""), widest);
+  EXPECT_EQ(choose_md5_kernel("avx2"), md5_kernel_supported(Md5Kernel::avx2) ? Md5Kernel::avx2 : widest);
 }
 
 TEST(Md5KernelSelection, OpensslPathAgrees) {
