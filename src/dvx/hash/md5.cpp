@@ -407,16 +407,20 @@ int open_for_hash(HashFilesJob& job, size_t i, struct stat& st) {
   return fd;
 }
 
-// One thread's share: its lanes take the next unclaimed file whenever they free up.
-void hash_files_worker(HashFilesJob& job, Md5Kernel kernel) {
+// One thread's share: its lanes take the next unclaimed file whenever they free up, with at most
+// `max_files` files in flight so a short list is spread over all threads instead of filling the
+// first thread's lanes.
+void hash_files_worker(HashFilesJob& job, Md5Kernel kernel, size_t max_files) {
   Md5Multi multi(kernel);
+  size_t slots = std::min(multi.lanes(), max_files);
   std::vector<FileSource*> free_list;
   std::vector<std::unique_ptr<FileSource>> sources;
-  for (size_t i = 0; i < multi.lanes(); ++i) {
+  for (size_t i = 0; i < slots; ++i) {
     sources.push_back(std::make_unique<FileSource>(job, free_list));
     free_list.push_back(sources.back().get());
   }
   multi.run([&]() -> Md5Source* {
+    if (free_list.empty()) return nullptr;  // this thread's share of lanes is busy
     while (true) {
       size_t i = job.next.fetch_add(1, std::memory_order_relaxed);
       if (i >= job.paths.size()) return nullptr;
@@ -426,7 +430,7 @@ void hash_files_worker(HashFilesJob& job, Md5Kernel kernel) {
         job.report();
         continue;
       }
-      FileSource* s = free_list.back();  // never empty: one source per lane
+      FileSource* s = free_list.back();
       free_list.pop_back();
       s->start(i, fd, st);
       return s;
@@ -459,9 +463,14 @@ std::vector<Result<FileDigest>> hash_files(const std::vector<std::string>& paths
     return results;
   }
   HashFilesJob job{paths, alg, progress, results};
-  // One task per worker; each drains the shared file queue through its own lanes.
+  // One task per worker; each drains the shared file queue through its own lanes. A large file
+  // stays in its lane: alongside other files it costs a share of a SIMD step, and once alone
+  // the engine hashes it in scalar code at OpenSSL's single-stream speed (bench_md5
+  // one_lane_16MiB), so a separate single-stream path would gain nothing.
   size_t workers = std::min<size_t>(threads, paths.size());
-  parallel_for(workers, static_cast<unsigned>(workers), [&](size_t) { hash_files_worker(job, kernel); });
+  size_t max_files = workers == 0 ? 1 : (paths.size() + workers - 1) / workers;
+  parallel_for(workers, static_cast<unsigned>(workers),
+               [&](size_t) { hash_files_worker(job, kernel, max_files); });
   return results;
 }
 
