@@ -195,7 +195,9 @@ TEST(Md5KernelSelection, EnvironmentValue) {
   Md5Kernel widest = choose_md5_kernel(nullptr);
   EXPECT_NE(widest, Md5Kernel::openssl);
   EXPECT_TRUE(md5_kernel_supported(widest));
-  if (md5_kernel_supported(Md5Kernel::avx512)) EXPECT_EQ(widest, Md5Kernel::avx512);
+  if (md5_kernel_supported(Md5Kernel::avx512)) {
+    EXPECT_EQ(widest, Md5Kernel::avx512);
+  }
   EXPECT_EQ(choose_md5_kernel("scalar"), Md5Kernel::scalar);
   EXPECT_EQ(choose_md5_kernel("openssl"), Md5Kernel::openssl);
   EXPECT_EQ(choose_md5_kernel("bogus"), widest);
