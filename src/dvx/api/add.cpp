@@ -80,6 +80,7 @@ void relink(repo::Repo& repo, const repo::Output& o, const workspace::OutputStat
       }
       return;
     }
+    if (!st.has_symlinks) return;
     for (auto& e : st.entries) {
       std::string p = o.abs_path + "/" + e.relpath;
       if (fsx::lstat_path(p).type != fsx::FileType::symlink) continue;
@@ -209,6 +210,13 @@ void add(repo::Repo& repo, const AddOptions& opts) {
                         ExitCode::failure);
 
   auto ctx = repo.context();
+  // New files are copied into the cache while they are hashed (read once), unless the cache
+  // is filled by hardlinks or nothing is to be cached.
+  workspace::Ingest ingest{&repo.cache(), odb::Layout::v3};
+  auto types = repo.link_types();
+  if (!opts.no_commit && types.front() != fsx::LinkType::hardlink && !plans.empty() &&
+      !repo.cache().reflink_works(fsx::parent_dir(plans.front().abs)))
+    ctx.ingest = &ingest;
   // .gitignore lines added by this command are taken back if it fails (behaviour.md, general rules).
   std::vector<std::string> ignored_now;
   try {

@@ -100,6 +100,7 @@ class Walker {
         WalkEntry& out = entries[c.out + (i - c.begin)];
         out.rel_path = std::move(rel);
         out.stat = st;
+        out.is_symlink = f.symlink;
         keep[c.out + (i - c.begin)] = 1;
       }
     });

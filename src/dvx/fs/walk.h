@@ -18,6 +18,7 @@ namespace dvx::fs {
 struct WalkEntry {
   std::string rel_path;      // relative to the walked folder, '/' separated
   platform::FileStat stat;   // of the file, or of the symlink's target (type missing: dangling)
+  bool is_symlink = false;   // the entry itself is a symlink (to a file)
 };
 
 // What to do with a .dvcignore found inside the walked folder (itself included).

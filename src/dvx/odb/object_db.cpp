@@ -54,38 +54,57 @@ Status ObjectDb::make_parent(const std::string& path) const {
   return fsx::make_dirs(fsx::parent_dir(path), m_shared_group ? 02775 : 0777);
 }
 
+Status ObjectDb::make_prefix_dir(const ObjectId& id) const {
+  auto hexval = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+  size_t slot = (id.layout == Layout::v3 ? 0 : 256) + size_t(hexval(id.oid[0]) * 16 + hexval(id.oid[1]));
+  if (slot < m_prefix_ready.size() && m_prefix_ready[slot].load(std::memory_order_acquire)) return {};
+  auto r = make_parent(path_of(id));
+  if (r && slot < m_prefix_ready.size()) m_prefix_ready[slot].store(true, std::memory_order_release);
+  return r;
+}
+
 Status ObjectDb::add_file(const std::string& src, const ObjectId& id,
                           const std::vector<fsx::LinkType>& link_types) const {
   std::string dst = path_of(id);
   if (fsx::lstat_path(dst).type == fsx::FileType::regular) return {};
-  if (auto r = make_parent(dst); !r) return r;
+  if (auto r = make_prefix_dir(id); !r) return r;
   std::string tmp = fsx::temp_path_beside(dst);
   Status made = fail(ErrorCode::io, "no usable link type");
+  fsx::LinkType used = fsx::LinkType::copy;
   for (auto t : link_types) {
-    if (t == fsx::LinkType::reflink) made = fsx::reflink_file(src, tmp);
-    else if (t == fsx::LinkType::hardlink) {
+    if (t == fsx::LinkType::reflink) {
+      if (m_reflink.load(std::memory_order_relaxed) == 2) continue;  // known not to work here
+      made = fsx::reflink_file(src, tmp);
+      m_reflink.store(made ? 1 : 2, std::memory_order_relaxed);
+    } else if (t == fsx::LinkType::hardlink) {
       // A hardlinked object would share the workspace inode: chmod 0444 would also protect the
       // workspace file, which is what DVC does for hardlink caches.
       made = fsx::hardlink_file(src, tmp);
-    } else if (t == fsx::LinkType::copy) made = fsx::copy_file(src, tmp, 0444);
-    else continue;  // symlinks are never used for cache objects
+    } else if (t == fsx::LinkType::copy) {
+      made = fsx::copy_file(src, tmp, 0444);
+    } else {
+      continue;  // symlinks are never used for cache objects
+    }
+    used = t;
     if (made) break;
     (void)fsx::remove_file(tmp);
   }
   if (!made) return made;
-  (void)fsx::chmod_path(tmp, 0444);
+  if (used != fsx::LinkType::copy) (void)fsx::chmod_path(tmp, 0444);  // copies are created 0444
   if (auto r = fsx::rename_path(tmp, dst); !r) {
     (void)fsx::remove_file(tmp);
     return r;
   }
-  (void)fsx::remove_file(tmp);  // still there if a concurrent writer linked the same inode
+  // rename(2) is a no-op when both names are links to one inode (a concurrent writer linked
+  // the same file): the temp name is then still there.
+  if (used == fsx::LinkType::hardlink) (void)fsx::remove_file(tmp);
   return {};
 }
 
 Status ObjectDb::add_bytes(std::string_view bytes, const ObjectId& id) const {
   std::string dst = path_of(id);
   if (fsx::lstat_path(dst).type == fsx::FileType::regular) return {};
-  if (auto r = make_parent(dst); !r) return r;
+  if (auto r = make_prefix_dir(id); !r) return r;
   return fsx::write_file_atomic(dst, bytes, 0444);
 }
 
@@ -102,8 +121,41 @@ Status ObjectDb::add_verified(const std::string& src, const ObjectId& id) const 
 
 std::string ObjectDb::temp_path_for(const ObjectId& id) const {
   std::string dst = path_of(id);
-  (void)make_parent(dst);
+  (void)make_prefix_dir(id);
   return fsx::temp_path_beside(dst);
+}
+
+Status ObjectDb::adopt(const std::string& tmp, const ObjectId& id) const {
+  std::string dst = path_of(id);
+  if (fsx::lstat_path(dst).type == fsx::FileType::regular) return fsx::remove_file(tmp);
+  if (auto r = make_prefix_dir(id); !r) {
+    (void)fsx::remove_file(tmp);
+    return r;
+  }
+  if (auto r = fsx::rename_path(tmp, dst); !r) {
+    (void)fsx::remove_file(tmp);
+    return r;
+  }
+  return {};
+}
+
+bool ObjectDb::reflink_works(const std::string& dir) const {
+  int known = m_reflink.load(std::memory_order_relaxed);
+  if (known) return known == 1;
+  std::string probe = fsx::temp_path_beside(dir + "/x");
+  if (!fsx::write_file_atomic(probe, "dvx!", 0644)) return false;
+  std::string dst = fsx::temp_path_beside(staging_dir() + "/x");
+  bool ok = fsx::reflink_file(probe, dst).has_value();
+  (void)fsx::remove_file(dst);
+  (void)fsx::remove_file(probe);
+  m_reflink.store(ok ? 1 : 2, std::memory_order_relaxed);
+  return ok;
+}
+
+std::string ObjectDb::staging_dir() const {
+  std::string d = m_root + "/files/md5";
+  (void)fsx::make_dirs(d, m_shared_group ? 02775 : 0777);
+  return d;
 }
 
 Result<std::string> ObjectDb::read(const ObjectId& id) const { return fsx::read_file(path_of(id)); }

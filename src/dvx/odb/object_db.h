@@ -5,6 +5,8 @@
 // so a killed process leaves either no object or a complete one.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -64,6 +66,18 @@ class ObjectDb {
   // A temp name in the object's folder (the folder is created).
   std::string temp_path_for(const ObjectId& id) const;
 
+  // Stores `bytes` as object `id` unless present (temp file beside the object + rename).
+  // Same as add_bytes, for file contents.
+  Status add_content(std::string_view bytes, const ObjectId& id) const { return add_bytes(bytes, id); }
+  // Moves a complete temp file (made by the caller, e.g. while hashing) into place as object
+  // `id`, read-only; if the object already exists the temp file is removed instead.
+  Status adopt(const std::string& tmp, const ObjectId& id) const;
+  // Whether files under `dir` can be reflinked into this cache (probed once with a small temp
+  // file, then remembered).
+  bool reflink_works(const std::string& dir) const;
+  // A directory for such temp files, on the cache's file system (created on demand).
+  std::string staging_dir() const;
+
   Result<std::string> read(const ObjectId& id) const;
   // Reads and parses a .dir manifest object; not_found when missing.
   Result<std::vector<formats::ManifestEntry>> read_manifest(const ObjectId& id) const;
@@ -74,8 +88,13 @@ class ObjectDb {
 
  private:
   Status make_parent(const std::string& path) const;
+  // Creates <root>/[files/md5/]<prefix> once per command (remembered per layout and prefix).
+  Status make_prefix_dir(const ObjectId& id) const;
+  mutable std::array<std::atomic<bool>, 512> m_prefix_ready{};
   std::string m_root;
   bool m_shared_group;
+  // Whether reflinks work into this cache: unknown (0), yes (1), no (2); learned once.
+  mutable std::atomic<int> m_reflink{0};
 };
 
 }  // namespace dvx::odb

@@ -123,15 +123,14 @@ std::string temp_path_beside(const std::string& path) {
 Status write_file_atomic(const std::string& path, std::string_view bytes, uint32_t mode,
                          Durability durability) {
   std::string tmp = temp_path_beside(path);
-  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  // Created with its final permissions (umask applied by open) so no fchmod is needed.
+  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 0777));
   if (fd.get() < 0) return fail_errno("failed to create '" + tmp + "'", errno);
   auto w = write_all(fd.get(), bytes.data(), bytes.size(), tmp);
   if (!w) {
     ::unlink(tmp.c_str());
     return w;
   }
-  uint32_t effective = mode & ~current_umask();
-  if (::fchmod(fd.get(), effective) != 0) { /* best effort */ }
   if (durability == Durability::fsync && ::fsync(fd.get()) != 0) {
     int e = errno;
     ::unlink(tmp.c_str());
@@ -281,6 +280,52 @@ Status copy_file(const std::string& src, const std::string& dst, uint32_t mode) 
   }
   if ((mode & ~current_umask()) != mode) ::fchmod(out.get(), mode);
   return {};
+}
+
+Result<int64_t> copy_file_observed(const std::string& src, const std::string& dst, uint32_t mode,
+                                   const std::function<void(const char*, size_t)>& observe) {
+  Fd in(::open(src.c_str(), O_RDONLY | O_CLOEXEC));
+  if (in.get() < 0) return fail_errno("failed to open '" + src + "'", errno);
+  Fd out(::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 0777));
+  if (out.get() < 0) return fail_errno("failed to create '" + dst + "'", errno);
+  static thread_local std::vector<char> buf(1 << 20);
+  int64_t total = 0;
+  while (true) {
+    ssize_t r = ::read(in.get(), buf.data(), buf.size());
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      ::unlink(dst.c_str());
+      return fail_errno("failed to read '" + src + "'", e);
+    }
+    if (r == 0) break;
+    observe(buf.data(), static_cast<size_t>(r));
+    if (auto w = write_all(out.get(), buf.data(), static_cast<size_t>(r), dst); !w) {
+      ::unlink(dst.c_str());
+      return std::unexpected(w.error());
+    }
+    total += r;
+  }
+  if ((mode & ~current_umask()) != mode) ::fchmod(out.get(), mode);
+  return total;
+}
+
+Result<bool> read_file_upto(const std::string& path, size_t limit, std::string& out) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return fail_errno("failed to read '" + path + "'", errno);
+  out.resize(limit + 1);
+  size_t have = 0;
+  while (have < out.size()) {
+    ssize_t r = ::read(fd.get(), out.data() + have, out.size() - have);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return fail_errno("failed to read '" + path + "'", errno);
+    }
+    if (r == 0) break;
+    have += static_cast<size_t>(r);
+  }
+  out.resize(have);
+  return have <= limit;
 }
 
 Status reflink_file(const std::string& src, const std::string& dst) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -63,6 +64,13 @@ std::optional<LinkType> parse_link_type(std::string_view name);
 
 // Copies src to dst (dst must not exist; use a temp name). Uses copy_file_range.
 Status copy_file(const std::string& src, const std::string& dst, uint32_t mode);
+// Copies src to dst (which must not exist) through a user-space buffer, handing every chunk to
+// `observe` (e.g. a hash) on the way: the source is read once for both. Returns bytes copied.
+Result<int64_t> copy_file_observed(const std::string& src, const std::string& dst, uint32_t mode,
+                                   const std::function<void(const char*, size_t)>& observe);
+// Reads the whole file into `out` if it is at most `limit` bytes (true), else leaves the
+// content unspecified and returns false.
+Result<bool> read_file_upto(const std::string& path, size_t limit, std::string& out);
 // FICLONE clone; fails with invalid_argument/… when the file system cannot reflink.
 Status reflink_file(const std::string& src, const std::string& dst);
 Status hardlink_file(const std::string& src, const std::string& dst);

@@ -19,7 +19,8 @@ namespace fsx = dvx::platform;
 
 Result<std::vector<std::string>> Hasher::hash(const std::vector<std::string>& abs_paths,
                                               const std::vector<fsx::FileStat>& stats, hash::Algorithm alg,
-                                              const std::function<void(size_t)>& progress) {
+                                              const std::function<void(size_t)>& progress, const Ingest* ingest,
+                                              std::vector<char>* ingested) {
   std::vector<std::string> out(abs_paths.size());
   std::vector<state::StatKey> keys(abs_paths.size());
   for (size_t i = 0; i < abs_paths.size(); ++i)
@@ -36,10 +37,68 @@ Result<std::vector<std::string>> Hasher::hash(const std::vector<std::string>& ab
   }
   if (progress && todo.size() < abs_paths.size()) progress(abs_paths.size() - todo.size());
   if (todo.empty()) return out;
+  size_t base_done = abs_paths.size() - todo.size();
+  if (ingested) ingested->assign(abs_paths.size(), 0);
+  if (ingest && ingest->cache && alg == hash::Algorithm::md5) {
+    // Hash while copying into the cache: one read of each new file.
+    std::string staging = ingest->cache->staging_dir();
+    std::vector<std::optional<Error>> errors(todo.size());
+    std::atomic<size_t> done{0};
+    constexpr size_t k_in_memory = 1 << 20;  // small files: read, hash, write beside the object
+    parallel_for(todo.size(), m_threads, [&](size_t k) {
+      size_t i = todo[k];
+      int64_t copied = 0;
+      thread_local std::string content;
+      auto small = fsx::read_file_upto(abs_paths[i], k_in_memory, content);
+      if (!small) {
+        errors[k] = small.error();
+        return;
+      }
+      if (*small) {
+        out[i] = hash::md5_hex(content);
+        copied = static_cast<int64_t>(content.size());
+        if (auto r = ingest->cache->add_content(content, odb::ObjectId{out[i], ingest->layout}); !r) {
+          errors[k] = r.error();
+          return;
+        }
+      } else {
+        // Large: stream through a temp file in the staging folder, then move it into place.
+        std::string tmp = fsx::temp_path_beside(staging + "/x");
+        hash::Md5Stream md5;
+        auto c = fsx::copy_file_observed(abs_paths[i], tmp, 0444,
+                                         [&](const char* p, size_t n) { md5.update(p, n); });
+        if (!c) {
+          errors[k] = c.error();
+          return;
+        }
+        copied = *c;
+        out[i] = md5.hex_digest();
+        if (auto r = ingest->cache->adopt(tmp, odb::ObjectId{out[i], ingest->layout}); !r) {
+          errors[k] = r.error();
+          return;
+        }
+      }
+      if (ingested) (*ingested)[i] = 1;
+      if (copied != stats[i].size) out[i].clear();  // changed while read: not remembered below
+      size_t d = ++done;
+      if (progress) progress(base_done + d);
+    });
+    std::vector<std::string> new_paths, new_md5s;
+    std::vector<state::StatKey> new_keys;
+    for (size_t k = 0; k < todo.size(); ++k) {
+      if (errors[k]) return std::unexpected(*errors[k]);
+      size_t i = todo[k];
+      if (out[i].empty()) return fail(ErrorCode::conflict, "'" + abs_paths[i] + "' changed while it was read");
+      new_paths.push_back(abs_paths[i]);
+      new_keys.push_back(keys[i]);
+      new_md5s.push_back(out[i]);
+    }
+    if (m_db && !new_paths.empty()) (void)m_db->store(new_paths, new_keys, new_md5s, alg);
+    return out;
+  }
   std::vector<std::string> paths;
   paths.reserve(todo.size());
   for (size_t i : todo) paths.push_back(abs_paths[i]);
-  size_t base_done = abs_paths.size() - todo.size();
   auto results = hash::hash_files(paths, alg, m_threads, [&](size_t n) {
     if (progress) progress(base_done + n);
   });
@@ -90,8 +149,10 @@ Result<OutputState> compute_state(const Context& ctx, const std::string& abs_pat
   auto s = ls.type == fsx::FileType::symlink ? fsx::stat_path(abs_path) : ls;
   if (!s.exists()) return st;
   if (s.type == fsx::FileType::regular) {
-    auto md5s = ctx.hasher->hash({abs_path}, {s}, alg);
+    std::vector<char> ingested;
+    auto md5s = ctx.hasher->hash({abs_path}, {s}, alg, {}, ctx.ingest, &ingested);
     if (!md5s) return std::unexpected(md5s.error());
+    st.cached = !ingested.empty() && ingested[0];
     st.kind = OutputState::Kind::file;
     st.oid = (*md5s)[0];
     st.size = s.size;
@@ -110,9 +171,12 @@ Result<OutputState> compute_state(const Context& ctx, const std::string& abs_pat
     paths.push_back(abs_path + "/" + e.rel_path);
     stats.push_back(e.stat);
   }
-  auto md5s = ctx.hasher->hash(paths, stats, alg, [&](size_t done) {
-    if (ctx.progress) ctx.progress("hashing", done, paths.size());
-  });
+  auto md5s = ctx.hasher->hash(
+      paths, stats, alg,
+      [&](size_t done) {
+        if (ctx.progress) ctx.progress("hashing", done, paths.size());
+      },
+      ctx.ingest, &st.entry_cached);
   if (!md5s) return std::unexpected(md5s.error());
   st.kind = OutputState::Kind::dir;
   st.entries.reserve(walked->size());
@@ -120,6 +184,7 @@ Result<OutputState> compute_state(const Context& ctx, const std::string& abs_pat
   for (size_t i = 0; i < walked->size(); ++i) {
     st.entries.push_back(formats::ManifestEntry{(*walked)[i].rel_path, (*md5s)[i]});
     st.entry_sizes.push_back((*walked)[i].stat.size);
+    st.has_symlinks = st.has_symlinks || (*walked)[i].is_symlink;
     st.size += (*walked)[i].stat.size;
   }
   st.nfiles = static_cast<int64_t>(st.entries.size());
@@ -135,6 +200,7 @@ Status save_to_cache(const Context& ctx, const std::string& abs_path, const Outp
   if (!ctx.link_types.empty() && ctx.link_types.front() == LinkType::hardlink) types.push_back(LinkType::hardlink);
   types.push_back(LinkType::copy);
   if (state.kind == OutputState::Kind::file) {
+    if (state.cached) return {};
     return ctx.cache->add_file(abs_path, odb::ObjectId{state.oid, layout}, types);
   }
   if (state.kind != OutputState::Kind::dir) return fail(ErrorCode::not_found, "output '" + abs_path + "' does not exist");
@@ -143,6 +209,7 @@ Status save_to_cache(const Context& ctx, const std::string& abs_path, const Outp
   std::atomic<size_t> done{0};
   parallel_for(state.entries.size(), ctx.hasher->threads(), [&](size_t i) {
     const auto& e = state.entries[i];
+    if (i < state.entry_cached.size() && state.entry_cached[i]) return;  // copied while hashing
     auto r = ctx.cache->add_file(abs_path + "/" + e.relpath, odb::ObjectId{e.md5, layout}, types);
     if (!r) {
       std::lock_guard<std::mutex> lock(m);

@@ -34,17 +34,29 @@ struct OutputState {
   bool isexec = false;   // files only
   std::vector<formats::ManifestEntry> entries;  // directories: sorted manifest entries
   std::vector<int64_t> entry_sizes;             // parallel to entries
+  std::vector<char> entry_cached;               // parallel to entries: object known to be in the cache
+  bool cached = false;                          // files: object known to be in the cache
+  bool has_symlinks = false;                    // directories: some entry is a symlink to a file
   std::string manifest;                         // directories: manifest bytes
+};
+
+// Where files that must be read for hashing are copied on the way ("hash while copying into
+// the cache", so `add` reads each byte once).
+struct Ingest {
+  const odb::ObjectDb* cache = nullptr;
+  odb::Layout layout = odb::Layout::v3;
 };
 
 // Hashes files through the state database, in parallel, storing new results in one batch.
 class Hasher {
  public:
   Hasher(state::StateDb* db, unsigned threads) : m_db(db), m_threads(threads) {}
-  // md5 of each file (empty string + error message on failure).
+  // md5 of each file. With `ingest`, files not known to the state db are copied into the cache
+  // while being hashed and `ingested[i]` is set for them (when not null).
   Result<std::vector<std::string>> hash(const std::vector<std::string>& abs_paths,
                                         const std::vector<platform::FileStat>& stats, hash::Algorithm alg,
-                                        const std::function<void(size_t)>& progress = {});
+                                        const std::function<void(size_t)>& progress = {},
+                                        const Ingest* ingest = nullptr, std::vector<char>* ingested = nullptr);
   unsigned threads() const { return m_threads; }
 
  private:
@@ -58,6 +70,7 @@ struct Context {
   Hasher* hasher = nullptr;
   const odb::ObjectDb* cache = nullptr;
   std::vector<LinkType> link_types;     // cache.type order
+  const Ingest* ingest = nullptr;       // set by commands that save what they hash (add, commit)
   std::function<void(const std::string& what, size_t done, size_t total)> progress;  // may be empty
 };
 
