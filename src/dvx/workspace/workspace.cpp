@@ -163,33 +163,59 @@ Result<OutputState> compute_state(const Context& ctx, const std::string& abs_pat
     return fail(ErrorCode::invalid_argument, "output '" + abs_path + "' is not a file or directory");
   auto walked = fs::walk_dir(abs_path, ctx.root, *ctx.ignore, ctx.hasher->threads());
   if (!walked) return std::unexpected(walked.error());
-  std::vector<std::string> paths;
-  std::vector<fsx::FileStat> stats;
-  paths.reserve(walked->size());
-  stats.reserve(walked->size());
-  for (auto& e : *walked) {
-    paths.push_back(abs_path + "/" + e.rel_path);
-    stats.push_back(e.stat);
-  }
-  auto md5s = ctx.hasher->hash(
-      paths, stats, alg,
-      [&](size_t done) {
-        if (ctx.progress) ctx.progress("hashing", done, paths.size());
-      },
-      ctx.ingest, &st.entry_cached);
+  const size_t n = walked->size();
+  Result<std::vector<std::string>> md5s;
+  {
+    std::vector<std::string> paths;
+    std::vector<fsx::FileStat> stats;
+    paths.reserve(n);
+    stats.reserve(n);
+    for (auto& e : *walked) {
+      paths.push_back(abs_path + "/" + e.rel_path);
+      stats.push_back(e.stat);
+    }
+    md5s = ctx.hasher->hash(
+        paths, stats, alg,
+        [&](size_t done) {
+          if (ctx.progress) ctx.progress("hashing", done, n);
+        },
+        ctx.ingest, &st.entry_cached);
+  }  // paths and stats freed here: memory stays bounded by one copy of the file list
   if (!md5s) return std::unexpected(md5s.error());
   st.kind = OutputState::Kind::dir;
-  st.entries.reserve(walked->size());
-  st.entry_sizes.reserve(walked->size());
-  for (size_t i = 0; i < walked->size(); ++i) {
-    st.entries.push_back(formats::ManifestEntry{(*walked)[i].rel_path, (*md5s)[i]});
-    st.entry_sizes.push_back((*walked)[i].stat.size);
-    st.has_symlinks = st.has_symlinks || (*walked)[i].is_symlink;
-    st.size += (*walked)[i].stat.size;
+  st.entries.reserve(n);
+  st.entry_sizes.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    auto& w = (*walked)[i];
+    st.entry_sizes.push_back(w.stat.size);
+    st.has_symlinks = st.has_symlinks || w.is_symlink;
+    st.size += w.stat.size;
+    st.entries.push_back(formats::ManifestEntry{std::move(w.rel_path), std::move((*md5s)[i])});
   }
-  st.nfiles = static_cast<int64_t>(st.entries.size());
-  st.manifest = formats::encode_manifest(st.entries);
-  st.oid = hash::md5_hex(st.manifest) + ".dir";
+  walked->clear();
+  walked->shrink_to_fit();
+  md5s->clear();
+  md5s->shrink_to_fit();
+  st.nfiles = static_cast<int64_t>(n);
+  if (ctx.keep_manifest) {
+    st.manifest = formats::encode_sorted_manifest(st.entries);
+    st.oid = hash::md5_hex(st.manifest) + ".dir";
+    return st;
+  }
+  // Only the id is needed: hash the manifest slice by slice instead of building it whole.
+  hash::Md5Stream md5;
+  md5.update("[", 1);
+  constexpr size_t k_slice = 4096;
+  std::vector<formats::ManifestEntry> slice;
+  for (size_t b = 0; b < n; b += k_slice) {
+    size_t e = std::min(n, b + k_slice);
+    slice.assign(st.entries.begin() + static_cast<std::ptrdiff_t>(b), st.entries.begin() + static_cast<std::ptrdiff_t>(e));
+    std::string part = formats::encode_sorted_manifest(slice);  // "[...]"
+    if (b) md5.update(", ", 2);
+    md5.update(part.data() + 1, part.size() - 2);
+  }
+  md5.update("]", 1);
+  st.oid = md5.hex_digest() + ".dir";
   return st;
 }
 
@@ -219,6 +245,7 @@ Status save_to_cache(const Context& ctx, const std::string& abs_path, const Outp
     if (ctx.progress) ctx.progress("caching", d, state.entries.size());
   });
   if (first) return std::unexpected(*first);
+  if (state.manifest.empty()) return ctx.cache->add_bytes(formats::encode_sorted_manifest(state.entries), odb::ObjectId{state.oid, layout});
   return ctx.cache->add_bytes(state.manifest, odb::ObjectId{state.oid, layout});
 }
 

@@ -37,7 +37,7 @@ struct OutputState {
   std::vector<char> entry_cached;               // parallel to entries: object known to be in the cache
   bool cached = false;                          // files: object known to be in the cache
   bool has_symlinks = false;                    // directories: some entry is a symlink to a file
-  std::string manifest;                         // directories: manifest bytes
+  std::string manifest;                         // directories: manifest bytes (Context::keep_manifest)
 };
 
 // Where files that must be read for hashing are copied on the way ("hash while copying into
@@ -71,6 +71,7 @@ struct Context {
   const odb::ObjectDb* cache = nullptr;
   std::vector<LinkType> link_types;     // cache.type order
   const Ingest* ingest = nullptr;       // set by commands that save what they hash (add, commit)
+  bool keep_manifest = false;           // keep OutputState::manifest (else only its id is computed)
   std::function<void(const std::string& what, size_t done, size_t total)> progress;  // may be empty
 };
 

@@ -253,6 +253,12 @@ TEST(ComputeState, File) {
 TEST(ComputeState, DirSpecVectorV1) {
   Fixture f;
   f.write_v1();
+  // Without keep_manifest only the id is computed (streamed); with it the bytes are kept too.
+  auto streamed = compute_state(f.ctx, f.p("data"), hash::Algorithm::md5);
+  ASSERT_TRUE(streamed) << streamed.error().message;
+  EXPECT_EQ(streamed->manifest, "");
+  EXPECT_EQ(streamed->oid, kV1Oid);
+  f.ctx.keep_manifest = true;
   auto st = compute_state(f.ctx, f.p("data"), hash::Algorithm::md5);
   ASSERT_TRUE(st) << st.error().message;
   EXPECT_EQ(st->kind, OutputState::Kind::dir);
@@ -523,6 +529,21 @@ TEST(Hasher, MissingFileIsAnError) {
   auto r = h.hash({f.p("nope")}, {st}, hash::Algorithm::md5);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::not_found);
+}
+
+// The streamed manifest id must equal md5 of the whole manifest for more entries than one slice.
+TEST(ComputeState, StreamedManifestIdMatchesWholeManifest) {
+  Fixture f;
+  for (int i = 0; i < 9000; ++i)
+    tu::write_file(f.p("big/d" + std::to_string(i % 7) + "/f" + std::to_string(i)), std::to_string(i));
+  auto streamed = compute_state(f.ctx, f.p("big"), hash::Algorithm::md5);
+  ASSERT_TRUE(streamed) << streamed.error().message;
+  f.ctx.keep_manifest = true;
+  auto whole = compute_state(f.ctx, f.p("big"), hash::Algorithm::md5);
+  ASSERT_TRUE(whole) << whole.error().message;
+  EXPECT_EQ(streamed->oid, hash::md5_hex(whole->manifest) + ".dir");
+  EXPECT_EQ(streamed->oid, whole->oid);
+  EXPECT_EQ(whole->nfiles, 9000);
 }
 
 }  // namespace
