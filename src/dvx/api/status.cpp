@@ -11,13 +11,19 @@ using detail::raise;
 
 namespace {
 
-bool object_complete(const repo::Repo& repo, const odb::ObjectId& id) {
+bool object_complete(repo::Repo& repo, const odb::ObjectId& id) {
   if (!repo.cache().exists(id)) return false;
   if (!id.is_dir()) return true;
   auto entries = repo.cache().read_manifest(id);
   if (!entries) return false;
-  for (auto& e : *entries)
-    if (!odb::valid_oid(e.md5) || !repo.cache().exists({e.md5, id.layout})) return false;
+  std::vector<odb::ObjectId> ids;
+  ids.reserve(entries->size());
+  for (auto& e : *entries) {
+    if (!odb::valid_oid(e.md5)) return false;
+    ids.push_back({std::move(e.md5), id.layout});
+  }
+  for (bool present : repo.cache().exists_many(ids, repo.jobs()))
+    if (!present) return false;
   return true;
 }
 

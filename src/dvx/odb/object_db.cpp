@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <string_view>
+#include <unordered_set>
+
+#include "dvx/base/thread_pool.h"
 
 #include "dvx/base/strings.h"
 
@@ -33,6 +37,36 @@ std::string ObjectDb::path_of(const ObjectId& id) const {
 
 bool ObjectDb::exists(const ObjectId& id) const {
   return fsx::lstat_path(path_of(id)).type == fsx::FileType::regular;
+}
+
+std::vector<bool> ObjectDb::exists_many(const std::vector<ObjectId>& ids, unsigned threads) const {
+  std::vector<char> found(ids.size(), 0);
+  // Group by (layout, prefix).
+  std::vector<std::vector<size_t>> groups(512);
+  auto hexval = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const auto& oid = ids[i].oid;
+    if (oid.size() < 3) continue;
+    size_t slot = (ids[i].layout == Layout::v3 ? 0 : 256) + size_t(hexval(oid[0]) * 16 + hexval(oid[1]));
+    if (slot < groups.size()) groups[slot].push_back(i);
+  }
+  parallel_for(groups.size(), threads, [&](size_t g) {
+    const auto& members = groups[g];
+    if (members.empty()) return;
+    if (members.size() <= 8) {
+      for (size_t i : members) found[i] = exists(ids[i]) ? 1 : 0;
+      return;
+    }
+    std::string dir = fsx::parent_dir(path_of(ids[members.front()]));
+    auto entries = fsx::list_dir(dir);
+    if (!entries) return;  // missing folder: none present
+    std::unordered_set<std::string_view> names;
+    names.reserve(entries->size());
+    for (auto& e : *entries)
+      if (e.type == fsx::FileType::regular) names.insert(e.name);
+    for (size_t i : members) found[i] = names.count(std::string_view(ids[i].oid).substr(2)) ? 1 : 0;
+  });
+  return std::vector<bool>(found.begin(), found.end());
 }
 
 bool ObjectDb::exists_valid(const ObjectId& id, Verify verify) const {

@@ -49,6 +49,9 @@ class ObjectDb {
   // Absolute path of the object file (it may not exist).
   std::string path_of(const ObjectId& id) const;
   bool exists(const ObjectId& id) const;
+  // exists() for many ids at once: a prefix folder holding many of them is read once instead
+  // of a stat per object. Result[i] is for ids[i].
+  std::vector<bool> exists_many(const std::vector<ObjectId>& ids, unsigned threads) const;
   // Exists and, when verify is yes or the object is not read-only (0444), its content hashes
   // to its id; a corrupted object is deleted.
   bool exists_valid(const ObjectId& id, Verify verify) const;

@@ -405,11 +405,15 @@ Result<CheckoutResult> checkout(const Context& ctx, const std::string& abs_path,
     if (!odb::valid_oid(e.md5) || e.md5.ends_with(".dir"))
       return fail(ErrorCode::corruption, "manifest '" + ctx.cache->path_of(recorded) + "' holds an invalid hash '" + e.md5 + "'");
   }
-  for (auto& e : *entries) {
-    if (!ctx.cache->exists(odb::ObjectId{e.md5, recorded.layout})) {
-      res.missing_in_cache = true;
-      return res;
-    }
+  {
+    std::vector<odb::ObjectId> ids;
+    ids.reserve(entries->size());
+    for (auto& e : *entries) ids.push_back(odb::ObjectId{e.md5, recorded.layout});
+    for (bool present : ctx.cache->exists_many(ids, ctx.hasher->threads()))
+      if (!present) {
+        res.missing_in_cache = true;
+        return res;
+      }
   }
   if (current->kind == OutputState::Kind::dir && current->oid == recorded.oid && relink == Relink::no) return res;
   if (force == Force::no) {
