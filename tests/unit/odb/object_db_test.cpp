@@ -271,5 +271,28 @@ TEST(ObjectDb, RemoveObject) {
   EXPECT_FALSE(exists(db.path_of(ldir) + ".unpacked"));
 }
 
+// exists_many must agree with exists() whether a prefix folder is read whole (many ids) or
+// stat'ed per object (few ids), for both layouts, present and absent objects.
+TEST(ObjectDb, ExistsManyAgreesWithExists) {
+  TempDir t("dvx-odb-test");
+  ObjectDb db(t.path() + "/cache");
+  std::vector<ObjectId> ids;
+  for (int i = 0; i < 300; ++i) {
+    std::string bytes = "object " + std::to_string(i);
+    ObjectId id{hash::md5_hex(bytes), i % 3 == 0 ? Layout::legacy : Layout::v3};
+    if (i % 2 == 0) ASSERT_TRUE(db.add_bytes(bytes, id));
+    ids.push_back(id);
+  }
+  // Many ids sharing one prefix (folder read once) plus an absent one there.
+  ObjectId absent{std::string(2, ids[0].oid[0]) + std::string(30, 'e'), Layout::v3};
+  ids.push_back(absent);
+  for (unsigned threads : {1u, 4u}) {
+    auto got = db.exists_many(ids, threads);
+    ASSERT_EQ(got.size(), ids.size());
+    for (size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(got[i], db.exists(ids[i])) << ids[i].oid;
+  }
+  EXPECT_TRUE(db.exists_many({}, 2).empty());
+}
+
 }  // namespace
 }  // namespace dvx::odb
