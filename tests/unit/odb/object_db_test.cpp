@@ -284,7 +284,15 @@ TEST(ObjectDb, ExistsManyAgreesWithExists) {
     ids.push_back(id);
   }
   // Many ids sharing one prefix (folder read once) plus an absent one there.
-  ObjectId absent{std::string(2, ids[0].oid[0]) + std::string(30, 'e'), Layout::v3};
+  // 20 v3 ids under the prefix "ab", half of them stored: that folder is read whole.
+  for (int i = 0, n = 0; n < 20; ++i) {
+    std::string bytes = "ab " + std::to_string(i);
+    ObjectId id{hash::md5_hex(bytes), Layout::v3};
+    if (id.oid.compare(0, 2, "ab") != 0) continue;
+    if (n++ % 2 == 0) ASSERT_TRUE(db.add_bytes(bytes, id));
+    ids.push_back(id);
+  }
+  ObjectId absent{"ab" + std::string(30, 'e'), Layout::v3};
   ids.push_back(absent);
   for (unsigned threads : {1u, 4u}) {
     auto got = db.exists_many(ids, threads);
