@@ -4,7 +4,10 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include <mutex>
+
 #include "dvx/api/internal.h"
+#include "dvx/base/thread_pool.h"
 #include "dvx/base/strings.h"
 #include "dvx/scm/git.h"
 
@@ -94,10 +97,25 @@ void relink(repo::Repo& repo, const repo::Output& o, const workspace::OutputStat
     if (!r) raise(r.error());
     return;
   }
-  for (auto& e : st.entries) {
-    auto r = workspace::link_from_cache(cache.path_of({e.md5, layout}), o.abs_path + "/" + e.relpath, types, false);
-    if (!r) raise(r.error());
-  }
+  // In parallel; a file that already is the object's inode (the cache was filled by
+  // hardlinking it) is left alone.
+  std::mutex m;
+  std::optional<Error> first;
+  parallel_for(st.entries.size(), repo.jobs(), [&](size_t i) {
+    const auto& e = st.entries[i];
+    std::string obj = cache.path_of({e.md5, layout}), dst = o.abs_path + "/" + e.relpath;
+    if (types.front() == fsx::LinkType::hardlink) {
+      auto a = fsx::lstat_path(obj), b = fsx::lstat_path(dst);
+      if (a.exists() && a.inode == b.inode && a.device == b.device) return;
+    }
+    auto local = types;
+    auto r = workspace::link_from_cache(obj, dst, local, false);
+    if (!r) {
+      std::lock_guard<std::mutex> lock(m);
+      if (!first) first = r.error();
+    }
+  });
+  if (first) raise(*first);
 }
 
 }  // namespace
