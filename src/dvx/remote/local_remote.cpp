@@ -14,7 +14,17 @@ Result<bool> LocalRemote::exists(const std::string& key) const {
 
 Status LocalRemote::put(const std::string& local_path, const std::string& key) const {
   std::string dst = m_root + "/" + key;
-  if (auto r = fsx::make_dirs(fsx::parent_dir(dst)); !r) return r;
+  std::string dir = fsx::parent_dir(dst);
+  bool known;
+  {
+    std::lock_guard<std::mutex> lock(m_dirs_mutex);
+    known = m_dirs.count(dir) > 0;
+  }
+  if (!known) {
+    if (auto r = fsx::make_dirs(dir); !r) return r;
+    std::lock_guard<std::mutex> lock(m_dirs_mutex);
+    m_dirs.insert(dir);
+  }
   std::string tmp = fsx::temp_path_beside(dst);
   if (auto r = fsx::copy_file(local_path, tmp, 0444); !r) return r;
   if (auto r = fsx::rename_path(tmp, dst); !r) {

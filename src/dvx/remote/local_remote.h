@@ -3,6 +3,9 @@
 // Thread-safety: safe for concurrent use.
 #pragma once
 
+#include <mutex>
+#include <unordered_set>
+
 #include "dvx/remote/remote.h"
 
 namespace dvx::remote {
@@ -19,6 +22,9 @@ class LocalRemote final : public Remote {
 
  private:
   std::string m_root;
+  // Folders known to exist (so each is created once per command, not stat'ed per object).
+  mutable std::mutex m_dirs_mutex;
+  mutable std::unordered_set<std::string> m_dirs;
 };
 
 }  // namespace dvx::remote

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <unordered_set>
 
 #include "dvx/base/thread_pool.h"
 #include "dvx/platform/files.h"
@@ -60,15 +61,52 @@ struct Collector {
 
 }  // namespace
 
+namespace {
+
+// Keys present on the remote among `ids`: for many ids one listing of the remote is cheaper
+// than a query per object (DVC's "traverse"); for few, per-object queries.
+std::vector<char> present_on_remote(const remote::Remote& remote, const std::vector<odb::ObjectId>& ids, unsigned jobs) {
+  std::vector<char> out(ids.size(), 0);
+  constexpr size_t k_list_threshold = 1000;
+  if (ids.size() >= k_list_threshold) {
+    bool any_v3 = false, any_legacy = false;
+    for (auto& id : ids) (id.layout == odb::Layout::v3 ? any_v3 : any_legacy) = true;
+    std::unordered_set<std::string> keys;
+    bool ok = true;
+    if (any_v3) {
+      auto l = remote.list("files/md5");
+      if (l) keys.insert(l->begin(), l->end());
+      else ok = false;
+    }
+    if (ok && any_legacy) {
+      auto l = remote.list("");
+      if (l) keys.insert(l->begin(), l->end());
+      else ok = false;
+    }
+    if (ok) {
+      for (size_t i = 0; i < ids.size(); ++i) out[i] = keys.count(remote_key(ids[i])) ? 1 : 0;
+      return out;
+    }
+  }
+  parallel_for(ids.size(), jobs, [&](size_t i) {
+    auto r = remote.exists(remote_key(ids[i]));
+    out[i] = r && *r ? 1 : 0;
+  });
+  return out;
+}
+
+}  // namespace
+
 TransferResult push(const odb::ObjectDb& cache, const remote::Remote& remote, const std::vector<odb::ObjectId>& ids,
                     unsigned jobs, const Progress& progress) {
   Collector c;
+  auto there = present_on_remote(remote, ids, jobs);
+  auto local = cache.exists_many(ids, jobs);
   parallel_for(ids.size(), jobs, [&](size_t i) {
     const auto& id = ids[i];
     std::string key = remote_key(id);
-    auto there = remote.exists(key);
-    if (there && *there) {
-    } else if (!cache.exists(id)) {
+    if (there[i]) {
+    } else if (!local[i]) {
       c.missing(id);
     } else if (auto r = remote.put(cache.path_of(id), key); !r) {
       c.failed(id, r.error().message);
