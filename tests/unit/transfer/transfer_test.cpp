@@ -196,5 +196,25 @@ TEST(Transfer, PushToUnwritableRemoteFails) {
   EXPECT_FALSE(pushed.errors[0].empty());
 }
 
+// Large pushes decide presence from one listing of the remote: objects already there (both
+// layouts) are not uploaded again, the others are, and counts are exact.
+TEST(Transfer, LargePushUsesListingAndSkipsPresentObjects) {
+  Fixture f;
+  std::vector<ObjectId> ids;
+  for (int i = 0; i < 1200; ++i)
+    ids.push_back(f.put(f.a, "object " + std::to_string(i), i % 5 == 0 ? Layout::legacy : Layout::v3));
+  // Half of them are on the remote already.
+  std::vector<ObjectId> first_half(ids.begin(), ids.begin() + 600);
+  auto r1 = push(f.a, f.remote, first_half, 4);
+  EXPECT_EQ(r1.transferred, 600u);
+  auto r2 = push(f.a, f.remote, ids, 4);
+  EXPECT_EQ(r2.transferred, 600u);
+  EXPECT_TRUE(r2.failed.empty());
+  EXPECT_TRUE(r2.missing.empty());
+  for (auto& id : ids) EXPECT_TRUE(exists(f.remote_path(id))) << id.oid;
+  auto r3 = push(f.a, f.remote, ids, 4);
+  EXPECT_EQ(r3.transferred, 0u);
+}
+
 }  // namespace
 }  // namespace dvx::transfer
