@@ -877,6 +877,20 @@ def render_text(doc: dict, rows: list[dict]) -> str:
     return "\n".join(out)
 
 
+def variance_notes(doc: dict) -> list[str]:
+    """Notes on measurements whose slowest repetition took over 3x the fastest."""
+    labels = {d["key"]: d["label"] for d in doc["datasets"]}
+    wild = [r for r in doc["results"] if len(r["times_s"]) > 1 and r["min_s"]
+            and r["max_s"] / r["min_s"] > 3]
+    if not wild:
+        return []
+    wild.sort(key=lambda r: r["max_s"] / r["min_s"], reverse=True)
+    shown = ", ".join(f"{labels.get(r['dataset'], 'start-up')} {r['tool']} {r['op']} "
+                      f"({fmt_s(r['min_s'])}–{fmt_s(r['max_s'])})" for r in wild[:6])
+    return [f"{len(wild)} measurements varied over 3× between repetitions, e.g. {shown}; "
+            "see the notes on noise in bench/README.md"]
+
+
 def summary_line(rows: list[dict]) -> str:
     judged = [r for r in rows if r["met"] is not None]
     met = sum(1 for r in judged if r["met"])
@@ -900,7 +914,7 @@ def update_readme(doc: dict, rows: list[dict], readme: str) -> None:
         f"{doc.get('file', 'latest.json')}; do not edit by hand (re-run `./dev bench`). -->",
         "",
         f"Preset `{doc['preset']}` ({doc['reps']} repetitions; median [min–max]), "
-        f"{doc['timestamp']} UTC, dvx {d['version']} at commit `{d['commit'][:10]}`"
+        f"{doc['timestamp'].replace('T', ' ').rstrip('Z')} UTC, dvx {d['version']} at commit `{d['commit'][:10]}`"
         f"{' (dirty tree)' if d.get('dirty') else ''}; {machine_line(doc)}; warm page cache. "
         f"{summary_line(rows)}.",
         "",
@@ -913,7 +927,7 @@ def update_readme(doc: dict, rows: list[dict], readme: str) -> None:
     ]
     if skipped:
         body += ["Baselines: " + "; ".join(skipped) + ".", ""]
-    body += [n if n.startswith("- ") else f"- {n}" for n in doc.get("notes", [])]
+    body += [n if n.startswith("- ") else f"- {n}" for n in doc.get("notes", []) + variance_notes(doc)]
     body += ["", "<!-- bench:end -->"]
     section = "\n".join(body)
     with open(readme, encoding="utf-8") as f:
@@ -1004,7 +1018,7 @@ def report(doc: dict, readme: bool, results_dir: str | None) -> None:
     _, floors = render_markdown(doc, rows)
     print("floors:")
     print(floors)
-    for n in doc.get("notes", []):
+    for n in doc.get("notes", []) + variance_notes(doc):
         print(f"note: {n}")
     print(summary_line(rows))
     if readme:
