@@ -152,7 +152,12 @@ void register_project_commands(CLI::App& app, Action& action) {
             text += "\nCache directory: " + repo->cache().root();
             text += "\nCaches: local\nRemotes: " + std::string(repo->config().remote_names().empty() ? "None" : "local");
             text += "\nWorkspace directory: " + repo->root();
-            text += std::string("\nRepo: dvc") + (repo->git() ? ", git" : "");
+            // A cheap look for a Git work tree (no libgit2 start-up for `version`).
+            bool git = false;
+            if (!repo->config().no_scm())
+              for (std::string d = repo->root(); !d.empty() && !git; d = d == "/" ? "" : platform::parent_dir(d))
+                git = platform::lstat_path(d + "/.git").exists();
+            text += std::string("\nRepo: dvc") + (git ? ", git" : "");
           } catch (const UserError&) {
           }
         }

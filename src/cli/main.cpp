@@ -78,8 +78,9 @@ api::Confirm Context::confirmer() {
 
 void Context::git_hint(repo::Repo& repo) {
   auto paths = repo.take_git_paths();
+  if (paths.empty()) return;
   auto* git = repo.git();
-  if (paths.empty() || !git) return;
+  if (!git) return;
   if (repo.config().autostage()) {
     std::vector<std::string> rel;
     for (auto& p : paths) rel.push_back(fsx::relative_path(p, git->work_tree()));

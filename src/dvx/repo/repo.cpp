@@ -60,12 +60,19 @@ std::unique_ptr<Repo> Repo::open(const std::string& cwd) {
   if (!cfg) throw UserError("configuration error - " + cfg.error().message, ExitCode::config);
   r->m_config = std::move(*cfg);
   r->m_cache = std::make_unique<odb::ObjectDb>(r->m_config.cache_dir(), r->m_config.cache_shared_group());
-  if (!r->m_config.no_scm()) {
-    auto g = scm::Git::discover(r->m_root);
-    if (g && *g) r->m_git.emplace(std::move(**g));
-  }
   r->m_jobs = std::max(1u, hardware_threads());
   return r;
+}
+
+scm::Git* Repo::git() {
+  if (!m_git_tried) {
+    m_git_tried = true;
+    if (!m_config.no_scm()) {
+      auto g = scm::Git::discover(m_root);
+      if (g && *g) m_git.emplace(std::move(**g));
+    }
+  }
+  return m_git ? &*m_git : nullptr;
 }
 
 state::StateDb* Repo::state() {

@@ -67,7 +67,9 @@ class Repo {
   config::Config& config() { return m_config; }
   const odb::ObjectDb& cache() const { return *m_cache; }
   state::StateDb* state();
-  scm::Git* git() { return m_git ? &*m_git : nullptr; }
+  // Git of the work tree (opened on first use: commands that never ask don't pay for it);
+  // nullptr in --no-scm projects and outside Git.
+  scm::Git* git();
   const fs::IgnoreRules& ignore();
   workspace::Hasher& hasher();
   workspace::Context context();
@@ -114,6 +116,7 @@ class Repo {
   std::optional<state::StateDb> m_state;
   bool m_state_tried = false;
   std::optional<scm::Git> m_git;
+  bool m_git_tried = false;
   std::optional<fs::IgnoreRules> m_ignore;
   std::unique_ptr<workspace::Hasher> m_hasher;
   std::vector<DvcStage> m_stages;

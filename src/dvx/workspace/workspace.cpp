@@ -164,24 +164,33 @@ Result<OutputState> compute_state(const Context& ctx, const std::string& abs_pat
   auto walked = fs::walk_dir(abs_path, ctx.root, *ctx.ignore, ctx.hasher->threads());
   if (!walked) return std::unexpected(walked.error());
   const size_t n = walked->size();
-  Result<std::vector<std::string>> md5s;
-  {
+  // Hashed in batches so that absolute paths and stat copies exist for one batch at a time:
+  // memory stays bounded by one copy of the file list (one state-db transaction per batch).
+  Result<std::vector<std::string>> md5s = std::vector<std::string>();
+  md5s->reserve(n);
+  st.entry_cached.reserve(n);
+  constexpr size_t k_batch = 16384;
+  for (size_t b = 0; b < n; b += k_batch) {
+    size_t e = std::min(n, b + k_batch);
     std::vector<std::string> paths;
     std::vector<fsx::FileStat> stats;
-    paths.reserve(n);
-    stats.reserve(n);
-    for (auto& e : *walked) {
-      paths.push_back(abs_path + "/" + e.rel_path);
-      stats.push_back(e.stat);
+    paths.reserve(e - b);
+    stats.reserve(e - b);
+    for (size_t i = b; i < e; ++i) {
+      paths.push_back(abs_path + "/" + (*walked)[i].rel_path);
+      stats.push_back((*walked)[i].stat);
     }
-    md5s = ctx.hasher->hash(
+    std::vector<char> cached;
+    auto part = ctx.hasher->hash(
         paths, stats, alg,
         [&](size_t done) {
-          if (ctx.progress) ctx.progress("hashing", done, n);
+          if (ctx.progress) ctx.progress("hashing", b + done, n);
         },
-        ctx.ingest, &st.entry_cached);
-  }  // paths and stats freed here: memory stays bounded by one copy of the file list
-  if (!md5s) return std::unexpected(md5s.error());
+        ctx.ingest, &cached);
+    if (!part) return std::unexpected(part.error());
+    for (auto& m : *part) md5s->push_back(std::move(m));
+    st.entry_cached.insert(st.entry_cached.end(), cached.begin(), cached.end());
+  }
   st.kind = OutputState::Kind::dir;
   st.entries.reserve(n);
   st.entry_sizes.reserve(n);
