@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <atomic>
+#include <future>
 #include <cerrno>
 #include <map>
 #include <mutex>
@@ -62,17 +63,25 @@ Result<std::vector<std::string>> Hasher::hash(const std::vector<std::string>& ab
           return;
         }
       } else {
-        // Large: stream through a temp file in the staging folder, then move it into place.
+        // Large: the kernel copies the file to a temp file in the staging folder while this
+        // thread hashes it (MD5 is the slower of the two, so the copy costs no extra time);
+        // then the temp file is moved into place. Both read the same page-cached file; a
+        // change of the file meanwhile (stat before vs after) discards the copy.
         std::string tmp = fsx::temp_path_beside(staging + "/x");
-        hash::Md5Stream md5;
-        auto c = fsx::copy_file_observed(abs_paths[i], tmp, 0444,
-                                         [&](const char* p, size_t n) { md5.update(p, n); });
-        if (!c) {
-          errors[k] = c.error();
+        auto copy = std::async(std::launch::async, [&] { return fsx::copy_file(abs_paths[i], tmp, 0444); });
+        auto d = hash::hash_file(abs_paths[i], hash::Algorithm::md5);
+        auto c = copy.get();
+        auto after = fsx::stat_path(abs_paths[i]);
+        if (!d || !c || after.size != stats[i].size || after.mtime_ns != stats[i].mtime_ns ||
+            after.ctime_ns != stats[i].ctime_ns || after.inode != stats[i].inode) {
+          (void)fsx::remove_file(tmp);
+          errors[k] = !d ? d.error()
+                    : !c ? c.error()
+                         : Error{ErrorCode::conflict, "'" + abs_paths[i] + "' changed while it was read"};
           return;
         }
-        copied = *c;
-        out[i] = md5.hex_digest();
+        copied = d->size;
+        out[i] = d->md5;
         if (auto r = ingest->cache->adopt(tmp, odb::ObjectId{out[i], ingest->layout}); !r) {
           errors[k] = r.error();
           return;
