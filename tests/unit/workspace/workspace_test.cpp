@@ -546,5 +546,37 @@ TEST(ComputeState, StreamedManifestIdMatchesWholeManifest) {
   EXPECT_EQ(whole->nfiles, 9000);
 }
 
+// Ingest (hash while copying into the cache): small files go through memory, a file above
+// 1 MiB is copied by the kernel while hashed; every object lands in the cache byte-identical,
+// read-only, with no temp file left, and entry_cached marks them.
+TEST(ComputeState, IngestCopiesObjectsWhileHashing) {
+  Fixture f;
+  std::string big(3 * 1024 * 1024 + 17, 'x');
+  for (size_t i = 0; i < big.size(); i += 4096) big[i] = static_cast<char>('a' + (i / 4096) % 26);
+  tu::write_file(f.p("in/big.bin"), big);
+  tu::write_file(f.p("in/a.txt"), kHello);
+  tu::write_file(f.p("in/sub/b.txt"), kWorld);
+  Ingest ingest{&f.cache, Layout::v3};
+  f.ctx.ingest = &ingest;
+  auto st = compute_state(f.ctx, f.p("in"), hash::Algorithm::md5);
+  ASSERT_TRUE(st) << st.error().message;
+  ASSERT_EQ(st->entries.size(), 3u);
+  ASSERT_EQ(st->entry_cached, (std::vector<char>{1, 1, 1}));
+  for (auto& e : st->entries) {
+    ObjectId id{e.md5, Layout::v3};
+    ASSERT_TRUE(f.cache.exists(id)) << e.relpath;
+    auto bytes = platform::read_file(f.cache.path_of(id));
+    ASSERT_TRUE(bytes);
+    EXPECT_EQ(hash::md5_hex(*bytes), e.md5) << e.relpath;
+    EXPECT_EQ(mode_of(f.cache.path_of(id)) & 0777, 0444u) << e.relpath;
+  }
+  EXPECT_EQ(st->entries[1].md5, hash::md5_hex(big));
+  EXPECT_TRUE(temp_files(f.root + "/.dvc/cache").empty());
+  // A second pass finds everything in the state-less hasher again but stores nothing new.
+  auto again = compute_state(f.ctx, f.p("in"), hash::Algorithm::md5);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->oid, st->oid);
+}
+
 }  // namespace
 }  // namespace dvx::workspace
