@@ -1,9 +1,11 @@
 """dvc status, local mode (behaviour.md 3.1, 3.3; cli.md 6.1)."""
 
 import os
+import time
 
 import dvxtest
 
+WORLD = "591785b794601e212b260e25925636fd"
 UP_TO_DATE = "Data and pipelines are up to date.\n"
 NOTHING_TRACKED = ("There are no data or pipelines tracked in this project yet.\n"
                    "See <https://dvc.org/doc/start> to get started!\n")
@@ -61,6 +63,18 @@ class TestStatus(dvxtest.DvxTestCase):
                          {"foo.txt.dvc": [{"changed outs": {"foo.txt": "not in cache"}}]})
         self.assertEqual(self.dvx("status"),
                          "foo.txt.dvc:\n\tchanged outs:\n\t\tnot in cache:       foo.txt\n")
+
+    def test_dir_file_removed_from_cache_after_a_clean_status(self):
+        # A clean status remembers that every file of data/ is in the cache (keyed by the
+        # cache folders' stat); removing one object must still be noticed afterwards.
+        self.setup_tracked()
+        time.sleep(1.1)  # older than the racy window, so the memory is trusted
+        self.assertEqual(self.json_out("status", "--json"), {})
+        self.assertEqual(self.json_out("status", "--json"), {})
+        os.chmod(self.cache_path(WORLD), 0o644)
+        os.remove(self.cache_path(WORLD))
+        self.assertEqual(self.json_out("status", "--json"),
+                         {"data.dvc": [{"changed outs": {"data": "not in cache"}}]})
 
     def test_not_in_cache_takes_priority_over_deleted(self):
         self.setup_tracked()

@@ -49,6 +49,15 @@ class ObjectDb {
   // Absolute path of the object file (it may not exist).
   std::string path_of(const ObjectId& id) const;
   bool exists(const ObjectId& id) const;
+  // A summary of the object folders of one layout (stat of each prefix folder): any object
+  // added or removed changes a folder's mtime/ctime and so the summary. Lets callers remember
+  // "every object of X was present" cheaply and exactly.
+  struct Fingerprint {
+    uint64_t digest = 0;     // hash of every prefix folder's (name, inode, mtime, ctime)
+    int64_t max_mtime_ns = 0, max_ctime_ns = 0;
+    int64_t folders = 0;
+  };
+  Fingerprint fingerprint(Layout layout) const;
   // exists() for many ids at once: a prefix folder holding many of them is read once instead
   // of a stat per object. Result[i] is for ids[i].
   std::vector<bool> exists_many(const std::vector<ObjectId>& ids, unsigned threads) const;
