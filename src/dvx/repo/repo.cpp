@@ -95,7 +95,7 @@ const fs::IgnoreRules& Repo::ignore() {
 }
 
 workspace::Hasher& Repo::hasher() {
-  if (!m_hasher) m_hasher = std::make_unique<workspace::Hasher>(state(), m_jobs);
+  if (!m_hasher) m_hasher = std::make_unique<workspace::Hasher>([this] { return state(); }, m_jobs);
   return *m_hasher;
 }
 

@@ -18,6 +18,14 @@ namespace dvx::workspace {
 
 namespace fsx = dvx::platform;
 
+state::StateDb* Hasher::db() {
+  if (m_open_db) {
+    m_db = m_open_db();
+    m_open_db = nullptr;
+  }
+  return m_db;
+}
+
 Result<std::vector<std::string>> Hasher::hash(const std::vector<std::string>& abs_paths,
                                               const std::vector<fsx::FileStat>& stats, hash::Algorithm alg,
                                               const std::function<void(size_t)>& progress, const Ingest* ingest,
@@ -27,8 +35,8 @@ Result<std::vector<std::string>> Hasher::hash(const std::vector<std::string>& ab
   for (size_t i = 0; i < abs_paths.size(); ++i)
     keys[i] = state::StatKey{stats[i].inode, stats[i].size, stats[i].mtime_ns, stats[i].ctime_ns};
   std::vector<size_t> todo;
-  if (m_db) {
-    auto cached = m_db->lookup(abs_paths, keys, alg);
+  if (db()) {
+    auto cached = db()->lookup(abs_paths, keys, alg);
     for (size_t i = 0; i < abs_paths.size(); ++i) {
       if (cached[i]) out[i] = *cached[i];
       else todo.push_back(i);
@@ -102,7 +110,7 @@ Result<std::vector<std::string>> Hasher::hash(const std::vector<std::string>& ab
       new_keys.push_back(keys[i]);
       new_md5s.push_back(out[i]);
     }
-    if (m_db && !new_paths.empty()) (void)m_db->store(new_paths, new_keys, new_md5s, alg);
+    if (db() && !new_paths.empty()) (void)db()->store(new_paths, new_keys, new_md5s, alg);
     return out;
   }
   std::vector<std::string> paths;
@@ -126,7 +134,7 @@ Result<std::vector<std::string>> Hasher::hash(const std::vector<std::string>& ab
       new_md5s.push_back(out[i]);
     }
   }
-  if (m_db && !new_paths.empty()) (void)m_db->store(new_paths, new_keys, new_md5s, alg);
+  if (db() && !new_paths.empty()) (void)db()->store(new_paths, new_keys, new_md5s, alg);
   return out;
 }
 
@@ -499,7 +507,10 @@ Result<CheckoutResult> checkout(const Context& ctx, const std::string& abs_path,
     if (auto r = fsx::make_dirs(parent); !r) return std::unexpected(r.error());
     made_dirs.insert(parent);
   }
-  parallel_for(todo.size(), ctx.hasher->threads() * 2, [&](size_t k) {
+  // Copies move data and gain from parallel workers; links only touch directory entries,
+  // where parallel workers mostly wait on the same directory lock.
+  const bool metadata_only = !types.empty() && (types.front() == LinkType::hardlink || types.front() == LinkType::symlink);
+  parallel_for(todo.size(), metadata_only ? 1u : ctx.hasher->threads() * 2, [&](size_t k) {
     const auto& e = (*entries)[todo[k]];
     std::string p = target + "/" + e.relpath;
     std::vector<LinkType> local_types;

@@ -51,6 +51,9 @@ struct Ingest {
 class Hasher {
  public:
   Hasher(state::StateDb* db, unsigned threads) : m_db(db), m_threads(threads) {}
+  // The state db is opened by `open_db` on first use (commands that hash nothing never open it).
+  Hasher(std::function<state::StateDb*()> open_db, unsigned threads)
+      : m_open_db(std::move(open_db)), m_threads(threads) {}
   // md5 of each file. With `ingest`, files not known to the state db are copied into the cache
   // while being hashed and `ingested[i]` is set for them (when not null).
   Result<std::vector<std::string>> hash(const std::vector<std::string>& abs_paths,
@@ -60,7 +63,9 @@ class Hasher {
   unsigned threads() const { return m_threads; }
 
  private:
-  state::StateDb* m_db;
+  state::StateDb* db();
+  state::StateDb* m_db = nullptr;
+  std::function<state::StateDb*()> m_open_db;
   unsigned m_threads;
 };
 
