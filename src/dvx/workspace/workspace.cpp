@@ -510,7 +510,7 @@ Result<CheckoutResult> checkout(const Context& ctx, const std::string& abs_path,
   // Copies move data and gain from parallel workers; links only touch directory entries,
   // where parallel workers mostly wait on the same directory lock.
   const bool metadata_only = !types.empty() && (types.front() == LinkType::hardlink || types.front() == LinkType::symlink);
-  parallel_for(todo.size(), metadata_only ? 1u : ctx.hasher->threads() * 2, [&](size_t k) {
+  auto link_one = [&](size_t k) {
     const auto& e = (*entries)[todo[k]];
     std::string p = target + "/" + e.relpath;
     std::vector<LinkType> local_types;
@@ -533,7 +533,30 @@ Result<CheckoutResult> checkout(const Context& ctx, const std::string& abs_path,
     else ++added;
     size_t d = ++done;
     if (ctx.progress) ctx.progress("checkout", d, todo.size());
-  });
+  };
+  if (!metadata_only) {
+    parallel_for(todo.size(), ctx.hasher->threads() * 2, link_one);
+  } else {
+    // Links only touch directory entries: workers that share a directory wait on its lock, so
+    // each worker takes whole directories (entries are sorted, so a directory is a run).
+    std::vector<std::pair<size_t, size_t>> runs;
+    for (size_t k = 0; k < todo.size();) {
+      std::string_view dir = (*entries)[todo[k]].relpath;
+      dir = dir.substr(0, dir.rfind('/') == std::string_view::npos ? 0 : dir.rfind('/'));
+      size_t end = k + 1;
+      while (end < todo.size()) {
+        std::string_view d2 = (*entries)[todo[end]].relpath;
+        d2 = d2.substr(0, d2.rfind('/') == std::string_view::npos ? 0 : d2.rfind('/'));
+        if (d2 != dir) break;
+        ++end;
+      }
+      runs.emplace_back(k, end);
+      k = end;
+    }
+    parallel_for(runs.size(), ctx.hasher->threads(), [&](size_t r) {
+      for (size_t k = runs[r].first; k < runs[r].second; ++k) link_one(k);
+    });
+  }
   if (first) {
     if (staged) (void)fsx::remove_all(target);
     return std::unexpected(*first);
