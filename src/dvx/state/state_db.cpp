@@ -2,8 +2,10 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
+#include <string_view>
 
 namespace dvx::state {
 
@@ -169,7 +171,42 @@ std::vector<std::optional<std::string>> StateDb::lookup(const std::vector<std::s
     return out;
   }
   int failure = SQLITE_OK;
-  {
+  auto accept = [&](sqlite3_stmt* q, int col, size_t i) {
+    StatKey stored{static_cast<uint64_t>(sqlite3_column_int64(q, col)), sqlite3_column_int64(q, col + 1),
+                   sqlite3_column_int64(q, col + 2), sqlite3_column_int64(q, col + 3)};
+    int64_t recorded = sqlite3_column_int64(q, col + 5);
+    bool racy = stored.mtime_ns > recorded - k_racy_window_ns || stored.ctime_ns > recorded - k_racy_window_ns;
+    if (stored == keys[i] && !racy) {
+      const unsigned char* md5 = sqlite3_column_text(q, col + 4);
+      if (md5) out[i] = std::string(reinterpret_cast<const char*>(md5));
+    }
+  };
+  // Many paths in byte order (a walked directory): one range scan of the primary key, merged
+  // with the input, instead of a point query per path.
+  const bool range = abs_paths.size() >= 64 && std::is_sorted(abs_paths.begin(), abs_paths.end()) &&
+                     std::adjacent_find(abs_paths.begin(), abs_paths.end()) == abs_paths.end();
+  if (range) {
+    Stmt st(s.db,
+            "SELECT path, inode, size, mtime_ns, ctime_ns, md5, recorded_ns FROM state"
+            " WHERE path >= ?1 AND path <= ?3 AND alg = ?2 ORDER BY path");
+    if (!st.ok()) {
+      failure = st.rc();
+    } else {
+      sqlite3_stmt* q = st.get();
+      sqlite3_bind_text(q, 1, abs_paths.front().data(), static_cast<int>(abs_paths.front().size()), SQLITE_STATIC);
+      sqlite3_bind_int(q, 2, static_cast<int>(alg));
+      sqlite3_bind_text(q, 3, abs_paths.back().data(), static_cast<int>(abs_paths.back().size()), SQLITE_STATIC);
+      size_t i = 0;
+      while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        const char* p = reinterpret_cast<const char*>(sqlite3_column_text(q, 0));
+        std::string_view path(p ? p : "", static_cast<size_t>(sqlite3_column_bytes(q, 0)));
+        while (i < abs_paths.size() && std::string_view(abs_paths[i]) < path) ++i;
+        if (i == abs_paths.size()) break;
+        if (std::string_view(abs_paths[i]) == path) accept(q, 1, i);
+      }
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE) failure = rc;
+    }
+  } else {
     Stmt st(s.db,
             "SELECT inode, size, mtime_ns, ctime_ns, md5, recorded_ns FROM state"
             " WHERE path = ?1 AND alg = ?2");
@@ -183,16 +220,7 @@ std::vector<std::optional<std::string>> StateDb::lookup(const std::vector<std::s
                           SQLITE_STATIC);
         rc = sqlite3_step(q);
         if (rc == SQLITE_ROW) {
-          StatKey stored{static_cast<uint64_t>(sqlite3_column_int64(q, 0)),
-                         sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 2),
-                         sqlite3_column_int64(q, 3)};
-          int64_t recorded = sqlite3_column_int64(q, 5);
-          bool racy = stored.mtime_ns > recorded - k_racy_window_ns ||
-                      stored.ctime_ns > recorded - k_racy_window_ns;
-          if (stored == keys[i] && !racy) {
-            const unsigned char* md5 = sqlite3_column_text(q, 4);
-            if (md5) out[i] = std::string(reinterpret_cast<const char*>(md5));
-          }
+          accept(q, 0, i);
         } else if (rc != SQLITE_DONE) {
           failure = rc;
           break;

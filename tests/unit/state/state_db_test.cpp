@@ -257,4 +257,54 @@ TEST(StateDb, UnwritableLocationFails) {
 }
 
 }  // namespace
+// A sorted batch is answered by one range scan merged with the input: it must give exactly the
+// point-query answers, with foreign rows interleaved in the range, other algorithms, changed
+// keys, racy entries and misses; and the same when the input is not sorted (point queries).
+TEST(StateDb, SortedBatchRangeScanMatchesPointLookups) {
+  TempDir t;
+  auto db = StateDb::open(t.path() + "/state.db");
+  ASSERT_TRUE(db) << db.error().message;
+  std::vector<std::string> paths, stored_paths, md5s;
+  std::vector<StatKey> keys, stored_keys;
+  for (int i = 0; i < 300; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "/repo/data/f%04d", i);
+    paths.push_back(name);
+    keys.push_back(old_key(static_cast<uint64_t>(i + 1), i));
+    if (i % 3 == 0) continue;  // a miss
+    stored_paths.push_back(name);
+    StatKey k = keys.back();
+    if (i % 7 == 0) k.size += 1;  // changed since stored
+    if (i % 11 == 0) k.mtime_ns = now_ns();  // racy when stored
+    stored_keys.push_back(k);
+    char md5[33];
+    std::snprintf(md5, sizeof md5, "%032x", i);
+    md5s.push_back(md5);
+  }
+  // Foreign rows inside the range (another output's files) and another algorithm.
+  for (const char* extra : {"/repo/data/f0001a", "/repo/data/f0150/x", "/repo/data/g"}) {
+    stored_paths.push_back(extra);
+    stored_keys.push_back(old_key(9999, 1));
+    md5s.push_back("ffffffffffffffffffffffffffffffff");
+  }
+  ASSERT_TRUE(db->store(stored_paths, stored_keys, md5s, Algorithm::md5));
+  ASSERT_TRUE(db->store({paths[1]}, {keys[1]}, {"0123456789abcdef0123456789abcdef"}, Algorithm::md5_dos2unix));
+  auto batch = db->lookup(paths, keys, Algorithm::md5);
+  ASSERT_EQ(batch.size(), paths.size());
+  size_t hits = 0;
+  for (size_t i = 0; i < paths.size(); ++i) {
+    auto single = db->lookup({paths[i]}, {keys[i]}, Algorithm::md5);
+    EXPECT_EQ(batch[i], single[0]) << paths[i];
+    bool expect_hit = i % 3 != 0 && i % 7 != 0 && i % 11 != 0;
+    EXPECT_EQ(batch[i].has_value(), expect_hit) << paths[i];
+    hits += batch[i].has_value();
+  }
+  EXPECT_GT(hits, 100u);
+  // Unsorted input takes the point-query path and agrees.
+  std::vector<std::string> rev(paths.rbegin(), paths.rend());
+  std::vector<StatKey> rev_keys(keys.rbegin(), keys.rend());
+  auto reversed = db->lookup(rev, rev_keys, Algorithm::md5);
+  for (size_t i = 0; i < paths.size(); ++i) EXPECT_EQ(reversed[paths.size() - 1 - i], batch[i]) << paths[i];
+}
+
 }  // namespace dvx::state
