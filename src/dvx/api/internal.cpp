@@ -1,5 +1,6 @@
 #include "dvx/api/internal.h"
 
+#include <unordered_map>
 #include <unordered_set>
 
 #include "dvx/scm/git.h"
@@ -67,19 +68,25 @@ std::vector<Selected> select_outputs(repo::Repo& repo, const std::vector<std::st
       throw UserError("'" + t + "' does not exist", ExitCode::error);
     }
   }
-  // Keep each output once, in project order (a whole output wins over parts of it).
+  // Keep each output once, in project order (a whole output wins over parts of it). Grouped by
+  // output first, so this stays linear in the number of outputs and selections.
+  std::unordered_map<const repo::Output*, std::vector<const Selected*>> by_out;
+  for (auto& s : out) by_out[s.out].push_back(&s);
   std::vector<Selected> unique;
   for (auto& st : stages)
     for (auto& o : st.outs) {
+      auto it = by_out.find(&o);
+      if (it == by_out.end()) continue;
       const Selected* whole = nullptr;
-      for (auto& s : out)
-        if (s.out == &o && s.sub.empty()) whole = &s;
+      for (auto* s : it->second)
+        if (s->sub.empty()) whole = s;
       if (whole) {
         unique.push_back(*whole);
         continue;
       }
-      for (auto& s : out)
-        if (s.out == &o) unique.push_back(s);
+      std::unordered_set<std::string> subs;
+      for (auto* s : it->second)
+        if (subs.insert(s->sub).second) unique.push_back(*s);
     }
   return unique;
 }

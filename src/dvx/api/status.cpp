@@ -1,5 +1,6 @@
 // dvx status (local mode) and dvx checkout: behaviour.md §2, §3.1.
 #include <algorithm>
+#include <map>
 
 #include "dvx/api/internal.h"
 #include "dvx/base/strings.h"
@@ -11,14 +12,19 @@ using detail::raise;
 
 namespace {
 
-bool object_complete(repo::Repo& repo, const odb::ObjectId& id) {
+// The cache's fingerprint per layout, taken once per command (256 stats each).
+using Fingerprints = std::map<odb::Layout, odb::ObjectDb::Fingerprint>;
+
+bool object_complete(repo::Repo& repo, const odb::ObjectId& id, Fingerprints& fingerprints) {
   if (!repo.cache().exists(id)) return false;
   if (!id.is_dir()) return true;
   // "All files of this directory are in the cache" is remembered in the state db under the
   // cache's fingerprint: adding or removing any object changes it, so the memory is exact,
   // and a repeated status costs 256 stats instead of reading every object folder.
   auto* db = repo.state();
-  auto fp = repo.cache().fingerprint(id.layout);
+  auto fp_it = fingerprints.find(id.layout);
+  if (fp_it == fingerprints.end()) fp_it = fingerprints.emplace(id.layout, repo.cache().fingerprint(id.layout)).first;
+  const auto& fp = fp_it->second;
   std::string memo = repo.cache().root() + "/#complete/" + id.oid;
   state::StatKey key{fp.digest, fp.folders, fp.max_mtime_ns, fp.max_ctime_ns};
   auto alg = odb::algorithm_for(id.layout);
@@ -51,6 +57,7 @@ StatusResult status(repo::Repo& repo, const StatusOptions& opts) {
   }
   auto selected = detail::select_outputs(repo, opts.targets, opts.recursive, "status");
   auto ctx = repo.context();
+  Fingerprints fingerprints;
   const repo::DvcStage* current_stage = nullptr;
   for (auto& sel : selected) {
     if (sel.stage != current_stage) {
@@ -69,7 +76,7 @@ StatusResult status(repo::Repo& repo, const StatusOptions& opts) {
     const auto& o = *sel.out;
     auto rec = o.recorded();
     std::string name = repo.display(o.abs_path);
-    if (rec && o.entry.cache && !object_complete(repo, *rec)) {
+    if (rec && o.entry.cache && !object_complete(repo, *rec, fingerprints)) {
       report.changed_outs.emplace_back(name, "not in cache");
       continue;
     }
