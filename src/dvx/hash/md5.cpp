@@ -99,34 +99,6 @@ char* thread_buffer() {
   return buf.get();
 }
 
-class Fd {
- public:
-  explicit Fd(int fd) : m_fd(fd) {}
-  ~Fd() {
-    if (m_fd >= 0) ::close(m_fd);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return m_fd; }
-
- private:
-  int m_fd;
-};
-
-platform::FileStat to_file_stat(const struct stat& st) {
-  platform::FileStat s;
-  if (S_ISREG(st.st_mode)) s.type = platform::FileType::regular;
-  else if (S_ISDIR(st.st_mode)) s.type = platform::FileType::directory;
-  else s.type = platform::FileType::other;
-  s.inode = st.st_ino;
-  s.device = st.st_dev;
-  s.size = st.st_size;
-  s.mtime_ns = int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-  s.ctime_ns = int64_t(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
-  s.mode = st.st_mode & 07777;
-  s.nlink = st.st_nlink;
-  return s;
-}
 
 }  // namespace
 
@@ -197,20 +169,20 @@ std::string digest_hex(std::string_view bytes, Algorithm alg) {
 }
 
 Result<FileDigest> hash_file(const std::string& path, Algorithm alg) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  platform::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return fail_errno("failed to open '" + path + "'", errno);
-  struct stat st;
-  if (::fstat(fd.get(), &st) != 0) return fail_errno("failed to stat '" + path + "'", errno);
-  if (!S_ISREG(st.st_mode))
+  platform::FileStat st = platform::stat_fd(fd.get());
+  if (!st.exists()) return fail_errno("failed to stat '" + path + "'", errno);
+  if (st.type != platform::FileType::regular)
     return fail(ErrorCode::invalid_argument, "failed to hash '" + path + "': not a regular file");
   // Small files gain nothing from the hint but would pay a system call each.
-  if (st.st_size >= static_cast<off_t>(k_dos2unix_chunk_size))
+  if (st.size >= static_cast<int64_t>(k_dos2unix_chunk_size))
     ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
 
   FileDigest out;
-  out.stat = to_file_stat(st);
-  out.size = out.stat.size;
-  out.isexec = (st.st_mode & S_IXUSR) != 0;
+  out.stat = st;
+  out.size = st.size;
+  out.isexec = st.is_exec();
 
   char* buf = thread_buffer();
   Md5Stream md5;
@@ -278,13 +250,13 @@ class FileSource final : public Md5Source {
   ~FileSource() override { close_fd(); }
 
   // Takes over the opened file paths[index] (fd, fstat result).
-  void start(size_t index, int fd, const struct stat& st) {
+  void start(size_t index, int fd, const platform::FileStat& st) {
     m_index = index;
     m_fd = fd;
     m_digest = FileDigest{};
-    m_digest.stat = to_file_stat(st);
-    m_digest.size = m_digest.stat.size;
-    m_digest.isexec = (st.st_mode & S_IXUSR) != 0;
+    m_digest.stat = st;
+    m_digest.size = st.size;
+    m_digest.isexec = st.is_exec();
     m_total = 0;
     m_chunk_pos = 0;
     m_eof = m_failed = m_held_cr = m_text = false;
@@ -385,24 +357,25 @@ class FileSource final : public Md5Source {
 };
 
 // Opens paths[i] for hashing; on failure stores the error as the file's result.
-int open_for_hash(HashFilesJob& job, size_t i, struct stat& st) {
+int open_for_hash(HashFilesJob& job, size_t i, platform::FileStat& st) {
   const std::string& path = job.paths[i];
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     job.results[i] = fail_errno("failed to open '" + path + "'", errno);
     return -1;
   }
-  if (::fstat(fd, &st) != 0) {
+  st = platform::stat_fd(fd);
+  if (!st.exists()) {
     job.results[i] = fail_errno("failed to stat '" + path + "'", errno);
     ::close(fd);
     return -1;
   }
-  if (!S_ISREG(st.st_mode)) {
+  if (st.type != platform::FileType::regular) {
     job.results[i] = fail(ErrorCode::invalid_argument, "failed to hash '" + path + "': not a regular file");
     ::close(fd);
     return -1;
   }
-  if (st.st_size >= static_cast<off_t>(k_dos2unix_chunk_size))
+  if (st.size >= static_cast<int64_t>(k_dos2unix_chunk_size))
     ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   return fd;
 }
@@ -424,7 +397,7 @@ void hash_files_worker(HashFilesJob& job, Md5Kernel kernel, size_t max_files) {
     while (true) {
       size_t i = job.next.fetch_add(1, std::memory_order_relaxed);
       if (i >= job.paths.size()) return nullptr;
-      struct stat st;
+      platform::FileStat st;
       int fd = open_for_hash(job, i, st);
       if (fd < 0) {
         job.report();

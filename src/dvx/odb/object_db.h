@@ -70,7 +70,7 @@ class ObjectDb {
   // place and made read-only (0444).
   Status add_file(const std::string& src, const ObjectId& id,
                   const std::vector<platform::LinkType>& link_types) const;
-  // Stores bytes (a .dir manifest) unless present.
+  // Stores bytes (a .dir manifest, or a small file's content) unless present.
   Status add_bytes(std::string_view bytes, const ObjectId& id) const;
   // Moves `src` (a downloaded temp file in the object's folder, see temp_path_for) into place
   // after checking that its content hashes to the id; corruption error otherwise.
@@ -78,9 +78,6 @@ class ObjectDb {
   // A temp name in the object's folder (the folder is created).
   std::string temp_path_for(const ObjectId& id) const;
 
-  // Stores `bytes` as object `id` unless present (temp file beside the object + rename).
-  // Same as add_bytes, for file contents.
-  Status add_content(std::string_view bytes, const ObjectId& id) const { return add_bytes(bytes, id); }
   // Moves a complete temp file (made by the caller, e.g. while hashing) into place as object
   // `id`, read-only; if the object already exists the temp file is removed instead.
   Status adopt(const std::string& tmp, const ObjectId& id) const;

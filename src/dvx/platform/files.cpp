@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <climits>
@@ -37,24 +38,7 @@ FileStat from_stat(const struct stat& st) {
   return s;
 }
 
-class Fd {
- public:
-  explicit Fd(int fd) : m_fd(fd) {}
-  ~Fd() {
-    if (m_fd >= 0) ::close(m_fd);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return m_fd; }
-  int release() {
-    int f = m_fd;
-    m_fd = -1;
-    return f;
-  }
-
- private:
-  int m_fd;
-};
+using Fd = UniqueFd;
 
 Status write_all(int fd, const char* data, size_t n, const std::string& path) {
   while (n > 0) {
@@ -70,6 +54,24 @@ Status write_all(int fd, const char* data, size_t n, const std::string& path) {
 }
 
 }  // namespace
+
+UniqueFd& UniqueFd::operator=(UniqueFd&& o) noexcept {
+  if (this != &o) {
+    if (m_fd >= 0) ::close(m_fd);
+    m_fd = o.release();
+  }
+  return *this;
+}
+
+UniqueFd::~UniqueFd() {
+  if (m_fd >= 0) ::close(m_fd);
+}
+
+FileStat stat_fd(int fd) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return FileStat{};
+  return from_stat(st);
+}
 
 FileStat lstat_path(const std::string& path) {
   struct stat st;
@@ -118,6 +120,13 @@ std::string temp_path_beside(const std::string& path) {
   std::string dir = parent_dir(path);
   std::string prefix = dir.empty() ? "" : dir + "/";
   return prefix + "." + rnd + ".tmp";
+}
+
+bool is_temp_name(std::string_view name) {
+  if (name.size() != 27 || name[0] != '.' || name.substr(23) != ".tmp") return false;
+  for (char c : name.substr(1, 22))
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) return false;
+  return true;
 }
 
 Status write_file_atomic(const std::string& path, std::string_view bytes, uint32_t mode,
@@ -280,34 +289,6 @@ Status copy_file(const std::string& src, const std::string& dst, uint32_t mode) 
   }
   if ((mode & ~current_umask()) != mode) ::fchmod(out.get(), mode);
   return {};
-}
-
-Result<int64_t> copy_file_observed(const std::string& src, const std::string& dst, uint32_t mode,
-                                   const std::function<void(const char*, size_t)>& observe) {
-  Fd in(::open(src.c_str(), O_RDONLY | O_CLOEXEC));
-  if (in.get() < 0) return fail_errno("failed to open '" + src + "'", errno);
-  Fd out(::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 0777));
-  if (out.get() < 0) return fail_errno("failed to create '" + dst + "'", errno);
-  static thread_local std::vector<char> buf(1 << 20);
-  int64_t total = 0;
-  while (true) {
-    ssize_t r = ::read(in.get(), buf.data(), buf.size());
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      ::unlink(dst.c_str());
-      return fail_errno("failed to read '" + src + "'", e);
-    }
-    if (r == 0) break;
-    observe(buf.data(), static_cast<size_t>(r));
-    if (auto w = write_all(out.get(), buf.data(), static_cast<size_t>(r), dst); !w) {
-      ::unlink(dst.c_str());
-      return std::unexpected(w.error());
-    }
-    total += r;
-  }
-  if ((mode & ~current_umask()) != mode) ::fchmod(out.get(), mode);
-  return total;
 }
 
 Result<bool> read_file_upto(const std::string& path, size_t limit, std::string& out) {

@@ -43,8 +43,10 @@ enum class Durability { none, fsync };
 Status write_file_atomic(const std::string& path, std::string_view bytes, uint32_t mode = 0644,
                          Durability durability = Durability::none);
 
-// A unique temp name next to `path` (".<name>.<random>.tmp").
+// A unique temp name next to `path`: ".<22 url-safe base64 chars>.tmp" (DVC's pattern too).
 std::string temp_path_beside(const std::string& path);
+// True for a file name made by temp_path_beside (e.g. left behind by a killed command).
+bool is_temp_name(std::string_view name);
 
 // mkdir -p with `mode` (umask applies).
 Status make_dirs(const std::string& path, uint32_t mode = 0777);
@@ -64,10 +66,6 @@ std::optional<LinkType> parse_link_type(std::string_view name);
 
 // Copies src to dst (dst must not exist; use a temp name). Uses copy_file_range.
 Status copy_file(const std::string& src, const std::string& dst, uint32_t mode);
-// Copies src to dst (which must not exist) through a user-space buffer, handing every chunk to
-// `observe` (e.g. a hash) on the way: the source is read once for both. Returns bytes copied.
-Result<int64_t> copy_file_observed(const std::string& src, const std::string& dst, uint32_t mode,
-                                   const std::function<void(const char*, size_t)>& observe);
 // Reads the whole file into `out` if it is at most `limit` bytes (true), else leaves the
 // content unspecified and returns false.
 Result<bool> read_file_upto(const std::string& path, size_t limit, std::string& out);
@@ -75,6 +73,31 @@ Result<bool> read_file_upto(const std::string& path, size_t limit, std::string& 
 Status reflink_file(const std::string& src, const std::string& dst);
 Status hardlink_file(const std::string& src, const std::string& dst);
 Status symlink_file(const std::string& target, const std::string& dst);
+
+// Owns an open file descriptor and closes it on destruction. Move-only.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : m_fd(fd) {}
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  UniqueFd(UniqueFd&& o) noexcept : m_fd(o.release()) {}
+  UniqueFd& operator=(UniqueFd&& o) noexcept;
+  ~UniqueFd();
+  int get() const { return m_fd; }
+  // Gives up ownership without closing.
+  int release() {
+    int f = m_fd;
+    m_fd = -1;
+    return f;
+  }
+
+ private:
+  int m_fd = -1;
+};
+
+// fstat(2) of an open descriptor; type missing when it fails.
+FileStat stat_fd(int fd);
 
 // Current umask (read without changing it permanently).
 uint32_t current_umask();

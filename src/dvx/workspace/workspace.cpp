@@ -48,15 +48,16 @@ Result<std::vector<std::string>> Hasher::hash(const std::vector<std::string>& ab
   if (todo.empty()) return out;
   size_t base_done = abs_paths.size() - todo.size();
   if (ingested) ingested->assign(abs_paths.size(), 0);
+  // Both ways of hashing fill out[i], the bytes read and any error, per todo slot k.
+  std::vector<int64_t> read_size(todo.size(), -1);
+  std::vector<std::optional<Error>> errors(todo.size());
   if (ingest && ingest->cache && alg == hash::Algorithm::md5) {
     // Hash while copying into the cache: one read of each new file.
     std::string staging = ingest->cache->staging_dir();
-    std::vector<std::optional<Error>> errors(todo.size());
     std::atomic<size_t> done{0};
     constexpr size_t k_in_memory = 1 << 20;  // small files: read, hash, write beside the object
     parallel_for(todo.size(), m_threads, [&](size_t k) {
       size_t i = todo[k];
-      int64_t copied = 0;
       thread_local std::string content;
       auto small = fsx::read_file_upto(abs_paths[i], k_in_memory, content);
       if (!small) {
@@ -65,8 +66,8 @@ Result<std::vector<std::string>> Hasher::hash(const std::vector<std::string>& ab
       }
       if (*small) {
         out[i] = hash::md5_hex(content);
-        copied = static_cast<int64_t>(content.size());
-        if (auto r = ingest->cache->add_content(content, odb::ObjectId{out[i], ingest->layout}); !r) {
+        read_size[k] = static_cast<int64_t>(content.size());
+        if (auto r = ingest->cache->add_bytes(content, odb::ObjectId{out[i], ingest->layout}); !r) {
           errors[k] = r.error();
           return;
         }
@@ -88,7 +89,7 @@ Result<std::vector<std::string>> Hasher::hash(const std::vector<std::string>& ab
                          : Error{ErrorCode::conflict, "'" + abs_paths[i] + "' changed while it was read"};
           return;
         }
-        copied = d->size;
+        read_size[k] = d->size;
         out[i] = d->md5;
         if (auto r = ingest->cache->adopt(tmp, odb::ObjectId{out[i], ingest->layout}); !r) {
           errors[k] = r.error();
@@ -96,54 +97,40 @@ Result<std::vector<std::string>> Hasher::hash(const std::vector<std::string>& ab
         }
       }
       if (ingested) (*ingested)[i] = 1;
-      if (copied != stats[i].size) out[i].clear();  // changed while read: not remembered below
-      size_t d = ++done;
-      if (progress) progress(base_done + d);
+      size_t n = ++done;
+      if (progress) progress(base_done + n);
     });
-    std::vector<std::string> new_paths, new_md5s;
-    std::vector<state::StatKey> new_keys;
+  } else {
+    std::vector<std::string> paths;
+    paths.reserve(todo.size());
+    for (size_t i : todo) paths.push_back(abs_paths[i]);
+    auto results = hash::hash_files(paths, alg, m_threads, [&](size_t n) {
+      if (progress) progress(base_done + n);
+    });
     for (size_t k = 0; k < todo.size(); ++k) {
-      if (errors[k]) return std::unexpected(*errors[k]);
-      size_t i = todo[k];
-      if (out[i].empty()) return fail(ErrorCode::conflict, "'" + abs_paths[i] + "' changed while it was read");
-      new_paths.push_back(abs_paths[i]);
-      new_keys.push_back(keys[i]);
-      new_md5s.push_back(out[i]);
+      if (!results[k]) {
+        errors[k] = results[k].error();
+        continue;
+      }
+      out[todo[k]] = std::move(results[k]->md5);
+      read_size[k] = results[k]->size;
     }
-    if (db() && !new_paths.empty()) (void)db()->store(new_paths, new_keys, new_md5s, alg);
-    return out;
   }
-  std::vector<std::string> paths;
-  paths.reserve(todo.size());
-  for (size_t i : todo) paths.push_back(abs_paths[i]);
-  auto results = hash::hash_files(paths, alg, m_threads, [&](size_t n) {
-    if (progress) progress(base_done + n);
-  });
+  // Remember the new hashes in one batch, under the stat taken before reading; a file whose
+  // size differs from what was read changed meanwhile and is not remembered.
   std::vector<std::string> new_paths, new_md5s;
   std::vector<state::StatKey> new_keys;
   new_paths.reserve(todo.size());
   for (size_t k = 0; k < todo.size(); ++k) {
-    if (!results[k]) return std::unexpected(results[k].error());
+    if (errors[k]) return std::unexpected(*errors[k]);
     size_t i = todo[k];
-    out[i] = results[k]->md5;
-    // The file may have changed while we read it: only remember the hash under the stat
-    // taken before reading if the size still matches what we read.
-    if (results[k]->size == stats[i].size) {
-      new_paths.push_back(abs_paths[i]);
-      new_keys.push_back(keys[i]);
-      new_md5s.push_back(out[i]);
-    }
+    if (read_size[k] != stats[i].size) continue;
+    new_paths.push_back(abs_paths[i]);
+    new_keys.push_back(keys[i]);
+    new_md5s.push_back(out[i]);
   }
   if (db() && !new_paths.empty()) (void)db()->store(new_paths, new_keys, new_md5s, alg);
   return out;
-}
-
-bool is_temp_name(std::string_view name) {
-  // ".<22 url-safe base64 chars>.tmp", the temp names of platform::temp_path_beside (and DVC's).
-  if (name.size() != 27 || name[0] != '.' || name.substr(23) != ".tmp") return false;
-  for (char c : name.substr(1, 22))
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) return false;
-  return true;
 }
 
 bool safe_relpath(const std::string& relpath) {

@@ -86,9 +86,8 @@ Result<OutputState> compute_state(const Context& ctx, const std::string& abs_pat
 // Stores the output's objects in the cache (files, and the .dir manifest). Idempotent.
 Status save_to_cache(const Context& ctx, const std::string& abs_path, const OutputState& state, odb::Layout layout);
 
-// True for the temp file names dvx (and DVC) create beside a destination before renaming
-// (".<22 chars>.tmp"); such files left by a killed command are removed by checkout.
-bool is_temp_name(std::string_view name);
+// Temp files left by a killed command (platform::is_temp_name) are removed by checkout.
+using platform::is_temp_name;
 
 // Checks that a manifest relpath stays inside its directory: relative, no "..", "." or empty
 // segments, no NUL.
