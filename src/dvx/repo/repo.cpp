@@ -60,7 +60,9 @@ std::unique_ptr<Repo> Repo::open(const std::string& cwd) {
   if (!cfg) throw UserError("configuration error - " + cfg.error().message, ExitCode::config);
   r->m_config = std::move(*cfg);
   r->m_cache = std::make_unique<odb::ObjectDb>(r->m_config.cache_dir(), r->m_config.cache_shared_group());
-  r->m_jobs = std::max(1u, hardware_threads());
+  // All cores by default (DVC's default is half of them, at most 4); core.checksum_jobs, when
+  // set, bounds the hashing and checkout workers as in DVC.
+  r->m_jobs = r->m_config.get("core.checksum_jobs") ? r->m_config.checksum_jobs() : std::max(1u, hardware_threads());
   return r;
 }
 
