@@ -147,6 +147,46 @@ class TestFetchPull(TransferBase):
         self.assertIn("failed to pull data from the cloud", err)
         self.assertFalse(self.exists("foo.txt"))
 
+    def corrupt_remote_foo(self, content=b"fo0\n"):
+        path = os.path.join(self.remote, dvxtest.cache_rel(self.foo))
+        os.chmod(path, 0o644)
+        with open(path, "wb") as f:
+            f.write(content)
+
+    def test_pull_rejects_corrupted_remote_object(self):
+        # dvx re-hashes every downloaded object by default (DVC's remote `verify` defaults to
+        # false); a corrupted object never reaches the cache or the workspace.
+        self.corrupt_remote_foo()
+        self.wipe_cache()
+        self.wipe_workspace()
+        code, out, err = self.run("pull")
+        self.assertEqual(code, 1)
+        self.assertIn(f"object '{self.foo}' is corrupted", err)
+        self.assertIn("failed to pull data from the cloud", err)
+        self.assertFalse(self.exists("foo.txt"))
+        self.assertNotIn(f"{self.foo[:2]}/{self.foo[2:]}", self.cache_objects())
+        # Intact objects are fetched; like DVC, a failed fetch stops pull before checkout.
+        self.assertIn(f"{HELLO[:2]}/{HELLO[2:]}", self.cache_objects())
+        self.assertFalse(self.exists("data"))
+        leftovers = [f for _, _, fs in os.walk(self.p(".dvc", "cache")) for f in fs if f.endswith(".tmp")]
+        self.assertEqual(leftovers, [])
+
+    def test_pull_without_verify_trusts_the_remote(self):
+        # The remote's `verify = false` (DVC's option) skips re-hashing: what the remote holds
+        # is taken as is.
+        self.dvx("remote", "modify", "store", "verify", "false")
+        self.corrupt_remote_foo(b"tampered\n")
+        self.wipe_cache()
+        self.wipe_workspace()
+        code, out, err = self.run("pull")
+        self.assertEqual(code, 0, err)
+        self.assertFileBytes("foo.txt", "tampered\n")
+        self.dvx("remote", "modify", "store", "verify", "true")
+        self.wipe_cache()
+        code, out, err = self.run("fetch")
+        self.assertEqual(code, 1)
+        self.assertIn("is corrupted", err)
+
     def test_pull_refuses_to_overwrite_modified(self):
         self.write("foo.txt", "precious\n")
         code, out, err = self.run("pull")

@@ -143,13 +143,14 @@ TransferSummary fetch(repo::Repo& repo, const TransferOptions& opts) {
   std::string name = pick_remote(repo, opts.remote, "fetch");
   auto rem = open(repo, name);
   unsigned jobs = jobs_for(repo, opts);
+  auto verify = repo.config().remote_verify(name) ? odb::Verify::yes : odb::Verify::no;
   std::vector<odb::ObjectId> missing;
   std::vector<std::string> errors;
   size_t failed = 0;
   // Phase 1: directory manifests we don't have yet.
   if (!used.dirs_without_manifest.empty()) {
     std::vector<odb::ObjectId> manifests = used.dirs_without_manifest;
-    auto r = transfer::fetch(repo.cache(), *rem, manifests, jobs);
+    auto r = transfer::fetch(repo.cache(), *rem, manifests, jobs, verify);
     sum.transferred += r.transferred;
     failed += r.failed.size();
     errors.insert(errors.end(), r.errors.begin(), r.errors.end());
@@ -159,12 +160,13 @@ TransferSummary fetch(repo::Repo& repo, const TransferOptions& opts) {
   // Phase 2: every object (manifests fetched above are now present and skipped).
   transfer::Progress progress;
   if (repo.progress()) progress = [&](size_t d, size_t t) { repo.progress()("fetch", d, t); };
-  auto r = transfer::fetch(repo.cache(), *rem, ids_of(used.objects), jobs, progress);
+  auto r = transfer::fetch(repo.cache(), *rem, ids_of(used.objects), jobs, verify, progress);
   sum.transferred += r.transferred;
   failed += r.failed.size();
   errors.insert(errors.end(), r.errors.begin(), r.errors.end());
-  for (auto& m : r.missing)
-    if (std::find(missing.begin(), missing.end(), m) == missing.end()) missing.push_back(m);
+  missing.insert(missing.end(), r.missing.begin(), r.missing.end());
+  std::sort(missing.begin(), missing.end());
+  missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
   if (!missing.empty()) {
     if (opts.warn) opts.warn(missing_warning(missing, used.objects), false);
     else sum.warnings.push_back(missing_warning(missing, used.objects));

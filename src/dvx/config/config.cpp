@@ -489,6 +489,11 @@ bool bool_or(const formats::IniOption* o, bool dflt) {
 }  // namespace
 
 bool Config::cache_verify() const { return bool_or(lookup("cache", "verify").option, false); }
+
+bool Config::remote_verify(const std::string& name) const {
+  auto v = remote_option(name, "verify");
+  return v ? parse_bool(*v).value_or(true) : true;
+}
 bool Config::autostage() const { return bool_or(lookup("core", "autostage").option, false); }
 bool Config::no_scm() const { return bool_or(lookup("core", "no_scm").option, false); }
 bool Config::analytics() const { return bool_or(lookup("core", "analytics").option, true); }

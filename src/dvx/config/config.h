@@ -123,6 +123,9 @@ class Config {
   // A remote's option from the merged view (path options resolved); options missing on a
   // remote:// remote are taken from its base remote, like DVC.
   std::optional<std::string> remote_option(const std::string& name, const std::string& opt) const;
+  // Whether objects downloaded from the remote are re-hashed: dvx verifies unless the remote
+  // says `verify = false` (DVC's option; DVC itself defaults to not verifying).
+  bool remote_verify(const std::string& name) const;
 
   const std::string& dvc_dir() const { return m_dvc_dir; }
 

@@ -51,6 +51,7 @@ constexpr KeyInfo kKeys[] = {
   {"remote", "worktree", VT::boolean, "", "worktree remote (cloud versioning)", sc::all},
   {"remote", "no_traverse", VT::boolean, "", "obsolete", sc::all},
   {"remote", "version_aware", VT::boolean, "", "version-aware remote (cloud versioning)", sc::all},
+  // DVC's default; dvx verifies unless the option is set to false (Config::remote_verify).
   {"remote", "verify", VT::boolean, "false", "re-hash downloaded objects", kVerifyFalse},
   {"remote", "verify", VT::boolean, "true", "re-hash downloaded objects", sc::oss | sc::gdrive},
   // local

@@ -21,6 +21,12 @@ hash::Algorithm algorithm_for(Layout layout) {
   return layout == Layout::v3 ? hash::Algorithm::md5 : hash::Algorithm::md5_dos2unix;
 }
 
+hash::Algorithm content_algorithm(const ObjectId& id) {
+  return id.is_dir() ? hash::Algorithm::md5 : algorithm_for(id.layout);
+}
+
+std::string_view content_digest(const ObjectId& id) { return std::string_view(id.oid).substr(0, 32); }
+
 bool valid_oid(const std::string& oid) {
   std::string_view v(oid);
   if (v.size() == 36 && v.substr(32) == ".dir") v = v.substr(0, 32);
@@ -106,10 +112,8 @@ bool ObjectDb::exists_valid(const ObjectId& id, Verify verify) const {
   auto st = fsx::lstat_path(p);
   if (st.type != fsx::FileType::regular) return false;
   if (verify == Verify::no && (st.mode & 0777) == 0444) return true;
-  auto alg = algorithm_for(id.layout);
-  auto d = hash::hash_file(p, id.is_dir() ? hash::Algorithm::md5 : alg);
-  std::string want = id.is_dir() ? id.oid.substr(0, 32) : id.oid;
-  if (!d || d->md5 != want) {
+  auto d = hash::hash_file(p, content_algorithm(id));
+  if (!d || d->md5 != content_digest(id)) {
     (void)fsx::remove_file(p);
     return false;
   }
@@ -174,15 +178,14 @@ Status ObjectDb::add_bytes(std::string_view bytes, const ObjectId& id) const {
   return fsx::write_file_atomic(dst, bytes, 0444);
 }
 
-Status ObjectDb::add_verified(const std::string& src, const ObjectId& id) const {
-  auto alg = id.is_dir() ? hash::Algorithm::md5 : algorithm_for(id.layout);
-  auto d = hash::hash_file(src, alg);
-  if (!d) return std::unexpected(d.error());
-  std::string want = id.is_dir() ? id.oid.substr(0, 32) : id.oid;
-  if (d->md5 != want)
-    return fail(ErrorCode::corruption, "object '" + id.oid + "' is corrupted: its content hashes to '" + d->md5 + "'");
-  (void)fsx::chmod_path(src, 0444);
-  return fsx::rename_path(src, path_of(id));
+Status ObjectDb::adopt_checked(const std::string& tmp, const ObjectId& id, std::string_view digest) const {
+  if (digest != content_digest(id)) {
+    (void)fsx::remove_file(tmp);
+    return fail(ErrorCode::corruption,
+                "object '" + id.oid + "' is corrupted: its content hashes to '" + std::string(digest) + "'");
+  }
+  (void)fsx::chmod_path(tmp, 0444);
+  return fsx::rename_path(tmp, path_of(id));
 }
 
 std::string ObjectDb::temp_path_for(const ObjectId& id) const {

@@ -35,6 +35,11 @@ struct ObjectId {
   auto operator<=>(const ObjectId&) const = default;
 };
 
+// How an object's content is hashed (.dir manifests: plain md5 in both layouts) and the digest
+// it must have (the oid without ".dir").
+hash::Algorithm content_algorithm(const ObjectId& id);
+std::string_view content_digest(const ObjectId& id);
+
 // True when `oid` is 32 lower-case hex digits optionally followed by ".dir".
 bool valid_oid(const std::string& oid);
 
@@ -72,9 +77,10 @@ class ObjectDb {
                   const std::vector<platform::LinkType>& link_types) const;
   // Stores bytes (a .dir manifest, or a small file's content) unless present.
   Status add_bytes(std::string_view bytes, const ObjectId& id) const;
-  // Moves `src` (a downloaded temp file in the object's folder, see temp_path_for) into place
-  // after checking that its content hashes to the id; corruption error otherwise.
-  Status add_verified(const std::string& src, const ObjectId& id) const;
+  // Moves `tmp` (a downloaded temp file in the object's folder, see temp_path_for) into place
+  // when `digest` (computed by the caller over tmp's content with content_algorithm(id)) is
+  // the id's content_digest; otherwise removes tmp and fails with corruption.
+  Status adopt_checked(const std::string& tmp, const ObjectId& id, std::string_view digest) const;
   // A temp name in the object's folder (the folder is created).
   std::string temp_path_for(const ObjectId& id) const;
 

@@ -15,6 +15,7 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <future>
 #include <mutex>
 #include <random>
 
@@ -307,6 +308,69 @@ Result<bool> read_file_upto(const std::string& path, size_t limit, std::string& 
   }
   out.resize(have);
   return have <= limit;
+}
+
+Result<FileStat> copy_file_observed(const std::string& src, const std::string& dst, uint32_t mode,
+                                    const ByteObserver& observe) {
+  constexpr size_t k_in_memory = size_t(1) << 20;
+  Fd in(::open(src.c_str(), O_RDONLY | O_CLOEXEC));
+  if (in.get() < 0) return fail_errno("failed to open '" + src + "'", errno);
+  FileStat before = stat_fd(in.get());
+  auto changed = [&]() { return Error{ErrorCode::conflict, "'" + src + "' changed while it was read"}; };
+  auto read_some = [&](char* buf, size_t n) -> Result<size_t> {
+    while (true) {
+      ssize_t r = ::read(in.get(), buf, n);
+      if (r >= 0) return static_cast<size_t>(r);
+      if (errno != EINTR) return fail_errno("failed to read '" + src + "'", errno);
+    }
+  };
+  thread_local std::vector<char> buf(k_in_memory + 1);
+  if (before.size >= 0 && static_cast<size_t>(before.size) <= k_in_memory) {
+    // One read into memory, then the observer and the write both use those bytes.
+    size_t have = 0;
+    while (have < buf.size()) {
+      auto r = read_some(buf.data() + have, buf.size() - have);
+      if (!r) return std::unexpected(r.error());
+      if (*r == 0) break;
+      have += *r;
+    }
+    if (have != static_cast<size_t>(before.size)) return std::unexpected(changed());
+    Fd out(::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 0777));
+    if (out.get() < 0) return fail_errno("failed to create '" + dst + "'", errno);
+    if (auto w = write_all(out.get(), buf.data(), have, dst); !w) {
+      ::unlink(dst.c_str());
+      return std::unexpected(w.error());
+    }
+    if ((mode & ~current_umask()) != mode) ::fchmod(out.get(), mode);
+    observe(std::string_view(buf.data(), have));
+  } else {
+    // The kernel copies while this thread reads the same pages for the observer.
+    auto copy = std::async(std::launch::async, [&] { return copy_file(src, dst, mode); });
+    int64_t seen = 0;
+    std::optional<Error> read_error;
+    while (true) {
+      auto r = read_some(buf.data(), k_in_memory);
+      if (!r) {
+        read_error = r.error();
+        break;
+      }
+      if (*r == 0) break;
+      seen += static_cast<int64_t>(*r);
+      observe(std::string_view(buf.data(), *r));
+    }
+    auto copied = copy.get();
+    if (!copied) return std::unexpected(copied.error());  // copy_file removed what it made
+    if (read_error || seen != before.size) {
+      ::unlink(dst.c_str());
+      return std::unexpected(read_error ? *read_error : changed());
+    }
+  }
+  FileStat after = stat_fd(in.get());
+  if (after.size != before.size || after.mtime_ns != before.mtime_ns || after.ctime_ns != before.ctime_ns) {
+    ::unlink(dst.c_str());
+    return std::unexpected(changed());
+  }
+  return before;
 }
 
 Status reflink_file(const std::string& src, const std::string& dst) {

@@ -69,6 +69,16 @@ Status copy_file(const std::string& src, const std::string& dst, uint32_t mode);
 // Reads the whole file into `out` if it is at most `limit` bytes (true), else leaves the
 // content unspecified and returns false.
 Result<bool> read_file_upto(const std::string& path, size_t limit, std::string& out);
+
+// Receives the bytes of a file in order, in pieces (e.g. to hash what is being copied).
+using ByteObserver = std::function<void(std::string_view)>;
+// Copies src to dst like copy_file and passes every byte of src, in order, to `observe`: a
+// file up to 1 MiB is read once and written from memory; a larger one is copied by the kernel
+// on a second thread while this thread reads the (then page-cached) source for `observe`, so
+// the slower of the two sets the time. Returns src's stat taken before reading. conflict when
+// src changed while it was read (dst is removed then, as on any error).
+Result<FileStat> copy_file_observed(const std::string& src, const std::string& dst, uint32_t mode,
+                                    const ByteObserver& observe);
 // FICLONE clone; fails with invalid_argument/… when the file system cannot reflink.
 Status reflink_file(const std::string& src, const std::string& dst);
 Status hardlink_file(const std::string& src, const std::string& dst);

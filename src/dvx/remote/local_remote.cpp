@@ -34,10 +34,15 @@ Status LocalRemote::put(const std::string& local_path, const std::string& key) c
   return {};
 }
 
-Result<bool> LocalRemote::get(const std::string& key, const std::string& local_path) const {
+Result<bool> LocalRemote::get(const std::string& key, const std::string& local_path,
+                              const fsx::ByteObserver& observe) const {
   std::string src = m_root + "/" + key;
   if (fsx::stat_path(src).type != fsx::FileType::regular) return false;
-  if (auto r = fsx::copy_file(src, local_path, 0444); !r) return std::unexpected(r.error());
+  if (observe) {
+    if (auto r = fsx::copy_file_observed(src, local_path, 0444, observe); !r) return std::unexpected(r.error());
+  } else if (auto r = fsx::copy_file(src, local_path, 0444); !r) {
+    return std::unexpected(r.error());
+  }
   return true;
 }
 

@@ -16,7 +16,8 @@ class LocalRemote final : public Remote {
   std::string describe() const override { return m_root; }
   Result<bool> exists(const std::string& key) const override;
   Status put(const std::string& local_path, const std::string& key) const override;
-  Result<bool> get(const std::string& key, const std::string& local_path) const override;
+  Result<bool> get(const std::string& key, const std::string& local_path,
+                   const platform::ByteObserver& observe) const override;
   Result<std::vector<std::string>> list(const std::string& prefix) const override;
   Status remove(const std::string& key) const override;
 

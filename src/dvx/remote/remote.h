@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "dvx/base/result.h"
+#include "dvx/platform/files.h"
 
 namespace dvx::remote {
 
@@ -25,7 +26,10 @@ class Remote {
   // Uploads a local file under `key`, atomically where the storage allows (temp + rename).
   virtual Status put(const std::string& local_path, const std::string& key) const = 0;
   // Downloads `key` to `local_path` (which must not exist); false when the key is absent.
-  virtual Result<bool> get(const std::string& key, const std::string& local_path) const = 0;
+  // When `observe` is set it receives every downloaded byte in order (the caller hashes the
+  // object while it is written, so verifying costs no second read).
+  virtual Result<bool> get(const std::string& key, const std::string& local_path,
+                           const platform::ByteObserver& observe) const = 0;
   // Every key below `prefix` (e.g. "files/md5/"), relative to the remote root.
   virtual Result<std::vector<std::string>> list(const std::string& prefix) const = 0;
   virtual Status remove(const std::string& key) const = 0;

@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "dvx/base/thread_pool.h"
+#include "dvx/hash/md5.h"
 #include "dvx/platform/files.h"
 
 namespace dvx::transfer {
@@ -120,19 +121,28 @@ TransferResult push(const odb::ObjectDb& cache, const remote::Remote& remote, co
 }
 
 TransferResult fetch(const odb::ObjectDb& cache, const remote::Remote& remote, const std::vector<odb::ObjectId>& ids,
-                     unsigned jobs, const Progress& progress) {
+                     unsigned jobs, odb::Verify verify, const Progress& progress) {
   Collector c;
   parallel_for(ids.size(), jobs, [&](size_t i) {
     const auto& id = ids[i];
     if (!cache.exists_valid(id, odb::Verify::no)) {
       std::string tmp = cache.temp_path_for(id);
-      auto got = remote.get(remote_key(id), tmp);
+      std::optional<hash::DigestStream> digest;
+      fsx::ByteObserver observe;
+      if (verify == odb::Verify::yes) {
+        digest.emplace(odb::content_algorithm(id));
+        observe = [&](std::string_view bytes) { digest->update(bytes.data(), bytes.size()); };
+      }
+      auto got = remote.get(remote_key(id), tmp, observe);
+      Status stored;
+      if (got && *got)
+        stored = digest ? cache.adopt_checked(tmp, id, digest->hex_digest()) : cache.adopt(tmp, id);
       if (!got) {
         c.failed(id, got.error().message);
       } else if (!*got) {
         c.missing(id);
-      } else if (auto r = cache.add_verified(tmp, id); !r) {
-        c.failed(id, r.error().message);
+      } else if (!stored) {
+        c.failed(id, stored.error().message);
       } else {
         c.copied();
       }

@@ -1,6 +1,6 @@
 // The push/fetch engine: given the set of object ids a command needs, finds what is missing on
 // the other side and copies it with bounded parallelism. Objects downloaded from a remote are
-// verified by hash before they enter the cache.
+// verified by hash (while they are written) before they enter the cache, unless the caller opts out.
 // Thread-safety: each call uses its own worker threads; callers don't share results.
 #pragma once
 
@@ -33,8 +33,11 @@ Result<std::vector<bool>> remote_contains(const remote::Remote& remote, const st
 TransferResult push(const odb::ObjectDb& cache, const remote::Remote& remote,
                     const std::vector<odb::ObjectId>& ids, unsigned jobs, const Progress& progress = {});
 
-// Downloads every id absent from the cache (hash-verified, atomic).
+// Downloads every id absent from the cache, atomically (temp file + rename). With
+// verify == yes each object is hashed while it is written and kept only when it matches its id
+// (a mismatch is a failure naming the object); with no it is trusted as received.
 TransferResult fetch(const odb::ObjectDb& cache, const remote::Remote& remote,
-                     const std::vector<odb::ObjectId>& ids, unsigned jobs, const Progress& progress = {});
+                     const std::vector<odb::ObjectId>& ids, unsigned jobs, odb::Verify verify,
+                     const Progress& progress = {});
 
 }  // namespace dvx::transfer

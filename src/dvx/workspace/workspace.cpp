@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <atomic>
-#include <future>
 #include <cerrno>
 #include <map>
 #include <mutex>
@@ -72,25 +71,23 @@ Result<std::vector<std::string>> Hasher::hash(const std::vector<std::string>& ab
           return;
         }
       } else {
-        // Large: the kernel copies the file to a temp file in the staging folder while this
-        // thread hashes it (MD5 is the slower of the two, so the copy costs no extra time);
-        // then the temp file is moved into place. Both read the same page-cached file; a
-        // change of the file meanwhile (stat before vs after) discards the copy.
+        // Large: copied to a temp file in the staging folder while hashed (copy_file_observed:
+        // the kernel copies while this thread hashes; MD5 is the slower of the two), then moved
+        // into place. A file that differs from the walk's stat changed meanwhile.
         std::string tmp = fsx::temp_path_beside(staging + "/x");
-        auto copy = std::async(std::launch::async, [&] { return fsx::copy_file(abs_paths[i], tmp, 0444); });
-        auto d = hash::hash_file(abs_paths[i], hash::Algorithm::md5);
-        auto c = copy.get();
-        auto after = fsx::stat_path(abs_paths[i]);
-        if (!d || !c || after.size != stats[i].size || after.mtime_ns != stats[i].mtime_ns ||
-            after.ctime_ns != stats[i].ctime_ns || after.inode != stats[i].inode) {
+        hash::Md5Stream md5;
+        auto c = fsx::copy_file_observed(abs_paths[i], tmp, 0444,
+                                         [&](std::string_view b) { md5.update(b.data(), b.size()); });
+        if (c && (c->size != stats[i].size || c->mtime_ns != stats[i].mtime_ns || c->ctime_ns != stats[i].ctime_ns ||
+                  c->inode != stats[i].inode))
+          c = std::unexpected(Error{ErrorCode::conflict, "'" + abs_paths[i] + "' changed while it was read"});
+        if (!c) {
           (void)fsx::remove_file(tmp);
-          errors[k] = !d ? d.error()
-                    : !c ? c.error()
-                         : Error{ErrorCode::conflict, "'" + abs_paths[i] + "' changed while it was read"};
+          errors[k] = c.error();
           return;
         }
-        read_size[k] = d->size;
-        out[i] = d->md5;
+        read_size[k] = c->size;
+        out[i] = md5.hex_digest();
         if (auto r = ingest->cache->adopt(tmp, odb::ObjectId{out[i], ingest->layout}); !r) {
           errors[k] = r.error();
           return;

@@ -147,25 +147,29 @@ TEST(ObjectDb, AddBytesAndReadManifest) {
   EXPECT_TRUE(temp_files(t.path()).empty());
 }
 
-TEST(ObjectDb, AddVerifiedRejectsCorruptionAcceptsGood) {
+TEST(ObjectDb, AdoptCheckedRejectsCorruptionAcceptsGood) {
   TempDir t;
   ObjectDb db(t / "cache");
+  // The caller hashes what it downloaded with content_algorithm(id) and hands in the digest.
+  auto check = [&](const std::string& tmp, const ObjectId& id) {
+    return db.adopt_checked(tmp, id, hash::digest_hex(tu::read_file(tmp), content_algorithm(id)));
+  };
   auto id = v3(kHelloMd5);
   std::string tmp = db.temp_path_for(id);
   EXPECT_EQ(platform::parent_dir(tmp), platform::parent_dir(db.path_of(id)));
   EXPECT_TRUE(exists(platform::parent_dir(tmp)));  // the folder is created
   tu::write_file(tmp, "hellO\n");
-  auto bad = db.add_verified(tmp, id);
+  auto bad = check(tmp, id);
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, ErrorCode::corruption);
   EXPECT_FALSE(exists(db.path_of(id)));
   EXPECT_FALSE(db.exists(id));
-  ASSERT_TRUE(platform::remove_file(tmp));
+  EXPECT_FALSE(exists(tmp));  // the corrupted download is removed
 
   std::string tmp2 = db.temp_path_for(id);
   EXPECT_NE(tmp2, tmp);
   tu::write_file(tmp2, kHello);
-  auto good = db.add_verified(tmp2, id);
+  auto good = check(tmp2, id);
   ASSERT_TRUE(good) << good.error().message;
   EXPECT_FALSE(exists(tmp2));
   EXPECT_EQ(tu::read_file(db.path_of(id)), kHello);
@@ -176,13 +180,13 @@ TEST(ObjectDb, AddVerifiedRejectsCorruptionAcceptsGood) {
   ObjectId dir{hash::md5_hex(manifest) + ".dir", Layout::v3};
   std::string tmp3 = db.temp_path_for(dir);
   tu::write_file(tmp3, manifest);
-  ASSERT_TRUE(db.add_verified(tmp3, dir));
+  ASSERT_TRUE(check(tmp3, dir));
   EXPECT_TRUE(db.exists_valid(dir, Verify::yes));
   // Legacy objects verify with md5-dos2unix: CRLF text hashes like LF text.
   ObjectId legacy{kHelloMd5, Layout::legacy};
   std::string tmp4 = db.temp_path_for(legacy);
   tu::write_file(tmp4, "hello\r\n");
-  ASSERT_TRUE(db.add_verified(tmp4, legacy));
+  ASSERT_TRUE(check(tmp4, legacy));
   EXPECT_EQ(tu::read_file(db.path_of(legacy)), "hello\r\n");
   EXPECT_TRUE(temp_files(t.path()).empty());
 }

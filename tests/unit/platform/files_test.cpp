@@ -90,6 +90,43 @@ TEST(CopyFile, ContentModeAndExclusive) {
   EXPECT_FALSE(exists(t / "dst2"));
 }
 
+TEST(CopyFileObserved, ObserverSeesExactlyTheBytesCopied) {
+  // Sizes around the 1 MiB in-memory limit: both the one-read path and the overlapped
+  // kernel-copy path.
+  TempDir t;
+  for (size_t size : {size_t(0), size_t(1), size_t(1) << 20, (size_t(1) << 20) + 1, (size_t(3) << 20) + 5}) {
+    std::string content(size, '\0');
+    for (size_t i = 0; i < size; ++i) content[i] = char((i * 131 + size) % 253);
+    std::string src = t / ("src" + std::to_string(size)), dst = t / ("dst" + std::to_string(size));
+    tu::write_file(src, content);
+    std::string seen;
+    size_t calls = 0;
+    auto st = copy_file_observed(src, dst, 0444, [&](std::string_view b) {
+      seen += b;
+      ++calls;
+    });
+    ASSERT_TRUE(st) << size << ": " << st.error().message;
+    EXPECT_EQ(st->size, static_cast<int64_t>(size));
+    EXPECT_EQ(st->inode, inode_of(src));
+    EXPECT_TRUE(seen == content) << size;
+    EXPECT_TRUE(tu::read_file(dst) == content) << size;
+    EXPECT_EQ(mode_of(dst), 0444u);
+    if (size > (size_t(1) << 20)) EXPECT_GT(calls, 1u) << "large files are observed in pieces";
+  }
+  // An existing destination is neither overwritten nor removed (both paths).
+  tu::write_file(t / "keep", "keep");
+  for (const char* src : {"src1", "src3145733"}) {
+    auto again = copy_file_observed(t / src, t / "keep", 0644, [](std::string_view) {});
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.error().code, ErrorCode::conflict);
+    EXPECT_EQ(tu::read_file(t / "keep"), "keep");
+  }
+  auto missing = copy_file_observed(t / "nope", t / "dst-missing", 0644, [](std::string_view) {});
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::not_found);
+  EXPECT_FALSE(exists(t / "dst-missing"));
+}
+
 TEST(ReflinkFile, FailsCleanlyWhereUnsupported) {
   TempDir t;
   tu::write_file(t / "src", "data\n");

@@ -33,12 +33,19 @@ TEST(LocalRemote, PutGetExistsListRemove) {
   tu::write_file(t / "src2", "hello\n");
   ASSERT_TRUE(r.put(t / "src2", kKey));
 
-  auto got = r.get(kKey, t / "dl");
+  auto got = r.get(kKey, t / "dl", {});
   ASSERT_TRUE(got);
   EXPECT_TRUE(*got);
   EXPECT_EQ(tu::read_file(t / "dl"), "hello\n");
+  // With an observer, the observer sees exactly the bytes written.
+  std::string seen;
+  auto observed = r.get(kKey, t / "dl3", [&](std::string_view b) { seen += b; });
+  ASSERT_TRUE(observed);
+  EXPECT_TRUE(*observed);
+  EXPECT_EQ(seen, "hello\n");
+  EXPECT_EQ(tu::read_file(t / "dl3"), "hello\n");
   // Absent key: false, nothing created.
-  auto absent = r.get("files/md5/00/0000000000000000000000000000ff", t / "dl2");
+  auto absent = r.get("files/md5/00/0000000000000000000000000000ff", t / "dl2", {});
   ASSERT_TRUE(absent);
   EXPECT_FALSE(*absent);
   EXPECT_FALSE(exists(t / "dl2"));

@@ -86,7 +86,7 @@ TEST(Transfer, PushThenFetchBetweenTwoCaches) {
   ASSERT_TRUE(contains);
   EXPECT_EQ(*contains, std::vector<bool>(ids.size(), true));
 
-  auto fetched = fetch(f.b, f.remote, ids, 4);
+  auto fetched = fetch(f.b, f.remote, ids, 4, odb::Verify::yes);
   EXPECT_EQ(fetched.transferred, ids.size());
   EXPECT_TRUE(fetched.missing.empty());
   EXPECT_TRUE(fetched.failed.empty()) << (fetched.errors.empty() ? "" : fetched.errors[0]);
@@ -95,7 +95,7 @@ TEST(Transfer, PushThenFetchBetweenTwoCaches) {
     EXPECT_TRUE(f.b.exists_valid(id, odb::Verify::yes));
     EXPECT_EQ(mode_of(f.b.path_of(id)), 0444u);
   }
-  auto refetch = fetch(f.b, f.remote, ids, 4);
+  auto refetch = fetch(f.b, f.remote, ids, 4, odb::Verify::yes);
   EXPECT_EQ(refetch.transferred, 0u);
   EXPECT_TRUE(temp_files(f.t.path()).empty()) << ::testing::PrintToString(temp_files(f.t.path()));
 }
@@ -107,7 +107,7 @@ TEST(Transfer, LegacyLayoutRoundTrip) {
   auto pushed = push(f.a, f.remote, {id}, 2);
   EXPECT_EQ(pushed.transferred, 1u);
   EXPECT_TRUE(exists(f.remote_root + "/" + id.oid.substr(0, 2) + "/" + id.oid.substr(2)));
-  auto fetched = fetch(f.b, f.remote, {id}, 2);
+  auto fetched = fetch(f.b, f.remote, {id}, 2, odb::Verify::yes);
   EXPECT_EQ(fetched.transferred, 1u);
   EXPECT_TRUE(fetched.failed.empty()) << (fetched.errors.empty() ? "" : fetched.errors[0]);
   EXPECT_EQ(tu::read_file(f.b.path_of(id)), "legacy text\r\n");
@@ -127,7 +127,7 @@ TEST(Transfer, MissingObjectsAreReported) {
   ASSERT_TRUE(contains);
   EXPECT_EQ(*contains, (std::vector<bool>{false, true, false}));
 
-  auto fetched = fetch(f.b, f.remote, {absent1, have, absent2}, 3);
+  auto fetched = fetch(f.b, f.remote, {absent1, have, absent2}, 3, odb::Verify::yes);
   EXPECT_EQ(fetched.transferred, 1u);
   EXPECT_EQ(fetched.missing, (std::vector<ObjectId>{absent1, absent2}));
   EXPECT_TRUE(fetched.failed.empty());
@@ -148,7 +148,7 @@ TEST(Transfer, FetchOfCorruptedRemoteObjectFailsAndLeavesNothing) {
   // Corrupt the remote copies (bit rot, a tampered remote).
   tu::write_file(f.remote_path(bad), "will be corrupteD\n", 0444);
   tu::write_file(f.remote_path(bad_dir_id), "[{}]", 0444);
-  auto fetched = fetch(f.b, f.remote, {good, bad, bad_dir_id}, 3);
+  auto fetched = fetch(f.b, f.remote, {good, bad, bad_dir_id}, 3, odb::Verify::yes);
   EXPECT_EQ(fetched.transferred, 1u);
   ASSERT_EQ(fetched.failed.size(), 2u);
   std::vector<ObjectId> failed = fetched.failed;
@@ -169,13 +169,48 @@ TEST(Transfer, FetchOfCorruptedRemoteObjectFailsAndLeavesNothing) {
   EXPECT_EQ(*listed, std::vector<ObjectId>{good});
 }
 
+TEST(Transfer, LargeObjectsAreVerifiedWhileCopied) {
+  // Objects over 1 MiB take the overlapped kernel-copy path; one corrupted byte in the middle
+  // of a 3 MiB object is caught, the intact one is stored, byte for byte.
+  Fixture f;
+  std::string big(3 * (1 << 20) + 7, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>((i * 2654435761u) >> 13);
+  auto good = f.put(f.a, big);
+  std::string other = big;
+  other[0] = 'x';
+  auto bad = f.put(f.a, other);
+  ASSERT_EQ(push(f.a, f.remote, {good, bad}, 2).transferred, 2u);
+  other[other.size() / 2] ^= 1;
+  tu::write_file(f.remote_path(bad), other, 0444);
+  auto fetched = fetch(f.b, f.remote, {good, bad}, 2, odb::Verify::yes);
+  EXPECT_EQ(fetched.transferred, 1u);
+  EXPECT_EQ(fetched.failed, std::vector<ObjectId>{bad});
+  EXPECT_EQ(tu::read_file(f.b.path_of(good)), big);
+  EXPECT_EQ(mode_of(f.b.path_of(good)), 0444u);
+  EXPECT_FALSE(exists(f.b.path_of(bad)));
+  EXPECT_TRUE(temp_files(f.t / "b").empty()) << ::testing::PrintToString(temp_files(f.t / "b"));
+}
+
+TEST(Transfer, WithoutVerifyObjectsAreStoredAsReceived) {
+  // The remote's `verify = false` opt-out: what the remote holds is trusted, even corrupted.
+  Fixture f;
+  auto id = f.put(f.a, "as pushed\n");
+  ASSERT_EQ(push(f.a, f.remote, {id}, 1).transferred, 1u);
+  tu::write_file(f.remote_path(id), "tampered\n", 0444);
+  auto fetched = fetch(f.b, f.remote, {id}, 1, odb::Verify::no);
+  EXPECT_EQ(fetched.transferred, 1u);
+  EXPECT_TRUE(fetched.failed.empty());
+  EXPECT_EQ(tu::read_file(f.b.path_of(id)), "tampered\n");
+  EXPECT_EQ(mode_of(f.b.path_of(id)), 0444u);
+}
+
 TEST(Transfer, FetchReplacesCorruptedWritableCacheObject) {
   Fixture f;
   auto id = f.put(f.a, "content\n");
   ASSERT_EQ(push(f.a, f.remote, {id}, 1).transferred, 1u);
   // A half-written, writable object in the destination cache (not trusted): re-downloaded.
   tu::write_file(f.b.path_of(id), "cont", 0644);
-  auto fetched = fetch(f.b, f.remote, {id}, 1);
+  auto fetched = fetch(f.b, f.remote, {id}, 1, odb::Verify::yes);
   EXPECT_EQ(fetched.transferred, 1u);
   EXPECT_TRUE(fetched.failed.empty()) << (fetched.errors.empty() ? "" : fetched.errors[0]);
   EXPECT_EQ(tu::read_file(f.b.path_of(id)), "content\n");
