@@ -230,7 +230,8 @@ void add(repo::Repo& repo, const AddOptions& opts) {
   auto ctx = repo.context();
   // New files are copied into the cache while they are hashed (read once), unless the cache
   // is filled by hardlinks or nothing is to be cached.
-  workspace::Ingest ingest{&repo.cache(), odb::Layout::v3};
+  odb::BulkWriter bulk(repo.cache());
+  workspace::Ingest ingest{&repo.cache(), odb::Layout::v3, &bulk};
   auto types = repo.link_types();
   if (!opts.no_commit && types.front() != fsx::LinkType::hardlink && !plans.empty() &&
       !repo.cache().reflink_works(fsx::parent_dir(plans.front().abs)))

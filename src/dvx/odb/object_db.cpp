@@ -27,6 +27,11 @@ hash::Algorithm content_algorithm(const ObjectId& id) {
 
 std::string_view content_digest(const ObjectId& id) { return std::string_view(id.oid).substr(0, 32); }
 
+size_t prefix_slot(const ObjectId& id) {
+  auto hexval = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+  return (id.layout == Layout::v3 ? 0 : 256) + size_t(hexval(id.oid[0]) * 16 + hexval(id.oid[1]));
+}
+
 bool valid_oid(const std::string& oid) {
   std::string_view v(oid);
   if (v.size() == 36 && v.substr(32) == ".dir") v = v.substr(0, 32);
@@ -76,11 +81,9 @@ std::vector<bool> ObjectDb::exists_many(const std::vector<ObjectId>& ids, unsign
   std::vector<char> found(ids.size(), 0);
   // Group by (layout, prefix).
   std::vector<std::vector<size_t>> groups(512);
-  auto hexval = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
   for (size_t i = 0; i < ids.size(); ++i) {
-    const auto& oid = ids[i].oid;
-    if (oid.size() < 3) continue;
-    size_t slot = (ids[i].layout == Layout::v3 ? 0 : 256) + size_t(hexval(oid[0]) * 16 + hexval(oid[1]));
+    if (ids[i].oid.size() < 3) continue;
+    size_t slot = prefix_slot(ids[i]);
     if (slot < groups.size()) groups[slot].push_back(i);
   }
   parallel_for(groups.size(), threads, [&](size_t g) {
@@ -121,12 +124,11 @@ bool ObjectDb::exists_valid(const ObjectId& id, Verify verify) const {
 }
 
 Status ObjectDb::make_parent(const std::string& path) const {
-  return fsx::make_dirs(fsx::parent_dir(path), m_shared_group ? 02775 : 0777);
+  return fsx::make_dirs(fsx::parent_dir(path), dir_mode());
 }
 
 Status ObjectDb::make_prefix_dir(const ObjectId& id) const {
-  auto hexval = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
-  size_t slot = (id.layout == Layout::v3 ? 0 : 256) + size_t(hexval(id.oid[0]) * 16 + hexval(id.oid[1]));
+  size_t slot = prefix_slot(id);
   if (slot < m_prefix_ready.size() && m_prefix_ready[slot].load(std::memory_order_acquire)) return {};
   auto r = make_parent(path_of(id));
   if (r && slot < m_prefix_ready.size()) m_prefix_ready[slot].store(true, std::memory_order_release);
@@ -223,7 +225,7 @@ bool ObjectDb::reflink_works(const std::string& dir) const {
 
 std::string ObjectDb::staging_dir() const {
   std::string d = m_root + "/files/md5";
-  (void)fsx::make_dirs(d, m_shared_group ? 02775 : 0777);
+  (void)fsx::make_dirs(d, dir_mode());
   return d;
 }
 

@@ -40,6 +40,10 @@ struct ObjectId {
 hash::Algorithm content_algorithm(const ObjectId& id);
 std::string_view content_digest(const ObjectId& id);
 
+// 0..511: which of the 256 prefix folders of which layout (v3 first) holds the object. The
+// oid must be valid (see valid_oid).
+size_t prefix_slot(const ObjectId& id);
+
 // True when `oid` is 32 lower-case hex digits optionally followed by ".dir".
 bool valid_oid(const std::string& oid);
 
@@ -92,6 +96,8 @@ class ObjectDb {
   bool reflink_works(const std::string& dir) const;
   // A directory for such temp files, on the cache's file system (created on demand).
   std::string staging_dir() const;
+  // Mode for folders created in the cache (cache.shared = group: group-writable, setgid).
+  uint32_t dir_mode() const { return m_shared_group ? 02775 : 0777; }
 
   Result<std::string> read(const ObjectId& id) const;
   // Reads and parses a .dir manifest object; not_found when missing.

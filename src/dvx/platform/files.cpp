@@ -130,29 +130,40 @@ bool is_temp_name(std::string_view name) {
   return true;
 }
 
-Status write_file_atomic(const std::string& path, std::string_view bytes, uint32_t mode,
-                         Durability durability) {
-  std::string tmp = temp_path_beside(path);
-  // Created with its final permissions (umask applied by open) so no fchmod is needed.
-  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 0777));
-  if (fd.get() < 0) return fail_errno("failed to create '" + tmp + "'", errno);
-  auto w = write_all(fd.get(), bytes.data(), bytes.size(), tmp);
+namespace {
+// Creates `path` (which must not exist) with its final permissions (umask applied by open, so
+// no fchmod) and writes bytes; removes it again on any error.
+Status write_new(const std::string& path, std::string_view bytes, uint32_t mode, Durability durability) {
+  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 0777));
+  if (fd.get() < 0) return fail_errno("failed to create '" + path + "'", errno);
+  auto w = write_all(fd.get(), bytes.data(), bytes.size(), path);
   if (!w) {
-    ::unlink(tmp.c_str());
+    ::unlink(path.c_str());
     return w;
   }
   if (durability == Durability::fsync && ::fsync(fd.get()) != 0) {
     int e = errno;
-    ::unlink(tmp.c_str());
-    return fail_errno("failed to sync '" + tmp + "'", e);
+    ::unlink(path.c_str());
+    return fail_errno("failed to sync '" + path + "'", e);
   }
-  ::close(fd.release());
+  return {};
+}
+}  // namespace
+
+Status write_file_atomic(const std::string& path, std::string_view bytes, uint32_t mode,
+                         Durability durability) {
+  std::string tmp = temp_path_beside(path);
+  if (auto r = write_new(tmp, bytes, mode, durability); !r) return r;
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     int e = errno;
     ::unlink(tmp.c_str());
     return fail_errno("failed to write '" + path + "'", e);
   }
   return {};
+}
+
+Status create_file(const std::string& path, std::string_view bytes, uint32_t mode) {
+  return write_new(path, bytes, mode, Durability::none);
 }
 
 Status make_dirs(const std::string& path, uint32_t mode) {

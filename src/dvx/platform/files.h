@@ -43,6 +43,10 @@ enum class Durability { none, fsync };
 Status write_file_atomic(const std::string& path, std::string_view bytes, uint32_t mode = 0644,
                          Durability durability = Durability::none);
 
+// Creates a new file holding `bytes` (conflict when it exists; removed again on error). Not
+// atomic by itself: for files in a private folder that is published whole (renamed into place).
+Status create_file(const std::string& path, std::string_view bytes, uint32_t mode);
+
 // A unique temp name next to `path`: ".<22 url-safe base64 chars>.tmp" (DVC's pattern too).
 std::string temp_path_beside(const std::string& path);
 // True for a file name made by temp_path_beside (e.g. left behind by a killed command).

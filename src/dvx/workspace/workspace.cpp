@@ -66,7 +66,8 @@ Result<std::vector<std::string>> Hasher::hash(const std::vector<std::string>& ab
       if (*small) {
         out[i] = hash::md5_hex(content);
         read_size[k] = static_cast<int64_t>(content.size());
-        if (auto r = ingest->cache->add_bytes(content, odb::ObjectId{out[i], ingest->layout}); !r) {
+        odb::ObjectId id{out[i], ingest->layout};
+        if (auto r = ingest->bulk ? ingest->bulk->add(content, id) : ingest->cache->add_bytes(content, id); !r) {
           errors[k] = r.error();
           return;
         }
@@ -230,6 +231,9 @@ Result<OutputState> compute_state(const Context& ctx, const std::string& abs_pat
 }
 
 Status save_to_cache(const Context& ctx, const std::string& abs_path, const OutputState& state, odb::Layout layout) {
+  // Objects staged while hashing become visible first.
+  if (ctx.ingest && ctx.ingest->bulk)
+    if (auto r = ctx.ingest->bulk->commit(); !r) return r;
   // Objects are created by reflink or copy (hardlink when it is the first cache type), never
   // symlinks, as DVC does (formats.md §4.2).
   std::vector<LinkType> types{LinkType::reflink};

@@ -16,6 +16,7 @@
 #include "dvx/formats/manifest.h"
 #include "dvx/fs/walk.h"
 #include "dvx/hash/md5.h"
+#include "dvx/odb/bulk_writer.h"
 #include "dvx/odb/object_db.h"
 #include "dvx/platform/files.h"
 #include "dvx/state/state_db.h"
@@ -42,9 +43,11 @@ struct OutputState {
 
 // Where files that must be read for hashing are copied on the way ("hash while copying into
 // the cache", so `add` reads each byte once).
+// Small files go through `bulk` when set (published by save_to_cache, which commits it).
 struct Ingest {
   const odb::ObjectDb* cache = nullptr;
   odb::Layout layout = odb::Layout::v3;
+  odb::BulkWriter* bulk = nullptr;
 };
 
 // Hashes files through the state database, in parallel, storing new results in one batch.

@@ -1,0 +1,53 @@
+// Writes many small objects into a cache with fewer directory operations than add_bytes one by
+// one, with the same guarantee: an object appears under its name only complete.
+//
+// add_bytes costs a temp file plus a rename per object (three directory updates). Here, objects
+// whose prefix folder (files/md5/<xx>) does not exist yet are created straight inside a hidden
+// staging tree (<cache>/files/.<random>.tmp/<layout>/<xx>/, one directory update each), and
+// commit() publishes each staged prefix folder with one rename(2) of the folder. That is the
+// common case of a first `add` into a fresh cache. A prefix folder that exists already goes
+// through add_bytes; one that appears while objects are staged (another process writing the
+// same cache) gets the staged objects one rename each at commit.
+//
+// A killed process leaves only the hidden staging tree: its objects were never visible, and the
+// next BulkWriter on the cache removes staging trees older than a day.
+// Thread-safety: add() may be called from many threads; commit() must not overlap add().
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "dvx/odb/object_db.h"
+
+namespace dvx::odb {
+
+class BulkWriter {
+ public:
+  explicit BulkWriter(const ObjectDb& db);
+  ~BulkWriter();  // removes whatever was staged and not committed
+  BulkWriter(const BulkWriter&) = delete;
+  BulkWriter& operator=(const BulkWriter&) = delete;
+
+  // Stores `bytes` as object `id` unless present; visible in the cache only after commit()
+  // when it was staged.
+  Status add(std::string_view bytes, const ObjectId& id);
+  // Publishes every staged object (no-op when nothing is staged). add() may be used again after.
+  Status commit();
+
+ private:
+  enum : int { k_unknown = 0, k_direct = 1, k_staged = 2 };
+  int decide(size_t slot, const ObjectId& id);
+  std::string staged_dir(size_t slot) const;
+
+  const ObjectDb& m_db;
+  std::string m_files;    // <cache>/files
+  std::string m_staging;  // <cache>/files/.<random>.tmp, created on first use
+  std::mutex m_mutex;     // guards decisions and the creation of staging folders
+  std::array<std::atomic<int>, 512> m_slots{};  // per (layout, prefix): k_*
+  bool m_dirty = false;   // something was staged since the last commit
+};
+
+}  // namespace dvx::odb

@@ -1,0 +1,143 @@
+#include "dvx/odb/bulk_writer.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "../platform/test_temp_dir.h"
+#include "dvx/base/thread_pool.h"
+#include "dvx/hash/md5.h"
+
+namespace dvx::odb {
+namespace {
+
+using dvx::testing::TempDir;
+using dvx::testing::exists;
+using dvx::testing::mode_of;
+namespace tu = dvx::testing;
+
+struct Obj {
+  std::string bytes;
+  ObjectId id;
+};
+
+std::vector<Obj> make_objects(size_t n, const std::string& salt = "") {
+  std::vector<Obj> out;
+  for (size_t i = 0; i < n; ++i) {
+    std::string b = "object " + salt + std::to_string(i) + "\n";
+    out.push_back({b, ObjectId{hash::md5_hex(b), Layout::v3}});
+  }
+  return out;
+}
+
+// An object whose oid starts with the same two hex digits as `like`.
+Obj same_prefix_as(const ObjectId& like, const std::string& salt) {
+  for (size_t i = 0;; ++i) {
+    auto o = make_objects(1, salt + std::to_string(i));
+    if (o[0].id.oid.compare(0, 2, like.oid, 0, 2) == 0) return o[0];
+  }
+}
+
+// Every entry below <cache>/files other than md5/: what a commit must not leave behind.
+std::vector<std::string> leftovers(const std::string& cache) {
+  std::vector<std::string> out;
+  for (auto& r : tu::tree(cache + "/files"))
+    if (r != "md5" && !r.starts_with("md5/")) out.push_back(r);
+  return out;
+}
+
+TEST(BulkWriter, StagedObjectsAppearOnlyAtCommit) {
+  TempDir t;
+  ObjectDb db(t / "cache");
+  auto objs = make_objects(600);  // every prefix folder, most of them several times
+  BulkWriter w(db);
+  parallel_for(objs.size(), 4, [&](size_t i) { ASSERT_TRUE(w.add(objs[i].bytes, objs[i].id)); });
+  ASSERT_TRUE(w.add(objs[0].bytes, objs[0].id));  // the same object twice is fine
+  for (auto& o : objs) EXPECT_FALSE(db.exists(o.id)) << "visible before commit: " << o.id.oid;
+  ASSERT_TRUE(w.commit());
+  for (auto& o : objs) {
+    ASSERT_TRUE(db.exists(o.id)) << o.id.oid;
+    EXPECT_EQ(tu::read_file(db.path_of(o.id)), o.bytes);
+    EXPECT_EQ(mode_of(db.path_of(o.id)), 0444u);
+    EXPECT_TRUE(db.exists_valid(o.id, Verify::yes));
+  }
+  EXPECT_EQ(leftovers(t / "cache"), std::vector<std::string>{});
+  auto listed = db.list(Layout::v3);
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(listed->size(), objs.size());
+}
+
+TEST(BulkWriter, ExistingPrefixFoldersAreWrittenDirectly) {
+  TempDir t;
+  ObjectDb db(t / "cache");
+  auto first = make_objects(1);
+  ASSERT_TRUE(db.add_bytes(first[0].bytes, first[0].id));
+  // A second object with the same prefix goes straight into the existing folder.
+  Obj second = same_prefix_as(first[0].id, "p");
+  BulkWriter w(db);
+  ASSERT_TRUE(w.add(second.bytes, second.id));
+  EXPECT_TRUE(db.exists(second.id));  // not staged: visible at once
+  ASSERT_TRUE(w.commit());
+  EXPECT_TRUE(db.exists_valid(first[0].id, Verify::yes));
+  EXPECT_TRUE(db.exists_valid(second.id, Verify::yes));
+}
+
+TEST(BulkWriter, PrefixFolderCreatedMeanwhileGetsObjectsOneByOne) {
+  TempDir t;
+  ObjectDb db(t / "cache");
+  auto objs = make_objects(300);
+  BulkWriter w(db);
+  for (auto& o : objs) ASSERT_TRUE(w.add(o.bytes, o.id));
+  // Another writer creates one of the staged prefix folders (with an object of its own).
+  Obj other = same_prefix_as(objs[0].id, "other");
+  ASSERT_FALSE(exists(platform::parent_dir(db.path_of(other.id))));  // still staged
+  ASSERT_TRUE(db.add_bytes(other.bytes, other.id));
+  ASSERT_TRUE(w.commit());
+  EXPECT_TRUE(db.exists_valid(other.id, Verify::yes));
+  for (auto& o : objs) EXPECT_TRUE(db.exists_valid(o.id, Verify::yes)) << o.id.oid;
+  EXPECT_EQ(leftovers(t / "cache"), std::vector<std::string>{});
+}
+
+TEST(BulkWriter, UsableAgainAfterCommit) {
+  TempDir t;
+  ObjectDb db(t / "cache");
+  BulkWriter w(db);
+  auto a = make_objects(50, "a"), b = make_objects(50, "b");
+  for (auto& o : a) ASSERT_TRUE(w.add(o.bytes, o.id));
+  ASSERT_TRUE(w.commit());
+  for (auto& o : b) ASSERT_TRUE(w.add(o.bytes, o.id));
+  ASSERT_TRUE(w.commit());
+  for (auto& o : a) EXPECT_TRUE(db.exists_valid(o.id, Verify::yes));
+  for (auto& o : b) EXPECT_TRUE(db.exists_valid(o.id, Verify::yes));
+  EXPECT_EQ(leftovers(t / "cache"), std::vector<std::string>{});
+}
+
+TEST(BulkWriter, UncommittedObjectsVanishWithTheWriter) {
+  TempDir t;
+  ObjectDb db(t / "cache");
+  auto objs = make_objects(20);
+  {
+    BulkWriter w(db);
+    for (auto& o : objs) ASSERT_TRUE(w.add(o.bytes, o.id));
+  }  // e.g. the command failed before publishing
+  for (auto& o : objs) EXPECT_FALSE(db.exists(o.id));
+  EXPECT_EQ(leftovers(t / "cache"), std::vector<std::string>{});
+}
+
+TEST(BulkWriter, StaleStagingTreesOfKilledProcessesAreRemoved) {
+  TempDir t;
+  ObjectDb db(t / "cache");
+  std::string old_tree = t / "cache/files/.AAAAAAAAAAAAAAAAAAAAAA.tmp";
+  std::string new_tree = t / "cache/files/.BBBBBBBBBBBBBBBBBBBBBB.tmp";
+  tu::write_file(old_tree + "/md5/ab/cdef", "x");
+  tu::write_file(new_tree + "/md5/ab/cdef", "x");
+  // Two days old: a killed process's; a fresh one may belong to a live writer.
+  std::string cmd = "touch -d '2 days ago' '" + old_tree + "'";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  BulkWriter w(db);
+  EXPECT_FALSE(exists(old_tree));
+  EXPECT_TRUE(exists(new_tree));
+}
+
+}  // namespace
+}  // namespace dvx::odb
