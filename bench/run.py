@@ -307,9 +307,12 @@ class Bench:
             os.makedirs(self.trash_dir, exist_ok=True)
             self.trash_seq += 1
             os.rename(p, os.path.join(self.trash_dir, str(self.trash_seq)))
-            if ds is not None:
-                self.trash_inodes += ds.inodes()
+            if ds is not None and os.path.isdir(os.path.join(self.trash_dir, str(self.trash_seq))) and \
+                    (os.path.basename(p) in ("cache", "remote", "out", ds.key) or p.endswith(ds.target)):
+                self.trash_inodes += ds.inodes()  # a tree the size of the data set
                 self.trash_bytes += ds.disk_bytes()
+            else:
+                self.trash_inodes += 1
         cap_inodes, cap_bytes = self.trash_cap
         if ds is not None and (self.trash_inodes + ds.inodes() > cap_inodes or
                                self.trash_bytes + ds.disk_bytes() > cap_bytes):
