@@ -676,7 +676,13 @@ class Bench:
 
     def main(self, datasets: list[Dataset], dvx: str, dvc: str | None, lfs: bool, annex: bool) -> None:
         os.makedirs(self.run_dir, exist_ok=True)
-        self.rm(self.trash_dir)  # left by an interrupted run
+        leftovers = [p for p in [self.trash_dir] + [os.path.join(self.run_dir, n) for n in os.listdir(self.run_dir)]
+                     if os.path.lexists(p)]
+        if leftovers:  # left by an interrupted run: removed, then the same pause as after a trash
+            self.say(f"removing {len(leftovers)} folder(s) left by an interrupted run")
+            self.rm(*leftovers)
+            os.sync()
+            time.sleep(self.args.settle)
         self.startup("dvx", dvx)
         if dvc:
             self.startup("dvc", dvc)
