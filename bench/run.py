@@ -676,7 +676,7 @@ class Bench:
 
     def main(self, datasets: list[Dataset], dvx: str, dvc: str | None, lfs: bool, annex: bool) -> None:
         os.makedirs(self.run_dir, exist_ok=True)
-        leftovers = [p for p in [self.trash_dir] + [os.path.join(self.run_dir, n) for n in os.listdir(self.run_dir)]
+        leftovers = [p for p in [self.trash_dir] + [os.path.join(self.run_dir, n) for n in os.listdir(self.run_dir) if n != "bin"]
                      if os.path.lexists(p)]
         if leftovers:  # left by an interrupted run: removed, then the same pause as after a trash
             self.say(f"removing {len(leftovers)} folder(s) left by an interrupted run")
