@@ -306,7 +306,11 @@ Status copy_file(const std::string& src, const std::string& dst, uint32_t mode) 
 Result<bool> read_file_upto(const std::string& path, size_t limit, std::string& out) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return fail_errno("failed to read '" + path + "'", errno);
-  out.resize(limit + 1);
+  // Sized by fstat (plus one byte to notice growth): growing the buffer zero-fills it, and
+  // zero-filling `limit` bytes for every small file would cost more than reading it.
+  FileStat st = stat_fd(fd.get());
+  if (st.size > static_cast<int64_t>(limit)) return false;
+  out.resize(static_cast<size_t>(std::max<int64_t>(st.size, 0)) + 1);
   size_t have = 0;
   while (have < out.size()) {
     ssize_t r = ::read(fd.get(), out.data() + have, out.size() - have);
@@ -317,8 +321,10 @@ Result<bool> read_file_upto(const std::string& path, size_t limit, std::string& 
     if (r == 0) break;
     have += static_cast<size_t>(r);
   }
+  if (have > static_cast<size_t>(std::max<int64_t>(st.size, 0)))
+    return fail(ErrorCode::conflict, "'" + path + "' changed while it was read");
   out.resize(have);
-  return have <= limit;
+  return true;
 }
 
 Result<FileStat> copy_file_observed(const std::string& src, const std::string& dst, uint32_t mode,

@@ -71,7 +71,7 @@ std::optional<LinkType> parse_link_type(std::string_view name);
 // Copies src to dst (dst must not exist; use a temp name). Uses copy_file_range.
 Status copy_file(const std::string& src, const std::string& dst, uint32_t mode);
 // Reads the whole file into `out` if it is at most `limit` bytes (true), else leaves the
-// content unspecified and returns false.
+// content unspecified and returns false. conflict when the file grows while it is read.
 Result<bool> read_file_upto(const std::string& path, size_t limit, std::string& out);
 
 // Receives the bytes of a file in order, in pieces (e.g. to hash what is being copied).

@@ -90,6 +90,27 @@ TEST(CopyFile, ContentModeAndExclusive) {
   EXPECT_FALSE(exists(t / "dst2"));
 }
 
+TEST(ReadFileUpto, WholeFileUpToTheLimitElseFalse) {
+  TempDir t;
+  std::string buf = std::string(5000, 'z');  // a previous, longer content must not leak
+  for (size_t size : {size_t(0), size_t(1), size_t(1000), size_t(4096)}) {
+    std::string content(size, 'a');
+    for (size_t i = 0; i < size; ++i) content[i] = char('a' + i % 26);
+    tu::write_file(t / "f", content);
+    auto r = read_file_upto(t / "f", 4096, buf);
+    ASSERT_TRUE(r) << size;
+    EXPECT_TRUE(*r) << size;
+    EXPECT_EQ(buf, content) << size;
+  }
+  tu::write_file(t / "f", std::string(4097, 'b'));
+  auto over = read_file_upto(t / "f", 4096, buf);
+  ASSERT_TRUE(over);
+  EXPECT_FALSE(*over);
+  auto missing = read_file_upto(t / "nope", 4096, buf);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::not_found);
+}
+
 TEST(CopyFileObserved, ObserverSeesExactlyTheBytesCopied) {
   // Sizes around the 1 MiB in-memory limit: both the one-read path and the overlapped
   // kernel-copy path.
