@@ -149,7 +149,9 @@ TransferSummary fetch(repo::Repo& repo, const TransferOptions& opts) {
   size_t failed = 0;
   // Phase 1: directory manifests we don't have yet.
   if (!used.dirs_without_manifest.empty()) {
-    std::vector<odb::ObjectId> manifests = used.dirs_without_manifest;
+    std::vector<odb::ObjectId> manifests = used.dirs_without_manifest;  // one per output and revision
+    std::sort(manifests.begin(), manifests.end());
+    manifests.erase(std::unique(manifests.begin(), manifests.end()), manifests.end());
     auto r = transfer::fetch(repo.cache(), *rem, manifests, jobs, verify);
     sum.transferred += r.transferred;
     failed += r.failed.size();

@@ -22,23 +22,26 @@ int64_t now_ns() {
 }  // namespace
 
 BulkWriter::BulkWriter(const ObjectDb& db) : m_db(db), m_files(db.root() + "/files") {
-  auto entries = fsx::list_dir(m_files);
-  if (!entries) return;
-  for (auto& e : *entries) {
-    if (e.type != fsx::FileType::directory || !fsx::is_temp_name(e.name)) continue;
-    std::string p = m_files + "/" + e.name;
-    if (now_ns() - fsx::lstat_path(p).mtime_ns > k_stale_staging_ns) (void)fsx::remove_all(p);
+  for (const std::string& parent : {m_files, db.root()}) {
+    auto entries = fsx::list_dir(parent);
+    if (!entries) continue;
+    for (auto& e : *entries) {
+      if (e.type != fsx::FileType::directory || !fsx::is_temp_name(e.name)) continue;
+      std::string p = parent + "/" + e.name;
+      if (now_ns() - fsx::lstat_path(p).mtime_ns > k_stale_staging_ns) (void)fsx::remove_all(p);
+    }
   }
 }
 
 BulkWriter::~BulkWriter() {
-  if (!m_staging.empty()) (void)fsx::remove_all(m_staging);
+  for (auto& s : m_staging)
+    if (!s.empty()) (void)fsx::remove_all(s);
 }
 
 std::string BulkWriter::staged_dir(size_t slot) const {
   static const char* hex = "0123456789abcdef";
   size_t p = slot % 256;
-  return m_staging + (slot < 256 ? "/md5/" : "/legacy/") + hex[p >> 4] + hex[p & 15];
+  return m_staging[slot < 256 ? 0 : 1] + "/" + hex[p >> 4] + hex[p & 15];
 }
 
 int BulkWriter::decide(size_t slot, const ObjectId& id) {
@@ -47,13 +50,15 @@ int BulkWriter::decide(size_t slot, const ObjectId& id) {
   if (state != k_unknown) return state;
   state = k_direct;
   if (fsx::lstat_path(fsx::parent_dir(m_db.path_of(id))).type != fsx::FileType::directory) {
-    if (m_staging.empty()) {
-      if (auto r = fsx::make_dirs(m_files, m_db.dir_mode()); r) {
-        std::string s = fsx::temp_path_beside(m_files + "/x");
-        if (fsx::make_dirs(s, m_db.dir_mode())) m_staging = s;
+    std::string& root = m_staging[slot < 256 ? 0 : 1];
+    if (root.empty()) {
+      std::string parent = slot < 256 ? m_files : m_db.root();
+      if (auto r = fsx::make_dirs(parent, m_db.dir_mode()); r) {
+        std::string s = fsx::temp_path_beside(parent + "/x");
+        if (fsx::make_dirs(s, m_db.dir_mode())) root = s;
       }
     }
-    if (!m_staging.empty() && fsx::make_dirs(staged_dir(slot), m_db.dir_mode())) {
+    if (!root.empty() && fsx::make_dirs(staged_dir(slot), m_db.dir_mode())) {
       state = k_staged;
       m_dirty = true;
     }
@@ -63,13 +68,27 @@ int BulkWriter::decide(size_t slot, const ObjectId& id) {
 }
 
 Status BulkWriter::add(std::string_view bytes, const ObjectId& id) {
+  auto staged = staged_path(id);
+  if (!staged) return m_db.add_bytes(bytes, id);
+  auto r = fsx::create_file(*staged, bytes, 0444);
+  if (!r && r.error().code == ErrorCode::conflict) return {};  // the same content twice
+  return r;
+}
+
+Status BulkWriter::add_file(const std::string& src, const ObjectId& id) {
+  auto staged = staged_path(id);
+  if (!staged) return m_db.add_file(src, id, {fsx::LinkType::copy});
+  auto r = fsx::copy_file(src, *staged, 0444);
+  if (!r && r.error().code == ErrorCode::conflict) return {};  // the same content twice
+  return r;
+}
+
+std::optional<std::string> BulkWriter::staged_path(const ObjectId& id) {
   size_t slot = prefix_slot(id);
   int state = m_slots[slot].load(std::memory_order_acquire);
   if (state == k_unknown) state = decide(slot, id);
-  if (state == k_direct) return m_db.add_bytes(bytes, id);
-  auto r = fsx::create_file(staged_dir(slot) + "/" + id.oid.substr(2), bytes, 0444);
-  if (!r && r.error().code == ErrorCode::conflict) return {};  // the same content twice
-  return r;
+  if (state == k_direct) return std::nullopt;
+  return staged_dir(slot) + "/" + id.oid.substr(2);
 }
 
 Status BulkWriter::commit() {
@@ -93,8 +112,10 @@ Status BulkWriter::commit() {
     for (auto& e : *entries)
       if (auto r = fsx::rename_path(from + "/" + e.name, to + "/" + e.name); !r && first) first = r;
   }
-  (void)fsx::remove_all(m_staging);
-  m_staging.clear();
+  for (auto& s : m_staging) {
+    if (!s.empty()) (void)fsx::remove_all(s);
+    s.clear();
+  }
   for (auto& s : m_slots) s.store(k_unknown, std::memory_order_relaxed);
   m_dirty = false;
   return first;

@@ -11,12 +11,15 @@
 //
 // A killed process leaves only the hidden staging tree: its objects were never visible, and the
 // next BulkWriter on the cache removes staging trees older than a day.
-// Thread-safety: add() may be called from many threads; commit() must not overlap add().
+// The same works for any folder with the cache's layout, e.g. a local remote (open an ObjectDb on
+// its root).
+// Thread-safety: add(), add_file() and staged_path() may be called from many threads; commit() must not overlap add().
 #pragma once
 
 #include <array>
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -34,6 +37,12 @@ class BulkWriter {
   // Stores `bytes` as object `id` unless present; visible in the cache only after commit()
   // when it was staged.
   Status add(std::string_view bytes, const ObjectId& id);
+  // The same with the content of a file (copied; created read-only).
+  Status add_file(const std::string& src, const ObjectId& id);
+  // Where the caller may write object `id` itself (e.g. a download), a path in the staging tree
+  // that must not exist yet and is published by commit(); nullopt when the object's prefix
+  // folder exists in the cache (write a temp file and ObjectDb::adopt it instead).
+  std::optional<std::string> staged_path(const ObjectId& id);
   // Publishes every staged object (no-op when nothing is staged). add() may be used again after.
   Status commit();
 
@@ -43,8 +52,10 @@ class BulkWriter {
   std::string staged_dir(size_t slot) const;
 
   const ObjectDb& m_db;
-  std::string m_files;    // <cache>/files
-  std::string m_staging;  // <cache>/files/.<random>.tmp, created on first use
+  std::string m_files;  // <cache>/files
+  // Staging roots, created on first use: [0] <cache>/files/.<random>.tmp for 3.x objects,
+  // [1] <cache>/.<random>.tmp for 2.x ones (a 2.x-only remote never gets a files/ folder).
+  std::string m_staging[2];
   std::mutex m_mutex;     // guards decisions and the creation of staging folders
   std::array<std::atomic<int>, 512> m_slots{};  // per (layout, prefix): k_*
   bool m_dirty = false;   // something was staged since the last commit

@@ -180,16 +180,6 @@ Status ObjectDb::add_bytes(std::string_view bytes, const ObjectId& id) const {
   return fsx::write_file_atomic(dst, bytes, 0444);
 }
 
-Status ObjectDb::adopt_checked(const std::string& tmp, const ObjectId& id, std::string_view digest) const {
-  if (digest != content_digest(id)) {
-    (void)fsx::remove_file(tmp);
-    return fail(ErrorCode::corruption,
-                "object '" + id.oid + "' is corrupted: its content hashes to '" + std::string(digest) + "'");
-  }
-  (void)fsx::chmod_path(tmp, 0444);
-  return fsx::rename_path(tmp, path_of(id));
-}
-
 std::string ObjectDb::temp_path_for(const ObjectId& id) const {
   std::string dst = path_of(id);
   (void)make_prefix_dir(id);

@@ -81,10 +81,6 @@ class ObjectDb {
                   const std::vector<platform::LinkType>& link_types) const;
   // Stores bytes (a .dir manifest, or a small file's content) unless present.
   Status add_bytes(std::string_view bytes, const ObjectId& id) const;
-  // Moves `tmp` (a downloaded temp file in the object's folder, see temp_path_for) into place
-  // when `digest` (computed by the caller over tmp's content with content_algorithm(id)) is
-  // the id's content_digest; otherwise removes tmp and fails with corruption.
-  Status adopt_checked(const std::string& tmp, const ObjectId& id, std::string_view digest) const;
   // A temp name in the object's folder (the folder is created).
   std::string temp_path_for(const ObjectId& id) const;
 

@@ -2,6 +2,7 @@
 
 #include <functional>
 
+#include "dvx/odb/bulk_writer.h"
 #include "dvx/platform/files.h"
 
 namespace dvx::remote {
@@ -64,6 +65,41 @@ Result<std::vector<std::string>> LocalRemote::list(const std::string& prefix) co
 }
 
 Status LocalRemote::remove(const std::string& key) const { return fsx::remove_file(m_root + "/" + key); }
+
+namespace {
+
+class LocalBatch final : public Remote::Batch {
+ public:
+  LocalBatch(const LocalRemote& remote, const std::string& root) : m_remote(remote), m_db(root), m_writer(m_db) {}
+  Status put(const std::string& local_path, const std::string& key) override {
+    if (auto id = object_of(key)) return m_writer.add_file(local_path, *id);
+    return m_remote.put(local_path, key);
+  }
+  Status commit() override { return m_writer.commit(); }
+
+ private:
+  // "files/md5/ab/cd…" (3.x) or "ab/cd…" (2.x) as an object id; nullopt for other keys.
+  static std::optional<odb::ObjectId> object_of(const std::string& key) {
+    std::string_view k(key);
+    odb::Layout layout = odb::Layout::legacy;
+    if (k.starts_with("files/md5/")) {
+      k.remove_prefix(10);
+      layout = odb::Layout::v3;
+    }
+    if (k.size() < 4 || k[2] != '/') return std::nullopt;
+    std::string oid = std::string(k.substr(0, 2)) + std::string(k.substr(3));
+    if (!odb::valid_oid(oid)) return std::nullopt;
+    return odb::ObjectId{oid, layout};
+  }
+
+  const LocalRemote& m_remote;
+  odb::ObjectDb m_db;
+  odb::BulkWriter m_writer;
+};
+
+}  // namespace
+
+std::unique_ptr<Remote::Batch> LocalRemote::batch() const { return std::make_unique<LocalBatch>(*this, m_root); }
 
 Result<std::unique_ptr<Remote>> open_remote(const std::string& url, const RemoteOptions&) {
   auto pos = url.find("://");

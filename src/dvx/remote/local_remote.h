@@ -1,5 +1,6 @@
 // A remote that is a directory on a local or mounted file system. Objects are stored read-only
-// (0444), written to a temp file beside the destination and renamed into place.
+// (0444), written to a temp file beside the destination and renamed into place (or, in a
+// batch, staged in a hidden folder that is renamed into place whole).
 // Thread-safety: safe for concurrent use.
 #pragma once
 
@@ -20,6 +21,9 @@ class LocalRemote final : public Remote {
                    const platform::ByteObserver& observe) const override;
   Result<std::vector<std::string>> list(const std::string& prefix) const override;
   Status remove(const std::string& key) const override;
+  // Objects into prefix folders the remote does not have yet are staged and published one
+  // folder per rename (odb::BulkWriter); other keys go through put().
+  std::unique_ptr<Batch> batch() const override;
 
  private:
   std::string m_root;

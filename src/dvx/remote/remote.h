@@ -33,6 +33,17 @@ class Remote {
   // Every key below `prefix` (e.g. "files/md5/"), relative to the remote root.
   virtual Result<std::vector<std::string>> list(const std::string& prefix) const = 0;
   virtual Status remove(const std::string& key) const = 0;
+
+  // Many uploads published together where the storage makes that cheaper. put() may be called
+  // from many threads; nothing need be visible before commit().
+  class Batch {
+   public:
+    virtual ~Batch() = default;
+    virtual Status put(const std::string& local_path, const std::string& key) = 0;
+    virtual Status commit() = 0;
+  };
+  // A batch for this remote, or nullptr when it has none (the caller then uses put()).
+  virtual std::unique_ptr<Batch> batch() const { return nullptr; }
 };
 
 using RemoteOptions = std::map<std::string, std::string>;

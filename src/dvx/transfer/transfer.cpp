@@ -6,6 +6,7 @@
 
 #include "dvx/base/thread_pool.h"
 #include "dvx/hash/md5.h"
+#include "dvx/odb/bulk_writer.h"
 #include "dvx/platform/files.h"
 
 namespace dvx::transfer {
@@ -103,30 +104,48 @@ TransferResult push(const odb::ObjectDb& cache, const remote::Remote& remote, co
   Collector c;
   auto there = present_on_remote(remote, ids, jobs);
   auto local = cache.exists_many(ids, jobs);
+  auto batch = remote.batch();
+  std::vector<char> batched(ids.size(), 0);
   parallel_for(ids.size(), jobs, [&](size_t i) {
     const auto& id = ids[i];
     std::string key = remote_key(id);
     if (there[i]) {
     } else if (!local[i]) {
       c.missing(id);
-    } else if (auto r = remote.put(cache.path_of(id), key); !r) {
+    } else if (auto r = batch ? batch->put(cache.path_of(id), key) : remote.put(cache.path_of(id), key); !r) {
       c.failed(id, r.error().message);
     } else {
+      batched[i] = batch ? 1 : 0;
       c.copied();
     }
     size_t d = ++c.done;
     if (progress) progress(d, ids.size());
   });
+  if (batch) {
+    if (auto r = batch->commit(); !r) {
+      // Nothing of the batch is known to be there: every object of it failed.
+      for (size_t i = 0; i < ids.size(); ++i)
+        if (batched[i]) {
+          c.failed(ids[i], r.error().message);
+          --c.result.transferred;
+        }
+    }
+  }
   return c.finish();
 }
 
 TransferResult fetch(const odb::ObjectDb& cache, const remote::Remote& remote, const std::vector<odb::ObjectId>& ids,
                      unsigned jobs, odb::Verify verify, const Progress& progress) {
   Collector c;
+  // Objects for prefix folders the cache lacks (a fresh cache) are downloaded straight into a
+  // staging tree published at the end; the others into a temp file adopted one by one.
+  odb::BulkWriter bulk(cache);
+  std::vector<char> staged(ids.size(), 0);
   parallel_for(ids.size(), jobs, [&](size_t i) {
     const auto& id = ids[i];
     if (!cache.exists_valid(id, odb::Verify::no)) {
-      std::string tmp = cache.temp_path_for(id);
+      auto in_staging = bulk.staged_path(id);
+      std::string tmp = in_staging ? *in_staging : cache.temp_path_for(id);
       std::optional<hash::DigestStream> digest;
       fsx::ByteObserver observe;
       if (verify == odb::Verify::yes) {
@@ -134,9 +153,22 @@ TransferResult fetch(const odb::ObjectDb& cache, const remote::Remote& remote, c
         observe = [&](std::string_view bytes) { digest->update(bytes.data(), bytes.size()); };
       }
       auto got = remote.get(remote_key(id), tmp, observe);
+      if (!got && in_staging && got.error().code == ErrorCode::conflict) {
+        // The same id twice in `ids`: the other worker downloads it.
+        size_t d = ++c.done;
+        if (progress) progress(d, ids.size());
+        return;
+      }
       Status stored;
-      if (got && *got)
-        stored = digest ? cache.adopt_checked(tmp, id, digest->hex_digest()) : cache.adopt(tmp, id);
+      if (got && *got) {
+        std::string d = digest ? digest->hex_digest() : std::string();
+        if (digest && d != odb::content_digest(id))
+          stored = fail(ErrorCode::corruption, "object '" + id.oid + "' is corrupted: its content hashes to '" + d + "'");
+        else if (in_staging)
+          staged[i] = 1;  // published by bulk.commit()
+        else
+          stored = cache.adopt(tmp, id);
+      }
       if (!got) {
         c.failed(id, got.error().message);
       } else if (!*got) {
@@ -146,11 +178,18 @@ TransferResult fetch(const odb::ObjectDb& cache, const remote::Remote& remote, c
       } else {
         c.copied();
       }
-      (void)fsx::remove_file(tmp);
+      if (!staged[i]) (void)fsx::remove_file(tmp);
     }
     size_t d = ++c.done;
     if (progress) progress(d, ids.size());
   });
+  if (auto r = bulk.commit(); !r) {
+    for (size_t i = 0; i < ids.size(); ++i)
+      if (staged[i]) {
+        c.failed(ids[i], r.error().message);
+        --c.result.transferred;
+      }
+  }
   return c.finish();
 }
 

@@ -54,49 +54,70 @@ Result<std::vector<std::string>> Hasher::hash(const std::vector<std::string>& ab
     // Hash while copying into the cache: one read of each new file.
     std::string staging = ingest->cache->staging_dir();
     std::atomic<size_t> done{0};
-    constexpr size_t k_in_memory = 1 << 20;  // small files: read, hash, write beside the object
-    parallel_for(todo.size(), m_threads, [&](size_t k) {
-      size_t i = todo[k];
-      thread_local std::string content;
-      auto small = fsx::read_file_upto(abs_paths[i], k_in_memory, content);
-      if (!small) {
-        errors[k] = small.error();
-        return;
-      }
-      if (*small) {
-        out[i] = hash::md5_hex(content);
-        read_size[k] = static_cast<int64_t>(content.size());
-        odb::ObjectId id{out[i], ingest->layout};
-        if (auto r = ingest->bulk ? ingest->bulk->add(content, id) : ingest->cache->add_bytes(content, id); !r) {
-          errors[k] = r.error();
-          return;
+    constexpr size_t k_in_memory = 1 << 20;  // small files: read into memory, hashed, written
+    // Small files are taken a chunk at a time per worker: read into memory, hashed side by side
+    // (multi-buffer MD5, one lane per file), then written. Large files one at a time.
+    constexpr size_t k_chunk = 32;
+    const size_t chunks = (todo.size() + k_chunk - 1) / k_chunk;
+    auto finish_one = [&](size_t k) {
+      if (ingested) (*ingested)[todo[k]] = 1;
+      size_t n = ++done;
+      if (progress) progress(base_done + n);
+    };
+    parallel_for(chunks, m_threads, [&](size_t c) {
+      const size_t k0 = c * k_chunk, k1 = std::min(todo.size(), k0 + k_chunk);
+      thread_local std::vector<std::string> contents;
+      contents.resize(k_chunk);
+      std::vector<size_t> small_k;
+      std::vector<std::string_view> small_bytes;
+      for (size_t k = k0; k < k1; ++k) {
+        size_t i = todo[k];
+        auto& content = contents[k - k0];
+        auto small = fsx::read_file_upto(abs_paths[i], k_in_memory, content);
+        if (!small) {
+          errors[k] = small.error();
+          continue;
         }
-      } else {
+        if (*small) {
+          small_k.push_back(k);
+          small_bytes.emplace_back(content);
+          continue;
+        }
         // Large: copied to a temp file in the staging folder while hashed (copy_file_observed:
         // the kernel copies while this thread hashes; MD5 is the slower of the two), then moved
         // into place. A file that differs from the walk's stat changed meanwhile.
         std::string tmp = fsx::temp_path_beside(staging + "/x");
         hash::Md5Stream md5;
-        auto c = fsx::copy_file_observed(abs_paths[i], tmp, 0444,
-                                         [&](std::string_view b) { md5.update(b.data(), b.size()); });
-        if (c && (c->size != stats[i].size || c->mtime_ns != stats[i].mtime_ns || c->ctime_ns != stats[i].ctime_ns ||
-                  c->inode != stats[i].inode))
-          c = std::unexpected(Error{ErrorCode::conflict, "'" + abs_paths[i] + "' changed while it was read"});
-        if (!c) {
+        auto cp = fsx::copy_file_observed(abs_paths[i], tmp, 0444,
+                                          [&](std::string_view b) { md5.update(b.data(), b.size()); });
+        if (cp && (cp->size != stats[i].size || cp->mtime_ns != stats[i].mtime_ns ||
+                   cp->ctime_ns != stats[i].ctime_ns || cp->inode != stats[i].inode))
+          cp = std::unexpected(Error{ErrorCode::conflict, "'" + abs_paths[i] + "' changed while it was read"});
+        if (!cp) {
           (void)fsx::remove_file(tmp);
-          errors[k] = c.error();
-          return;
+          errors[k] = cp.error();
+          continue;
         }
-        read_size[k] = c->size;
+        read_size[k] = cp->size;
         out[i] = md5.hex_digest();
         if (auto r = ingest->cache->adopt(tmp, odb::ObjectId{out[i], ingest->layout}); !r) {
           errors[k] = r.error();
-          return;
+          continue;
         }
+        finish_one(k);
       }
-      if (ingested) (*ingested)[i] = 1;
-      size_t n = ++done;
-      if (progress) progress(base_done + n);
+      auto digests = hash::md5_many(small_bytes);
+      for (size_t j = 0; j < small_k.size(); ++j) {
+        size_t k = small_k[j], i = todo[k];
+        out[i] = std::move(digests[j]);
+        read_size[k] = static_cast<int64_t>(small_bytes[j].size());
+        odb::ObjectId id{out[i], ingest->layout};
+        if (auto r = ingest->bulk ? ingest->bulk->add(small_bytes[j], id) : ingest->cache->add_bytes(small_bytes[j], id); !r) {
+          errors[k] = r.error();
+          continue;
+        }
+        finish_one(k);
+      }
     });
   } else {
     std::vector<std::string> paths;

@@ -113,6 +113,24 @@ TEST(Transfer, LegacyLayoutRoundTrip) {
   EXPECT_EQ(tu::read_file(f.b.path_of(id)), "legacy text\r\n");
 }
 
+TEST(Transfer, DuplicateIdsAreTransferredOnce) {
+  // The same object listed twice (e.g. one directory at several revisions), into a fresh cache
+  // (staged downloads) and a fresh remote (staged uploads): once each, no error.
+  Fixture f;
+  auto id = f.put(f.a, "twice\n");
+  auto legacy = f.put(f.a, "legacy twice\r\n", Layout::legacy);
+  auto pushed = push(f.a, f.remote, {id, legacy, id, legacy}, 4);
+  EXPECT_TRUE(pushed.failed.empty()) << (pushed.errors.empty() ? "" : pushed.errors[0]);
+  EXPECT_TRUE(exists(f.remote_path(id)));
+  EXPECT_TRUE(exists(f.remote_path(legacy)));
+  auto fetched = fetch(f.b, f.remote, {id, legacy, id, legacy}, 4, odb::Verify::yes);
+  EXPECT_TRUE(fetched.failed.empty()) << (fetched.errors.empty() ? "" : fetched.errors[0]);
+  EXPECT_EQ(fetched.transferred, 2u);
+  EXPECT_TRUE(f.b.exists_valid(id, odb::Verify::yes));
+  EXPECT_TRUE(f.b.exists_valid(legacy, odb::Verify::yes));
+  EXPECT_TRUE(temp_files(f.t.path()).empty()) << ::testing::PrintToString(temp_files(f.t.path()));
+}
+
 TEST(Transfer, MissingObjectsAreReported) {
   Fixture f;
   auto have = f.put(f.a, "present\n");
