@@ -47,6 +47,15 @@ Result<bool> LocalRemote::get(const std::string& key, const std::string& local_p
   return true;
 }
 
+Result<Remote::SmallRead> LocalRemote::get_small(const std::string& key, size_t limit, std::string& out) const {
+  auto r = fsx::read_file_upto(m_root + "/" + key, limit, out);
+  if (!r) {
+    if (r.error().code == ErrorCode::not_found) return SmallRead::absent;
+    return std::unexpected(r.error());
+  }
+  return *r ? SmallRead::read : SmallRead::too_big;
+}
+
 Result<std::vector<std::string>> LocalRemote::list(const std::string& prefix) const {
   std::vector<std::string> out;
   std::function<void(const std::string&)> walk = [&](const std::string& rel) {

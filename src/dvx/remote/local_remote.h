@@ -19,6 +19,7 @@ class LocalRemote final : public Remote {
   Status put(const std::string& local_path, const std::string& key) const override;
   Result<bool> get(const std::string& key, const std::string& local_path,
                    const platform::ByteObserver& observe) const override;
+  Result<SmallRead> get_small(const std::string& key, size_t limit, std::string& out) const override;
   Result<std::vector<std::string>> list(const std::string& prefix) const override;
   Status remove(const std::string& key) const override;
   // Objects into prefix folders the remote does not have yet are staged and published one

@@ -30,6 +30,14 @@ class Remote {
   // object while it is written, so verifying costs no second read).
   virtual Result<bool> get(const std::string& key, const std::string& local_path,
                            const platform::ByteObserver& observe) const = 0;
+  // Reads a small object whole: `read` with its bytes in `out` when it is at most `limit`
+  // bytes, `too_big` when larger (or when the backend prefers streaming: then use get()),
+  // `absent` when the key does not exist. Lets the caller hash many objects side by side.
+  enum class SmallRead { read, too_big, absent };
+  virtual Result<SmallRead> get_small(const std::string& key, size_t limit, std::string& out) const {
+    (void)key, (void)limit, (void)out;
+    return SmallRead::too_big;
+  }
   // Every key below `prefix` (e.g. "files/md5/"), relative to the remote root.
   virtual Result<std::vector<std::string>> list(const std::string& prefix) const = 0;
   virtual Status remove(const std::string& key) const = 0;

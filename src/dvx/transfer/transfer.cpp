@@ -1,5 +1,6 @@
 #include "dvx/transfer/transfer.h"
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <unordered_set>
@@ -134,54 +135,100 @@ TransferResult push(const odb::ObjectDb& cache, const remote::Remote& remote, co
   return c.finish();
 }
 
-TransferResult fetch(const odb::ObjectDb& cache, const remote::Remote& remote, const std::vector<odb::ObjectId>& ids,
+TransferResult fetch(const odb::ObjectDb& cache, const remote::Remote& remote, const std::vector<odb::ObjectId>& wanted,
                      unsigned jobs, odb::Verify verify, const Progress& progress) {
   Collector c;
+  std::vector<odb::ObjectId> ids = wanted;  // each object once
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   // Objects for prefix folders the cache lacks (a fresh cache) are downloaded straight into a
   // staging tree published at the end; the others into a temp file adopted one by one.
   odb::BulkWriter bulk(cache);
-  std::vector<char> staged(ids.size(), 0);
-  parallel_for(ids.size(), jobs, [&](size_t i) {
-    const auto& id = ids[i];
-    if (!cache.exists_valid(id, odb::Verify::no)) {
-      auto in_staging = bulk.staged_path(id);
-      std::string tmp = in_staging ? *in_staging : cache.temp_path_for(id);
-      std::optional<hash::DigestStream> digest;
-      fsx::ByteObserver observe;
-      if (verify == odb::Verify::yes) {
-        digest.emplace(odb::content_algorithm(id));
-        observe = [&](std::string_view bytes) { digest->update(bytes.data(), bytes.size()); };
-      }
-      auto got = remote.get(remote_key(id), tmp, observe);
-      if (!got && in_staging && got.error().code == ErrorCode::conflict) {
-        // The same id twice in `ids`: the other worker downloads it.
-        size_t d = ++c.done;
-        if (progress) progress(d, ids.size());
-        return;
-      }
-      Status stored;
-      if (got && *got) {
-        std::string d = digest ? digest->hex_digest() : std::string();
-        if (digest && d != odb::content_digest(id))
-          stored = fail(ErrorCode::corruption, "object '" + id.oid + "' is corrupted: its content hashes to '" + d + "'");
-        else if (in_staging)
-          staged[i] = 1;  // published by bulk.commit()
-        else
-          stored = cache.adopt(tmp, id);
-      }
-      if (!got) {
-        c.failed(id, got.error().message);
-      } else if (!*got) {
-        c.missing(id);
-      } else if (!stored) {
-        c.failed(id, stored.error().message);
-      } else {
-        c.copied();
-      }
-      if (!staged[i]) (void)fsx::remove_file(tmp);
-    }
+  std::vector<char> staged(ids.size(), 0);  // written into the staging tree (or via bulk.add)
+  auto tick = [&] {
     size_t d = ++c.done;
     if (progress) progress(d, ids.size());
+  };
+  // One object streamed from the remote to a file, hashed on the way when verifying.
+  auto fetch_streamed = [&](size_t i) {
+    const auto& id = ids[i];
+    auto in_staging = bulk.staged_path(id);
+    std::string tmp = in_staging ? *in_staging : cache.temp_path_for(id);
+    std::optional<hash::DigestStream> digest;
+    fsx::ByteObserver observe;
+    if (verify == odb::Verify::yes) {
+      digest.emplace(odb::content_algorithm(id));
+      observe = [&](std::string_view bytes) { digest->update(bytes.data(), bytes.size()); };
+    }
+    auto got = remote.get(remote_key(id), tmp, observe);
+    Status stored;
+    if (got && *got) {
+      std::string d = digest ? digest->hex_digest() : std::string();
+      if (digest && d != odb::content_digest(id))
+        stored = fail(ErrorCode::corruption, "object '" + id.oid + "' is corrupted: its content hashes to '" + d + "'");
+      else if (in_staging)
+        staged[i] = 1;  // published by bulk.commit()
+      else
+        stored = cache.adopt(tmp, id);
+    }
+    if (!got) c.failed(id, got.error().message);
+    else if (!*got) c.missing(id);
+    else if (!stored) c.failed(id, stored.error().message);
+    else c.copied();
+    if (!staged[i]) (void)fsx::remove_file(tmp);
+  };
+  // Verified downloads of small 3.x objects are read whole, a chunk at a time per worker, and
+  // hashed side by side (multi-buffer MD5) before they are written; the rest is streamed.
+  constexpr size_t k_chunk = 32;
+  constexpr size_t k_small = size_t(1) << 20;
+  const size_t chunks = (ids.size() + k_chunk - 1) / k_chunk;
+  parallel_for(chunks, jobs, [&](size_t ch) {
+    const size_t i0 = ch * k_chunk, i1 = std::min(ids.size(), i0 + k_chunk);
+    thread_local std::vector<std::string> bufs;
+    bufs.resize(k_chunk);
+    std::vector<size_t> read_i;
+    std::vector<std::string_view> read_bytes;
+    for (size_t i = i0; i < i1; ++i) {
+      const auto& id = ids[i];
+      if (cache.exists_valid(id, odb::Verify::no)) {
+        tick();
+        continue;
+      }
+      if (verify == odb::Verify::yes && odb::content_algorithm(id) == hash::Algorithm::md5) {
+        auto r = remote.get_small(remote_key(id), k_small, bufs[i - i0]);
+        if (!r) {
+          c.failed(id, r.error().message);
+          tick();
+          continue;
+        }
+        if (*r == remote::Remote::SmallRead::absent) {
+          c.missing(id);
+          tick();
+          continue;
+        }
+        if (*r == remote::Remote::SmallRead::read) {
+          read_i.push_back(i);
+          read_bytes.emplace_back(bufs[i - i0]);
+          continue;
+        }
+      }
+      fetch_streamed(i);
+      tick();
+    }
+    auto digests = hash::md5_many(read_bytes);
+    for (size_t j = 0; j < read_i.size(); ++j) {
+      size_t i = read_i[j];
+      const auto& id = ids[i];
+      if (digests[j] != odb::content_digest(id)) {
+        c.failed(id, "object '" + id.oid + "' is corrupted: its content hashes to '" + digests[j] + "'");
+      } else if (auto w = bulk.add(read_bytes[j], id); !w) {
+        c.failed(id, w.error().message);
+      } else {
+        staged[i] = 1;
+        c.copied();
+      }
+      tick();
+    }
   });
   if (auto r = bulk.commit(); !r) {
     for (size_t i = 0; i < ids.size(); ++i)
