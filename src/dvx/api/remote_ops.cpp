@@ -149,10 +149,8 @@ TransferSummary fetch(repo::Repo& repo, const TransferOptions& opts) {
   size_t failed = 0;
   // Phase 1: directory manifests we don't have yet.
   if (!used.dirs_without_manifest.empty()) {
-    std::vector<odb::ObjectId> manifests = used.dirs_without_manifest;  // one per output and revision
-    std::sort(manifests.begin(), manifests.end());
-    manifests.erase(std::unique(manifests.begin(), manifests.end()), manifests.end());
-    auto r = transfer::fetch(repo.cache(), *rem, manifests, jobs, verify);
+    // One entry per output and revision: transfer::fetch takes each object once.
+    auto r = transfer::fetch(repo.cache(), *rem, used.dirs_without_manifest, jobs, verify);
     sum.transferred += r.transferred;
     failed += r.failed.size();
     errors.insert(errors.end(), r.errors.begin(), r.errors.end());

@@ -144,7 +144,9 @@ TransferResult fetch(const odb::ObjectDb& cache, const remote::Remote& remote, c
   // Objects for prefix folders the cache lacks (a fresh cache) are downloaded straight into a
   // staging tree published at the end; the others into a temp file adopted one by one.
   odb::BulkWriter bulk(cache);
-  std::vector<char> staged(ids.size(), 0);  // written into the staging tree (or via bulk.add)
+  // Objects whose arrival depends on bulk.commit() (written into its staging tree, or through
+  // bulk.add): reported failed if the commit fails.
+  std::vector<char> via_bulk(ids.size(), 0);
   auto tick = [&] {
     size_t d = ++c.done;
     if (progress) progress(d, ids.size());
@@ -167,7 +169,7 @@ TransferResult fetch(const odb::ObjectDb& cache, const remote::Remote& remote, c
       if (digest && d != odb::content_digest(id))
         stored = fail(ErrorCode::corruption, "object '" + id.oid + "' is corrupted: its content hashes to '" + d + "'");
       else if (in_staging)
-        staged[i] = 1;  // published by bulk.commit()
+        via_bulk[i] = 1;
       else
         stored = cache.adopt(tmp, id);
     }
@@ -175,7 +177,7 @@ TransferResult fetch(const odb::ObjectDb& cache, const remote::Remote& remote, c
     else if (!*got) c.missing(id);
     else if (!stored) c.failed(id, stored.error().message);
     else c.copied();
-    if (!staged[i]) (void)fsx::remove_file(tmp);
+    if (!via_bulk[i]) (void)fsx::remove_file(tmp);
   };
   // Verified downloads of small 3.x objects are read whole, a chunk at a time per worker, and
   // hashed side by side (multi-buffer MD5) before they are written; the rest is streamed.
@@ -224,7 +226,7 @@ TransferResult fetch(const odb::ObjectDb& cache, const remote::Remote& remote, c
       } else if (auto w = bulk.add(read_bytes[j], id); !w) {
         c.failed(id, w.error().message);
       } else {
-        staged[i] = 1;
+        via_bulk[i] = 1;
         c.copied();
       }
       tick();
@@ -232,7 +234,7 @@ TransferResult fetch(const odb::ObjectDb& cache, const remote::Remote& remote, c
   });
   if (auto r = bulk.commit(); !r) {
     for (size_t i = 0; i < ids.size(); ++i)
-      if (staged[i]) {
+      if (via_bulk[i]) {
         c.failed(ids[i], r.error().message);
         --c.result.transferred;
       }

@@ -33,9 +33,11 @@ Result<std::vector<bool>> remote_contains(const remote::Remote& remote, const st
 TransferResult push(const odb::ObjectDb& cache, const remote::Remote& remote,
                     const std::vector<odb::ObjectId>& ids, unsigned jobs, const Progress& progress = {});
 
-// Downloads every id absent from the cache, atomically (temp file + rename). With
-// verify == yes each object is hashed while it is written and kept only when it matches its id
-// (a mismatch is a failure naming the object); with no it is trusted as received.
+// Downloads every id absent from the cache (each once), atomically: a temp file renamed into
+// place, or, for prefix folders the cache lacks, an odb::BulkWriter staging tree published at
+// the end. With verify == yes each object is hashed (while written, or small ones side by side
+// with the multi-buffer kernel) and kept only when it matches its id (a mismatch is a failure
+// naming the object); with no it is trusted as received.
 TransferResult fetch(const odb::ObjectDb& cache, const remote::Remote& remote,
                      const std::vector<odb::ObjectId>& ids, unsigned jobs, odb::Verify verify,
                      const Progress& progress = {});

@@ -548,17 +548,15 @@ Result<CheckoutResult> checkout(const Context& ctx, const std::string& abs_path,
   } else {
     // Links only touch directory entries: workers that share a directory wait on its lock, so
     // each worker takes whole directories (entries are sorted, so a directory is a run).
+    auto dir_of = [&](size_t k) {
+      std::string_view rel = (*entries)[todo[k]].relpath;
+      size_t slash = rel.rfind('/');
+      return slash == std::string_view::npos ? std::string_view() : rel.substr(0, slash);
+    };
     std::vector<std::pair<size_t, size_t>> runs;
     for (size_t k = 0; k < todo.size();) {
-      std::string_view dir = (*entries)[todo[k]].relpath;
-      dir = dir.substr(0, dir.rfind('/') == std::string_view::npos ? 0 : dir.rfind('/'));
       size_t end = k + 1;
-      while (end < todo.size()) {
-        std::string_view d2 = (*entries)[todo[end]].relpath;
-        d2 = d2.substr(0, d2.rfind('/') == std::string_view::npos ? 0 : d2.rfind('/'));
-        if (d2 != dir) break;
-        ++end;
-      }
+      while (end < todo.size() && dir_of(end) == dir_of(k)) ++end;
       runs.emplace_back(k, end);
       k = end;
     }
