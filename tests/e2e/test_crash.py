@@ -1,4 +1,5 @@
-"""Crash safety: `dvx add`, `dvx checkout` and `dvx push` are SIGKILLed at random moments.
+"""Crash safety: `dvx add`, `dvx checkout`, `dvx push` and `dvx fetch` are SIGKILLed at random
+moments.
 
 Each trial runs one command on a directory of ~200 small files + one 20 MB file in a fresh repo,
 kills it after a random delay in [0, duration of an uncut run], then checks:
@@ -7,6 +8,8 @@ kills it after a random delay in [0, duration of an uncut run], then checks:
   (files/md5/xx/<30 hex>[.dir]) hashes to its name (".dir" objects without the suffix) and is
   read-only; anything else in an object folder is a temp file (".<random>.tmp"), never a name
   that could be taken for an object;
+* for fetch (into an empty cache, where downloads go through a hidden staging tree): no object
+  appears in the cache unless complete and verified;
 * no workspace data lost: for add and push, the source files still exist with their original
   content; for checkout, each file is either absent or byte-identical;
 * a .dvc file is only ever written once everything it references is in the cache;
@@ -14,7 +17,7 @@ kills it after a random delay in [0, duration of an uncut run], then checks:
   (and `dvx status -c --json` is `{}` after push), with the .dvc file recording exactly the
   original directory.
 
-Knobs (environment): DVX_CRASH_TRIALS = trials per command (default 12, so 36 in total),
+Knobs (environment): DVX_CRASH_TRIALS = trials per command (default 12, so 48 in total),
 DVX_CRASH_SEED = random seed (default: random, printed on failure).
 tests/crash/run_crash_trials.sh runs the same loop with many more trials.
 """
@@ -317,6 +320,35 @@ class CrashTrials(dvxtest.DvxTestCase):
                 self.assertEqual(self.status_json("-c"), {}, what)
                 self.assertEqual(self.status_json(), {}, what)
                 self.record("push", finished, temps)
+            if not self._outcome_failed():
+                self.drop_trial(repo)
+
+    def test_fetch_killed(self):
+        def setup():
+            # What the remote holds after an uncut push, and a cache emptied since.
+            self.run("push", check=True)
+            shutil.rmtree(self.p(".dvc", "cache"))
+
+        duration = self.calibrate(["fetch"], added=True, setup=setup)
+        for k in range(TRIALS):
+            repo = self.new_trial_repo(k, added=True)
+            setup()
+            delay = self.rng.uniform(0, duration)
+            what = self.trial_label("fetch", k, delay)
+            with self.subTest(trial=k, delay=delay):
+                finished, code, _ = self.run_killed(["fetch"], delay)
+                if finished:
+                    self.assertEqual(code, 0, what)
+                cached, temps = self.check_odb(self.p(".dvc", "cache"), what)
+                self.assertLessEqual(cached, self.all_objects(), what)
+                self.check_source_intact(what)
+                # The next command: fetch again, then status (workspace and remote in sync).
+                self.run("fetch", check=True)
+                cached, _ = self.check_odb(self.p(".dvc", "cache"), what + ", after re-run")
+                self.assertEqual(cached, self.all_objects(), what)
+                self.assertEqual(self.status_json(), {}, what)
+                self.assertEqual(self.status_json("-c"), {}, what)
+                self.record("fetch", finished, temps)
             if not self._outcome_failed():
                 self.drop_trial(repo)
 
