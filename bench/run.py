@@ -10,9 +10,9 @@ floors are timed (before and after the tool runs, pooled), then each tool runs t
 in a fresh Git repo: add, status (no-op, one file changed), add with cache.type hardlink, checkout
 into an empty workspace per link type, push / fetch / pull with a local remote, gc -w. Every
 command is timed with time.perf_counter around the child and its peak RSS comes from os.wait4.
-Nothing is dropped from the page cache: data is read once before timing (warm cache), and dirty
-pages are flushed (sync) before each timed repetition so one repetition's writes do not slow the
-next. Results: a table on stdout, JSON in bench/results/, and (default and --huge presets) the
+Nothing is dropped from the page cache: each command's input (data, cache or remote) is read once,
+untimed, before each timed repetition (warm cache), and dirty pages are flushed (sync) before it
+so one repetition's writes do not slow the next. Results: a table on stdout, JSON in bench/results/, and (default and --huge presets) the
 "Benchmarks" section of README.md between <!-- bench:begin --> and <!-- bench:end -->.
 """
 
@@ -43,6 +43,11 @@ KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
 SCHEMA = 1
 RSS_LIMIT_KB = 400 * 1000  # 400 MB
 LINEAR_LIMIT = 1.5  # per-file time at 1M files / per-file time at 10k files
+# dvx's per-file growth over its floor's per-file growth (the floor doing the same file-system
+# work: creating the cache's files for add, an lstat walk for status)
+GROWTH_REL_LIMIT = 1.2
+GROWTH_FLOORS = {"add": ("cp-layout", "copy into the cache's 256 folders"),
+                 "status": ("lstat", "find lstat walk")}
 STARTUP_LIMIT_S = 0.010
 
 
@@ -247,6 +252,7 @@ class Bench:
         self.results: list[dict] = []  # one entry per (dataset, tool, op)
         self.notes: list[str] = []
         self.reflink = False
+        self.cp_layout: str | None = None  # bench/floor/cp_layout.c, built per run
         self.launcher = Launcher()
         self.trash_dir = os.path.join(self.work, "trash")
         self.trash_seq = 0
@@ -336,13 +342,21 @@ class Bench:
             time.sleep(self.args.settle)
 
     def measure(self, what: str, argv: list[str] | str, cwd: str, env: dict | None = None,
-                reps: int | None = None, before: Callable[[], None] | None = None) -> Measure:
+                reps: int | None = None, before: Callable[[], None] | None = None,
+                warm: str | None = None) -> Measure:
+        """Times argv `reps` times; `before` runs untimed ahead of each repetition, then `warm`
+        (the command's input: data, cache or remote) is read once, untimed, so every repetition
+        starts with its input in the page cache, as the floors do. Without this, at 1M files
+        (several 4 GiB copies plus their inodes on a 24 GiB machine) a command may find its input
+        evicted by the previous one's writes while the cp -r floor reads warm data."""
         reps = reps or self.reps
         m = Measure(cmd=argv if isinstance(argv, str) else shlex.join(argv))
         for r in range(reps):
             try:
                 if before:
                     before()
+                if warm:
+                    self.warm(warm)
                 t_sync = time.perf_counter()
                 os.sync()
                 t_sync = time.perf_counter() - t_sync
@@ -418,6 +432,19 @@ class Bench:
         self.rm(d)
         return ok
 
+    def build_cp_layout(self, out: str) -> str | None:
+        """The cache-layout floor (bench/floor/cp_layout.c), built with the system C compiler."""
+        cc = shutil.which("cc") or shutil.which("gcc")
+        src = os.path.join(HERE, "floor", "cp_layout.c")
+        if not cc:
+            self.notes.append("no C compiler: the cache-layout copy floor is skipped")
+            return None
+        r = subprocess.run([cc, "-O2", "-o", out, src], capture_output=True, text=True)
+        if r.returncode != 0:
+            self.notes.append(f"cp_layout did not build: {r.stderr.strip()[:200]}")
+            return None
+        return out
+
     def find_dvc(self, dvx_real: set[str]) -> tuple[str | None, str]:
         cand = os.environ.get("DVX_BENCH_DVC") or shutil.which("dvc")
         if not cand:
@@ -474,6 +501,9 @@ class Bench:
             ("cp", "cp -r", f"cp -r {q} {qd}", dst),
             ("cp-l", "cp -rl", f"cp -rl {q} {qd}", dst),
             ("cp-s", "cp -rs", f"cp -rs {q} {qd}", dst),
+            # for the small-file sets' growth from 10k to 1M (what add's file creation costs)
+            *([("cp-layout", "copy into the cache's 256 folders",
+                f"{shlex.quote(self.cp_layout)} {q} {qd}", dst)] if self.cp_layout and ds.role == "small" else []),
             ("lstat", "find -printf (lstat walk)", f"find {q} -printf '%s %T@ %i\\n' > /dev/null", None),
         ]
         if self.reflink:
@@ -481,7 +511,8 @@ class Bench:
         out = {}
         for key, label, cmd, clean in specs:
             out[key] = self.measure(f"floor {label}", cmd, base,
-                                    before=(lambda c=clean: self.discard(c)) if clean else None)
+                                    before=(lambda c=clean: self.discard(c)) if clean else None,
+                                    warm=src if key != "lstat" else None)
             if clean:
                 self.discard(clean)
         self.discard(base)
@@ -511,7 +542,8 @@ class Bench:
         self.run(["git", "init", "-q"], repo, env)
         do("init", "-q")
         self.sh(f"cp -a {shlex.quote(src)} {shlex.quote(os.path.join(repo, T))}")
-        self.warm(os.path.join(repo, T))
+        data = os.path.join(repo, T)
+        self.warm(data)
         tag = f"{ds.label} {tool}"
         # dvx trusts no stored hash of a file changed less than 1 s before it was hashed (git's
         # racy-clean rule): let fresh copies age past that, as real data would be.
@@ -522,7 +554,7 @@ class Bench:
             self.discard(cache, os.path.join(repo, ".dvc", "tmp"), os.path.join(repo, T + ".dvc"), site)
 
         # add, default cache.type
-        rec("add", self.measure(f"{tag} add", dv("add", T), repo, env, before=reset_add))
+        rec("add", self.measure(f"{tag} add", dv("add", T), repo, env, before=reset_add, warm=data))
 
         # status with nothing changed (one untimed run first, after the racy window)
         settle()
@@ -568,27 +600,31 @@ class Bench:
         # add with cache.type hardlink
         do("config", "cache.type", "hardlink")
         rec("add-hardlink", self.measure(f"{tag} add (hardlink)", dv("add", T), repo, env,
-                                         before=reset_add))
+                                         before=reset_add, warm=data))
 
         # checkout into an empty workspace, per link type (copy last: later steps want copies)
         types = ["symlink", "hardlink"] + (["reflink"] if self.reflink else []) + ["copy"]
         for lt in types:
             do("config", "cache.type", lt)
             rec(f"checkout-{lt}", self.measure(f"{tag} checkout ({lt})", dv("checkout"), repo, env,
-                                              before=lambda: self.discard(os.path.join(repo, T))))
+                                              before=lambda: self.discard(os.path.join(repo, T)),
+                                              warm=cache))
         do("config", "--unset", "cache.type")
 
         # push / fetch / pull with a local remote
         do("remote", "add", "-d", "bench", remote)
-        rec("push", self.measure(f"{tag} push", dv("push"), repo, env, before=lambda: self.discard(remote)))
-        rec("fetch", self.measure(f"{tag} fetch", dv("fetch"), repo, env, before=lambda: self.discard(cache)))
+        rec("push", self.measure(f"{tag} push", dv("push"), repo, env, before=lambda: self.discard(remote),
+                                 warm=cache))
+        rec("fetch", self.measure(f"{tag} fetch", dv("fetch"), repo, env, before=lambda: self.discard(cache),
+                                  warm=remote))
         rec("pull", self.measure(f"{tag} pull", dv("pull"), repo, env,
-                                 before=lambda: self.discard(cache, os.path.join(repo, T))))
+                                 before=lambda: self.discard(cache, os.path.join(repo, T)), warm=remote))
         if tool == "dvx":
             # dvx re-hashes downloads unless the remote says verify = false (DVC's default)
             do("remote", "modify", "bench", "verify", "false")
             rec("pull-noverify", self.measure(f"{tag} pull (verify = false)", dv("pull"), repo, env,
-                                              before=lambda: self.discard(cache, os.path.join(repo, T))))
+                                              before=lambda: self.discard(cache, os.path.join(repo, T)),
+                                              warm=remote))
             do("remote", "modify", "bench", "--unset", "verify")
 
         # gc -w with 10% garbage objects in the cache
@@ -834,6 +870,25 @@ def build_rows(doc: dict) -> list[dict]:
                              "ratio": growth, "limit": LINEAR_LIMIT if big else None,
                              "target": f"≤ {LINEAR_LIMIT}×" if big else "—",
                              "met": (growth <= LINEAR_LIMIT) if big else None})
+                # The file system's own cost per file grows too (inode and dentry caches, directory
+                # size): the same growth for the floor that does the same file-system work.
+                fkey, flabel = GROWTH_FLOORS[op]
+                if fkey == "cp-layout" and med(first, "floor", fkey) is None:
+                    fkey, flabel = "cp", "cp -r"
+                fa, fb = med(first, "floor", fkey), med(ds, "floor", fkey)
+                if fa is None or fb is None:
+                    continue
+                fgrowth = (fb / ds.files) / (fa / first.files)
+                rel = growth / fgrowth
+                rows.append({"dataset": f"{_count(first.files)} → {_count(ds.files)} files",
+                             "op": f"{op}: per-file growth / floor's", "dvx": None,
+                             "dvx_text": f"{growth:.2f}× / {fgrowth:.2f}×", "rss": "",
+                             "floor_label": flabel, "floor_s": None,
+                             "floor_text": f"{flabel}: {fmt_s(fa)} → {fmt_s(fb)}",
+                             "dvc_text": "", "lfs_text": "", "annex_text": "",
+                             "ratio": rel, "limit": GROWTH_REL_LIMIT if big else None,
+                             "target": f"≤ {GROWTH_REL_LIMIT}×" if big else "—",
+                             "met": (rel <= GROWTH_REL_LIMIT) if big else None})
     for ds in small:
         if ds.files < 1_000_000:
             continue
@@ -904,7 +959,8 @@ def render_markdown(doc: dict, rows: list[dict]) -> str:
         cells += [ratio, r["target"], _met_text(r["met"])]
         lines.append("| " + " | ".join(cells) + " |")
     # floors table
-    fl_names = [("cp", "cp -r"), ("cp-l", "cp -rl"), ("cp-s", "cp -rs"), ("cp-reflink", "cp --reflink"),
+    fl_names = [("cp", "cp -r"), ("cp-layout", "copy into cache layout"), ("cp-l", "cp -rl"), ("cp-s", "cp -rs"),
+                ("cp-reflink", "cp --reflink"),
                 ("md5-all", "md5sum all cores"), ("md5-1", "md5sum 1 core"), ("lstat", "find lstat walk")]
     present = [(k, t) for k, t in fl_names if any(r["tool"] == "floor" and r["op"] == k for r in doc["results"])]
     flines = ["| data | " + " | ".join(t for _, t in present) + " |", "|---|" + "---|" * len(present)]
@@ -1168,6 +1224,7 @@ def main(argv: list[str]) -> int:
     dvx = os.path.join(b.run_dir, "bin", "dvx")
     os.makedirs(os.path.dirname(dvx))
     shutil.copy2(dvx_src, dvx)
+    b.cp_layout = b.build_cp_layout(os.path.join(b.run_dir, "bin", "cp_layout"))
     commit, dirty = git_commit()
     vout = b.output([dvx, "version"])
     dvx_version = next((ln.split("dvx", 1)[1].split()[0] for ln in vout.splitlines() if "dvx " in ln), "?")
