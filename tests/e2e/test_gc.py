@@ -44,6 +44,35 @@ class TestGc(dvxtest.DvxTestCase):
         self.assertIn("No unused 'repo' cache to remove.", out)
         self.assertEqual(self.cache_objects(), self.names(self.used))
 
+    def test_removes_day_old_leftovers_of_killed_commands(self):
+        cache = os.path.join(self.repo, ".dvc", "cache")
+        md5 = os.path.join(cache, "files", "md5")
+        day_old = os.path.getmtime(md5) - 2 * 86400
+        tmp_name = lambda c: "." + c * 22 + ".tmp"  # noqa: E731  (platform::temp_path_beside)
+        old_tmp = os.path.join(md5, self.v2[:2], tmp_name("a"))
+        old_tree = os.path.join(cache, "files", tmp_name("b"))       # a BulkWriter staging tree
+        old_legacy = os.path.join(cache, tmp_name("c"))              # its 2.x-layout twin
+        fresh_tmp = os.path.join(md5, self.v2[:2], tmp_name("d"))    # may be a running command's
+        for p in (old_tmp, fresh_tmp):
+            with open(p, "wb") as f:
+                f.write(b"partial")
+        for t in (old_tree, old_legacy):
+            os.makedirs(os.path.join(t, "ab"))
+            with open(os.path.join(t, "ab", "c" * 30), "wb") as f:
+                f.write(b"staged")
+        for p in (old_tmp, os.path.join(old_tree, "ab", "c" * 30), os.path.join(old_tree, "ab"), old_tree,
+                  os.path.join(old_legacy, "ab", "c" * 30), os.path.join(old_legacy, "ab"), old_legacy):
+            os.utime(p, (day_old, day_old))
+        code, out, err = self.run("gc", "-w", "--dry")
+        self.assertEqual(code, 0, err)
+        self.assertTrue(all(os.path.lexists(p) for p in (old_tmp, old_tree, old_legacy, fresh_tmp)))
+        code, out, err = self.run("gc", "-w", "-f")
+        self.assertEqual(code, 0, err)
+        for p in (old_tmp, old_tree, old_legacy):
+            self.assertFalse(os.path.lexists(p), p)
+        self.assertTrue(os.path.exists(fresh_tmp))
+        self.assertEqual(self.cache_objects(), self.names(self.used) | {f"{self.v2[:2]}/{tmp_name('d')}"})
+
     def test_dry(self):
         before = self.cache_objects()
         code, out, err = self.run("gc", "-w", "--dry")

@@ -99,8 +99,9 @@ std::vector<std::string> gc(repo::Repo& repo, const GcOptions& opts, const Confi
   }
 
   std::vector<std::string> lines;
+  std::vector<std::string> leftovers;  // temp files and staging trees of killed commands
   auto sweep = [&](odb::Layout layout, const std::string& scheme) {
-    auto all = repo.cache().list(layout);
+    auto all = repo.cache().list(layout, scheme == "local" ? nullptr : &leftovers);
     if (!all) raise(all.error());
     size_t removed = 0;
     for (auto& id : *all) {
@@ -117,6 +118,9 @@ std::vector<std::string> gc(repo::Repo& repo, const GcOptions& opts, const Confi
   if (opts.dry) lines.push_back("No unused 'local' cache to remove.");
   else sweep(odb::Layout::v3, "local");
   sweep(odb::Layout::legacy, "legacy");
+  if (!opts.dry)  // a day old: never a running command's (BulkWriter applies the same rule)
+    for (auto& p : leftovers)
+      if (odb::is_stale_leftover(p)) (void)fsx::remove_all(p);
   if (opts.cloud) {
     size_t removed = 0;
     for (auto layout : {odb::Layout::v3, odb::Layout::legacy}) {

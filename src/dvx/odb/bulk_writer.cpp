@@ -1,25 +1,10 @@
 #include "dvx/odb/bulk_writer.h"
 
-#include <chrono>
-
 #include "dvx/platform/files.h"
 
 namespace dvx::odb {
 
 namespace fsx = dvx::platform;
-
-namespace {
-
-// Staging trees of killed processes are removed once they are this old (a live one is never
-// that old: it exists for the duration of one command's hashing).
-constexpr int64_t k_stale_staging_ns = int64_t(24) * 3600 * 1'000'000'000;
-
-int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 BulkWriter::BulkWriter(const ObjectDb& db) : m_db(db), m_files(db.root() + "/files") {
   for (const std::string& parent : {m_files, db.root()}) {
@@ -28,7 +13,7 @@ BulkWriter::BulkWriter(const ObjectDb& db) : m_db(db), m_files(db.root() + "/fil
     for (auto& e : *entries) {
       if (e.type != fsx::FileType::directory || !fsx::is_temp_name(e.name)) continue;
       std::string p = parent + "/" + e.name;
-      if (now_ns() - fsx::lstat_path(p).mtime_ns > k_stale_staging_ns) (void)fsx::remove_all(p);
+      if (is_stale_leftover(p)) (void)fsx::remove_all(p);
     }
   }
 }

@@ -1,6 +1,7 @@
 #include "dvx/odb/object_db.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <string_view>
 #include <unordered_set>
@@ -228,19 +229,25 @@ Result<std::vector<formats::ManifestEntry>> ObjectDb::read_manifest(const Object
   return formats::decode_manifest(*bytes, p);
 }
 
-Result<std::vector<ObjectId>> ObjectDb::list(Layout layout) const {
+Result<std::vector<ObjectId>> ObjectDb::list(Layout layout, std::vector<std::string>* leftovers) const {
   std::vector<ObjectId> out;
   std::string base = layout == Layout::v3 ? m_root + "/files/md5" : m_root;
+  if (leftovers && layout == Layout::v3)  // BulkWriter's v3 staging trees sit in files/
+    if (auto up = fsx::list_dir(m_root + "/files"))
+      for (auto& e : *up)
+        if (fsx::is_temp_name(e.name)) leftovers->push_back(m_root + "/files/" + e.name);
   auto top = fsx::list_dir(base);
   if (!top) {
     if (top.error().code == ErrorCode::not_found) return out;
     return std::unexpected(top.error());
   }
   for (auto& d : *top) {
+    if (leftovers && fsx::is_temp_name(d.name)) leftovers->push_back(base + "/" + d.name);
     if (d.type != fsx::FileType::directory || d.name.size() != 2 || !is_hex(d.name)) continue;
     auto inner = fsx::list_dir(base + "/" + d.name);
     if (!inner) continue;
     for (auto& f : *inner) {
+      if (leftovers && fsx::is_temp_name(f.name)) leftovers->push_back(base + "/" + d.name + "/" + f.name);
       if (f.type != fsx::FileType::regular) continue;
       std::string oid = d.name + f.name;
       if (valid_oid(oid)) out.push_back(ObjectId{oid, layout});
@@ -255,6 +262,15 @@ Status ObjectDb::remove(const ObjectId& id) const {
   auto r = fsx::remove_file(p);
   if (id.layout == Layout::legacy && id.is_dir()) (void)fsx::remove_all(p + ".unpacked");
   return r;
+}
+
+bool is_stale_leftover(const std::string& path) {
+  auto st = fsx::lstat_path(path);
+  if (st.type == fsx::FileType::missing) return false;
+  auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  return now - st.mtime_ns > k_stale_leftover_ns;
 }
 
 }  // namespace dvx::odb

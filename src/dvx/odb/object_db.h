@@ -99,8 +99,10 @@ class ObjectDb {
   // Reads and parses a .dir manifest object; not_found when missing.
   Result<std::vector<formats::ManifestEntry>> read_manifest(const ObjectId& id) const;
 
-  // Every object id present in one layout (for gc and migrate).
-  Result<std::vector<ObjectId>> list(Layout layout) const;
+  // Every object id present in one layout (for gc and migrate). With `leftovers`, also collects
+  // the paths of temp files and staging trees (platform::is_temp_name) left in that layout's
+  // folders by killed commands, of any age.
+  Result<std::vector<ObjectId>> list(Layout layout, std::vector<std::string>* leftovers = nullptr) const;
   Status remove(const ObjectId& id) const;
 
  private:
@@ -113,5 +115,11 @@ class ObjectDb {
   // Whether reflinks work into this cache: unknown (0), yes (1), no (2); learned once.
   mutable std::atomic<int> m_reflink{0};
 };
+
+// Temp files and staging trees left in a cache by killed commands are removed (by the next
+// BulkWriter, or by gc) once older than this; a live one never is: it exists for one command.
+inline constexpr int64_t k_stale_leftover_ns = int64_t(24) * 3600 * 1'000'000'000;
+// Whether `path` (a leftover found by ObjectDb::list) was last modified longer ago than that.
+bool is_stale_leftover(const std::string& path);
 
 }  // namespace dvx::odb

@@ -1,7 +1,10 @@
 #include "dvx/odb/object_db.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+
+#include <algorithm>
 
 #include "../platform/test_temp_dir.h"
 #include "dvx/hash/md5.h"
@@ -247,6 +250,35 @@ TEST(ObjectDb, ListBothLayoutsIgnoresNonObjects) {
   EXPECT_TRUE(none.list(Layout::legacy)->empty());
 }
 
+TEST(ObjectDb, ListCollectsLeftoversOfKilledCommands) {
+  TempDir t;
+  ObjectDb db(t / "cache");
+  const std::string a = "aa" + std::string(30, '1');
+  const std::string tmp = "." + std::string(22, 'x') + ".tmp";  // platform::temp_path_beside's shape
+  tu::write_file(db.path_of(v3(a)), "x", 0444);
+  tu::write_file(t / "cache/files/md5/aa/" + tmp, "partial");         // temp beside an object
+  tu::write_file(t / "cache/files/" + tmp + "/aa/" + std::string(30, '2'), "staged");  // v3 staging tree
+  tu::write_file(t / "cache/" + tmp + "/0c/" + std::string(30, '3'), "staged");        // legacy staging tree
+  tu::write_file(t / "cache/files/md5/aa/.Xyz123.tmp", "not ours");    // not a temp_path_beside name
+
+  std::vector<std::string> left;
+  auto v3list = db.list(Layout::v3, &left);
+  ASSERT_TRUE(v3list) << v3list.error().message;
+  EXPECT_EQ(*v3list, (std::vector<ObjectId>{v3(a)}));
+  auto legacy = db.list(Layout::legacy, &left);
+  ASSERT_TRUE(legacy) << legacy.error().message;
+  EXPECT_TRUE(legacy->empty());
+  std::sort(left.begin(), left.end());
+  EXPECT_EQ(left, (std::vector<std::string>{t / "cache/" + tmp, t / "cache/files/" + tmp,
+                                            t / "cache/files/md5/aa/" + tmp}));
+  // Fresh leftovers are not stale: a running command may own them.
+  for (auto& p : left) EXPECT_FALSE(dvx::odb::is_stale_leftover(p)) << p;
+  struct timespec old[2] = {{::time(nullptr) - 2 * 86400, 0}, {::time(nullptr) - 2 * 86400, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, left[0].c_str(), old, AT_SYMLINK_NOFOLLOW), 0);
+  EXPECT_TRUE(dvx::odb::is_stale_leftover(left[0]));
+  EXPECT_FALSE(dvx::odb::is_stale_leftover(t / "cache/missing"));
+}
+
 TEST(ObjectDb, RemoveObject) {
   TempDir t;
   ObjectDb db(t / "cache");
@@ -272,7 +304,9 @@ TEST(ObjectDb, ExistsManyAgreesWithExists) {
   for (int i = 0; i < 300; ++i) {
     std::string bytes = "object " + std::to_string(i);
     ObjectId id{hash::md5_hex(bytes), i % 3 == 0 ? Layout::legacy : Layout::v3};
-    if (i % 2 == 0) ASSERT_TRUE(db.add_bytes(bytes, id));
+    if (i % 2 == 0) {
+      ASSERT_TRUE(db.add_bytes(bytes, id));
+    }
     ids.push_back(id);
   }
   // Many ids sharing one prefix (folder read once) plus an absent one there.
@@ -281,7 +315,9 @@ TEST(ObjectDb, ExistsManyAgreesWithExists) {
     std::string bytes = "ab " + std::to_string(i);
     ObjectId id{hash::md5_hex(bytes), Layout::v3};
     if (id.oid.compare(0, 2, "ab") != 0) continue;
-    if (n++ % 2 == 0) ASSERT_TRUE(db.add_bytes(bytes, id));
+    if (n++ % 2 == 0) {
+      ASSERT_TRUE(db.add_bytes(bytes, id));
+    }
     ids.push_back(id);
   }
   ObjectId absent{"ab" + std::string(30, 'e'), Layout::v3};
