@@ -1,5 +1,6 @@
 #include "dvx/base/thread_pool.h"
 
+#include <algorithm>
 #include <atomic>
 #include <exception>
 #include <mutex>
@@ -45,6 +46,12 @@ void parallel_for(size_t n, unsigned threads, const std::function<void(size_t)>&
   worker();
   for (auto& t : pool) t.join();
   if (first_error) std::rethrow_exception(first_error);
+}
+
+void parallel_for_ranges(size_t n, size_t per, unsigned threads,
+                         const std::function<void(size_t, size_t)>& fn) {
+  if (per == 0) per = 1;
+  parallel_for((n + per - 1) / per, threads, [&](size_t r) { fn(r * per, std::min(n, r * per + per)); });
 }
 
 }  // namespace dvx

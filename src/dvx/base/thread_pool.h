@@ -13,6 +13,11 @@ namespace dvx {
 // An exception thrown by fn is rethrown in the caller after all threads stopped.
 void parallel_for(size_t n, unsigned threads, const std::function<void(size_t)>& fn);
 
+// parallel_for over consecutive ranges of at most `per` indices: fn(begin, end) for each range
+// of [0, n) (for work that batches items, e.g. hashing up to `per` buffers side by side).
+void parallel_for_ranges(size_t n, size_t per, unsigned threads,
+                         const std::function<void(size_t begin, size_t end)>& fn);
+
 // Number of hardware threads (at least 1).
 unsigned hardware_threads();
 

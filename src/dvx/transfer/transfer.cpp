@@ -183,9 +183,7 @@ TransferResult fetch(const odb::ObjectDb& cache, const remote::Remote& remote, c
   // hashed side by side (multi-buffer MD5) before they are written; the rest is streamed.
   constexpr size_t k_chunk = 32;
   constexpr size_t k_small = size_t(1) << 20;
-  const size_t chunks = (ids.size() + k_chunk - 1) / k_chunk;
-  parallel_for(chunks, jobs, [&](size_t ch) {
-    const size_t i0 = ch * k_chunk, i1 = std::min(ids.size(), i0 + k_chunk);
+  parallel_for_ranges(ids.size(), k_chunk, jobs, [&](size_t i0, size_t i1) {
     thread_local std::vector<std::string> bufs;
     bufs.resize(k_chunk);
     std::vector<size_t> read_i;

@@ -58,14 +58,12 @@ Result<std::vector<std::string>> Hasher::hash(const std::vector<std::string>& ab
     // Small files are taken a chunk at a time per worker: read into memory, hashed side by side
     // (multi-buffer MD5, one lane per file), then written. Large files one at a time.
     constexpr size_t k_chunk = 32;
-    const size_t chunks = (todo.size() + k_chunk - 1) / k_chunk;
     auto finish_one = [&](size_t k) {
       if (ingested) (*ingested)[todo[k]] = 1;
       size_t n = ++done;
       if (progress) progress(base_done + n);
     };
-    parallel_for(chunks, m_threads, [&](size_t c) {
-      const size_t k0 = c * k_chunk, k1 = std::min(todo.size(), k0 + k_chunk);
+    parallel_for_ranges(todo.size(), k_chunk, m_threads, [&](size_t k0, size_t k1) {
       thread_local std::vector<std::string> contents;
       contents.resize(k_chunk);
       std::vector<size_t> small_k;
