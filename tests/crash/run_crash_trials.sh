@@ -21,4 +21,4 @@ if [[ -n "${seed}" ]]; then export DVX_CRASH_SEED="${seed}"; fi
 # Each command may take longer under a heavy soak; keep the per-command timeout generous.
 export DVX_TEST_TIMEOUT="${DVX_TEST_TIMEOUT:-120}"
 exec python3 "${here}/../e2e/test_crash.py" -v CrashTrials.test_add_killed CrashTrials.test_checkout_killed \
-  CrashTrials.test_push_killed
+  CrashTrials.test_push_killed CrashTrials.test_fetch_killed

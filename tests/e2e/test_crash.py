@@ -241,87 +241,78 @@ class CrashTrials(dvxtest.DvxTestCase):
 
     # ------------------------------------------------------------------ the trials
 
-    def test_add_killed(self):
-        duration = self.calibrate(["add", "data"], added=False)
+    def kill_trials(self, argv, added, check, setup=None):
+        """TRIALS runs of `dvx argv`, each in a fresh trial repo (after `setup`), SIGKILLed at a
+        random moment within its calibrated duration; check(what, finished) then inspects what the
+        kill left, re-runs the command and returns the leftovers to record."""
+        setup = setup or (lambda: None)
+        duration = self.calibrate(argv, added=added, setup=setup)
         for k in range(TRIALS):
-            repo = self.new_trial_repo(k)
-            delay = self.rng.uniform(0, duration)
-            what = self.trial_label("add", k, delay)
-            with self.subTest(trial=k, delay=delay):
-                finished, code, _ = self.run_killed(["add", "data"], delay)
-                if finished:
-                    self.assertEqual(code, 0, what)
-                _, temps = self.check_odb(self.p(".dvc", "cache"), what)
-                self.check_source_intact(what)
-                self.assertEqual(self.workspace_extras(), [], f"{what}: files appeared in data/")
-                self.check_dvc_file(what, must_exist=finished)
-                # The next command: add again, then status.
-                self.run("add", "data", check=True)
-                self.check_source_intact(what + ", after re-run")
-                self.check_dvc_file(what + ", after re-run", must_exist=True)
-                cached, _ = self.check_odb(self.p(".dvc", "cache"), what + ", after re-run")
-                self.assertLessEqual(self.all_objects(), cached)
-                self.assertEqual(self.status_json(), {}, what)
-                self.record("add", finished, temps)
-            if not self._outcome_failed():
-                self.drop_trial(repo)
-
-    def test_checkout_killed(self):
-        def setup():
-            shutil.rmtree(self.p("data"))
-
-        duration = self.calibrate(["checkout"], added=True, setup=setup)
-        for k in range(TRIALS):
-            repo = self.new_trial_repo(k, added=True)
+            repo = self.new_trial_repo(k, added=added)
             setup()
             delay = self.rng.uniform(0, duration)
-            what = self.trial_label("checkout", k, delay)
+            what = self.trial_label(argv[0], k, delay)
             with self.subTest(trial=k, delay=delay):
-                finished, code, _ = self.run_killed(["checkout"], delay)
+                finished, code, _ = self.run_killed(argv, delay)
                 if finished:
                     self.assertEqual(code, 0, what)
-                self.check_odb(self.p(".dvc", "cache"), what)
-                # Each file is absent or byte-identical; note leftovers (temp files).
-                for rel, md5 in self.expected.items():
-                    path = self.p("data", rel)
-                    if os.path.lexists(path):
-                        self.assertEqual(self.md5_path(path), md5, f"{what}: data/{rel} has wrong content")
-                extras = self.workspace_extras()
-                for rel in extras:
-                    self.assertRegex(os.path.basename(rel), TEMP_RE, f"{what}: unexpected file data/{rel}")
-                # The next command: checkout again, then status.
-                code, out, err = self.run("checkout")
-                self.assertEqual(code, 0, f"{what}: re-run failed (leftovers {extras}):\n{out}{err}")
-                self.check_source_intact(what + ", after re-run")
-                self.assertEqual(self.workspace_extras(), [], f"{what}: files left in data/ after re-run")
-                self.assertEqual(self.status_json(), {}, what)
-                self.record("checkout", finished, len(extras))
+                self.record(argv[0], finished, check(what, finished))
             if not self._outcome_failed():
                 self.drop_trial(repo)
 
+    def test_add_killed(self):
+        def check(what, finished):
+            _, temps = self.check_odb(self.p(".dvc", "cache"), what)
+            self.check_source_intact(what)
+            self.assertEqual(self.workspace_extras(), [], f"{what}: files appeared in data/")
+            self.check_dvc_file(what, must_exist=finished)
+            # The next command: add again, then status.
+            self.run("add", "data", check=True)
+            self.check_source_intact(what + ", after re-run")
+            self.check_dvc_file(what + ", after re-run", must_exist=True)
+            cached, _ = self.check_odb(self.p(".dvc", "cache"), what + ", after re-run")
+            self.assertLessEqual(self.all_objects(), cached)
+            self.assertEqual(self.status_json(), {}, what)
+            return temps
+
+        self.kill_trials(["add", "data"], False, check)
+
+    def test_checkout_killed(self):
+        def check(what, finished):
+            self.check_odb(self.p(".dvc", "cache"), what)
+            # Each file is absent or byte-identical; note leftovers (temp files).
+            for rel, md5 in self.expected.items():
+                path = self.p("data", rel)
+                if os.path.lexists(path):
+                    self.assertEqual(self.md5_path(path), md5, f"{what}: data/{rel} has wrong content")
+            extras = self.workspace_extras()
+            for rel in extras:
+                self.assertRegex(os.path.basename(rel), TEMP_RE, f"{what}: unexpected file data/{rel}")
+            # The next command: checkout again, then status.
+            code, out, err = self.run("checkout")
+            self.assertEqual(code, 0, f"{what}: re-run failed (leftovers {extras}):\n{out}{err}")
+            self.check_source_intact(what + ", after re-run")
+            self.assertEqual(self.workspace_extras(), [], f"{what}: files left in data/ after re-run")
+            self.assertEqual(self.status_json(), {}, what)
+            return len(extras)
+
+        self.kill_trials(["checkout"], True, check, setup=lambda: shutil.rmtree(self.p("data")))
+
     def test_push_killed(self):
-        duration = self.calibrate(["push"], added=True)
-        for k in range(TRIALS):
-            repo = self.new_trial_repo(k, added=True)
-            delay = self.rng.uniform(0, duration)
-            what = self.trial_label("push", k, delay)
-            with self.subTest(trial=k, delay=delay):
-                finished, code, _ = self.run_killed(["push"], delay)
-                if finished:
-                    self.assertEqual(code, 0, what)
-                self.check_odb(self.p(".dvc", "cache"), what)
-                pushed, temps = self.check_odb(self.remote, what + " (remote)")
-                self.assertLessEqual(pushed, self.all_objects(), what)
-                self.check_source_intact(what)
-                # The next command: push again, then status -c.
-                self.run("push", check=True)
-                pushed, _ = self.check_odb(self.remote, what + " (remote), after re-run")
-                self.assertEqual(pushed, self.all_objects(), what)
-                self.assertEqual(self.status_json("-c"), {}, what)
-                self.assertEqual(self.status_json(), {}, what)
-                self.record("push", finished, temps)
-            if not self._outcome_failed():
-                self.drop_trial(repo)
+        def check(what, finished):
+            self.check_odb(self.p(".dvc", "cache"), what)
+            pushed, temps = self.check_odb(self.remote, what + " (remote)")
+            self.assertLessEqual(pushed, self.all_objects(), what)
+            self.check_source_intact(what)
+            # The next command: push again, then status -c.
+            self.run("push", check=True)
+            pushed, _ = self.check_odb(self.remote, what + " (remote), after re-run")
+            self.assertEqual(pushed, self.all_objects(), what)
+            self.assertEqual(self.status_json("-c"), {}, what)
+            self.assertEqual(self.status_json(), {}, what)
+            return temps
+
+        self.kill_trials(["push"], True, check)
 
     def test_fetch_killed(self):
         def setup():
@@ -329,28 +320,19 @@ class CrashTrials(dvxtest.DvxTestCase):
             self.run("push", check=True)
             shutil.rmtree(self.p(".dvc", "cache"))
 
-        duration = self.calibrate(["fetch"], added=True, setup=setup)
-        for k in range(TRIALS):
-            repo = self.new_trial_repo(k, added=True)
-            setup()
-            delay = self.rng.uniform(0, duration)
-            what = self.trial_label("fetch", k, delay)
-            with self.subTest(trial=k, delay=delay):
-                finished, code, _ = self.run_killed(["fetch"], delay)
-                if finished:
-                    self.assertEqual(code, 0, what)
-                cached, temps = self.check_odb(self.p(".dvc", "cache"), what)
-                self.assertLessEqual(cached, self.all_objects(), what)
-                self.check_source_intact(what)
-                # The next command: fetch again, then status (workspace and remote in sync).
-                self.run("fetch", check=True)
-                cached, _ = self.check_odb(self.p(".dvc", "cache"), what + ", after re-run")
-                self.assertEqual(cached, self.all_objects(), what)
-                self.assertEqual(self.status_json(), {}, what)
-                self.assertEqual(self.status_json("-c"), {}, what)
-                self.record("fetch", finished, temps)
-            if not self._outcome_failed():
-                self.drop_trial(repo)
+        def check(what, finished):
+            cached, temps = self.check_odb(self.p(".dvc", "cache"), what)
+            self.assertLessEqual(cached, self.all_objects(), what)
+            self.check_source_intact(what)
+            # The next command: fetch again, then status (workspace and remote in sync).
+            self.run("fetch", check=True)
+            cached, _ = self.check_odb(self.p(".dvc", "cache"), what + ", after re-run")
+            self.assertEqual(cached, self.all_objects(), what)
+            self.assertEqual(self.status_json(), {}, what)
+            self.assertEqual(self.status_json("-c"), {}, what)
+            return temps
+
+        self.kill_trials(["fetch"], True, check, setup=setup)
 
     # ------------------------------------------------------------------ regressions, deterministic
 
