@@ -273,6 +273,57 @@ class DvxTestCase(unittest.TestCase):
             self.fail(f"shell setup failed: {script}\n{proc.stdout.decode()}{proc.stderr.decode()}")
         return proc.stdout.decode()
 
+    # ------------------------------------------------------------------ hostile repositories
+
+    def make_sentinel(self, name="sentinel"):
+        """A tree outside the repository (<tmp>/<name>) that an attack would try to reach: files,
+        a subfolder, a symlink. Returns its path; compare `tree_digest` of it (and of .git) before
+        and after a command to show that nothing outside the repository changed."""
+        root = os.path.join(self.tmp, name)
+        os.makedirs(os.path.join(root, "sub"), exist_ok=True)
+        self.write(os.path.join(root, "precious.txt"), b"precious data outside the repo\n")
+        self.write(os.path.join(root, "sub", "deep.bin"), bytes(range(256)) * 4)
+        os.symlink("precious.txt", os.path.join(root, "link"))
+        return root
+
+    def tree_digest(self, root):
+        """A checksum of everything under root: each entry's relative path, type, mode, size,
+        content (files) or target (symlinks); symlinks are not followed."""
+        h = hashlib.sha256()
+        if not os.path.lexists(root):
+            return "absent"
+        for dirpath, dirs, files in os.walk(root):
+            dirs.sort()
+            for name in sorted(dirs + files):
+                full = os.path.join(dirpath, name)
+                st = os.lstat(full)
+                rel = os.path.relpath(full, root).encode("utf-8", "surrogateescape")
+                h.update(rel + b"\0" + f"{st.st_mode:o}".encode() + b"\0")
+                if stat.S_ISLNK(st.st_mode):
+                    h.update(os.readlink(full).encode("utf-8", "surrogateescape"))
+                elif stat.S_ISREG(st.st_mode):
+                    with open(full, "rb") as f:
+                        h.update(f.read())
+                h.update(b"\n")
+        return h.hexdigest()
+
+    def outside_digest(self):
+        """Digest of everything in the test's temp dir except the repository's work tree and
+        dvx's private dirs (HOME, config dirs, site cache): the sentinel trees, remotes, and the
+        repository's .git (hooks, config) whose contents must never be written from data."""
+        skip = {self.repo, self.site_cache_dir, self.home, self.global_config_dir,
+                self.system_config_dir}
+        parts = []
+        for name in sorted(os.listdir(self.tmp)):
+            full = os.path.join(self.tmp, name)
+            if full in skip:
+                continue
+            parts.append(f"{name}:{self.tree_digest(full)}")
+        git_dir = os.path.join(self.repo, ".git")
+        parts.append(f".git/hooks:{self.tree_digest(os.path.join(git_dir, 'hooks'))}")
+        parts.append(f".git/config:{self.tree_digest(os.path.join(git_dir, 'config'))}")
+        return "\n".join(parts)
+
     # ------------------------------------------------------------------ repositories
 
     def init_git(self, path=None):
