@@ -292,6 +292,15 @@ class DvxTestCase(unittest.TestCase):
         h = hashlib.sha256()
         if not os.path.lexists(root):
             return "absent"
+        if not os.path.isdir(root) or os.path.islink(root):
+            st = os.lstat(root)
+            h.update(f"{st.st_mode:o}".encode())
+            if stat.S_ISLNK(st.st_mode):
+                h.update(os.readlink(root).encode("utf-8", "surrogateescape"))
+            elif stat.S_ISREG(st.st_mode):
+                with open(root, "rb") as f:
+                    h.update(f.read())
+            return h.hexdigest()
         for dirpath, dirs, files in os.walk(root):
             dirs.sort()
             for name in sorted(dirs + files):
