@@ -69,10 +69,21 @@ Status copy_tree(const std::string& src, const std::string& dst) {
   return {};
 }
 
-void relink(repo::Repo& repo, const repo::Output& o, const workspace::OutputState& st, odb::Layout layout) {
+// cache.type as it works here: reflink is dropped when the file system can't make one (DVC
+// probes its types before linking), so `reflink,hardlink` relinks with hardlinks on ext4.
+std::vector<fsx::LinkType> usable_link_types(repo::Repo& repo, const std::string& dir) {
   auto types = repo.link_types();
+  if (!types.empty() && types.front() == fsx::LinkType::reflink && !repo.cache().reflink_works(dir))
+    types.erase(types.begin());
+  return types;
+}
+
+void relink(repo::Repo& repo, const repo::Output& o, const workspace::OutputState& st, odb::Layout layout) {
+  auto types = usable_link_types(repo, fsx::parent_dir(o.abs_path));
   auto& cache = repo.cache();
-  if (types.empty() || (types.front() != fsx::LinkType::hardlink && types.front() != fsx::LinkType::symlink)) {
+  // No usable type (cache.type = reflink without reflink here): the workspace keeps its data.
+  if (types.empty()) return;
+  if (types.front() != fsx::LinkType::hardlink && types.front() != fsx::LinkType::symlink) {
     // An independent copy is kept as it is (DVC does the same); symlinks to files outside the
     // cache are replaced by regular files.
     std::vector<fsx::LinkType> copy_types{fsx::LinkType::reflink, fsx::LinkType::copy};
@@ -232,8 +243,9 @@ void add(repo::Repo& repo, const AddOptions& opts) {
   // is filled by hardlinks or nothing is to be cached.
   odb::BulkWriter bulk(repo.cache());
   workspace::Ingest ingest{&repo.cache(), odb::Layout::v3, &bulk};
-  auto types = repo.link_types();
-  if (!opts.no_commit && types.front() != fsx::LinkType::hardlink && !plans.empty() &&
+  if (!plans.empty()) ctx.link_types = usable_link_types(repo, fsx::parent_dir(plans.front().abs));
+  auto types = ctx.link_types;
+  if (!opts.no_commit && (types.empty() || types.front() != fsx::LinkType::hardlink) && !plans.empty() &&
       !repo.cache().reflink_works(fsx::parent_dir(plans.front().abs)))
     ctx.ingest = &ingest;
   // .gitignore lines added by this command are taken back if it fails (behaviour.md, general rules).

@@ -1,6 +1,7 @@
 // dvx status (local mode) and dvx checkout: behaviour.md §2, §3.1.
 #include <algorithm>
 #include <map>
+#include <unordered_set>
 
 #include "dvx/api/internal.h"
 #include "dvx/base/strings.h"
@@ -80,6 +81,12 @@ StatusResult status(repo::Repo& repo, const StatusOptions& opts) {
       report.changed_outs.emplace_back(name, "not in cache");
       continue;
     }
+    // A FIFO, socket or device where the output belongs is never opened: the output is
+    // modified (checkout -f replaces it). A dangling symlink reads as missing: deleted.
+    if (fsx::lstat_path(o.abs_path).type == fsx::FileType::other) {
+      report.changed_outs.emplace_back(name, "modified");
+      continue;
+    }
     auto st = workspace::compute_state(ctx, o.abs_path, o.algorithm());
     if (!st) raise(st.error());
     if (st->kind == workspace::OutputState::Kind::missing) report.changed_outs.emplace_back(name, "deleted");
@@ -101,6 +108,21 @@ CheckoutResult checkout(repo::Repo& repo, const CheckoutOptions& opts) {
   std::vector<Item> items;
   std::vector<std::string> unsaved, failed;
   std::vector<std::string> granular_lines;
+  // Everything is checked before anything is written: where each output (or file of a
+  // granular target) goes, unsaved data that would be lost, symlinks/FIFOs in the way.
+  struct GranularFile {
+    std::string path;
+    odb::ObjectId id;
+    bool existed = false;
+    bool is_dir = false;  // a folder stands where the file belongs
+  };
+  std::vector<GranularFile> granular;
+  std::vector<std::string> obstacles;
+  auto destination = [&](const std::string& p) {
+    auto dest = workspace::check_destination(ctx, p);
+    if (!dest) raise(dest.error());
+    return *dest;
+  };
   for (auto& sel : selected) {
     const auto& o = *sel.out;
     if (!o.entry.cache) continue;
@@ -118,29 +140,48 @@ CheckoutResult checkout(repo::Repo& repo, const CheckoutOptions& opts) {
         if (!workspace::safe_relpath(e.relpath)) raise(Error{ErrorCode::corruption, "unsafe path '" + e.relpath + "' in the manifest of '" + o.rel_path + "'"});
         odb::ObjectId id{e.md5, rec->layout};
         std::string p = o.abs_path + "/" + e.relpath;
-        auto cur = workspace::compute_state(ctx, p, o.algorithm());
-        if (!cur) raise(cur.error());
-        if (cur->kind == workspace::OutputState::Kind::file && cur->oid == e.md5 && !opts.relink) continue;
+        auto dest = destination(p);
+        workspace::OutputState cur;
+        if (dest == workspace::Obstacle::none) {
+          auto c = workspace::compute_state(ctx, p, o.algorithm());
+          if (!c) raise(c.error());
+          cur = std::move(*c);
+        }
+        if (cur.kind == workspace::OutputState::Kind::file && cur.oid == e.md5 && !opts.relink) continue;
         if (!repo.cache().exists(id)) {
           if (!opts.allow_missing) failed.push_back(repo.display(p));
           continue;
         }
-        if (!opts.force && cur->kind != workspace::OutputState::Kind::missing) {
-          auto u = workspace::unsaved_files(ctx, p, *cur, id, nullptr);
-          if (!u.empty()) throw UserError("Can't remove the following unsaved files without confirmation. Use `--force` to force.\n" + join(u, "\n"));
+        if (!opts.force && dest != workspace::Obstacle::none) obstacles.push_back(workspace::obstacle_error(p, dest).message);
+        if (!opts.force && cur.kind != workspace::OutputState::Kind::missing) {
+          auto u = workspace::unsaved_files(ctx, p, cur, id, nullptr);
+          unsaved.insert(unsaved.end(), u.begin(), u.end());
         }
-        bool existed = cur->kind != workspace::OutputState::Kind::missing;
-        if (cur->kind == workspace::OutputState::Kind::dir) (void)fsx::remove_all(p);
-        if (auto r = fsx::make_dirs(fsx::parent_dir(p)); !r) raise(r.error());
-        auto types = repo.link_types();
-        if (auto r = workspace::link_from_cache(repo.cache().path_of(id), p, types, false); !r) raise(r.error());
-        (existed ? res.files_modified : res.files_added) += 1;
-        granular_lines.push_back((existed ? "M\t" : "A\t") + repo.display(p));
+        granular.push_back({p, id, dest != workspace::Obstacle::none || cur.kind != workspace::OutputState::Kind::missing,
+                            cur.kind == workspace::OutputState::Kind::dir});
       }
+      continue;
+    }
+    auto dest = destination(o.abs_path);
+    auto reached = fsx::stat_path(o.abs_path).type;  // through a symlink: what it leads to
+    bool readable = reached == fsx::FileType::regular || reached == fsx::FileType::directory;
+    if (dest != workspace::Obstacle::none && !readable) {
+      // A FIFO, or a dangling link or one to a FIFO: never read (never opened), replaced when
+      // forced.
+      if (!opts.force) obstacles.push_back(workspace::obstacle_error(o.abs_path, dest).message);
+      items.push_back({&o, *rec, workspace::OutputState{}});
       continue;
     }
     auto st = workspace::compute_state(ctx, o.abs_path, o.algorithm());
     if (!st) raise(st.error());
+    if (dest == workspace::Obstacle::symlink) {
+      // What the link leads to is only read: when it already holds the recorded data nothing
+      // is written; else only --force replaces the link (never what it points to).
+      if (st->kind != workspace::OutputState::Kind::missing && st->oid == rec->oid && !opts.relink) continue;
+      if (!opts.force) obstacles.push_back(workspace::obstacle_error(o.abs_path, dest).message);
+      items.push_back({&o, *rec, workspace::OutputState{}});
+      continue;
+    }
     if (!opts.force) {
       std::vector<formats::ManifestEntry> entries;
       const std::vector<formats::ManifestEntry>* ep = nullptr;
@@ -159,9 +200,27 @@ CheckoutResult checkout(repo::Repo& repo, const CheckoutOptions& opts) {
     }
     items.push_back({&o, *rec, std::move(*st)});
   }
+  if (!obstacles.empty()) throw UserError(join(obstacles, "\n"));
   if (!unsaved.empty())
     throw UserError("Can't remove the following unsaved files without confirmation. Use `--force` to force.\n" +
                     join(unsaved, "\n"));
+  // Leftovers of a killed command beside the outputs (temp files, staging folders) go first:
+  // one listing per folder, however many outputs it holds.
+  {
+    std::unordered_set<std::string> parents;
+    for (auto& it : items) parents.insert(fsx::parent_dir(it.out->abs_path));
+    for (auto& g : granular) parents.insert(fsx::parent_dir(g.path));
+    for (auto& d : parents) workspace::remove_temp_leftovers(d);
+  }
+  for (auto& g : granular) {
+    if (g.is_dir)
+      if (auto r = fsx::remove_all(g.path); !r) raise(r.error());
+    if (auto r = fsx::make_dirs(fsx::parent_dir(g.path)); !r) raise(r.error());
+    auto types = repo.link_types();
+    if (auto r = workspace::link_from_cache(repo.cache().path_of(g.id), g.path, types, false); !r) raise(r.error());
+    (g.existed ? res.files_modified : res.files_added) += 1;
+    granular_lines.push_back((g.existed ? "M\t" : "A\t") + repo.display(g.path));
+  }
   struct Line {
     bool dir;
     std::string path;

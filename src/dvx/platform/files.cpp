@@ -87,7 +87,9 @@ FileStat stat_path(const std::string& path) {
 }
 
 Result<std::string> read_file(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  // O_NONBLOCK: a FIFO put where a file was expected must not hang the command (no effect on
+  // regular files).
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (fd.get() < 0) return fail_errno("failed to read '" + path + "'", errno);
   std::string out;
   struct stat st;
@@ -304,7 +306,7 @@ Status copy_file(const std::string& src, const std::string& dst, uint32_t mode) 
 }
 
 Result<bool> read_file_upto(const std::string& path, size_t limit, std::string& out) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));  // never waits on a FIFO
   if (fd.get() < 0) return fail_errno("failed to read '" + path + "'", errno);
   // Sized by fstat (plus one byte to notice growth): growing the buffer zero-fills it, and
   // zero-filling `limit` bytes for every small file would cost more than reading it.
@@ -388,6 +390,43 @@ Result<FileStat> copy_file_observed(const std::string& src, const std::string& d
     return std::unexpected(changed());
   }
   return before;
+}
+
+bool link_unsupported(LinkType t, int err) {
+  if (t == LinkType::copy) return false;
+  if (err == EOPNOTSUPP || err == ENOTSUP || err == ENOSYS || err == EXDEV) return true;
+  switch (t) {
+    // FICLONE: EINVAL/ENOTTY from a file system without clone support, EPERM from some.
+    case LinkType::reflink: return err == EINVAL || err == ENOTTY || err == EPERM;
+    // link(2): EPERM where the file system has no hardlinks, EMLINK at the link count limit.
+    case LinkType::hardlink: return err == EPERM || err == EMLINK;
+    case LinkType::symlink: return err == EPERM;
+    case LinkType::copy: return false;
+  }
+  return false;
+}
+
+Result<bool> try_link(LinkType t, const std::string& src, const std::string& dst) {
+  int err = 0;
+  if (t == LinkType::reflink) {
+    Fd in(::open(src.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+    if (in.get() < 0) return fail_errno("failed to open '" + src + "'", errno);
+    Fd out(::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (out.get() < 0) return fail_errno("failed to create '" + dst + "'", errno);
+    if (::ioctl(out.get(), FICLONE, in.get()) == 0) return true;
+    err = errno;
+    ::unlink(dst.c_str());
+  } else if (t == LinkType::hardlink) {
+    if (::link(src.c_str(), dst.c_str()) == 0) return true;
+    err = errno;
+  } else if (t == LinkType::symlink) {
+    if (::symlink(src.c_str(), dst.c_str()) == 0) return true;
+    err = errno;
+  } else {
+    return fail(ErrorCode::invalid_argument, "try_link: a copy is not a link");
+  }
+  if (link_unsupported(t, err)) return false;
+  return fail_errno("failed to " + std::string(link_type_name(t)) + " '" + src + "' to '" + dst + "'", err);
 }
 
 Status reflink_file(const std::string& src, const std::string& dst) {

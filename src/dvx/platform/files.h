@@ -88,6 +88,16 @@ Status reflink_file(const std::string& src, const std::string& dst);
 Status hardlink_file(const std::string& src, const std::string& dst);
 Status symlink_file(const std::string& target, const std::string& dst);
 
+// True when errno `err`, returned by the system call that makes a link of type `t` (the
+// FICLONE ioctl, link(2), symlink(2)), means "this kind of link can't be made here" (file
+// system without reflink, another device, link count limit, …): the next cache type is tried
+// then. Any other errno (ENOSPC, EIO, EACCES, …) is a real error. Never true for copy.
+bool link_unsupported(LinkType t, int err);
+// Makes `dst` (must not exist) from `src` with a reflink, hardlink or symlink (`src` is the
+// symlink's target). false when the type is not supported here (link_unsupported; nothing is
+// left at dst); an error for anything else (opening src, creating dst, real link errors).
+Result<bool> try_link(LinkType t, const std::string& src, const std::string& dst);
+
 // Owns an open file descriptor and closes it on destruction. Move-only.
 class UniqueFd {
  public:

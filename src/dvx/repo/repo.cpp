@@ -181,13 +181,16 @@ DvcStage Repo::load_stage(const std::string& rel_path, const std::string& text) 
         fsx::is_within(abs, m_root + "/.git")) {
       throw UserError("'" + rel_path + "': output path '" + e.path + "' escapes the repository", ExitCode::failure);
     }
-    // A symlinked parent directory could point anywhere: refuse it.
+    // A symlinked parent directory could point anywhere: refuse it when it leads out of the
+    // work tree or into .git/.dvc (checkout refuses every symlinked parent anyway).
     std::string parent = fsx::parent_dir(abs);
     if (auto real_parent = fsx::real_path(parent)) {
       auto real_root = fsx::real_path(m_root).value_or(m_root);
-      if (!fsx::is_within(*real_parent, real_root))
-        throw UserError("'" + rel_path + "': output path '" + e.path + "' escapes the repository through a symlink",
-                        ExitCode::failure);
+      if (!fsx::is_within(*real_parent, real_root) || fsx::is_within(*real_parent, real_root + "/.git") ||
+          fsx::is_within(*real_parent, real_root + "/.dvc"))
+        throw UserError("'" + rel_path + "': output path '" + e.path +
+                            "' escapes the repository through a symlink; nothing is read or written there",
+                        ExitCode::error);
     }
     Output o;
     o.dvcfile = rel_path;

@@ -256,11 +256,17 @@ Status save_to_cache(const Context& ctx, const std::string& abs_path, const Outp
   // Objects are created by reflink or copy (hardlink when it is the first cache type), never
   // symlinks, as DVC does (formats.md §4.2).
   std::vector<LinkType> types{LinkType::reflink};
-  if (!ctx.link_types.empty() && ctx.link_types.front() == LinkType::hardlink) types.push_back(LinkType::hardlink);
+  const bool hardlink_first = !ctx.link_types.empty() && ctx.link_types.front() == LinkType::hardlink;
+  if (hardlink_first) types.push_back(LinkType::hardlink);
   types.push_back(LinkType::copy);
+  // A file reached through a symlink (the output itself, or a link inside a folder) is never
+  // hardlinked: link(2) would link the symlink, and protecting the object (chmod 0444) would
+  // change the link's target, which may be anywhere.
+  const std::vector<LinkType> copy_types{LinkType::reflink, LinkType::copy};
+  const bool output_is_link = hardlink_first && fsx::lstat_path(abs_path).type == fsx::FileType::symlink;
   if (state.kind == OutputState::Kind::file) {
     if (state.cached) return {};
-    return ctx.cache->add_file(abs_path, odb::ObjectId{state.oid, layout}, types);
+    return ctx.cache->add_file(abs_path, odb::ObjectId{state.oid, layout}, output_is_link ? copy_types : types);
   }
   if (state.kind != OutputState::Kind::dir) return fail(ErrorCode::not_found, "output '" + abs_path + "' does not exist");
   std::mutex m;
@@ -269,7 +275,10 @@ Status save_to_cache(const Context& ctx, const std::string& abs_path, const Outp
   parallel_for(state.entries.size(), ctx.hasher->threads(), [&](size_t i) {
     const auto& e = state.entries[i];
     if (i < state.entry_cached.size() && state.entry_cached[i]) return;  // copied while hashing
-    auto r = ctx.cache->add_file(abs_path + "/" + e.relpath, odb::ObjectId{e.md5, layout}, types);
+    std::string src = abs_path + "/" + e.relpath;
+    bool via_link = output_is_link ||
+                    (hardlink_first && state.has_symlinks && fsx::lstat_path(src).type == fsx::FileType::symlink);
+    auto r = ctx.cache->add_file(src, odb::ObjectId{e.md5, layout}, via_link ? copy_types : types);
     if (!r) {
       std::lock_guard<std::mutex> lock(m);
       if (!first) first = r.error();
@@ -282,43 +291,41 @@ Status save_to_cache(const Context& ctx, const std::string& abs_path, const Outp
   return ctx.cache->add_bytes(state.manifest, odb::ObjectId{state.oid, layout});
 }
 
+Error no_link_types_error(const std::string& dst) {
+  return Error{ErrorCode::io, "No possible cache link types for '" + dst +
+                                  "'. See <https://dvc.org/doc/user-guide/troubleshooting#cache-types> for more "
+                                  "information."};
+}
+
 Status link_from_cache(const std::string& object_path, const std::string& dst, std::vector<LinkType>& link_types,
                        bool isexec, Placement placement) {
   const uint32_t file_mode = 0666 & ~fsx::current_umask();
   const bool direct = placement == Placement::direct;
   std::string tmp = direct ? dst : fsx::temp_path_beside(dst);
   while (true) {
-    LinkType t = link_types.empty() ? LinkType::copy : link_types.front();
-    const LinkType attempted = t;
+    // Types the file system can't make are dropped (for the rest of the command) and the next
+    // one is tried; other errors are real. An empty list means none of cache.type works here.
+    if (link_types.empty()) return std::unexpected(no_link_types_error(dst));
+    LinkType t = link_types.front();
     Status made;
-    if (t == LinkType::reflink) {
-      made = fsx::reflink_file(object_path, tmp);
-      if (made) made = fsx::chmod_path(tmp, file_mode);
-    } else if (t == LinkType::hardlink) {
-      auto obj = fsx::lstat_path(object_path);
-      if (obj.type != fsx::FileType::regular) return fail(ErrorCode::not_found, "cache object '" + object_path + "' is missing");
-      if (obj.size == 0) {
-        // Never hardlink empty objects (link-count limits): a private empty file instead.
-        made = fsx::write_file_atomic(tmp, "", 0666);
-        t = LinkType::copy;  // a private file: exec bits apply below
-      } else {
-        made = fsx::hardlink_file(object_path, tmp);
-      }
-    } else if (t == LinkType::symlink) {
-      made = fsx::symlink_file(object_path, tmp);
-    } else {
+    if (t == LinkType::copy) {
       made = fsx::copy_file(object_path, tmp, file_mode);
+    } else if (auto obj = t == LinkType::hardlink ? fsx::lstat_path(object_path) : fsx::FileStat{};
+               obj.type == fsx::FileType::regular && obj.size == 0) {
+      // Never hardlink empty objects (link-count limits): a private empty file instead.
+      made = fsx::write_file_atomic(tmp, "", 0666);
+      t = LinkType::copy;  // a private file: exec bits apply below
+    } else {
+      auto linked = fsx::try_link(t, object_path, tmp);
+      if (linked && !*linked) {
+        link_types.erase(link_types.begin());
+        continue;
+      }
+      if (!linked) made = std::unexpected(linked.error());
+      else if (t == LinkType::reflink) made = fsx::chmod_path(tmp, file_mode);
     }
     if (!made) {
       (void)fsx::remove_file(tmp);
-      // A link type that fails (unsupported by the file system, cross-device, link count…)
-      // is dropped for the rest of the command and the next one is tried; copy always works
-      // or reports the real error.
-      if (attempted != LinkType::copy) {
-        link_types.erase(link_types.begin());
-        if (link_types.empty()) link_types.push_back(LinkType::copy);
-        continue;
-      }
       return made;
     }
     if (isexec && t != LinkType::symlink && t != LinkType::hardlink) {
@@ -339,22 +346,27 @@ Status link_from_cache(const std::string& object_path, const std::string& dst, s
 
 namespace {
 
-// True if every directory between `dir` (inclusive) and `stop` (exclusive) is a real
-// directory or missing, i.e. writing below `dir` cannot be redirected by a symlink.
-bool no_symlinked_parent(const std::string& dir, const std::string& stop, std::unordered_set<std::string>& ok_dirs) {
+// The first symlink among the folders from `dir` (inclusive) up to `stop` (exclusive), walking
+// up; nullopt when all are real folders or missing, i.e. writing below `dir` cannot be
+// redirected. Folders found fine are remembered in `ok_dirs` (shared by one checkout).
+std::optional<std::string> symlinked_parent(const std::string& dir, const std::string& stop,
+                                            std::unordered_set<std::string>& ok_dirs) {
   std::string d = dir;
   std::vector<std::string> seen;
   while (d.size() > stop.size() && fsx::is_within(d, stop)) {
     if (ok_dirs.count(d)) break;
-    auto s = fsx::lstat_path(d);
-    if (s.type == fsx::FileType::symlink || (s.exists() && s.type != fsx::FileType::directory)) {
-      if (s.type == fsx::FileType::symlink) return false;
-    }
+    if (fsx::lstat_path(d).type == fsx::FileType::symlink) return d;
     seen.push_back(d);
     d = fsx::parent_dir(d);
   }
   for (auto& x : seen) ok_dirs.insert(x);
-  return true;
+  return std::nullopt;
+}
+
+Error symlinked_parent_error(const std::string& abs_path, const std::string& link) {
+  return Error{ErrorCode::permission, "refusing to write '" + abs_path + "' through the symlinked folder '" + link +
+                                          "': it could lead outside of the repository; replace the symlink by a "
+                                          "real folder"};
 }
 
 }  // namespace
@@ -380,16 +392,77 @@ std::vector<std::string> unsaved_files(const Context& ctx, const std::string& ab
   return out;
 }
 
+Result<Obstacle> check_destination(const Context& ctx, const std::string& abs_path) {
+  std::unordered_set<std::string> ok_dirs;
+  if (auto link = symlinked_parent(fsx::parent_dir(abs_path), ctx.root, ok_dirs))
+    return std::unexpected(symlinked_parent_error(abs_path, *link));
+  auto s = fsx::lstat_path(abs_path);
+  if (s.type == fsx::FileType::other) return Obstacle::special;
+  if (s.type != fsx::FileType::symlink) return Obstacle::none;
+  // A link to a cache object is what cache.type = symlink makes: checkout replaces it as a file.
+  if (ctx.cache && fsx::stat_path(abs_path).type == fsx::FileType::regular) {
+    auto real = fsx::real_path(abs_path), cache_root = fsx::real_path(ctx.cache->root());
+    if (real && cache_root && fsx::is_within(*real, *cache_root)) return Obstacle::none;
+  }
+  return Obstacle::symlink;
+}
+
+Error obstacle_error(const std::string& abs_path, Obstacle what) {
+  if (what == Obstacle::special)
+    return Error{ErrorCode::conflict, "'" + abs_path +
+                                          "' is not a file or directory (a FIFO, socket or device) and stands where "
+                                          "tracked data belongs. Use `--force` to replace it."};
+  return Error{ErrorCode::conflict, "'" + abs_path +
+                                        "' is a symlink that stands where tracked data belongs; checkout never writes "
+                                        "through it. Use `--force` to replace the symlink itself (its target is left "
+                                        "alone)."};
+}
+
+void remove_temp_leftovers(const std::string& dir) {
+  auto listing = fsx::list_dir(dir);
+  if (!listing) return;
+  for (auto& e : *listing) {
+    if (!is_temp_name(e.name)) continue;
+    std::string p = dir + "/" + e.name;
+    // Never follows a link: remove_all of a symlink removes the link.
+    (void)(e.type == fsx::FileType::directory ? fsx::remove_all(p) : fsx::remove_file(p));
+  }
+}
+
+namespace {
+
+// A staging folder removed again unless it was published (every early return cleans up).
+struct StagingDir {
+  std::string path;
+  StagingDir() = default;
+  StagingDir(const StagingDir&) = delete;
+  StagingDir& operator=(const StagingDir&) = delete;
+  ~StagingDir() {
+    if (!path.empty()) (void)fsx::remove_all(path);
+  }
+};
+
+}  // namespace
+
 Result<CheckoutResult> checkout(const Context& ctx, const std::string& abs_path, const odb::ObjectId& recorded,
                                 std::optional<bool> isexec, Force force, Relink relink,
                                 const OutputState* precomputed) {
   CheckoutResult res;
+  // Where we would write comes first: nothing is read through, or written through, a
+  // symlinked folder; a symlink, FIFO or socket at the output itself is replaced only when
+  // forced (and then the link itself is removed, never its target).
+  auto dest = check_destination(ctx, abs_path);
+  if (!dest) return std::unexpected(dest.error());
+  const bool obstacle = *dest != Obstacle::none;
+  if (obstacle && force == Force::no) return std::unexpected(obstacle_error(abs_path, *dest));
   auto alg = odb::algorithm_for(recorded.layout);
-  Result<OutputState> current = precomputed ? Result<OutputState>(*precomputed) : compute_state(ctx, abs_path, alg);
+  Result<OutputState> current = obstacle      ? Result<OutputState>(OutputState{})
+                                : precomputed ? Result<OutputState>(*precomputed)
+                                              : compute_state(ctx, abs_path, alg);
   if (!current) return std::unexpected(current.error());
   std::vector<LinkType> types = ctx.link_types.empty() ? std::vector<LinkType>{LinkType::reflink, LinkType::copy}
                                                        : ctx.link_types;
-  const bool existed = current->kind != OutputState::Kind::missing;
+  const bool existed = obstacle || current->kind != OutputState::Kind::missing;
 
   if (!recorded.is_dir()) {
     bool same = current->kind == OutputState::Kind::file && current->oid == recorded.oid;
@@ -413,9 +486,7 @@ Result<CheckoutResult> checkout(const Context& ctx, const std::string& abs_path,
     if (current->kind == OutputState::Kind::dir) {
       if (auto r = fsx::remove_all(abs_path); !r) return std::unexpected(r.error());
     }
-    std::unordered_set<std::string> ok_dirs;
-    if (!no_symlinked_parent(fsx::parent_dir(abs_path), ctx.root, ok_dirs))
-      return fail(ErrorCode::permission, "refusing to write '" + abs_path + "' through a symlinked directory");
+    // An obstacle (symlink, FIFO) is replaced by the rename of link_from_cache itself.
     if (auto r = fsx::make_dirs(fsx::parent_dir(abs_path)); !r) return std::unexpected(r.error());
     if (auto r = link_from_cache(ctx.cache->path_of(recorded), abs_path, types, isexec.value_or(false)); !r)
       return std::unexpected(r.error());
@@ -454,11 +525,18 @@ Result<CheckoutResult> checkout(const Context& ctx, const std::string& abs_path,
     if (!unsaved.empty()) return fail(ErrorCode::conflict, join(unsaved, "\n"));
   }
   std::unordered_set<std::string> ok_dirs;
-  if (!no_symlinked_parent(fsx::parent_dir(abs_path), ctx.root, ok_dirs))
-    return fail(ErrorCode::permission, "refusing to write '" + abs_path + "' through a symlinked directory");
   if (current->kind == OutputState::Kind::file) {
     if (auto r = fsx::remove_file(abs_path); !r) return std::unexpected(r.error());
     ++res.files_deleted;
+  }
+  // Inside an existing folder, every folder a recorded file goes into must be real too (a
+  // symlinked subfolder could lead anywhere): checked before anything is deleted.
+  if (current->kind == OutputState::Kind::dir) {
+    for (auto& e : *entries) {
+      std::string p = abs_path + "/" + e.relpath;
+      if (auto link = symlinked_parent(fsx::parent_dir(p), abs_path, ok_dirs))
+        return std::unexpected(symlinked_parent_error(p, *link));
+    }
   }
   // Delete files that are not recorded.
   std::unordered_map<std::string, const std::string*> have;
@@ -480,16 +558,15 @@ Result<CheckoutResult> checkout(const Context& ctx, const std::string& abs_path,
   // into place at the end: files are written directly (no temp + rename per file), and a
   // killed checkout leaves only a temp directory (removed by the next checkout), never a
   // half-filled output.
-  const bool staged = !existed;
+  const bool staged = current->kind == OutputState::Kind::missing;
   std::string target = abs_path;
+  StagingDir staging;
   if (staged) {
     std::string parent = fsx::parent_dir(abs_path);
     if (auto r = fsx::make_dirs(parent); !r) return std::unexpected(r.error());
-    if (auto listing = fsx::list_dir(parent)) {
-      for (auto& e : *listing)
-        if (e.type == fsx::FileType::directory && is_temp_name(e.name)) (void)fsx::remove_all(parent + "/" + e.name);
-    }
+    remove_temp_leftovers(parent);
     target = fsx::temp_path_beside(abs_path);
+    staging.path = target;
   }
   if (auto r = fsx::make_dirs(target); !r) return std::unexpected(r.error());
   // Create or replace files.
@@ -509,8 +586,6 @@ Result<CheckoutResult> checkout(const Context& ctx, const std::string& abs_path,
     std::string p = target + "/" + (*entries)[i].relpath;
     std::string parent = fsx::parent_dir(p);
     if (made_dirs.count(parent)) continue;
-    if (!staged && !no_symlinked_parent(parent, abs_path, ok_dirs))
-      return fail(ErrorCode::permission, "refusing to write '" + p + "' through a symlinked directory");
     if (auto r = fsx::make_dirs(parent); !r) return std::unexpected(r.error());
     made_dirs.insert(parent);
   }
@@ -529,7 +604,8 @@ Result<CheckoutResult> checkout(const Context& ctx, const std::string& abs_path,
                              staged ? Placement::direct : Placement::via_temp);
     if (!r) {
       std::lock_guard<std::mutex> lock(m);
-      if (!first) first = r.error();
+      // No type left: named by the output, not by a file of the staging folder.
+      if (!first) first = local_types.empty() ? no_link_types_error(abs_path) : r.error();
       return;
     }
     if (local_types.size() < types.size()) {
@@ -562,15 +638,14 @@ Result<CheckoutResult> checkout(const Context& ctx, const std::string& abs_path,
       for (size_t k = runs[r].first; k < runs[r].second; ++k) link_one(k);
     });
   }
-  if (first) {
-    if (staged) (void)fsx::remove_all(target);
-    return std::unexpected(*first);
-  }
+  if (first) return std::unexpected(*first);  // the staging folder goes with `staging`
   if (staged) {
-    if (auto r = fsx::rename_path(target, abs_path); !r) {
-      (void)fsx::remove_all(target);
-      return std::unexpected(r.error());
-    }
+    // The obstacle (a symlink, a FIFO) goes only now that its replacement is complete; a
+    // folder can't be renamed over it.
+    if (obstacle)
+      if (auto r = fsx::remove_file(abs_path); !r) return std::unexpected(r.error());
+    if (auto r = fsx::rename_path(target, abs_path); !r) return std::unexpected(r.error());
+    staging.path.clear();
   }
   res.files_added = added;
   res.files_modified = modified;

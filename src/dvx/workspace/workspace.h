@@ -121,8 +121,32 @@ std::vector<std::string> unsaved_files(const Context& ctx, const std::string& ab
 // Replaces links to the cache under `abs_path` by writable private copies.
 Status unprotect(const std::string& abs_path);
 
+// What stands at a path checkout is about to write (an output, or a file of a tracked folder).
+enum class Obstacle {
+  none,     // missing, a regular file or folder, or a symlink into the cache (cache.type symlink)
+  symlink,  // any other symlink (to a file or folder anywhere, or dangling)
+  special,  // a FIFO, socket or device
+};
+// Checks where checkout would write `abs_path`: every existing folder between ctx.root
+// (exclusive) and abs_path (exclusive) must be a real folder; a symlinked one could lead out of
+// the repository or into .git/.dvc, so it is refused (permission error, nothing written; never
+// overridden by force). Then tells what stands at abs_path itself: an obstacle is replaced
+// (the link itself removed, never its target) only when forced. lstat only: never opens it.
+Result<Obstacle> check_destination(const Context& ctx, const std::string& abs_path);
+// Conflict error for an obstacle found without force (DVC-style wording, says to use --force).
+Error obstacle_error(const std::string& abs_path, Obstacle what);
+
+// Removes leftovers of a killed command in `dir` (not recursive): temp files and staging
+// folders named like platform::temp_path_beside makes them. Callers hold the repository lock.
+void remove_temp_leftovers(const std::string& dir);
+
+// The error when no cache link type in the list works here (DVC's wording).
+Error no_link_types_error(const std::string& dst);
+
 // Creates one workspace file from a cache object with the first working link type (temp +
-// rename, so the destination is replaced atomically). Drops types that fail for good.
+// rename, so the destination is replaced atomically). A type the file system can't make
+// (platform::link_unsupported) is dropped from `link_types` and the next is tried; other
+// errors are returned as they are; when no type is left, no_link_types_error.
 // Placement::direct writes `dst` in place (for a destination inside a fresh staging directory
 // that is renamed into place as a whole).
 enum class Placement { via_temp, direct };

@@ -1,6 +1,7 @@
 #include "dvx/platform/files.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -341,6 +342,63 @@ TEST(LinkTypes, NamesRoundTrip) {
     EXPECT_EQ(parse_link_type(link_type_name(lt)), lt);
   EXPECT_FALSE(parse_link_type("Copy"));
   EXPECT_FALSE(parse_link_type(""));
+}
+
+TEST(LinkTypes, UnsupportedErrnoClassification) {
+  // "Can't make this kind of link here": the next cache type is tried.
+  for (auto lt : {LinkType::reflink, LinkType::hardlink, LinkType::symlink})
+    for (int e : {EOPNOTSUPP, ENOTSUP, EXDEV, ENOSYS}) EXPECT_TRUE(link_unsupported(lt, e)) << link_type_name(lt) << e;
+  EXPECT_TRUE(link_unsupported(LinkType::reflink, EINVAL));  // FICLONE on ext4
+  EXPECT_TRUE(link_unsupported(LinkType::reflink, ENOTTY));
+  EXPECT_TRUE(link_unsupported(LinkType::hardlink, EMLINK));  // link count limit
+  EXPECT_TRUE(link_unsupported(LinkType::hardlink, EPERM));   // no hardlinks on this fs
+  EXPECT_TRUE(link_unsupported(LinkType::symlink, EPERM));
+  // Real errors: reported, never a reason to fall back to another type.
+  for (auto lt : {LinkType::reflink, LinkType::hardlink, LinkType::symlink, LinkType::copy})
+    for (int e : {ENOSPC, EIO, EACCES, ENOENT, EEXIST, EROFS, EDQUOT})
+      EXPECT_FALSE(link_unsupported(lt, e)) << link_type_name(lt) << e;
+  EXPECT_FALSE(link_unsupported(LinkType::hardlink, EINVAL));
+  for (int e : {EOPNOTSUPP, EXDEV, EPERM}) EXPECT_FALSE(link_unsupported(LinkType::copy, e));
+}
+
+TEST(LinkTypes, TryLinkMakesOrSaysUnsupportedOrFails) {
+  TempDir t;
+  tu::write_file(t / "src", "data");
+  auto hard = try_link(LinkType::hardlink, t / "src", t / "hard");
+  ASSERT_TRUE(hard);
+  EXPECT_TRUE(*hard);
+  EXPECT_EQ(inode_of(t / "hard"), inode_of(t / "src"));
+  auto sym = try_link(LinkType::symlink, t / "src", t / "sym");
+  ASSERT_TRUE(sym);
+  EXPECT_TRUE(*sym);
+  EXPECT_EQ(lstat_path(t / "sym").type, FileType::symlink);
+  // An existing destination is a real error, not "unsupported".
+  auto again = try_link(LinkType::hardlink, t / "src", t / "hard");
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::conflict);
+  auto missing = try_link(LinkType::reflink, t / "nothing", t / "r");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::not_found);
+  EXPECT_FALSE(exists(t / "r"));
+  if (!tu::reflink_supported(t.path())) {
+    auto r = try_link(LinkType::reflink, t / "src", t / "ref");
+    ASSERT_TRUE(r);
+    EXPECT_FALSE(*r);
+    EXPECT_FALSE(exists(t / "ref"));  // nothing left behind
+  }
+}
+
+TEST(ReadFile, NeverWaitsOnAFifo) {
+  // A FIFO where a file was expected reads as empty instead of blocking for a writer.
+  TempDir t;
+  ASSERT_EQ(::mkfifo((t / "fifo").c_str(), 0644), 0);
+  auto whole = read_file(t / "fifo");
+  ASSERT_TRUE(whole);
+  EXPECT_EQ(*whole, "");
+  std::string out;
+  auto part = read_file_upto(t / "fifo", 100, out);
+  ASSERT_TRUE(part);
+  EXPECT_EQ(out, "");
 }
 
 }  // namespace

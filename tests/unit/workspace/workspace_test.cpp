@@ -176,13 +176,49 @@ TEST(LinkFromCache, ReflinkFallsBackToCopyAndShortensTheList) {
   EXPECT_EQ(mode_of(f.p("out")), 0744u);
   EXPECT_NE(inode_of(f.p("out")), inode_of(f.cache.path_of(id)));
   EXPECT_EQ(types, std::vector<LinkType>{LinkType::copy});
-  // reflink alone: falls back to copy too (copy is appended when the list runs out).
-  std::vector<LinkType> only{LinkType::reflink};
-  ASSERT_TRUE(link_from_cache(f.cache.path_of(id), f.p("out2"), only, false));
-  EXPECT_EQ(tu::read_file(f.p("out2")), kHello);
-  EXPECT_EQ(mode_of(f.p("out2")), 0644u);
-  EXPECT_EQ(only, std::vector<LinkType>{LinkType::copy});
   EXPECT_TRUE(temp_files(f.root).empty());
+}
+
+TEST(LinkFromCache, ReflinkAloneFailsLikeDvcInsteadOfCopying) {
+  // cache.type = reflink on a file system without reflinks: DVC's "No possible cache link
+  // types" error, nothing created (it used to copy silently).
+  Fixture f;
+  if (tu::reflink_supported(f.root)) GTEST_SKIP() << "file system supports reflinks";
+  auto id = f.put(kHello);
+  std::vector<LinkType> only{LinkType::reflink};
+  auto r = link_from_cache(f.cache.path_of(id), f.p("out2"), only, false);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "No possible cache link types for '" + f.p("out2") +
+                                   "'. See <https://dvc.org/doc/user-guide/troubleshooting#cache-types> for more "
+                                   "information.");
+  EXPECT_TRUE(only.empty());
+  EXPECT_FALSE(exists(f.p("out2")));
+  EXPECT_TRUE(temp_files(f.root).empty());
+}
+
+TEST(LinkFromCache, UnsupportedTypeFallsToTheNextTypeNotToCopy) {
+  // cache.type = reflink,hardlink without reflinks: hardlinks, not copies.
+  Fixture f;
+  if (tu::reflink_supported(f.root)) GTEST_SKIP() << "file system supports reflinks";
+  auto id = f.put(kHello);
+  std::vector<LinkType> types{LinkType::reflink, LinkType::hardlink};
+  ASSERT_TRUE(link_from_cache(f.cache.path_of(id), f.p("out"), types, false));
+  EXPECT_EQ(inode_of(f.p("out")), inode_of(f.cache.path_of(id)));
+  EXPECT_EQ(types, std::vector<LinkType>{LinkType::hardlink});
+  EXPECT_TRUE(temp_files(f.root).empty());
+}
+
+TEST(LinkFromCache, RealErrorIsReportedWithoutDroppingTheType) {
+  // A destination folder that does not exist (ENOENT) is not "hardlinks unsupported": the
+  // error is returned, the list is unchanged and copy is not tried.
+  Fixture f;
+  auto id = f.put(kHello);
+  std::vector<LinkType> types{LinkType::hardlink, LinkType::copy};
+  auto r = link_from_cache(f.cache.path_of(id), f.p("no/such/dir/out"), types, false);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::not_found);
+  EXPECT_EQ(types, (std::vector<LinkType>{LinkType::hardlink, LinkType::copy}));
+  EXPECT_FALSE(exists(f.p("no")));
 }
 
 TEST(LinkFromCache, MissingObjectFailsWithoutLeavingFiles) {
@@ -361,6 +397,145 @@ TEST(Checkout, RefusesToOverwriteUnsavedFileUnlessForced) {
   EXPECT_EQ(tu::read_file(f.p("data/a.txt")), kHello);
   EXPECT_EQ(r->files_modified, 1);
   EXPECT_EQ(r->files_deleted, 1);
+}
+
+// ------------------------------------------------------------------ hostile workspaces
+
+TEST(CheckDestination, TellsWhatStandsWhereCheckoutWrites) {
+  Fixture f;
+  TempDir outside{"dvx-ws-outside"};
+  tu::write_file(outside / "x", "x");
+  auto id = f.put(kHello);
+  auto dest = [&](const std::string& rel) { return check_destination(f.ctx, f.p(rel)); };
+  EXPECT_EQ(*dest("missing"), Obstacle::none);
+  tu::write_file(f.p("file"), "f");
+  EXPECT_EQ(*dest("file"), Obstacle::none);
+  ASSERT_EQ(::symlink(outside.path().c_str(), f.p("out_link").c_str()), 0);
+  EXPECT_EQ(*dest("out_link"), Obstacle::symlink);
+  ASSERT_EQ(::symlink("nowhere", f.p("dangling").c_str()), 0);
+  EXPECT_EQ(*dest("dangling"), Obstacle::symlink);
+  ASSERT_EQ(::symlink(f.cache.path_of(id).c_str(), f.p("cache_link").c_str()), 0);
+  EXPECT_EQ(*dest("cache_link"), Obstacle::none);  // what cache.type = symlink makes
+  ASSERT_EQ(::mkfifo(f.p("fifo").c_str(), 0644), 0);
+  EXPECT_EQ(*dest("fifo"), Obstacle::special);
+  // Below a symlinked folder: refused, whatever stands there.
+  auto r = dest("out_link/x");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::permission);
+  EXPECT_NE(r.error().message.find("symlinked folder '" + f.p("out_link") + "'"), std::string::npos)
+      << r.error().message;
+  EXPECT_FALSE(dest("out_link/new/deeper"));
+}
+
+TEST(Checkout, SymlinkedOutputFolderIsReplacedOnlyWhenForcedAndItsTargetIsLeftAlone) {
+  Fixture f;
+  TempDir outside{"dvx-ws-outside"};
+  tu::write_file(outside / "precious.txt", "precious\n");
+  tu::write_file(outside / "a.txt", "not the tracked a\n");
+  auto dir = f.put_v1();
+  ASSERT_EQ(::symlink(outside.path().c_str(), f.p("data").c_str()), 0);
+  auto before = tree(outside.path());
+  auto r = checkout(f.ctx, f.p("data"), dir, std::nullopt, Force::no, Relink::no);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::conflict);
+  EXPECT_NE(r.error().message.find("--force"), std::string::npos);
+  EXPECT_EQ(platform::lstat_path(f.p("data")).type, platform::FileType::symlink);
+  r = checkout(f.ctx, f.p("data"), dir, std::nullopt, Force::yes, Relink::no);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->change, CheckoutResult::Change::modified);
+  EXPECT_EQ(platform::lstat_path(f.p("data")).type, platform::FileType::directory);
+  EXPECT_EQ(tree(f.p("data")), (std::vector<std::string>{"a.txt", "sub", "sub/b.txt"}));
+  EXPECT_EQ(tree(outside.path()), before);
+  EXPECT_EQ(tu::read_file(outside / "a.txt"), "not the tracked a\n");
+  EXPECT_EQ(tu::read_file(outside / "precious.txt"), "precious\n");
+  EXPECT_TRUE(temp_files(f.root).empty());
+}
+
+TEST(Checkout, FifoAndDanglingLinkAtAFileOutputAreReplacedWhenForced) {
+  Fixture f;
+  auto id = f.put(kHello);
+  ASSERT_EQ(::mkfifo(f.p("a.txt").c_str(), 0644), 0);
+  ASSERT_EQ(::symlink("nowhere", f.p("b.txt").c_str()), 0);
+  for (const char* name : {"a.txt", "b.txt"}) {
+    auto r = checkout(f.ctx, f.p(name), id, std::nullopt, Force::no, Relink::no);
+    ASSERT_FALSE(r) << name;
+    EXPECT_EQ(r.error().code, ErrorCode::conflict);
+    r = checkout(f.ctx, f.p(name), id, std::nullopt, Force::yes, Relink::no);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(platform::lstat_path(f.p(name)).type, platform::FileType::regular);
+    EXPECT_EQ(tu::read_file(f.p(name)), kHello);
+  }
+}
+
+TEST(Checkout, SymlinkedSubfolderOfAnOutputIsRefusedEvenForcedBeforeAnythingIsDeleted) {
+  Fixture f;
+  TempDir outside{"dvx-ws-outside"};
+  tu::write_file(outside / "b.txt", "outside b\n");
+  auto dir = f.put_v1();
+  tu::write_file(f.p("data/a.txt"), kHello);
+  tu::write_file(f.p("data/extra.txt"), kWorld);  // would be deleted by a checkout
+  ASSERT_EQ(::symlink(outside.path().c_str(), f.p("data/sub").c_str()), 0);
+  auto r = checkout(f.ctx, f.p("data"), dir, std::nullopt, Force::yes, Relink::no);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::permission);
+  EXPECT_TRUE(exists(f.p("data/extra.txt")));
+  EXPECT_EQ(tu::read_file(outside / "b.txt"), "outside b\n");
+  EXPECT_EQ(tree(outside.path()), std::vector<std::string>{"b.txt"});
+}
+
+TEST(Checkout, FailedCheckoutOfANewFolderLeavesNoStagingFolder) {
+  Fixture f({LinkType::reflink});
+  if (tu::reflink_supported(f.root)) GTEST_SKIP() << "file system supports reflinks";
+  auto dir = f.put_v1();
+  auto r = checkout(f.ctx, f.p("data"), dir, std::nullopt, Force::no, Relink::no);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("No possible cache link types for '" + f.p("data") + "'"), std::string::npos)
+      << r.error().message;
+  EXPECT_FALSE(exists(f.p("data")));
+  EXPECT_TRUE(temp_files(f.root).empty()) << ::testing::PrintToString(temp_files(f.root));
+}
+
+TEST(RemoveTempLeftovers, RemovesTempFilesAndStagingFoldersOnly) {
+  Fixture f;
+  TempDir outside{"dvx-ws-outside"};
+  tu::write_file(outside / "keep", "k");
+  std::string tmp_file = platform::temp_path_beside(f.p("x"));
+  std::string tmp_dir = platform::temp_path_beside(f.p("y"));
+  std::string tmp_link = platform::temp_path_beside(f.p("z"));
+  tu::write_file(tmp_file, "half");
+  tu::write_file(tmp_dir + "/a.txt", "staged");
+  ASSERT_EQ(::symlink(outside.path().c_str(), tmp_link.c_str()), 0);
+  tu::write_file(f.p(".not-temp.tmp"), "mine");
+  remove_temp_leftovers(f.root);
+  EXPECT_FALSE(exists(tmp_file));
+  EXPECT_FALSE(exists(tmp_dir));
+  EXPECT_FALSE(exists(tmp_link));
+  EXPECT_TRUE(exists(f.p(".not-temp.tmp")));
+  EXPECT_EQ(tree(outside.path()), std::vector<std::string>{"keep"});  // the link, not its target
+}
+
+TEST(SaveToCache, HardlinkCacheNeverLinksOrProtectsASymlinkTarget) {
+  Fixture f({LinkType::hardlink, LinkType::copy});
+  TempDir outside{"dvx-ws-outside"};
+  tu::write_file(outside / "t.txt", kHello, 0644);
+  ASSERT_EQ(::symlink((outside / "t.txt").c_str(), f.p("link.txt").c_str()), 0);
+  auto st = compute_state(f.ctx, f.p("link.txt"), hash::Algorithm::md5);
+  ASSERT_TRUE(st);
+  ASSERT_TRUE(save_to_cache(f.ctx, f.p("link.txt"), *st, Layout::v3));
+  std::string obj = f.cache.path_of(ObjectId{kHelloMd5, Layout::v3});
+  EXPECT_EQ(platform::lstat_path(obj).type, platform::FileType::regular);
+  EXPECT_NE(inode_of(obj), inode_of(outside / "t.txt"));
+  EXPECT_EQ(mode_of(outside / "t.txt"), 0644u);
+  // The same for a file reached through a symlink inside a folder output.
+  tu::write_file(outside / "w.txt", kWorld, 0644);
+  tu::write_file(f.p("data/a.txt"), kHello);
+  ASSERT_EQ(::symlink((outside / "w.txt").c_str(), f.p("data/w.txt").c_str()), 0);
+  auto dst = compute_state(f.ctx, f.p("data"), hash::Algorithm::md5);
+  ASSERT_TRUE(dst);
+  ASSERT_TRUE(save_to_cache(f.ctx, f.p("data"), *dst, Layout::v3));
+  EXPECT_EQ(mode_of(outside / "w.txt"), 0644u);
+  EXPECT_EQ(platform::lstat_path(f.cache.path_of(ObjectId{kWorldMd5, Layout::v3})).type,
+            platform::FileType::regular);
 }
 
 TEST(Checkout, ModifiedFileWhoseContentIsCachedIsReplaced) {
