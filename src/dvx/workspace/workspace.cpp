@@ -532,7 +532,13 @@ Result<CheckoutResult> checkout(const Context& ctx, const std::string& abs_path,
   // Inside an existing folder, every folder a recorded file goes into must be real too (a
   // symlinked subfolder could lead anywhere): checked before anything is deleted.
   if (current->kind == OutputState::Kind::dir) {
+    std::string_view last_folder = "/";  // entries are sorted: a folder's files come in a run
     for (auto& e : *entries) {
+      size_t slash = e.relpath.rfind('/');
+      if (slash == std::string::npos) continue;  // directly in the output
+      std::string_view folder(e.relpath.data(), slash);
+      if (folder == last_folder) continue;
+      last_folder = folder;
       std::string p = abs_path + "/" + e.relpath;
       if (auto link = symlinked_parent(fsx::parent_dir(p), abs_path, ok_dirs))
         return std::unexpected(symlinked_parent_error(p, *link));
