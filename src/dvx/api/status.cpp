@@ -172,16 +172,21 @@ CheckoutResult checkout(repo::Repo& repo, const CheckoutOptions& opts) {
       items.push_back({&o, *rec, workspace::OutputState{}});
       continue;
     }
-    auto st = workspace::compute_state(ctx, o.abs_path, o.algorithm());
-    if (!st) raise(st.error());
     if (dest == workspace::Obstacle::symlink) {
-      // What the link leads to is only read: when it already holds the recorded data nothing
-      // is written; else only --force replaces the link (never what it points to).
-      if (st->kind != workspace::OutputState::Kind::missing && st->oid == rec->oid && !opts.relink) continue;
+      // A link to a file is only read: when it already holds the recorded data nothing is
+      // written. A link to a folder is not walked (it could lead to `/`). Else only --force
+      // replaces the link (never what it points to).
+      if (reached == fsx::FileType::regular && !opts.relink) {
+        auto st = workspace::compute_state(ctx, o.abs_path, o.algorithm());
+        if (!st) raise(st.error());
+        if (st->oid == rec->oid) continue;
+      }
       if (!opts.force) obstacles.push_back(workspace::obstacle_error(o.abs_path, dest).message);
       items.push_back({&o, *rec, workspace::OutputState{}});
       continue;
     }
+    auto st = workspace::compute_state(ctx, o.abs_path, o.algorithm());
+    if (!st) raise(st.error());
     if (!opts.force) {
       std::vector<formats::ManifestEntry> entries;
       const std::vector<formats::ManifestEntry>* ep = nullptr;
