@@ -296,6 +296,26 @@ class TestAddCommitThroughLinks(HostileCase):
         self.assertTrue(os.path.islink(self.p("data")))
 
 
+    def test_commit_relinks_per_cache_type(self):
+        # behaviour.md 5: commit saves, then relinks (unless --no-relink).
+        self.write(".dvc/config", "[cache]\n    type = symlink\n")
+        self.write("f.txt", "new f\n")
+        code, out, err = self.run("commit", "-f", "--no-relink", "f.txt.dvc")
+        self.assertEqual(code, 0, err)
+        self.assertFalse(os.path.islink(self.p("f.txt")))
+        # A symlink out of the repository: its target's content is committed, the link is
+        # replaced by a link into the cache, the target is left alone.
+        os.unlink(self.p("f.txt"))
+        os.symlink("../sentinel/precious.txt", self.p("f.txt"))
+        before = self.outside_digest()
+        code, out, err = self.run("commit", "-f", "f.txt.dvc")
+        self.assertEqual(code, 0, err)
+        self.assertEqual(self.outside_digest(), before)
+        oid = dvxtest.md5_bytes(b"precious data outside the repo\n")
+        self.assertEqual(os.readlink(self.p("f.txt")), self.cache_path(oid))
+        self.assertFileBytes("f.txt", b"precious data outside the repo\n")
+
+
 class TestSpecialFiles(HostileCase):
     def put_special(self, rel, kind):
         path = self.p(rel)

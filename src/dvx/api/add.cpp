@@ -69,66 +69,6 @@ Status copy_tree(const std::string& src, const std::string& dst) {
   return {};
 }
 
-// cache.type as it works here: reflink is dropped when the file system can't make one (DVC
-// probes its types before linking), so `reflink,hardlink` relinks with hardlinks on ext4.
-std::vector<fsx::LinkType> usable_link_types(repo::Repo& repo, const std::string& dir) {
-  auto types = repo.link_types();
-  if (!types.empty() && types.front() == fsx::LinkType::reflink && !repo.cache().reflink_works(dir))
-    types.erase(types.begin());
-  return types;
-}
-
-void relink(repo::Repo& repo, const repo::Output& o, const workspace::OutputState& st, odb::Layout layout) {
-  auto types = usable_link_types(repo, fsx::parent_dir(o.abs_path));
-  auto& cache = repo.cache();
-  // No usable type (cache.type = reflink without reflink here): the workspace keeps its data.
-  if (types.empty()) return;
-  if (types.front() != fsx::LinkType::hardlink && types.front() != fsx::LinkType::symlink) {
-    // An independent copy is kept as it is (DVC does the same); symlinks to files outside the
-    // cache are replaced by regular files.
-    std::vector<fsx::LinkType> copy_types{fsx::LinkType::reflink, fsx::LinkType::copy};
-    if (st.kind == workspace::OutputState::Kind::file) {
-      if (fsx::lstat_path(o.abs_path).type == fsx::FileType::symlink) {
-        auto r = workspace::link_from_cache(cache.path_of({st.oid, layout}), o.abs_path, copy_types, st.isexec);
-        if (!r) raise(r.error());
-      }
-      return;
-    }
-    if (!st.has_symlinks) return;
-    for (auto& e : st.entries) {
-      std::string p = o.abs_path + "/" + e.relpath;
-      if (fsx::lstat_path(p).type != fsx::FileType::symlink) continue;
-      auto r = workspace::link_from_cache(cache.path_of({e.md5, layout}), p, copy_types, false);
-      if (!r) raise(r.error());
-    }
-    return;
-  }
-  if (st.kind == workspace::OutputState::Kind::file) {
-    auto r = workspace::link_from_cache(cache.path_of({st.oid, layout}), o.abs_path, types, st.isexec);
-    if (!r) raise(r.error());
-    return;
-  }
-  // In parallel; a file that already is the object's inode (the cache was filled by
-  // hardlinking it) is left alone.
-  std::mutex m;
-  std::optional<Error> first;
-  parallel_for(st.entries.size(), repo.jobs(), [&](size_t i) {
-    const auto& e = st.entries[i];
-    std::string obj = cache.path_of({e.md5, layout}), dst = o.abs_path + "/" + e.relpath;
-    if (types.front() == fsx::LinkType::hardlink) {
-      auto a = fsx::lstat_path(obj), b = fsx::lstat_path(dst);
-      if (a.exists() && a.inode == b.inode && a.device == b.device) return;
-    }
-    auto local = types;
-    auto r = workspace::link_from_cache(obj, dst, local, false);
-    if (!r) {
-      std::lock_guard<std::mutex> lock(m);
-      if (!first) first = r.error();
-    }
-  });
-  if (first) raise(*first);
-}
-
 }  // namespace
 
 void add(repo::Repo& repo, const AddOptions& opts) {
@@ -243,7 +183,7 @@ void add(repo::Repo& repo, const AddOptions& opts) {
   // is filled by hardlinks or nothing is to be cached.
   odb::BulkWriter bulk(repo.cache());
   workspace::Ingest ingest{&repo.cache(), odb::Layout::v3, &bulk};
-  if (!plans.empty()) ctx.link_types = usable_link_types(repo, fsx::parent_dir(plans.front().abs));
+  if (!plans.empty()) ctx.link_types = detail::usable_link_types(repo, fsx::parent_dir(plans.front().abs));
   auto types = ctx.link_types;
   if (!opts.no_commit && (types.empty() || types.front() != fsx::LinkType::hardlink) && !plans.empty() &&
       !repo.cache().reflink_works(fsx::parent_dir(plans.front().abs)))
@@ -340,7 +280,7 @@ void add(repo::Repo& repo, const AddOptions& opts) {
       if (!opts.no_relink) {
         repo::Output o;
         o.abs_path = p.abs;
-        relink(repo, o, *st, layout);
+        detail::relink(repo, o, *st, layout);
       }
     }
     formats::DvcFile file;

@@ -46,6 +46,15 @@ std::vector<std::string> revision_commits(repo::Repo& repo, bool all_branches, b
 // Display path with a trailing '/' for directories.
 std::string display_out(const repo::Repo& repo, const std::string& abs_path, bool is_dir);
 
+// cache.type as it works here: reflink dropped when the file system at `dir` can't make one
+// (DVC probes its types before linking), so `reflink,hardlink` gives hardlinks on ext4.
+std::vector<platform::LinkType> usable_link_types(repo::Repo& repo, const std::string& dir);
+
+// After saving (add, commit): re-creates the output's workspace files from the cache per the
+// usable cache types (an independent copy is kept; links to files outside the cache become
+// files). Never writes through a symlinked folder or a folder output that is a symlink.
+void relink(repo::Repo& repo, const repo::Output& o, const workspace::OutputState& st, odb::Layout layout);
+
 // Turns a Result error into a UserError.
 [[noreturn]] void raise(const Error& e, ExitCode code = ExitCode::error);
 

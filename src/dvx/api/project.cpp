@@ -244,6 +244,7 @@ std::vector<std::string> commit(repo::Repo& repo, const CommitOptions& opts, con
   }
   for (auto& c : changes) {
     if (auto r = workspace::save_to_cache(ctx, c.out->abs_path, c.state, c.layout); !r) raise(r.error(), ExitCode::failure);
+    if (!opts.no_relink) detail::relink(repo, *c.out, c.state, c.layout);  // behaviour.md §5
   }
   // Group updates per .dvc file so each file is written once.
   for (size_t i = 0; i < changes.size();) {
