@@ -360,6 +360,29 @@ class TestSpecialFiles(HostileCase):
         self.assertTrackedDir()
 
 
+    def test_dangling_symlinks_inside_a_tracked_folder(self):
+        # One where a tracked file belongs, one extra: status reports the folder, checkout -f
+        # puts the file back and removes the extra link (never creating its target).
+        os.unlink(self.p("data", "a.txt"))
+        os.symlink("../../nowhere-a", self.p("data", "a.txt"))
+        os.symlink("../../nowhere-x", self.p("data", "sub", "x.txt"))
+        before = self.outside_digest()
+        code, out, err = self.run("status")
+        self.assertEqual(code, 0, err)
+        self.assertIn("modified:", out)
+        code, out, err = self.run("checkout", "-f")
+        self.assertEqual(code, 0, err)
+        self.assertTrackedDir()
+        self.assertFalse(os.path.lexists(self.p("data", "sub", "x.txt")))
+        self.assertEqual(self.outside_digest(), before)
+        code, out, err = self.run("status")
+        self.assertIn("up to date", out)
+        # add still fails on a dangling link, as DVC does.
+        os.symlink("nowhere", self.p("data", "y.txt"))
+        code, out, err = self.run("add", "data")
+        self.assertNotEqual(code, 0)
+
+
 class TestLeftovers(HostileCase):
     def test_leftovers_of_a_killed_checkout_are_removed(self):
         self.write(TEMP_NAME, "half a file")                            # beside f.txt

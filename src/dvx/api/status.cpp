@@ -58,6 +58,7 @@ StatusResult status(repo::Repo& repo, const StatusOptions& opts) {
   }
   auto selected = detail::select_outputs(repo, opts.targets, opts.recursive, "status");
   auto ctx = repo.context();
+  ctx.dangling_absent = true;
   Fingerprints fingerprints;
   const repo::DvcStage* current_stage = nullptr;
   for (auto& sel : selected) {
@@ -90,7 +91,7 @@ StatusResult status(repo::Repo& repo, const StatusOptions& opts) {
     auto st = workspace::compute_state(ctx, o.abs_path, o.algorithm());
     if (!st) raise(st.error());
     if (st->kind == workspace::OutputState::Kind::missing) report.changed_outs.emplace_back(name, "deleted");
-    else if (!rec || st->oid != rec->oid) report.changed_outs.emplace_back(name, "modified");
+    else if (!rec || st->oid != rec->oid || !st->dangling.empty()) report.changed_outs.emplace_back(name, "modified");
   }
   std::erase_if(res.stages, [](const StageStatus& s) { return s.changed_outs.empty() && !s.changed_checksum; });
   return res;
@@ -100,6 +101,7 @@ CheckoutResult checkout(repo::Repo& repo, const CheckoutOptions& opts) {
   CheckoutResult res;
   auto selected = detail::select_outputs(repo, opts.targets, opts.recursive, "checkout");
   auto ctx = repo.context();
+  ctx.dangling_absent = true;
   struct Item {
     const repo::Output* out;
     odb::ObjectId id;

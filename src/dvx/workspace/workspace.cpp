@@ -184,6 +184,13 @@ Result<OutputState> compute_state(const Context& ctx, const std::string& abs_pat
     return fail(ErrorCode::invalid_argument, "output '" + abs_path + "' is not a file or directory");
   auto walked = fs::walk_dir(abs_path, ctx.root, *ctx.ignore, ctx.hasher->threads());
   if (!walked) return std::unexpected(walked.error());
+  if (ctx.dangling_absent) {
+    std::erase_if(*walked, [&](const fs::WalkEntry& w) {
+      if (w.stat.type != fsx::FileType::missing) return false;
+      st.dangling.push_back(w.rel_path);
+      return true;
+    });
+  }
   const size_t n = walked->size();
   // Hashed in batches so that absolute paths and stat copies exist for one batch at a time:
   // memory stays bounded by one copy of the file list (one state-db transaction per batch).
@@ -519,7 +526,9 @@ Result<CheckoutResult> checkout(const Context& ctx, const std::string& abs_path,
         return res;
       }
   }
-  if (current->kind == OutputState::Kind::dir && current->oid == recorded.oid && relink == Relink::no) return res;
+  if (current->kind == OutputState::Kind::dir && current->oid == recorded.oid && current->dangling.empty() &&
+      relink == Relink::no)
+    return res;
   if (force == Force::no) {
     auto unsaved = unsaved_files(ctx, abs_path, *current, recorded, &*entries);
     if (!unsaved.empty()) return fail(ErrorCode::conflict, join(unsaved, "\n"));
@@ -549,6 +558,15 @@ Result<CheckoutResult> checkout(const Context& ctx, const std::string& abs_path,
   if (current->kind == OutputState::Kind::dir) {
     std::unordered_set<std::string> want;
     for (auto& e : *entries) want.insert(e.relpath);
+    // Dangling symlinks hold no data: removed (the link itself) unless a recorded file
+    // replaces them below.
+    for (auto& d : current->dangling) {
+      if (want.count(d)) continue;
+      std::string p = abs_path + "/" + d;
+      if (auto r = fsx::remove_file(p); !r) return std::unexpected(r.error());
+      fsx::remove_empty_dirs_up(fsx::parent_dir(p), abs_path);
+      ++res.files_deleted;
+    }
     for (auto& e : current->entries) {
       if (!want.count(e.relpath)) {
         std::string p = abs_path + "/" + e.relpath;

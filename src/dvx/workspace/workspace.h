@@ -39,6 +39,7 @@ struct OutputState {
   bool cached = false;                          // files: object known to be in the cache
   bool has_symlinks = false;                    // directories: some entry is a symlink to a file
   std::string manifest;                         // directories: manifest bytes (Context::keep_manifest)
+  std::vector<std::string> dangling;            // directories: dangling symlinks (Context::dangling_absent)
 };
 
 // Where files that must be read for hashing are copied on the way ("hash while copying into
@@ -80,6 +81,10 @@ struct Context {
   std::vector<LinkType> link_types;     // cache.type order
   const Ingest* ingest = nullptr;       // set by commands that save what they hash (add, commit)
   bool keep_manifest = false;           // keep OutputState::manifest (else only its id is computed)
+  // status/checkout: a dangling symlink inside a folder is no entry (listed in
+  // OutputState::dangling, replaced or removed by checkout) instead of failing the hash as in
+  // add/commit (DVC's rule).
+  bool dangling_absent = false;
   std::function<void(const std::string& what, size_t done, size_t total)> progress;  // may be empty
 };
 
