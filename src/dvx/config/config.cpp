@@ -183,7 +183,7 @@ Result<Config> Config::load(const std::string& dvc_dir, Validate validate) {
     lf.display = platform::is_within(lf.path, cwd) ? platform::relative_path(lf.path, cwd) : lf.path;
     platform::FileStat st = platform::stat_path(lf.path);
     if (!st.exists()) continue;
-    auto text = platform::read_file(lf.path);
+    auto text = platform::read_file_prefix(lf.path, formats::k_parse_limits.max_bytes + 1);  // the parser refuses more
     if (!text) return std::unexpected(text.error());
     auto ini = formats::parse_ini(*text, lf.display);
     if (!ini) return std::unexpected(ini.error());
@@ -210,18 +210,19 @@ Config::Found Config::lookup(const std::string& section, const std::string& opti
   return {};
 }
 
-std::string Config::resolve_path(int level, const std::string& value) const {
+std::string Config::resolve_path(int level, const std::string& value, bool normalize) const {
   if (looks_like_url(value)) return value;
   if (!value.empty() && value[0] == '/') return value;
   std::string expanded = expand_user(value);
-  if (!expanded.empty() && expanded[0] == '/') return platform::normalize_path(expanded);
+  if (!expanded.empty() && expanded[0] == '/') return normalize ? platform::normalize_path(expanded) : expanded;
   std::string dir = platform::parent_dir(m_levels[level].path);
-  return platform::normalize_path(dir + "/" + value);
+  return normalize ? platform::normalize_path(dir + "/" + value) : dir + "/" + value;
 }
 
 std::string Config::present(int level, const std::string& section, const IniOption& o, PathValues paths) const {
   if (o.is_list) return python_list(o.items);
-  if (paths == PathValues::resolved && is_path_key(split_section(section), o.key)) return resolve_path(level, o.value);
+  if (paths != PathValues::as_stored && is_path_key(split_section(section), o.key))
+    return resolve_path(level, o.value, paths == PathValues::resolved);
   return o.value;
 }
 
