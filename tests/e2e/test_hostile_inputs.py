@@ -8,7 +8,6 @@ import os
 import re
 import resource
 import subprocess
-import unittest
 
 import dvxtest
 
@@ -165,4 +164,4 @@ class TestManifestBombs(HostileCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    dvxtest.main()

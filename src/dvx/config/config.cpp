@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <unordered_map>
 #include <cctype>
 #include <cstdlib>
 
@@ -102,12 +103,13 @@ void order_sections_like_dvc(IniFile& ini) {
 // Canonical `remote "x"` names; a repeated named section replaces the earlier one's options.
 void canonicalize(IniFile& ini) {
   std::vector<IniSection> out;
+  std::unordered_map<std::string, size_t> index;  // a hostile file may have a million sections
   for (auto& s : ini.sections) {
     SectionName sn = split_section(s.name);
     if (sn.named) s.name = named_section(sn.kind, sn.sub);
-    auto it = std::find_if(out.begin(), out.end(), [&](const IniSection& o) { return o.name == s.name; });
-    if (it != out.end()) {
-      it->options = std::move(s.options);
+    auto [it, added] = index.try_emplace(s.name, out.size());
+    if (!added) {
+      out[it->second].options = std::move(s.options);
     } else {
       out.push_back(std::move(s));
     }
@@ -317,6 +319,54 @@ Status Config::check_level_available(Level level) const {
   return {};
 }
 
+namespace {
+
+std::string py_repr(const std::string& s) { return "'" + s + "'"; }
+
+// The text `bytes` written for `ini` parses back to the same sections, keys and values.
+Status check_reads_back(const IniFile& ini, const std::string& bytes, const std::string& file) {
+  auto cannot = [&](const std::string& what) {
+    return config_error(ErrorCode::invalid_argument,
+                        what + " cannot be written to '" + file + "' so that it reads back the same" +
+                            " (configobj cannot quote it); nothing was changed");
+  };
+  auto back = formats::parse_ini(bytes, file);
+  std::vector<IniSection> expected;
+  for (const auto& s : ini.sections)
+    if (!s.options.empty()) expected.push_back(s);
+  if (back) canonicalize(*back);
+  for (size_t i = 0; i < expected.size(); ++i) {
+    const IniSection& want = expected[i];
+    SectionName sn = split_section(want.name);
+    std::string label = sn.named ? sn.kind + " name " + py_repr(sn.sub) : "section " + py_repr(want.name);
+    if (!back || i >= back->sections.size() || back->sections[i].name != want.name ||
+        back->sections[i].options.size() != want.options.size()) {
+      // Name the first option or section that does not survive.
+      for (const auto& o : want.options) {
+        IniFile one{{IniSection{want.name, {o}, 0}}};
+        auto b = formats::parse_ini(formats::emit_ini(one), file);
+        if (b) canonicalize(*b);
+        if (!b || b->sections.size() != 1 || b->sections[0].name != want.name) return cannot(label);
+        const auto& got = b->sections[0].options;
+        if (got.size() != 1 || got[0].key != o.key || got[0].value != o.value)
+          return cannot("value " + py_repr(o.value) + " of " + py_repr(o.key));
+      }
+      return cannot(label);
+    }
+    for (size_t k = 0; k < want.options.size(); ++k) {
+      const IniOption& a = want.options[k];
+      const IniOption& b = back->sections[i].options[k];
+      if (a.key != b.key) return cannot("option name " + py_repr(a.key));
+      if (a.is_list != b.is_list || (a.is_list ? a.items != b.items : a.value != b.value))
+        return cannot("value " + py_repr(a.value) + " of " + py_repr(a.key));
+    }
+  }
+  if (back && back->sections.size() != expected.size()) return cannot("the config");
+  return {};
+}
+
+}  // namespace
+
 Status Config::write_level(Level level, IniFile ini) {
   const int l = static_cast<int>(level);
   const std::string& path = m_levels[l].path;
@@ -336,6 +386,11 @@ Status Config::write_level(Level level, IniFile ini) {
   }
   std::string bytes = formats::emit_ini(ini);
   if (bytes.empty()) bytes = "\n";  // configobj writes a lone newline for a config without sections
+  // Some names and values cannot be quoted by configobj (a newline in a name, both quote kinds
+  // and both triple quotes, ...): written, they would read back differently or break the file.
+  // Refuse them, writing nothing, rather than corrupt the config.
+  if (auto st = check_reads_back(ini, bytes, m_levels[l].display.empty() ? path : m_levels[l].display); !st)
+    return st;
 
   if (auto st = platform::make_dirs(conf_dir); !st) return st;
   platform::FileStat existing = platform::stat_path(path);
