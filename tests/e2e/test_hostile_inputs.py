@@ -163,5 +163,57 @@ class TestManifestBombs(HostileCase):
                 self.assertFalse(os.path.exists(self.p("d")))
 
 
+class TestAwkwardNames(dvxtest.DvxTestCase):
+    """File names that CLI11 would read as lists, and names that .gitignore must escape."""
+
+    def setUp(self):
+        super().setUp()
+        self.make_repo()
+
+    def test_bracket_and_brace_targets_are_paths(self):
+        for name in ("[x,y]", "{a}", "[z]"):
+            self.write(name, name.encode())
+        self.dvx("add", "-q", "--", "[x,y]", "{a}")
+        self.dvx("add", "-q", "[z]")
+        for name in ("[x,y]", "{a}", "[z]"):
+            self.assertTrue(self.exists(name + ".dvc"), name)
+        self.assertFalse(self.exists("x.dvc"))
+        os.remove(self.p("[x,y]"))
+        self.dvx("checkout", "[x,y].dvc", "{a}.dvc")
+        self.assertEqual(self.read("[x,y]"), b"[x,y]")
+        code, out, err = self.run("status", "[x,y].dvc", "[z]")
+        self.assertEqual(code, 0, err)
+
+    def test_gitignore_entries_read_by_git_as_written(self):
+        names = ["tr ", "tr2  ", "b\\s", "#h", "!b", "st*r", "q?", "br[1]"]
+        for n in names:
+            self.write(n, b"x")
+        self.dvx("add", "-q", "--", *names)
+        gi = self.read(".gitignore").decode()
+        self.assertIn("/tr\\ \n", gi)
+        self.assertIn("/tr2\\ \\ \n", gi)
+        self.assertIn("/b\\\\s\n", gi)
+        proc = subprocess.run(["git", "check-ignore", "-z", "--stdin"], cwd=self.repo, env=self.env,
+                              input="\0".join(names).encode(), stdout=subprocess.PIPE)
+        self.assertEqual(sorted(x for x in proc.stdout.decode().split("\0") if x), sorted(names))
+        listed = [e[3:] for e in self.git("status", "--porcelain", "-z", "--untracked-files=all").split("\0")]
+        for n in names:
+            self.assertNotIn(n, listed)
+            self.assertIn(n + ".dvc", listed)
+        # remove takes the escaped lines back out.
+        self.dvx("remove", "tr .dvc")
+        self.assertNotIn("/tr\\ \n", self.read(".gitignore").decode())
+
+    def test_newline_in_name_refused_before_writing(self):
+        self.write("n\nl", b"x")
+        self.write("ok", b"y")
+        code, out, err = self.run("add", "ok", "n\nl")
+        self.assertEqual(code, 1, err)
+        self.assertIn("which a .gitignore line cannot hold", err)
+        self.assertFalse(self.exists(".gitignore"))
+        self.assertFalse(self.exists("ok.dvc"))
+        self.assertFalse(self.exists("n\nl.dvc"))
+
+
 if __name__ == "__main__":
     dvxtest.main()
