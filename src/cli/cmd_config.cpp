@@ -256,7 +256,10 @@ void register_config_commands(CLI::App& app, Action& action) {
         auto names = level ? cfg.remote_names(*level) : cfg.remote_names();
         auto def = level ? cfg.get(*level, "core.remote") : cfg.get("core.remote");
         for (auto& n : names) {
-          auto url = level ? cfg.get(*level, "remote." + n + ".url") : cfg.get("remote." + n + ".url");
+          // DVC prints the url as its loader resolved it: a local path joined to the config
+          // file's folder, not normalized.
+          auto url = level ? cfg.get(*level, "remote." + n + ".url", config::PathValues::joined)
+                           : cfg.get("remote." + n + ".url", config::PathValues::joined);
           ctx.console.out(expand_tabs(n + "\t" + url.value_or("") + (def && to_lower(*def) == n ? "\t(default)" : "")));
         }
         return 0;

@@ -112,6 +112,9 @@ std::vector<std::string> command_names(const CLI::App& app) {
 
 }  // namespace
 
+// Marks an argument that must not be split (a leading control character no real argument has).
+constexpr char kNoSplit = '\x1f';
+
 int main(int argc, char** argv) {
   using namespace dvx;
   std::signal(SIGPIPE, SIG_IGN);
@@ -132,6 +135,19 @@ int main(int argc, char** argv) {
   cli::register_data_commands(app, action);
   cli::register_remote_commands(app, action);
   cli::register_config_commands(app, action);
+  // Targets are paths: CLI11 would read a value `[x,y]` as the list x, y. File names like
+  // `[x,y]` or `{a}` must reach the command as they are.
+  {
+    std::vector<CLI::App*> apps{&app};
+    while (!apps.empty()) {
+      CLI::App* a = apps.back();
+      apps.pop_back();
+      for (CLI::Option* o : a->get_options())
+        if (o->get_items_expected_max() > 0)
+          o->transform([](std::string v) { return v.starts_with(kNoSplit) ? v.substr(1) : v; }, "", "");
+      for (CLI::App* sub : a->get_subcommands([](CLI::App*) { return true; })) apps.push_back(sub);
+    }
+  }
 
   // DVC's message for an unknown command (argparse style), before CLI11 sees it.
   {
@@ -192,6 +208,10 @@ int main(int argc, char** argv) {
       if (hits.size() == 1) a = "--" + *hits.begin() + rest;
     }
   }
+  // See kNoSplit: an argument that CLI11 would split as a `[a,b]` list is marked, and the
+  // transform above takes the mark off once CLI11 has stored it whole.
+  for (auto& a : args)
+    if (a.size() >= 2 && a.front() == '[' && a.back() == ']') a.insert(0, 1, kNoSplit);
   std::vector<std::string> rev_args(args.rbegin(), args.rend());
 
   try {

@@ -47,7 +47,7 @@ class TestInit(dvxtest.DvxTestCase):
         os.makedirs(self.repo)
         code, out, err = self.run("init", "--no-scm")
         self.assertEqual(code, 0, err)
-        self.assertFileBytes(".dvc/config", b"[core]\n    no_scm = true\n")
+        self.assertFileBytes(".dvc/config", b"[core]\n    no_scm = True\n")
         self.assertFileBytes(".dvc/.gitignore", b"/config.local\n/tmp\n/cache\n")
         self.assertIn("Initialized DVC repository.", out)
         self.assertNotIn("You can now commit the changes to git.", out)
@@ -84,7 +84,7 @@ class TestInit(dvxtest.DvxTestCase):
         os.makedirs(target)
         code, out, err = self.run("init", "--no-scm", target, cwd=self.tmp)
         self.assertEqual(code, 0, err)
-        self.assertFileBytes(os.path.join(target, ".dvc", "config"), b"[core]\n    no_scm = true\n")
+        self.assertFileBytes(os.path.join(target, ".dvc", "config"), b"[core]\n    no_scm = True\n")
 
     def test_existing_requires_force(self):
         self.init_git()

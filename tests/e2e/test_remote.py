@@ -117,5 +117,51 @@ class TestRemote(dvxtest.DvxTestCase):
         self.assertFileBytes(".dvc/config", "['remote \"myremote\"']\n    url = s3://bucket/a\n")
 
 
+
+class TestRemoteHostileNames(dvxtest.DvxTestCase):
+    """Names and values that configobj cannot quote are refused (exit 251, config untouched);
+    the rest are written so that they read back the same."""
+
+    def setUp(self):
+        super().setUp()
+        self.make_repo()
+        self.dvx("remote", "add", "-d", "r", "s3://bucket/x")
+
+    def test_unwritable_names_and_values_refused(self):
+        before = self.read(".dvc/config")
+        for args in (["remote", "add", "a\nb", "s3://b/x"],
+                     ["remote", "rename", "r", "new\nname"],
+                     ["config", "core.remote", "x'''y\"\"\"\nz"]):
+            with self.subTest(args=args):
+                code, out, err = self.run(*args)
+                self.assertEqual(code, 251, err)
+                self.assertIn("cannot be written to '.dvc/config'", err)
+                self.assertFileBytes(".dvc/config", before)
+
+    def test_awkward_names_and_values_round_trip(self):
+        for name in ('a"b', "a]b", "#x", "x y", "a'b"):
+            with self.subTest(name=name):
+                self.dvx("remote", "add", name, "s3://b/" + name)
+                self.assertEqual(self.dvx("config", f"remote.{name}.url"), f"s3://b/{name}\n")
+        for value in ("s3://b/ lead", "s3://b/trail ", "s3://b/#hash", "s3://b/x'y\"z", "s3://b/a,b",
+                      "s3://b/a\nb"):
+            with self.subTest(value=value):
+                self.dvx("remote", "modify", "r", "url", value)
+                self.assertEqual(self.dvx("config", "remote.r.url"), value + "\n")
+        self.assertEqual(self.dvx("remote", "default"), "r\n")
+
+    def test_list_resolves_local_paths_like_dvc(self):
+        # DVC's loader joins a relative path to the config file's folder without normalising it.
+        self.dvx("remote", "add", "loc", "../store")
+        self.dvx("remote", "add", "--local", "loc2", "store2")
+        self.dvx("remote", "add", "abs", "/srv/x")
+        out = self.dvx("remote", "list")
+        dvc_dir = os.path.join(self.repo, ".dvc")
+        self.assertEqual(out, ("r\ts3://bucket/x\t(default)\n" + f"loc\t{dvc_dir}/../../store\n" +
+                               "abs\t/srv/x\n" + f"loc2\t{dvc_dir}/../store2\n").expandtabs(8))
+        self.assertEqual(self.dvx("remote", "list", "--project").splitlines()[1],
+                         f"loc\t{dvc_dir}/../../store".expandtabs(8))
+
+
 if __name__ == "__main__":
     dvxtest.main()

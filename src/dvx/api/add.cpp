@@ -155,6 +155,7 @@ void add(repo::Repo& repo, const AddOptions& opts) {
       throw UserError("output '" + repo.display(p.abs) + "' is not a file or directory", ExitCode::failure);
     if (auto* git = repo.git(); git && !p.granular_parent) {
       std::string git_rel = fsx::relative_path(p.abs, git->work_tree());
+      if (auto ok = scm::check_gitignore_name(git_rel); !ok) throw UserError(ok.error().message, ExitCode::failure);
       auto tracked = git->is_tracked(git_rel);
       if (tracked && *tracked) {
         std::string d = repo.display(p.abs);

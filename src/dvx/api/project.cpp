@@ -37,7 +37,7 @@ InitResult init(const std::string& cwd, const InitOptions& opts) {
     if (!s) raise(s.error(), ExitCode::failure);
   };
   check(fsx::make_dirs(dvc + "/tmp"));
-  check(fsx::write_file_atomic(dvc + "/config", opts.no_scm ? "[core]\n    no_scm = true\n" : "", 0644));
+  check(fsx::write_file_atomic(dvc + "/config", opts.no_scm ? "[core]\n    no_scm = True\n" : "", 0644));
   check(fsx::write_file_atomic(dvc + "/.gitignore", "/config.local\n/tmp\n/cache\n", 0644));
   check(fsx::write_file_atomic(dir + "/.dvcignore",
                                "# Add patterns of files dvc should ignore, which could improve\n"

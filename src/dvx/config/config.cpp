@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <unordered_map>
 #include <cctype>
 #include <cstdlib>
 
@@ -102,12 +103,13 @@ void order_sections_like_dvc(IniFile& ini) {
 // Canonical `remote "x"` names; a repeated named section replaces the earlier one's options.
 void canonicalize(IniFile& ini) {
   std::vector<IniSection> out;
+  std::unordered_map<std::string, size_t> index;  // a hostile file may have a million sections
   for (auto& s : ini.sections) {
     SectionName sn = split_section(s.name);
     if (sn.named) s.name = named_section(sn.kind, sn.sub);
-    auto it = std::find_if(out.begin(), out.end(), [&](const IniSection& o) { return o.name == s.name; });
-    if (it != out.end()) {
-      it->options = std::move(s.options);
+    auto [it, added] = index.try_emplace(s.name, out.size());
+    if (!added) {
+      out[it->second].options = std::move(s.options);
     } else {
       out.push_back(std::move(s));
     }
@@ -183,7 +185,7 @@ Result<Config> Config::load(const std::string& dvc_dir, Validate validate) {
     lf.display = platform::is_within(lf.path, cwd) ? platform::relative_path(lf.path, cwd) : lf.path;
     platform::FileStat st = platform::stat_path(lf.path);
     if (!st.exists()) continue;
-    auto text = platform::read_file(lf.path);
+    auto text = platform::read_file_prefix(lf.path, formats::k_parse_limits.max_bytes + 1);  // the parser refuses more
     if (!text) return std::unexpected(text.error());
     auto ini = formats::parse_ini(*text, lf.display);
     if (!ini) return std::unexpected(ini.error());
@@ -210,18 +212,19 @@ Config::Found Config::lookup(const std::string& section, const std::string& opti
   return {};
 }
 
-std::string Config::resolve_path(int level, const std::string& value) const {
+std::string Config::resolve_path(int level, const std::string& value, bool normalize) const {
   if (looks_like_url(value)) return value;
   if (!value.empty() && value[0] == '/') return value;
   std::string expanded = expand_user(value);
-  if (!expanded.empty() && expanded[0] == '/') return platform::normalize_path(expanded);
+  if (!expanded.empty() && expanded[0] == '/') return normalize ? platform::normalize_path(expanded) : expanded;
   std::string dir = platform::parent_dir(m_levels[level].path);
-  return platform::normalize_path(dir + "/" + value);
+  return normalize ? platform::normalize_path(dir + "/" + value) : dir + "/" + value;
 }
 
 std::string Config::present(int level, const std::string& section, const IniOption& o, PathValues paths) const {
   if (o.is_list) return python_list(o.items);
-  if (paths == PathValues::resolved && is_path_key(split_section(section), o.key)) return resolve_path(level, o.value);
+  if (paths != PathValues::as_stored && is_path_key(split_section(section), o.key))
+    return resolve_path(level, o.value, paths == PathValues::resolved);
   return o.value;
 }
 
@@ -316,6 +319,54 @@ Status Config::check_level_available(Level level) const {
   return {};
 }
 
+namespace {
+
+std::string py_repr(const std::string& s) { return "'" + s + "'"; }
+
+// The text `bytes` written for `ini` parses back to the same sections, keys and values.
+Status check_reads_back(const IniFile& ini, const std::string& bytes, const std::string& file) {
+  auto cannot = [&](const std::string& what) {
+    return config_error(ErrorCode::invalid_argument,
+                        what + " cannot be written to '" + file + "' so that it reads back the same" +
+                            " (configobj cannot quote it); nothing was changed");
+  };
+  auto back = formats::parse_ini(bytes, file);
+  std::vector<IniSection> expected;
+  for (const auto& s : ini.sections)
+    if (!s.options.empty()) expected.push_back(s);
+  if (back) canonicalize(*back);
+  for (size_t i = 0; i < expected.size(); ++i) {
+    const IniSection& want = expected[i];
+    SectionName sn = split_section(want.name);
+    std::string label = sn.named ? sn.kind + " name " + py_repr(sn.sub) : "section " + py_repr(want.name);
+    if (!back || i >= back->sections.size() || back->sections[i].name != want.name ||
+        back->sections[i].options.size() != want.options.size()) {
+      // Name the first option or section that does not survive.
+      for (const auto& o : want.options) {
+        IniFile one{{IniSection{want.name, {o}, 0}}};
+        auto b = formats::parse_ini(formats::emit_ini(one), file);
+        if (b) canonicalize(*b);
+        if (!b || b->sections.size() != 1 || b->sections[0].name != want.name) return cannot(label);
+        const auto& got = b->sections[0].options;
+        if (got.size() != 1 || got[0].key != o.key || got[0].value != o.value)
+          return cannot("value " + py_repr(o.value) + " of " + py_repr(o.key));
+      }
+      return cannot(label);
+    }
+    for (size_t k = 0; k < want.options.size(); ++k) {
+      const IniOption& a = want.options[k];
+      const IniOption& b = back->sections[i].options[k];
+      if (a.key != b.key) return cannot("option name " + py_repr(a.key));
+      if (a.is_list != b.is_list || (a.is_list ? a.items != b.items : a.value != b.value))
+        return cannot("value " + py_repr(a.value) + " of " + py_repr(a.key));
+    }
+  }
+  if (back && back->sections.size() != expected.size()) return cannot("the config");
+  return {};
+}
+
+}  // namespace
+
 Status Config::write_level(Level level, IniFile ini) {
   const int l = static_cast<int>(level);
   const std::string& path = m_levels[l].path;
@@ -335,6 +386,11 @@ Status Config::write_level(Level level, IniFile ini) {
   }
   std::string bytes = formats::emit_ini(ini);
   if (bytes.empty()) bytes = "\n";  // configobj writes a lone newline for a config without sections
+  // Some names and values cannot be quoted by configobj (a newline in a name, both quote kinds
+  // and both triple quotes, ...): written, they would read back differently or break the file.
+  // Refuse them, writing nothing, rather than corrupt the config.
+  if (auto st = check_reads_back(ini, bytes, m_levels[l].display.empty() ? path : m_levels[l].display); !st)
+    return st;
 
   if (auto st = platform::make_dirs(conf_dir); !st) return st;
   platform::FileStat existing = platform::stat_path(path);

@@ -33,6 +33,9 @@ enum class PathValues {
   as_stored,  // the text in the file ("../../remote")
   resolved,   // absolute, relative to the file's directory; `~` expanded; URLs untouched. DVC's
               // `config` command prints this form (its loader resolves paths before printing).
+  joined,     // the file's directory joined with a relative path, not normalized, exactly as
+              // DVC's loader (os.path.join(abs_conf_dir, path)) gives it: `remote list` prints
+              // `/repo/.dvc/../../remote`
 };
 
 // A parsed `dvc config` name: "section.option" or "remote.<name>.option" / "db.<name>.option".
@@ -142,7 +145,8 @@ class Config {
   };
 
   Found lookup(const std::string& section, const std::string& option, int max_level = 3) const;
-  std::string resolve_path(int level, const std::string& value) const;
+  // normalize = false: DVC's loader form, the directory joined as is (`/r/.dvc/../../remote`).
+  std::string resolve_path(int level, const std::string& value, bool normalize = true) const;
   std::string present(int level, const std::string& section, const formats::IniOption& o, PathValues paths) const;
   Status validate_levels(int max_level, const formats::IniFile* replacement, int replaced_level,
                          std::vector<std::string>* warnings) const;

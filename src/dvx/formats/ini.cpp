@@ -1,8 +1,11 @@
 #include "dvx/formats/ini.h"
 
 #include <optional>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "dvx/base/strings.h"
+#include "dvx/formats/limits.h"
 
 namespace dvx::formats {
 
@@ -51,38 +54,43 @@ struct SectionMarker {
   std::string name;  // unquoted
 };
 
-// Matches `\s*(\s*\])+\s*(#.*)?$` starting at p: the number of closing brackets, or -1.
-int match_closers(std::string_view line, size_t p) {
-  int count = 0;
-  size_t r = p;
-  while (true) {
-    size_t s = skip_ws(line, r);
-    if (s < line.size() && line[s] == ']') {
-      ++count;
-      r = s + 1;
-    } else {
-      break;
-    }
+// For every position k of a line, the number of closing brackets that
+// `(\s*\])+\s*(#.*)?$` matches from k, or -1: computed once per line, right to left, so that
+// trying every possible end of a section name stays linear in the line's length.
+std::vector<int> closers_table(std::string_view line) {
+  const size_t n = line.size();
+  std::vector<char> tail(n + 1);  // `\s*(#.*)?$` matches from k
+  std::vector<size_t> next(n + 1);  // first non-space at or after k
+  std::vector<int> cl(n + 1, -1);
+  tail[n] = 1;
+  next[n] = n;
+  for (size_t k = n; k-- > 0;) {
+    tail[k] = line[k] == '#' || (is_ws(line[k]) && tail[k + 1]);
+    next[k] = is_ws(line[k]) ? next[k + 1] : k;
   }
-  if (count == 0) return -1;
-  r = skip_ws(line, r);
-  if (r == line.size() || line[r] == '#') return count;
-  return -1;
+  for (size_t k = n + 1; k-- > 0;) {
+    size_t s = next[k];
+    if (s >= n || line[s] != ']') continue;
+    size_t after = next[s + 1];
+    if (after < n && line[after] == ']') cl[k] = cl[s + 1] >= 0 ? 1 + cl[s + 1] : -1;
+    else cl[k] = tail[s + 1] ? 1 : -1;
+  }
+  return cl;
 }
 
-// configobj's _sectionmarker regex, written out.
-std::optional<SectionMarker> match_name_at(std::string_view line, size_t p) {
+// configobj's _sectionmarker regex, written out, for a name starting at p.
+std::optional<SectionMarker> match_name_at(std::string_view line, size_t p, const std::vector<int>& cl) {
   if (p >= line.size()) return std::nullopt;
   SectionMarker m;
   char first = line[p];
   if (is_quote(first)) {
     // "\s*\S.*?\s*" : a non-space inside, the first closing quote followed by the brackets.
+    size_t non_space = p + 1;
+    while (non_space < line.size() && is_ws(line[non_space])) ++non_space;
     for (size_t k = p + 1; k < line.size(); ++k) {
-      if (line[k] != first) continue;
-      if (trim(line.substr(p + 1, k - p - 1)).empty()) continue;
-      int c = match_closers(line, k + 1);
-      if (c >= 0) {
-        m.closes = c;
+      if (line[k] != first || k <= non_space) continue;
+      if (cl[k + 1] >= 0) {
+        m.closes = cl[k + 1];
         m.name = unquote(line.substr(p, k + 1 - p));
         return m;
       }
@@ -91,9 +99,8 @@ std::optional<SectionMarker> match_name_at(std::string_view line, size_t p) {
   }
   if (is_ws(first)) return std::nullopt;
   for (size_t k = p + 1; k <= line.size(); ++k) {
-    int c = match_closers(line, k);
-    if (c >= 0) {
-      m.closes = c;
+    if (cl[k] >= 0) {
+      m.closes = cl[k];
       m.name = std::string(line.substr(p, k - p));
       return m;
     }
@@ -102,16 +109,22 @@ std::optional<SectionMarker> match_name_at(std::string_view line, size_t p) {
 }
 
 // configobj's _sectionmarker regex, written out (with its backtracking over the openers).
-std::optional<SectionMarker> match_section(std::string_view line) {
+// More openers than the nesting limit are not tried (`too_deep` is set).
+std::optional<SectionMarker> match_section(std::string_view line, bool& too_deep) {
   size_t p = skip_ws(line, 0);
   if (p >= line.size() || line[p] != '[') return std::nullopt;
   std::vector<size_t> name_starts;  // where the name starts after 1, 2, ... openers
   while (p < line.size() && line[p] == '[') {
+    if (name_starts.size() >= k_parse_limits.max_depth) {
+      too_deep = true;
+      return std::nullopt;
+    }
     p = skip_ws(line, p + 1);
     name_starts.push_back(p);
   }
+  const std::vector<int> cl = closers_table(line);
   for (size_t n = name_starts.size(); n > 0; --n) {
-    if (auto m = match_name_at(line, name_starts[n - 1])) {
+    if (auto m = match_name_at(line, name_starts[n - 1], cl)) {
       m->opens = static_cast<int>(n);
       return m;
     }
@@ -282,6 +295,12 @@ IniSection* IniFile::find(std::string_view name) {
 }
 
 Result<IniFile> parse_ini(std::string_view text, const std::string& filename) {
+  return parse_ini(text, filename, k_parse_limits);
+}
+
+Result<IniFile> parse_ini(std::string_view text, const std::string& filename, const ParseLimits& limits) {
+  ParseBudget budget(limits);
+  if (!budget.input(text.size())) return syntax_error(filename, 1, budget.reason());
   if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
   std::vector<std::string_view> lines;
   {
@@ -299,8 +318,11 @@ Result<IniFile> parse_ini(std::string_view text, const std::string& filename) {
   IniFile file;
   IniSection* current = nullptr;
   // Raw (not lower-cased) names seen, for configobj's duplicate checks.
-  std::vector<std::string> raw_sections;
-  std::vector<std::string> raw_keys;
+  // (Hash sets and indexes: a hostile file of a million keys must not take quadratic time.)
+  std::unordered_set<std::string> raw_sections;
+  std::unordered_set<std::string> raw_keys;
+  std::unordered_map<std::string, size_t> section_index;  // lower-cased name -> index
+  std::unordered_map<std::string, size_t> option_index;   // of the current section
 
   for (size_t idx = 0; idx < lines.size(); ++idx) {
     std::string_view line = lines[idx];
@@ -308,22 +330,28 @@ Result<IniFile> parse_ini(std::string_view text, const std::string& filename) {
     std::string_view sline = trim(line);
     if (sline.empty() || sline.front() == '#') continue;
 
-    if (auto marker = match_section(line)) {
+    bool too_deep = false;
+    auto marker = match_section(line, too_deep);
+    if (too_deep) {
+      budget.enter(limits.max_depth + 1);
+      return syntax_error(filename, lineno, budget.reason());
+    }
+    if (marker) {
       if (marker->opens != marker->closes) return syntax_error(filename, lineno, "cannot compute the section depth");
       if (marker->opens > 1) return syntax_error(filename, lineno, "nested sections are not supported");
-      for (const auto& r : raw_sections)
-        if (r == marker->name) return syntax_error(filename, lineno, "duplicate section name");
-      raw_sections.push_back(marker->name);
+      if (!raw_sections.insert(marker->name).second) return syntax_error(filename, lineno, "duplicate section name");
+      if (!budget.charge(1, marker->name.size())) return syntax_error(filename, lineno, budget.reason());
       raw_keys.clear();
+      option_index.clear();
       std::string name = to_lower(marker->name);
-      current = file.find(name);
-      if (current) {
+      auto [it, added] = section_index.try_emplace(name, file.sections.size());
+      if (!added) {
         // Same name up to case: DVC's lower-casing keeps the later value at the first position.
-        current->options.clear();
+        file.sections[it->second].options.clear();
       } else {
         file.sections.push_back(IniSection{name, {}, lineno});
-        current = &file.sections.back();
       }
+      current = &file.sections[it->second];
       continue;
     }
 
@@ -368,13 +396,14 @@ Result<IniFile> parse_ini(std::string_view text, const std::string& filename) {
       pv = std::move(*parsed);
     }
 
-    for (const auto& r : raw_keys)
-      if (r == kw->key) return syntax_error(filename, lineno, "duplicate keyword name");
-    raw_keys.push_back(kw->key);
+    if (!raw_keys.insert(kw->key).second) return syntax_error(filename, lineno, "duplicate keyword name");
+    if (!budget.charge(1 + pv.items.size(), kw->key.size() + pv.value.size()))
+      return syntax_error(filename, lineno, budget.reason());
 
     IniOption opt{to_lower(kw->key), std::move(pv.value), lineno, pv.is_list, std::move(pv.items)};
-    if (IniOption* existing = current->find(opt.key)) {
-      *existing = std::move(opt);
+    auto [it, added] = option_index.try_emplace(opt.key, current->options.size());
+    if (!added) {
+      current->options[it->second] = std::move(opt);
     } else {
       current->options.push_back(std::move(opt));
     }

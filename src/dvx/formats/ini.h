@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "dvx/base/result.h"
+#include "dvx/formats/limits.h"
 
 namespace dvx::formats {
 
@@ -52,7 +53,11 @@ struct IniFile {
 // section nor keyword)", "parse error in value", "duplicate section name".
 // Two headers or keys that differ only in case are merged like DVC's lower-casing does: the
 // later value wins at the earlier position.
+// Work is bounded by k_parse_limits (input bytes, options, `[[[` openers): past a limit the error
+// names the line.
 Result<IniFile> parse_ini(std::string_view text, const std::string& filename);
+// The same with other limits (tests).
+Result<IniFile> parse_ini(std::string_view text, const std::string& filename, const ParseLimits& limits);
 
 // configobj's bytes for the file. Sections without options are skipped; an empty result is ""
 // (note: configobj itself writes "\n" for a config without sections; config::Config handles

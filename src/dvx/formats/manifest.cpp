@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "dvx/formats/limits.h"
 #include "dvx/formats/py_json.h"
 #include "dvx/formats/unicode.h"
 
@@ -70,8 +71,10 @@ class Reader {
             if (peek() != '"') return error("expected a string value for '" + key + "'");
             if (!string(dst)) return error("invalid string");
             (key == "md5" ? have_md5 : have_rel) = true;
-          } else if (!skip_value(0)) {
-            return error("invalid JSON value");
+          } else if (!skip_value(3)) {
+            return error(m_too_deep ? "nested more than " + std::to_string(k_parse_limits.max_depth) +
+                                          " levels deep"
+                                    : "invalid JSON value");
           }
           ws();
           if (eat(',')) continue;
@@ -96,6 +99,7 @@ class Reader {
   std::string_view m_s;
   const std::string& m_file;
   size_t m_p = 0;
+  bool m_too_deep = false;
 
   Result<std::vector<ManifestEntry>> finish(std::vector<ManifestEntry> out) {
     ws();
@@ -198,8 +202,14 @@ class Reader {
     }
   }
 
-  bool skip_value(int depth) {
-    if (depth > 256) return false;
+  // Skips a value at nesting `depth` (the list is 1, its objects 2). Recursive, so bounded by
+  // the shared depth limit; a manifest has no aliases, so its memory is linear in its size and
+  // it has no node or byte limit (a million-file manifest is legitimately ~100 MB).
+  bool skip_value(uint32_t depth) {
+    if (depth > k_parse_limits.max_depth) {
+      m_too_deep = true;
+      return false;
+    }
     ws();
     char c = peek();
     if (c == '"') {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dvx/base/result.h"
+#include "dvx/formats/limits.h"
 
 namespace dvx::yaml {
 
@@ -73,7 +74,11 @@ bool equal(const Node& a, const Node& b);
 // Parses one YAML document with YAML 1.2 core-schema semantics as DVC's ruamel loader
 // (formats.md §8): yes/no/on/off are strings, quoted scalars are strings, an empty document is
 // null. Errors (syntax, duplicate keys, several documents) read "'<file>':<line>:<col>: <what>".
+// Work is bounded by formats::k_parse_limits (aliases expanded; formats/limits.h): a document
+// past a limit fails at the position where it was passed, before the memory is spent.
 Result<Node> parse(std::string_view text, const std::string& filename);
+// The same with other limits (tests).
+Result<Node> parse(std::string_view text, const std::string& filename, const formats::ParseLimits& limits);
 
 // Writes a document byte for byte as DVC's ruamel.yaml dumper would (block style, 80-column
 // folding, ruamel quoting rules); the text ends with one "\n".

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <cerrno>
@@ -86,17 +87,20 @@ FileStat stat_path(const std::string& path) {
   return from_stat(st);
 }
 
-Result<std::string> read_file(const std::string& path) {
+Result<std::string> read_file(const std::string& path) { return read_file_prefix(path, SIZE_MAX); }
+
+Result<std::string> read_file_prefix(const std::string& path, size_t limit) {
   // O_NONBLOCK: a FIFO put where a file was expected must not hang the command (no effect on
   // regular files).
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (fd.get() < 0) return fail_errno("failed to read '" + path + "'", errno);
   std::string out;
   struct stat st;
-  if (::fstat(fd.get(), &st) == 0 && st.st_size > 0) out.reserve(static_cast<size_t>(st.st_size));
+  if (::fstat(fd.get(), &st) == 0 && st.st_size > 0)
+    out.reserve(std::min(static_cast<size_t>(st.st_size), limit));
   char buf[65536];
-  while (true) {
-    ssize_t r = ::read(fd.get(), buf, sizeof buf);
+  while (out.size() < limit) {
+    ssize_t r = ::read(fd.get(), buf, std::min(sizeof buf, limit - out.size()));
     if (r < 0) {
       if (errno == EINTR) continue;
       return fail_errno("failed to read '" + path + "'", errno);

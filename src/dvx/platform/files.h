@@ -35,6 +35,9 @@ FileStat lstat_path(const std::string& path);
 FileStat stat_path(const std::string& path);
 
 Result<std::string> read_file(const std::string& path);
+// The first `limit` bytes of a file (all of it when shorter): untrusted files that a parser
+// reads whole (.dvc, dvc.lock, config) are read with a limit one past the parser's size limit.
+Result<std::string> read_file_prefix(const std::string& path, size_t limit);
 
 enum class Durability { none, fsync };
 

@@ -17,6 +17,9 @@ namespace dvx::repo {
 
 namespace fsx = dvx::platform;
 
+// DVC files are read at most one byte past the parsers' size limit, which then refuse them.
+constexpr size_t k_parse_read_limit = dvx::formats::k_parse_limits.max_bytes + 1;
+
 const char* const kLockErrorMessage =
     "Unable to acquire lock. Most likely another DVC process is running or was terminated abruptly. "
     "Check the page <https://dvc.org/doc/user-guide/troubleshooting#lock-issue> for other possible reasons "
@@ -334,9 +337,9 @@ const std::vector<DvcStage>& Repo::stages() {
         continue;
       }
       if (e.type == fsx::FileType::regular && e.name == "dvc.lock" && !rules.is_ignored(child, false)) {
-        auto lock = fsx::read_file(abs + "/" + e.name);
+        auto lock = fsx::read_file_prefix(abs + "/" + e.name, k_parse_read_limit);
         if (!lock) throw UserError(lock.error().message);
-        auto yaml_text = fsx::read_file(abs + "/dvc.yaml");
+        auto yaml_text = fsx::read_file_prefix(abs + "/dvc.yaml", k_parse_read_limit);
         for (auto& st : load_lock(child, *lock, yaml_text ? *yaml_text : std::string()))
           m_stages.push_back(std::move(st));
         for (auto& st : m_stages)
@@ -346,7 +349,7 @@ const std::vector<DvcStage>& Repo::stages() {
       }
       if (e.type != fsx::FileType::regular || !e.name.ends_with(".dvc") || e.name == ".dvc") continue;
       if (rules.is_ignored(child, false)) continue;
-      auto text = fsx::read_file(abs + "/" + e.name);
+      auto text = fsx::read_file_prefix(abs + "/" + e.name, k_parse_read_limit);
       if (!text) throw UserError(text.error().message);
       auto st = load_stage(child, *text);
       for (auto& o : st.outs) outputs.insert(o.rel_path);

@@ -508,11 +508,28 @@ std::string gitignore_entry(const std::string& output_rel_path) {
   size_t slash = rel.rfind('/');
   std::string base = slash == std::string::npos ? rel : rel.substr(slash + 1);
   std::string entry = "/";
-  for (char c : base) {
-    if (std::strchr("[]!*#?", c) != nullptr && c != '\0') entry += '\\';
+  // DVC escapes [ ] ! * # ?; Git also reads a backslash as an escape and drops trailing spaces,
+  // so those are escaped too (DVC writes them raw, and Git then ignores another name).
+  size_t trailing = base.find_last_not_of(' ');
+  trailing = trailing == std::string::npos ? 0 : trailing + 1;
+  for (size_t i = 0; i < base.size(); ++i) {
+    char c = base[i];
+    if ((std::strchr("[]!*#?\\", c) != nullptr && c != '\0') || (c == ' ' && i >= trailing)) entry += '\\';
     entry += c;
   }
   return entry;
+}
+
+Status check_gitignore_name(const std::string& output_rel_path) {
+  std::string rel = clean_rel(output_rel_path);
+  size_t slash = rel.rfind('/');
+  std::string base = slash == std::string::npos ? rel : rel.substr(slash + 1);
+  // Git splits .gitignore at newlines and drops a carriage return before one: no escape exists.
+  if (base.find('\n') != std::string::npos || (!base.empty() && base.back() == '\r'))
+    return fail(ErrorCode::invalid_argument,
+                "cannot add '" + output_rel_path + "' to .gitignore: its name contains a newline " +
+                    "(or ends with a carriage return), which a .gitignore line cannot hold; rename it");
+  return {};
 }
 
 Result<std::optional<std::string>> ignore_output(const Git& git, const std::string& output_rel_path) {
@@ -522,6 +539,7 @@ Result<std::optional<std::string>> ignore_output(const Git& git, const std::stri
   if (!ignored) return std::unexpected(ignored.error());
   if (*ignored) return std::optional<std::string>();
 
+  if (auto ok = check_gitignore_name(output_rel_path); !ok) return std::unexpected(ok.error());
   const std::string entry = gitignore_entry(output_rel_path);
   std::string content;
   uint32_t mode = 0644;
@@ -561,7 +579,9 @@ Result<std::optional<std::string>> unignore_output(const std::string& work_tree,
   bool removed = false;
   for (std::string& line : split_lines_keep_ends(*bytes)) {
     std::string_view stripped = trim(line);
-    if (stripped == escaped || stripped == raw) {
+    std::string_view no_eol = line;
+    while (!no_eol.empty() && (no_eol.back() == '\n' || no_eol.back() == '\r')) no_eol.remove_suffix(1);
+    if (stripped == escaped || stripped == raw || no_eol == escaped) {
       removed = true;
       continue;
     }

@@ -94,8 +94,12 @@ class Git {
   std::unique_ptr<Impl> m_impl;
 };
 
-// The .gitignore line DVC writes for an output: "/" + basename, with [ ] ! * # ? escaped.
+// The .gitignore line DVC writes for an output: "/" + basename, with [ ] ! * # ? escaped as DVC
+// does, and also \ and trailing spaces (which DVC leaves raw, so that Git misreads them).
 std::string gitignore_entry(const std::string& output_rel_path);
+// Error (invalid_argument) when the output's name cannot be written as a .gitignore line: it
+// holds a newline or ends with a carriage return. add checks this before writing anything.
+Status check_gitignore_name(const std::string& output_rel_path);
 
 // Ensures the output's entry is in <dir of output>/.gitignore unless Git already ignores the
 // path: appends it (inserting "\n" first when the file does not end with one), creating the file
