@@ -466,9 +466,7 @@ FileLock::~FileLock() {
   if (m_fd >= 0) ::close(m_fd);
 }
 
-Result<FileLock> FileLock::try_acquire(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return fail_errno("failed to open lock file '" + path + "'", errno);
+Result<FileLock> FileLock::lock_open_fd(int fd, const std::string& path) {
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int e = errno;
     ::close(fd);
@@ -480,18 +478,16 @@ Result<FileLock> FileLock::try_acquire(const std::string& path) {
   return lock;
 }
 
+Result<FileLock> FileLock::try_acquire(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return fail_errno("failed to open lock file '" + path + "'", errno);
+  return lock_open_fd(fd, path);
+}
+
 Result<FileLock> FileLock::try_acquire_dir(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return fail_errno("failed to open folder '" + path + "'", errno);
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    int e = errno;
-    ::close(fd);
-    if (e == EWOULDBLOCK) return fail(ErrorCode::conflict, "folder '" + path + "' is locked by another process");
-    return fail_errno("failed to lock folder '" + path + "'", e);
-  }
-  FileLock lock;
-  lock.m_fd = fd;
-  return lock;
+  return lock_open_fd(fd, path);
 }
 
 bool flock_is_local_and_reliable(const std::string& path) {

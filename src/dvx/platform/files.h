@@ -140,6 +140,8 @@ class FileLock {
   int fd() const { return m_fd; }
 
  private:
+  // Takes the flock on an open fd (closed on failure).
+  static Result<FileLock> lock_open_fd(int fd, const std::string& path);
   int m_fd = -1;
 };
 
