@@ -97,6 +97,7 @@ void register_remote_commands(CLI::App& app, Action& action) {
                                  {r.checkout.files_added, "added"},
                                  {r.checkout.files_deleted, "deleted"}});
         ctx.console.out(s.empty() ? "Everything is up to date." : s);
+        if (r.failure) throw UserError("failed to pull data from the cloud - " + *r.failure, ExitCode::failure);
         return 0;
       };
     });

@@ -244,21 +244,35 @@ class CrashTrials(dvxtest.DvxTestCase):
     def kill_trials(self, argv, added, check, setup=None):
         """TRIALS runs of `dvx argv`, each in a fresh trial repo (after `setup`), SIGKILLed at a
         random moment within its calibrated duration; check(what, finished) then inspects what the
-        kill left, re-runs the command and returns the leftovers to record."""
+        kill left, re-runs the command and returns the leftovers to record. A run that finished
+        before its kill is tried again (fresh repo) with half the delay, so that the trials are
+        really cut mid-run; the test fails when none was."""
         setup = setup or (lambda: None)
         duration = self.calibrate(argv, added=added, setup=setup)
+        killed = 0
         for k in range(TRIALS):
-            repo = self.new_trial_repo(k, added=added)
-            setup()
-            delay = self.rng.uniform(0, duration)
+            delay = self.rng.uniform(0, 0.9 * duration)
+            for attempt in range(3):
+                repo = self.new_trial_repo(k, added=added)
+                setup()
+                finished, code, _ = self.run_killed(argv, delay)
+                if not finished or attempt == 2:
+                    break
+                self.assertEqual(code, 0, self.trial_label(argv[0], k, delay))
+                self.drop_trial(repo)
+                delay /= 2
             what = self.trial_label(argv[0], k, delay)
             with self.subTest(trial=k, delay=delay):
-                finished, code, _ = self.run_killed(argv, delay)
                 if finished:
                     self.assertEqual(code, 0, what)
+                else:
+                    self.assertEqual(code, -signal.SIGKILL, f"{what}: did not die of the SIGKILL")
+                    killed += 1
                 self.record(argv[0], finished, check(what, finished))
             if not self._outcome_failed():
                 self.drop_trial(repo)
+        self.assertGreater(killed, 0, f"{argv[0]}: no trial was killed mid-run (uncut run {duration:.3f} s): "
+                                      "the trials tested nothing")
 
     def test_add_killed(self):
         def check(what, finished):

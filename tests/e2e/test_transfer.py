@@ -144,8 +144,49 @@ class TestFetchPull(TransferBase):
         self.assertIn("WARNING: Some of the cache files do not exist neither locally nor on "
                       "remote. Missing cache files:", err)
         self.assertIn(f"name: foo.txt, md5: {self.foo}", err)
-        self.assertIn("failed to pull data from the cloud", err)
+        self.assertIn("ERROR: failed to pull data from the cloud - 1 files failed to download", err)
         self.assertFalse(self.exists("foo.txt"))
+        # Like DVC, everything else is still fetched and checked out.
+        self.assertEqual(self.cache_objects(), self.names(self.all - {self.foo}))
+        self.assertFileBytes("data/a.txt", "hello\n")
+        self.assertFileBytes("data/sub/b.txt", "world\n")
+        self.assertEqual(out, "A       data/\n3 files fetched and 2 files added\n")
+
+    def test_pull_with_a_file_of_a_directory_missing_on_the_remote(self):
+        os.remove(os.path.join(self.remote, dvxtest.cache_rel(WORLD)))
+        self.wipe_cache()
+        self.wipe_workspace()
+        code, out, err = self.run("pull")
+        self.assertEqual(code, 1)
+        self.assertIn(f"name: data/sub/b.txt, md5: {WORLD}", err)
+        self.assertIn("ERROR: failed to pull data from the cloud - 1 files failed to download", err)
+        self.assertFileBytes("foo.txt", "foo\n")  # the other output is pulled
+        self.assertNotIn(self.names({WORLD}).pop(), self.cache_objects())
+
+    def test_fetch_with_remote_object_missing_fetches_the_rest(self):
+        os.remove(os.path.join(self.remote, dvxtest.cache_rel(HELLO)))
+        self.wipe_cache()
+        code, out, err = self.run("fetch")
+        self.assertEqual(code, 1)
+        self.assertIn(f"name: data/a.txt, md5: {HELLO}", err)
+        self.assertIn("ERROR: failed to fetch data from the cloud - 1 files failed to download", err)
+        self.assertEqual(self.cache_objects(), self.names(self.all - {HELLO}))
+
+    def test_fetch_without_remote_when_nothing_to_transfer(self):
+        self.write(".dvc/config", b"")
+        code, out, err = self.run("fetch")
+        self.assertEqual((code, out), (0, "Everything is up to date.\n"), err)
+        self.assertIn("No remote provided and no default remote set.", err)
+
+    def test_fetch_and_pull_without_remote_with_something_to_transfer(self):
+        self.write(".dvc/config", b"")
+        os.remove(self.cache_path(self.foo))
+        for cmd in ("fetch", "pull"):
+            code, out, err = self.run(cmd)
+            self.assertEqual(code, 1, err)
+            self.assertIn(f"ERROR: failed to {cmd} data from the cloud - config file error: no remote "
+                          f"specified in {self.repo}. Create a default remote with\n"
+                          "    dvc remote add -d <remote name> <remote url>\n", err)
 
     def corrupt_remote_foo(self, content=b"fo0\n"):
         path = os.path.join(self.remote, dvxtest.cache_rel(self.foo))
@@ -165,9 +206,9 @@ class TestFetchPull(TransferBase):
         self.assertIn("failed to pull data from the cloud", err)
         self.assertFalse(self.exists("foo.txt"))
         self.assertNotIn(f"{self.foo[:2]}/{self.foo[2:]}", self.cache_objects())
-        # Intact objects are fetched; like DVC, a failed fetch stops pull before checkout.
+        # Intact objects are fetched and, like DVC, checked out before pull fails.
         self.assertIn(f"{HELLO[:2]}/{HELLO[2:]}", self.cache_objects())
-        self.assertFalse(self.exists("data"))
+        self.assertFileBytes("data/a.txt", "hello\n")
         leftovers = [f for _, _, fs in os.walk(self.p(".dvc", "cache")) for f in fs if f.endswith(".tmp")]
         self.assertEqual(leftovers, [])
 

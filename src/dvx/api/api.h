@@ -72,10 +72,14 @@ StatusResult status(repo::Repo& repo, const StatusOptions& opts);
 struct CheckoutOptions {
   std::vector<std::string> targets;
   bool force = false, relink = false, recursive = false, allow_missing = false;
+  // Outputs whose objects are missing are reported in CheckoutResult::failure instead of
+  // thrown (pull prints what it checked out, then fails).
+  bool report_failure = false;
 };
 struct CheckoutResult {
   std::vector<std::string> modified, added, deleted;  // display paths, dirs end with '/'
   int64_t files_added = 0, files_modified = 0, files_deleted = 0;
+  std::optional<std::string> failure;  // with report_failure: what could not be checked out
 };
 CheckoutResult checkout(repo::Repo& repo, const CheckoutOptions& opts);
 
@@ -97,6 +101,9 @@ TransferSummary fetch(repo::Repo& repo, const TransferOptions& opts);
 struct PullResult {
   TransferSummary fetched;
   CheckoutResult checkout;
+  // Set when something could not be fetched or checked out. Like DVC, pull fetches and checks
+  // out everything else first; the caller prints that, then fails with this message.
+  std::optional<std::string> failure;
 };
 PullResult pull(repo::Repo& repo, const TransferOptions& opts, bool force, bool allow_missing);
 

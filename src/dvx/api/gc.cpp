@@ -16,27 +16,111 @@ using detail::raise;
 
 namespace {
 
-// Object ids used by the .dvc files of one Git revision.
-void add_revision_objects(repo::Repo& repo, const std::string& commit, std::set<odb::ObjectId>& used) {
-  auto* git = repo.git();
-  auto files = git->list_dvc_files_at(commit);
-  if (!files) raise(files.error());
-  std::string prefix = fsx::relative_path(repo.root(), git->work_tree());
-  for (auto& f : *files) {
-    if (!f.ends_with(".dvc")) continue;
-    if (prefix != "." && !fsx::is_within(f, prefix)) continue;
-    auto text = git->read_file_at(commit, f);
-    if (!text || !*text) continue;
-    std::string rel = prefix == "." ? f : f.substr(prefix.size() + 1);
-    repo::DvcStage st;
-    try {
-      st = repo.load_stage(rel, **text);
-    } catch (const UserError&) {
-      continue;  // an invalid .dvc file in history keeps nothing
-    }
-    for (auto& o : st.outs)
-      for (auto& u : detail::used_objects(repo, o, nullptr)) used.insert(u.id);
+// A directory output whose manifest gc could not read: until it is read, gc cannot tell which
+// file objects the directory needs, so it keeps everything (it stops).
+enum class Problem { missing, corrupted, malformed };
+struct Unreadable {
+  odb::ObjectId id;
+  std::string name;  // the output, and where it was recorded, for the message
+  Problem problem = Problem::missing;
+};
+
+// The keep-set of gc: every object the selected revisions reference. A directory's files come
+// from its manifest, read and checked against its id: one that does not hash to its id is
+// corrupted, one that does but does not parse (or lists invalid ids) is malformed; either way
+// its list of files cannot be trusted.
+class KeepSet {
+ public:
+  explicit KeepSet(repo::Repo& repo) : m_repo(repo) {}
+
+  void add_output(const repo::Output& o, const std::string& where) {
+    auto id = o.recorded();
+    if (!id || !o.entry.cache) return;
+    if (!m_used.insert(*id).second || !id->is_dir()) return;
+    if (auto problem = expand(*id)) m_unreadable.push_back({*id, "'" + o.rel_path + "'" + where, *problem});
   }
+  void add_stages(const std::vector<repo::DvcStage>& stages, const std::string& where) {
+    for (auto& st : stages)
+      for (auto& o : st.outs) add_output(o, where);
+  }
+  // Reads the unreadable manifests again (after a fetch); keeps those still unreadable.
+  void retry() {
+    std::vector<Unreadable> still;
+    for (auto& u : m_unreadable)
+      if (auto problem = expand(u.id)) still.push_back({u.id, u.name, *problem});
+    m_unreadable = std::move(still);
+  }
+  const std::vector<Unreadable>& unreadable() const { return m_unreadable; }
+  std::set<odb::ObjectId>& used() { return m_used; }
+
+ private:
+  // Adds the files of manifest `id`; the problem when it cannot.
+  std::optional<Problem> expand(const odb::ObjectId& id) {
+    const auto& cache = m_repo.cache();
+    auto bytes = cache.read(id);
+    if (!bytes) return bytes.error().code == ErrorCode::not_found ? Problem::missing : Problem::corrupted;
+    if (hash::md5_hex(*bytes) != odb::content_digest(id)) return Problem::corrupted;
+    auto entries = formats::decode_manifest(*bytes, cache.path_of(id));
+    if (!entries) return Problem::malformed;
+    for (auto& e : *entries)
+      if (!odb::valid_oid(e.md5) || e.md5.ends_with(".dir")) return Problem::malformed;
+    for (auto& e : *entries) m_used.insert(odb::ObjectId{e.md5, id.layout});
+    return std::nullopt;
+  }
+
+  repo::Repo& m_repo;
+  std::set<odb::ObjectId> m_used;
+  std::vector<Unreadable> m_unreadable;
+};
+
+std::unique_ptr<remote::Remote> open_named_remote(repo::Repo& repo, const std::string& name) {
+  auto url = repo.config().remote_url(name);
+  if (!url) throw UserError("configuration error - " + url.error().message, ExitCode::config);
+  auto r = remote::open_remote(*url, {});
+  if (!r) throw UserError(r.error().message, ExitCode::config);
+  return std::move(*r);
+}
+
+// Fetches the manifests gc could not read from the -r remote, else the default one (a
+// corrupted one is replaced, except in a dry run, which changes nothing). Then stops with an
+// error naming every output whose manifest is still unreadable: gc never deletes what such a
+// directory may reference, and --force does not change that.
+void recover_manifests(repo::Repo& repo, KeepSet& keep, const std::optional<std::string>& remote_name, bool dry,
+                       unsigned jobs) {
+  if (keep.unreadable().empty()) return;
+  std::string source = remote_name.value_or("");
+  if (source.empty())
+    if (auto def = repo.config().get("core.remote"); def && !def->empty()) source = *def;
+  if (!source.empty()) {
+    auto rem = open_named_remote(repo, source);
+    std::vector<odb::ObjectId> ids;
+    for (auto& u : keep.unreadable()) {
+      if (u.problem == Problem::malformed) continue;  // the remote's copy has the same bytes
+      if (u.problem == Problem::corrupted) {
+        if (dry) continue;
+        if (auto r = repo.cache().remove(u.id); !r) raise(r.error());
+      }
+      ids.push_back(u.id);
+    }
+    if (!ids.empty()) {
+      (void)transfer::fetch(repo.cache(), *rem, ids, jobs, odb::Verify::yes);  // failures: still unreadable
+      keep.retry();
+    }
+    if (keep.unreadable().empty()) return;
+  }
+  std::string msg = "gc removed nothing: it cannot tell which files these directories use";
+  for (auto& u : keep.unreadable()) {
+    msg += "\n    " + u.name + ": manifest '" + u.id.oid + "' is ";
+    bool tried = !source.empty() && (u.problem == Problem::missing || (u.problem == Problem::corrupted && !dry));
+    if (u.problem == Problem::malformed) msg += "malformed";
+    else if (u.problem == Problem::corrupted) msg += "corrupted";
+    else msg += "missing from the cache";
+    if (tried) msg += ", and remote '" + source + "' does not have it";
+    else if (u.problem == Problem::corrupted && dry) msg += " (a dry run does not replace it)";
+  }
+  msg += source.empty() ? "\nConfigure a default remote that has them (dvc remote add -d ...) or restore them, then run gc again."
+                        : "\nRestore them (push them from a copy of the repository that has them), then run gc again.";
+  throw UserError(msg);
 }
 
 }  // namespace
@@ -62,34 +146,29 @@ std::vector<std::string> gc(repo::Repo& repo, const GcOptions& opts, const Confi
   if (!opts.force && !opts.dry && !confirm("Are you sure you want to proceed?"))
     throw UserError("gc aborted: not confirmed", ExitCode::failure);
 
-  std::set<odb::ObjectId> used;
+  unsigned jobs = opts.jobs.value_or(std::max(1u, repo.jobs() * 4));
+  KeepSet keep(repo);
   for (auto& st : repo.stages())
-    for (auto& o : st.outs)
-      for (auto& u : detail::used_objects(repo, o, nullptr)) used.insert(u.id);
+    for (auto& o : st.outs) keep.add_output(o, "");
+  auto at = [](const std::string& commit) { return " (at commit " + commit.substr(0, 7) + ")"; };
   for (auto& commit : detail::revision_commits(repo, opts.all_branches, opts.all_tags, opts.all_commits))
-    add_revision_objects(repo, commit, used);
+    keep.add_stages(detail::stages_at(repo, commit), at(commit));
   if (opts.rev) {
     auto* git = repo.git();
     if (!git) throw UserError("--rev needs a Git repository");
     for (int i = 0; i < std::max(1, opts.num); ++i) {
       auto commit = git->resolve(*opts.rev + (i ? "~" + std::to_string(i) : ""));
       if (!commit) {
-        if (i == 0) throw UserError(commit.error().message);
-        break;
+        if (i == 0 || commit.error().code != ErrorCode::not_found) throw UserError(commit.error().message);
+        break;  // the history is shorter than -n commits
       }
-      add_revision_objects(repo, *commit, used);
+      keep.add_stages(detail::stages_at(repo, *commit), at(*commit));
     }
   }
+  recover_manifests(repo, keep, opts.remote, opts.dry, jobs);
+  auto& used = keep.used();
   std::unique_ptr<remote::Remote> rem;
-  if (opts.cloud || opts.not_in_remote) {
-    std::string name = pick_remote(repo, opts.remote, "gc");
-    auto url = repo.config().remote_url(name);
-    if (!url) throw UserError("configuration error - " + url.error().message, ExitCode::config);
-    auto r = remote::open_remote(*url, {});
-    if (!r) throw UserError(r.error().message, ExitCode::config);
-    rem = std::move(*r);
-  }
-  unsigned jobs = opts.jobs.value_or(std::max(1u, repo.jobs() * 4));
+  if (opts.cloud || opts.not_in_remote) rem = open_named_remote(repo, pick_remote(repo, opts.remote, "gc"));
   if (opts.not_in_remote) {
     std::vector<odb::ObjectId> ids(used.begin(), used.end());
     auto there = transfer::remote_contains(*rem, ids, jobs);
@@ -118,9 +197,8 @@ std::vector<std::string> gc(repo::Repo& repo, const GcOptions& opts, const Confi
   if (opts.dry) lines.push_back("No unused 'local' cache to remove.");
   else sweep(odb::Layout::v3, "local");
   sweep(odb::Layout::legacy, "legacy");
-  if (!opts.dry)  // a day old: never a running command's (BulkWriter applies the same rule)
-    for (auto& p : leftovers)
-      if (odb::is_stale_leftover(p)) (void)fsx::remove_all(p);
+  if (!opts.dry)  // only those whose writer is gone (odb::remove_if_abandoned; BulkWriter does the same)
+    for (auto& p : leftovers) (void)odb::remove_if_abandoned(p);
   if (opts.cloud) {
     size_t removed = 0;
     for (auto layout : {odb::Layout::v3, odb::Layout::legacy}) {

@@ -155,13 +155,20 @@ std::vector<repo::DvcStage> stages_at(repo::Repo& repo, const std::string& commi
     if (!text) raise(text.error());
     if (!*text) continue;
     std::string rel = prefix == "." ? f : f.substr(prefix.size() + 1);
-    if (lock) {
-      auto yaml_text = git->read_file_at(commit, fsx::join_path(fsx::parent_dir(f), "dvc.yaml"));
-      std::string y = yaml_text && *yaml_text ? **yaml_text : std::string();
-      for (auto& st : repo.load_lock(rel, **text, y)) out.push_back(std::move(st));
-      continue;
+    // An invalid file stops the command: skipping it would drop its outputs from what gc
+    // keeps and push/fetch transfer.
+    try {
+      if (lock) {
+        auto yaml_text = git->read_file_at(commit, fsx::join_path(fsx::parent_dir(f), "dvc.yaml"));
+        if (!yaml_text) raise(yaml_text.error());
+        std::string y = *yaml_text ? **yaml_text : std::string();
+        for (auto& st : repo.load_lock(rel, **text, y)) out.push_back(std::move(st));
+        continue;
+      }
+      out.push_back(repo.load_stage(rel, **text));
+    } catch (const UserError& e) {
+      throw UserError("'" + rel + "' at commit " + commit.substr(0, 7) + ": " + e.what(), e.code());
     }
-    out.push_back(repo.load_stage(rel, **text));
   }
   return out;
 }
@@ -170,19 +177,28 @@ std::vector<std::string> revision_commits(repo::Repo& repo, bool all_branches, b
   std::vector<std::string> out;
   auto* git = repo.git();
   if (!git || !(all_branches || all_tags || all_commits)) return out;
+  // A Git error stops the command: a shorter list would shrink what gc keeps.
+  // Names are resolved as full refs: a tag named like a branch must not hide the branch.
+  auto take = [](Result<std::vector<std::string>> r, const std::string& ref_prefix, std::vector<std::string>& into) {
+    if (!r) raise(r.error());
+    for (auto& name : *r) into.push_back(ref_prefix + name);
+  };
   std::vector<std::string> revs;
   if (all_commits) {
-    if (auto c = git->all_commits()) revs = *c;
+    take(git->all_commits(), "", revs);
   } else {
-    if (all_branches)
-      if (auto b = git->branches()) revs.insert(revs.end(), b->begin(), b->end());
-    if (all_tags)
-      if (auto t = git->tags()) revs.insert(revs.end(), t->begin(), t->end());
+    if (all_branches) take(git->branches(), "refs/heads/", revs);
+    if (all_tags) take(git->tags(), "refs/tags/", revs);
   }
   std::unordered_set<std::string> seen;
   for (auto& r : revs) {
     auto c = git->resolve(r);
-    if (c && seen.insert(*c).second) out.push_back(*c);
+    if (!c) {
+      // Only a tag may name something that is not a commit (a tagged blob or tree): no data.
+      if (c.error().code == ErrorCode::not_found && r.starts_with("refs/tags/")) continue;
+      raise(c.error());
+    }
+    if (seen.insert(*c).second) out.push_back(*c);
   }
   return out;
 }

@@ -100,6 +100,12 @@ std::string missing_warning(const std::vector<odb::ObjectId>& missing, const std
   return w;
 }
 
+// Some objects could not be fetched; the others were (pull still checks them out).
+struct DownloadsFailed : UserError {
+  DownloadsFailed(const std::string& msg, TransferSummary done) : UserError(msg, ExitCode::failure), summary(std::move(done)) {}
+  TransferSummary summary;  // what was fetched
+};
+
 std::vector<odb::ObjectId> ids_of(const std::vector<detail::UsedObject>& used) {
   std::vector<odb::ObjectId> ids;
   ids.reserve(used.size());
@@ -175,16 +181,21 @@ TransferSummary fetch(repo::Repo& repo, const TransferOptions& opts) {
   if (failed) {
     std::string msg = std::to_string(failed) + " files failed to download";
     if (!errors.empty()) msg += ": " + errors.front();
-    throw UserError(msg, ExitCode::failure);
+    throw DownloadsFailed(msg, sum);
   }
   return sum;
 }
 
 PullResult pull(repo::Repo& repo, const TransferOptions& opts, bool force, bool allow_missing) {
   PullResult res;
+  // A failed fetch (objects missing on the remote, corrupted, unreadable) does not stop the
+  // checkout of everything that did arrive; the fetch's error is the command's.
   try {
     res.fetched = fetch(repo, opts);
-  } catch (const UserError& e) {
+  } catch (const DownloadsFailed& e) {
+    res.fetched = e.summary;
+    if (!allow_missing) res.failure = e.what();
+  } catch (const UserError&) {
     if (!allow_missing) throw;
   }
   CheckoutOptions co;
@@ -192,7 +203,9 @@ PullResult pull(repo::Repo& repo, const TransferOptions& opts, bool force, bool 
   co.recursive = opts.recursive;
   co.force = force;
   co.allow_missing = allow_missing;
+  co.report_failure = true;
   res.checkout = checkout(repo, co);
+  if (!res.failure) res.failure = res.checkout.failure;
   return res;
 }
 

@@ -16,9 +16,14 @@ namespace {
 // The cache's fingerprint per layout, taken once per command (256 stats each).
 using Fingerprints = std::map<odb::Layout, odb::ObjectDb::Fingerprint>;
 
-bool object_complete(repo::Repo& repo, const odb::ObjectId& id, Fingerprints& fingerprints) {
-  if (!repo.cache().exists(id)) return false;
-  if (!id.is_dir()) return true;
+// Whether an output's objects are all in the cache; a directory whose manifest is in the
+// cache but cannot be read as one is "corrupted" (not "not in cache": fetching would not help
+// unless the object is replaced).
+enum class CacheState { complete, not_in_cache, corrupted };
+
+CacheState object_state(repo::Repo& repo, const odb::ObjectId& id, Fingerprints& fingerprints) {
+  if (!repo.cache().exists(id)) return CacheState::not_in_cache;
+  if (!id.is_dir()) return CacheState::complete;
   // "All files of this directory are in the cache" is remembered in the state db under the
   // cache's fingerprint: adding or removing any object changes it, so the memory is exact,
   // and a repeated status costs 256 stats instead of reading every object folder.
@@ -31,20 +36,20 @@ bool object_complete(repo::Repo& repo, const odb::ObjectId& id, Fingerprints& fi
   auto alg = odb::algorithm_for(id.layout);
   if (db) {
     auto hit = db->lookup({memo}, {key}, alg);
-    if (hit[0] && *hit[0] == id.oid.substr(0, 32)) return true;
+    if (hit[0] && *hit[0] == id.oid.substr(0, 32)) return CacheState::complete;
   }
   auto entries = repo.cache().read_manifest(id);
-  if (!entries) return false;
+  if (!entries) return entries.error().code == ErrorCode::not_found ? CacheState::not_in_cache : CacheState::corrupted;
   std::vector<odb::ObjectId> ids;
   ids.reserve(entries->size());
   for (auto& e : *entries) {
-    if (!odb::valid_oid(e.md5)) return false;
+    if (!odb::valid_oid(e.md5) || e.md5.ends_with(".dir")) return CacheState::corrupted;
     ids.push_back({std::move(e.md5), id.layout});
   }
   for (bool present : repo.cache().exists_many(ids, repo.jobs()))
-    if (!present) return false;
+    if (!present) return CacheState::not_in_cache;
   if (db) (void)db->store({memo}, {key}, {id.oid.substr(0, 32)}, alg);
-  return true;
+  return CacheState::complete;
 }
 
 }  // namespace
@@ -78,9 +83,12 @@ StatusResult status(repo::Repo& repo, const StatusOptions& opts) {
     const auto& o = *sel.out;
     auto rec = o.recorded();
     std::string name = repo.display(o.abs_path);
-    if (rec && o.entry.cache && !object_complete(repo, *rec, fingerprints)) {
-      report.changed_outs.emplace_back(name, "not in cache");
-      continue;
+    if (rec && o.entry.cache) {
+      auto state = object_state(repo, *rec, fingerprints);
+      if (state != CacheState::complete) {
+        report.changed_outs.emplace_back(name, state == CacheState::corrupted ? "corrupted" : "not in cache");
+        continue;
+      }
     }
     // A FIFO, socket or device where the output belongs is never opened: the output is
     // modified (checkout -f replaces it). A dangling symlink reads as missing: deleted.
@@ -264,8 +272,10 @@ CheckoutResult checkout(repo::Repo& repo, const CheckoutOptions& opts) {
   order(del, res.deleted);
   if (!failed.empty()) {
     std::sort(failed.begin(), failed.end());
-    throw UserError("Checkout failed for following targets:\n" + join(failed, "\n") +
-                    "\nIs your cache up to date?\n<https://error.dvc.org/missing-files>");
+    std::string msg = "Checkout failed for following targets:\n" + join(failed, "\n") +
+                      "\nIs your cache up to date?\n<https://error.dvc.org/missing-files>";
+    if (!opts.report_failure) throw UserError(msg);
+    res.failure = msg;
   }
   return res;
 }

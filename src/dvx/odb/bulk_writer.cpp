@@ -12,8 +12,7 @@ BulkWriter::BulkWriter(const ObjectDb& db) : m_db(db), m_files(db.root() + "/fil
     if (!entries) continue;
     for (auto& e : *entries) {
       if (e.type != fsx::FileType::directory || !fsx::is_temp_name(e.name)) continue;
-      std::string p = parent + "/" + e.name;
-      if (is_stale_leftover(p)) (void)fsx::remove_all(p);
+      (void)remove_if_abandoned(parent + "/" + e.name);
     }
   }
 }
@@ -21,6 +20,7 @@ BulkWriter::BulkWriter(const ObjectDb& db) : m_db(db), m_files(db.root() + "/fil
 BulkWriter::~BulkWriter() {
   for (auto& s : m_staging)
     if (!s.empty()) (void)fsx::remove_all(s);
+  // m_locks are released after the trees are gone.
 }
 
 std::string BulkWriter::staged_dir(size_t slot) const {
@@ -35,12 +35,16 @@ int BulkWriter::decide(size_t slot, const ObjectId& id) {
   if (state != k_unknown) return state;
   state = k_direct;
   if (fsx::lstat_path(fsx::parent_dir(m_db.path_of(id))).type != fsx::FileType::directory) {
-    std::string& root = m_staging[slot < 256 ? 0 : 1];
+    size_t k = slot < 256 ? 0 : 1;
+    std::string& root = m_staging[k];
     if (root.empty()) {
-      std::string parent = slot < 256 ? m_files : m_db.root();
+      std::string parent = k == 0 ? m_files : m_db.root();
       if (auto r = fsx::make_dirs(parent, m_db.dir_mode()); r) {
         std::string s = fsx::temp_path_beside(parent + "/x");
-        if (fsx::make_dirs(s, m_db.dir_mode())) root = s;
+        if (fsx::make_dirs(s, m_db.dir_mode())) {
+          root = s;
+          m_locks[k] = claim_staging_tree(s);
+        }
       }
     }
     if (!root.empty() && fsx::make_dirs(staged_dir(slot), m_db.dir_mode())) {
@@ -97,9 +101,10 @@ Status BulkWriter::commit() {
     for (auto& e : *entries)
       if (auto r = fsx::rename_path(from + "/" + e.name, to + "/" + e.name); !r && first) first = r;
   }
-  for (auto& s : m_staging) {
-    if (!s.empty()) (void)fsx::remove_all(s);
-    s.clear();
+  for (size_t k = 0; k < 2; ++k) {
+    if (!m_staging[k].empty()) (void)fsx::remove_all(m_staging[k]);
+    m_staging[k].clear();
+    m_locks[k] = {};
   }
   for (auto& s : m_slots) s.store(k_unknown, std::memory_order_relaxed);
   m_dirty = false;

@@ -9,8 +9,10 @@
 // through add_bytes; one that appears while objects are staged (another process writing the
 // same cache) gets the staged objects one rename each at commit.
 //
-// A killed process leaves only the hidden staging tree: its objects were never visible, and the
-// next BulkWriter on the cache removes staging trees older than a day.
+// A killed process leaves only the hidden staging tree: its objects were never visible. The
+// writer holds an flock on its tree (claim_staging_tree), so the next BulkWriter on the store
+// (or gc) removes the trees whose writer is gone at once, never a running one's; trees that
+// cannot tell (no lock marker, e.g. on NFS) once they are a day old (remove_if_abandoned).
 // The same works for any folder with the cache's layout, e.g. a local remote (open an ObjectDb on
 // its root).
 // Thread-safety: add(), add_file() and staged_path() may be called from many threads; commit() must not overlap add().
@@ -56,6 +58,7 @@ class BulkWriter {
   // Staging roots, created on first use: [0] <cache>/files/.<random>.tmp for 3.x objects,
   // [1] <cache>/.<random>.tmp for 2.x ones (a 2.x-only remote never gets a files/ folder).
   std::string m_staging[2];
+  platform::FileLock m_locks[2];  // held while the staging root exists: tells we are alive
   std::mutex m_mutex;     // guards decisions and the creation of staging folders
   std::array<std::atomic<int>, 512> m_slots{};  // per (layout, prefix): k_*
   bool m_dirty = false;   // something was staged since the last commit

@@ -116,10 +116,22 @@ class ObjectDb {
   mutable std::atomic<int> m_reflink{0};
 };
 
-// Temp files and staging trees left in a cache by killed commands are removed (by the next
-// BulkWriter, or by gc) once older than this; a live one never is: it exists for one command.
+// Temp files and staging trees left in a cache by killed commands. A staging tree's writer
+// holds an flock on the tree's folder for its whole life and, once it holds it, creates the
+// marker file k_staging_lock_marker inside: a tree with the marker whose lock can be taken has
+// no writer any more and is removed at once (by the next BulkWriter on the store, or by gc).
+// Everything else (temp files, trees without the marker: a writer killed before it wrote it,
+// or a file system where flock is not trusted, e.g. NFS) is removed once older than
+// k_stale_leftover_ns, which no single command lasts.
 inline constexpr int64_t k_stale_leftover_ns = int64_t(24) * 3600 * 1'000'000'000;
+inline constexpr const char* k_staging_lock_marker = ".flock";
 // Whether `path` (a leftover found by ObjectDb::list) was last modified longer ago than that.
 bool is_stale_leftover(const std::string& path);
+// Makes `dir` (a new, empty staging tree) tell its writer's liveness: locks it and, where
+// flock is trusted, writes the marker. Keep the returned lock until the tree is gone (an empty
+// lock: the tree falls back to the age rule).
+platform::FileLock claim_staging_tree(const std::string& dir);
+// Removes the leftover `path` when its writer is known to be gone (see above); true if removed.
+bool remove_if_abandoned(const std::string& path);
 
 }  // namespace dvx::odb

@@ -6,6 +6,7 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -508,9 +509,7 @@ FileLock::~FileLock() {
   if (m_fd >= 0) ::close(m_fd);
 }
 
-Result<FileLock> FileLock::try_acquire(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return fail_errno("failed to open lock file '" + path + "'", errno);
+Result<FileLock> FileLock::lock_open_fd(int fd, const std::string& path) {
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int e = errno;
     ::close(fd);
@@ -520,6 +519,44 @@ Result<FileLock> FileLock::try_acquire(const std::string& path) {
   FileLock lock;
   lock.m_fd = fd;
   return lock;
+}
+
+Result<FileLock> FileLock::try_acquire(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return fail_errno("failed to open lock file '" + path + "'", errno);
+  return lock_open_fd(fd, path);
+}
+
+Result<FileLock> FileLock::try_acquire_dir(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return fail_errno("failed to open folder '" + path + "'", errno);
+  return lock_open_fd(fd, path);
+}
+
+bool flock_is_local_and_reliable(const std::string& path) {
+  struct statfs fs {};
+  if (::statfs(path.c_str(), &fs) != 0) return false;
+  switch (static_cast<uint64_t>(static_cast<uint32_t>(fs.f_type))) {
+    case 0x6969:      // NFS
+    case 0x517B:      // SMB
+    case 0xFF534D42:  // CIFS
+    case 0xFE534D42:  // SMB2
+    case 0x65735546:  // FUSE (sshfs, gcsfuse, s3fs, ...)
+    case 0x01021997:  // 9p
+    case 0x00C36400:  // Ceph
+    case 0x0BD00BD0:  // Lustre
+    case 0x01161970:  // GFS2
+    case 0x5346414F:  // AFS
+    case 0x6B414653:  // kAFS
+    case 0x47504653:  // GPFS
+    case 0x7461636F:  // OCFS2
+    case 0x013111A8:  // IBRIX
+    case 0x564C:      // NCP
+    case 0x73757245:  // Coda
+      return false;
+    default:
+      return true;
+  }
 }
 
 std::string current_dir() {

@@ -68,7 +68,9 @@ namespace {
 
 // Keys present on the remote among `ids`: for many ids one listing of the remote is cheaper
 // than a query per object (DVC's "traverse"); for few, per-object queries.
-std::vector<char> present_on_remote(const remote::Remote& remote, const std::vector<odb::ObjectId>& ids, unsigned jobs) {
+// A failed query is an error, never "absent".
+Result<std::vector<char>> present_on_remote(const remote::Remote& remote, const std::vector<odb::ObjectId>& ids,
+                                            unsigned jobs) {
   std::vector<char> out(ids.size(), 0);
   constexpr size_t k_list_threshold = 1000;
   if (ids.size() >= k_list_threshold) {
@@ -91,10 +93,9 @@ std::vector<char> present_on_remote(const remote::Remote& remote, const std::vec
       return out;
     }
   }
-  parallel_for(ids.size(), jobs, [&](size_t i) {
-    auto r = remote.exists(remote_key(ids[i]));
-    out[i] = r && *r ? 1 : 0;
-  });
+  auto there = remote_contains(remote, ids, jobs);
+  if (!there) return std::unexpected(there.error());
+  for (size_t i = 0; i < ids.size(); ++i) out[i] = (*there)[i] ? 1 : 0;
   return out;
 }
 
@@ -103,7 +104,12 @@ std::vector<char> present_on_remote(const remote::Remote& remote, const std::vec
 TransferResult push(const odb::ObjectDb& cache, const remote::Remote& remote, const std::vector<odb::ObjectId>& ids,
                     unsigned jobs, const Progress& progress) {
   Collector c;
-  auto there = present_on_remote(remote, ids, jobs);
+  auto present = present_on_remote(remote, ids, jobs);
+  if (!present) {  // nothing is known about the remote: nothing is uploaded, every object failed
+    for (auto& id : ids) c.failed(id, present.error().message);
+    return c.finish();
+  }
+  const auto& there = *present;
   auto local = cache.exists_many(ids, jobs);
   auto batch = remote.batch();
   std::vector<char> batched(ids.size(), 0);

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <thread>
 
 #include "../platform/test_temp_dir.h"
@@ -137,6 +140,97 @@ TEST(BulkWriter, StaleStagingTreesOfKilledProcessesAreRemoved) {
   BulkWriter w(db);
   EXPECT_FALSE(exists(old_tree));
   EXPECT_TRUE(exists(new_tree));
+}
+
+// The staging roots (".<random>.tmp" folders) below <cache>/files.
+std::vector<std::string> staging_roots(const std::string& cache) {
+  std::vector<std::string> out;
+  auto entries = platform::list_dir(cache + "/files");
+  if (!entries) return out;
+  for (auto& e : *entries)
+    if (platform::is_temp_name(e.name)) out.push_back(cache + "/files/" + e.name);
+  return out;
+}
+
+void make_days_old(const std::string& path) {
+  std::string cmd = "touch -d '2 days ago' '" + path + "'";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+}
+
+TEST(BulkWriter, StagingTreeOfARunningWriterIsNeverRemoved) {
+  TempDir t;
+  if (!platform::flock_is_local_and_reliable(t.path())) GTEST_SKIP() << "flock not trusted here";
+  ObjectDb db(t / "cache");
+  auto objs = make_objects(40);
+  BulkWriter w1(db);
+  for (auto& o : objs) ASSERT_TRUE(w1.add(o.bytes, o.id));
+  auto roots = staging_roots(t / "cache");
+  ASSERT_EQ(roots.size(), 1u);
+  make_days_old(roots[0]);  // even a day old: its writer holds the lock
+  BulkWriter w2(db);        // another command on the same store cleans up
+  EXPECT_FALSE(remove_if_abandoned(roots[0]));
+  EXPECT_TRUE(exists(roots[0]));
+  ASSERT_TRUE(w1.commit());
+  for (auto& o : objs) EXPECT_TRUE(db.exists_valid(o.id, Verify::yes)) << o.id.oid;
+}
+
+TEST(BulkWriter, StagingTreeOfAnExitedWriterIsRemovedAtOnce) {
+  TempDir t;
+  if (!platform::flock_is_local_and_reliable(t.path())) GTEST_SKIP() << "flock not trusted here";
+  ObjectDb db(t / "cache");
+  auto objs = make_objects(40);
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {  // a writer killed mid-run: no destructor, the process just ends
+    BulkWriter* w = new BulkWriter(db);
+    for (auto& o : objs)
+      if (!w->add(o.bytes, o.id)) ::_exit(1);
+    ::_exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  auto roots = staging_roots(t / "cache");
+  ASSERT_EQ(roots.size(), 1u);
+  EXPECT_TRUE(exists(roots[0] + "/" + k_staging_lock_marker));
+  BulkWriter w(db);  // fresh tree, but its writer is gone
+  EXPECT_FALSE(exists(roots[0]));
+  for (auto& o : objs) EXPECT_FALSE(db.exists(o.id));  // never published
+}
+
+TEST(BulkWriter, TreesThatCannotTellTheirWriterFallBackToTheAgeRule) {
+  TempDir t;
+  ObjectDb db(t / "cache");
+  // No lock marker: written by a writer killed before it wrote the marker, or on a file
+  // system where flock is not trusted. Unlocked, but it may still be a live writer's.
+  std::string tree = t / "cache/files/.CCCCCCCCCCCCCCCCCCCCCC.tmp";
+  tu::write_file(tree + "/ab/cdef", "x");
+  EXPECT_FALSE(remove_if_abandoned(tree));
+  EXPECT_TRUE(exists(tree));
+  make_days_old(tree);
+  EXPECT_TRUE(remove_if_abandoned(tree));
+  EXPECT_FALSE(exists(tree));
+  // Temp files the same way.
+  std::string tmp = t / "cache/files/md5/ab/.DDDDDDDDDDDDDDDDDDDDDD.tmp";
+  tu::write_file(tmp, "partial");
+  EXPECT_FALSE(remove_if_abandoned(tmp));
+  make_days_old(tmp);
+  EXPECT_TRUE(remove_if_abandoned(tmp));
+  EXPECT_FALSE(exists(tmp));
+}
+
+TEST(BulkWriter, MarkedTreeIsKeptWhileAnyoneHoldsItsLock) {
+  TempDir t;
+  std::string tree = t / "cache/files/.EEEEEEEEEEEEEEEEEEEEEE.tmp";
+  ASSERT_TRUE(platform::make_dirs(tree));
+  auto lock = claim_staging_tree(tree);
+  ASSERT_GE(lock.fd(), 0);
+  if (!exists(tree + "/" + k_staging_lock_marker)) GTEST_SKIP() << "flock not trusted here";
+  make_days_old(tree);
+  EXPECT_FALSE(remove_if_abandoned(tree));
+  lock = {};
+  EXPECT_TRUE(remove_if_abandoned(tree));
+  EXPECT_FALSE(exists(tree));
 }
 
 }  // namespace

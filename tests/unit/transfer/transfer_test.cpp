@@ -269,5 +269,46 @@ TEST(Transfer, LargePushUsesListingAndSkipsPresentObjects) {
   EXPECT_EQ(r3.transferred, 0u);
 }
 
+// A remote whose presence queries fail (an outage, a permission error): every other call
+// goes to a local remote.
+class FailingExists final : public remote::Remote {
+ public:
+  explicit FailingExists(std::string root) : m_inner(std::move(root)) {}
+  std::string describe() const override { return m_inner.describe(); }
+  Result<bool> exists(const std::string&) const override { return fail(ErrorCode::io, "remote unreachable"); }
+  Status put(const std::string& local, const std::string& key) const override { return m_inner.put(local, key); }
+  Result<bool> get(const std::string& key, const std::string& local,
+                   const platform::ByteObserver& observe) const override {
+    return m_inner.get(key, local, observe);
+  }
+  Result<std::vector<std::string>> list(const std::string&) const override {
+    return fail(ErrorCode::io, "remote unreachable");
+  }
+  Status remove(const std::string& key) const override { return m_inner.remove(key); }
+
+ private:
+  remote::LocalRemote m_inner;
+};
+
+TEST(Transfer, PresenceErrorsAreErrorsNotAbsence) {
+  Fixture f;
+  auto id = f.put(f.a, "data\n");
+  FailingExists broken(f.remote_root);
+  auto contains = remote_contains(broken, {id}, 2);
+  ASSERT_FALSE(contains);
+  EXPECT_EQ(contains.error().message, "remote unreachable");
+  // push: nothing is uploaded on guesswork, every object is reported failed.
+  std::vector<ObjectId> many;
+  for (int i = 0; i < 1200; ++i) many.push_back(f.put(f.a, "object " + std::to_string(i)));  // listing path too
+  for (const auto& ids : {std::vector<ObjectId>{id}, many}) {
+    auto r = push(f.a, broken, ids, 4);
+    EXPECT_EQ(r.transferred, 0u);
+    EXPECT_EQ(r.failed.size(), ids.size());
+    ASSERT_FALSE(r.errors.empty());
+    EXPECT_EQ(r.errors.front(), "remote unreachable");
+  }
+  EXPECT_FALSE(exists(f.remote_path(id)));
+}
+
 }  // namespace
 }  // namespace dvx::transfer
