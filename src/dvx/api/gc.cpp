@@ -121,6 +121,8 @@ std::vector<std::string> gc(repo::Repo& repo, const GcOptions& opts, const Confi
   if (!opts.dry)  // a day old: never a running command's (BulkWriter applies the same rule)
     for (auto& p : leftovers)
       if (odb::is_stale_leftover(p)) (void)fsx::remove_all(p);
+  if (!opts.dry)  // corrupted objects moved aside: never used again
+    for (auto& q : repo.cache().quarantined()) (void)fsx::remove_all(q);
   if (opts.cloud) {
     size_t removed = 0;
     for (auto layout : {odb::Layout::v3, odb::Layout::legacy}) {

@@ -46,6 +46,13 @@ std::vector<std::string> revision_commits(repo::Repo& repo, bool all_branches, b
 // Display path with a trailing '/' for directories.
 std::string display_out(const repo::Repo& repo, const std::string& abs_path, bool is_dir);
 
+// The warning for a cache object found corrupted and quarantined: names the cache file, the
+// hash, the workspace path it was for (`name`, repo-relative or display form; may be empty)
+// and where the object went.
+// `restored`: the object was written again from the intact workspace file (add).
+std::string corrupted_message(const repo::Repo& repo, const odb::ObjectId& id, const std::string& name,
+                              const std::string& quarantined, bool restored = false);
+
 // Turns a Result error into a UserError.
 [[noreturn]] void raise(const Error& e, ExitCode code = ExitCode::error);
 

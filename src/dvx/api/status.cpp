@@ -101,6 +101,12 @@ CheckoutResult checkout(repo::Repo& repo, const CheckoutOptions& opts) {
   std::vector<Item> items;
   std::vector<std::string> unsaved, failed;
   std::vector<std::string> granular_lines;
+  auto report_corrupted = [&](const std::vector<workspace::CorruptObject>& bad) {
+    for (auto& c : bad) {
+      std::string msg = detail::corrupted_message(repo, c.id, c.path.empty() ? "" : repo.display(c.path), c.quarantined);
+      if (opts.warn) opts.warn(msg);
+    }
+  };
   for (auto& sel : selected) {
     const auto& o = *sel.out;
     if (!o.entry.cache) continue;
@@ -133,11 +139,38 @@ CheckoutResult checkout(repo::Repo& repo, const CheckoutOptions& opts) {
         if (cur->kind == workspace::OutputState::Kind::dir) (void)fsx::remove_all(p);
         if (auto r = fsx::make_dirs(fsx::parent_dir(p)); !r) raise(r.error());
         auto types = repo.link_types();
-        if (auto r = workspace::link_from_cache(repo.cache().path_of(id), p, types, false); !r) raise(r.error());
+        std::vector<workspace::CorruptObject> bad;
+        if (workspace::links_without_reading(ctx, types, fsx::parent_dir(p))) {
+          std::vector<std::string> paths{p};
+          bad = workspace::verify_objects(ctx, {id}, &paths);
+        }
+        if (bad.empty())
+          if (auto r = workspace::link_from_cache(repo.cache().path_of(id), p, types, false,
+                                                  workspace::Placement::via_temp, &id);
+              !r) {
+            if (r.error().code != ErrorCode::corruption) raise(r.error());
+            bad.push_back(workspace::quarantine_object(ctx, id, p));
+          }
+        if (!bad.empty()) {
+          report_corrupted(bad);
+          failed.push_back(repo.display(p));
+          continue;
+        }
         (existed ? res.files_modified : res.files_added) += 1;
         granular_lines.push_back((existed ? "M\t" : "A\t") + repo.display(p));
       }
       continue;
+    }
+    if (!rec->is_dir() && o.entry.size) {
+      // A recorded size that disagrees with the cache object: the .dvc file or the object is
+      // wrong; nothing is written.
+      // A corrupted object (hashing to something else) is dealt with by the checkout itself.
+      auto obj = fsx::lstat_path(repo.cache().path_of(*rec));
+      if (obj.type == fsx::FileType::regular && obj.size != *o.entry.size &&
+          repo.cache().content_hash(*rec).value_or("") == odb::content_digest(*rec))
+        throw UserError("'" + o.dvcfile + "': the recorded size " + std::to_string(*o.entry.size) + " of '" +
+                        repo.display(o.abs_path) + "' disagrees with its cache file '" +
+                        repo.display(repo.cache().path_of(*rec)) + "' (" + std::to_string(obj.size) + " bytes)");
     }
     auto st = workspace::compute_state(ctx, o.abs_path, o.algorithm());
     if (!st) raise(st.error());
@@ -173,8 +206,10 @@ CheckoutResult checkout(repo::Repo& repo, const CheckoutOptions& opts) {
     auto r = workspace::checkout(ctx, it.out->abs_path, it.id, isexec, workspace::Force::yes,
                                  opts.relink ? workspace::Relink::yes : workspace::Relink::no, &it.current);
     if (!r) raise(r.error());
+    report_corrupted(r->corrupted);
     if (r->missing_in_cache) {
-      if (!opts.allow_missing) failed.push_back(repo.display(it.out->abs_path));
+      // A corrupted object fails the output even with --allow-missing: it was not missing.
+      if (!opts.allow_missing || !r->corrupted.empty()) failed.push_back(repo.display(it.out->abs_path));
       continue;
     }
     res.files_added += r->files_added;

@@ -44,6 +44,12 @@ struct StatKey {
   }
 };
 
+// Whether lookup() trusts entries stored within k_racy_window_ns of the file's mtime/ctime.
+// `trust` is for cache objects only: dvx records an object right after it wrote (temp + rename,
+// read-only) or hashed it, so every such entry is "racy"; an object is never edited in place by
+// dvx, and any later change (chmod + write, replacement) moves its ctime or inode.
+enum class Racy { distrust, trust };
+
 class StateDb {
  public:
   StateDb(StateDb&&) noexcept;
@@ -63,7 +69,7 @@ class StateDb {
   // database is recreated.
   std::vector<std::optional<std::string>> lookup(const std::vector<std::string>& abs_paths,
                                                  const std::vector<StatKey>& keys,
-                                                 hash::Algorithm alg);
+                                                 hash::Algorithm alg, Racy racy = Racy::distrust);
 
   // Stores (replacing) the entries in ONE transaction, stamped with the current time.
   // invalid_argument when the vectors differ in size; io/timeout on database failures.
