@@ -46,8 +46,9 @@ struct StatKey {
 
 // Whether lookup() trusts entries stored within k_racy_window_ns of the file's mtime/ctime.
 // `trust` is for cache objects only: dvx records an object right after it wrote (temp + rename,
-// read-only) or hashed it, so every such entry is "racy"; an object is never edited in place by
-// dvx, and any later change (chmod + write, replacement) moves its ctime or inode.
+// read-only) or hashed it, so every such entry would be "racy". dvx never edits an object in
+// place; an outside write within the same timestamp tick as the recording would go unnoticed,
+// a later one (or a replacement) changes the object's mtime or inode.
 enum class Racy { distrust, trust };
 
 class StateDb {

@@ -294,9 +294,21 @@ Status save_to_cache(const Context& ctx, const std::string& abs_path, const Outp
   std::vector<LinkType> types{LinkType::reflink};
   if (!ctx.link_types.empty() && ctx.link_types.front() == LinkType::hardlink) types.push_back(LinkType::hardlink);
   types.push_back(LinkType::copy);
+  // When the workspace is linked to the objects (not copied from them), they are recorded in
+  // the state db: they hold bytes just hashed (or verified), so a link checkout need not read
+  // them again. Copy-only caches skip this (a copy checkout verifies while copying).
+  auto record = [&] {
+    if (!links_without_reading(ctx, ctx.link_types, fsx::parent_dir(abs_path))) return;
+    std::vector<odb::ObjectId> ids;
+    if (state.kind == OutputState::Kind::file) ids.push_back(odb::ObjectId{state.oid, layout});
+    for (auto& e : state.entries) ids.push_back(odb::ObjectId{e.md5, layout});
+    record_objects(ctx, ids);
+  };
   if (state.kind == OutputState::Kind::file) {
-    if (state.cached) return {};
-    return ctx.cache->add_file(abs_path, odb::ObjectId{state.oid, layout}, types);
+    if (!state.cached)
+      if (auto r = ctx.cache->add_file(abs_path, odb::ObjectId{state.oid, layout}, types); !r) return r;
+    record();
+    return {};
   }
   if (state.kind != OutputState::Kind::dir) return fail(ErrorCode::not_found, "output '" + abs_path + "' does not exist");
   std::mutex m;
@@ -314,9 +326,22 @@ Status save_to_cache(const Context& ctx, const std::string& abs_path, const Outp
     if (ctx.progress) ctx.progress("caching", d, state.entries.size());
   });
   if (first) return std::unexpected(*first);
+  record();
   if (state.manifest.empty()) return ctx.cache->add_bytes(formats::encode_sorted_manifest(state.entries), odb::ObjectId{state.oid, layout});
   return ctx.cache->add_bytes(state.manifest, odb::ObjectId{state.oid, layout});
 }
+
+namespace {
+
+// The state-db key of a cache object: inode, size and mtime, as DVC keys its state. Not ctime:
+// every hardlink checkout changes the object's link count and so its ctime.
+state::StatKey object_key(const fsx::FileStat& st) {
+  auto k = state::StatKey::from(st);
+  k.ctime_ns = 0;
+  return k;
+}
+
+}  // namespace
 
 std::vector<CorruptObject> verify_objects(const Context& ctx, const std::vector<odb::ObjectId>& ids,
                                           const std::vector<std::string>* paths) {
@@ -350,7 +375,7 @@ std::vector<CorruptObject> verify_objects(const Context& ctx, const std::vector<
       if (stats[k].type != fsx::FileType::regular) continue;
       ks.push_back(k);
       lookup_paths.push_back(obj_paths[order[k]]);
-      keys.push_back(state::StatKey::from(stats[k]));
+      keys.push_back(object_key(stats[k]));
     }
     g0 = g1;
     std::vector<std::optional<std::string>> known(ks.size());
@@ -373,7 +398,7 @@ std::vector<CorruptObject> verify_objects(const Context& ctx, const std::vector<
       if (!digests[t]) continue;  // unreadable or gone: the link (or the caller) reports it
       if (digests[t]->md5 == odb::content_digest(id)) {
         good_paths.push_back(hash_paths[t]);
-        good_keys.push_back(state::StatKey::from(digests[t]->stat));
+        good_keys.push_back(object_key(digests[t]->stat));
         good_md5s.push_back(digests[t]->md5);
         continue;
       }
@@ -387,17 +412,18 @@ std::vector<CorruptObject> verify_objects(const Context& ctx, const std::vector<
 void record_objects(const Context& ctx, const std::vector<odb::ObjectId>& ids) {
   state::StateDb* db = ctx.hasher ? ctx.hasher->state() : nullptr;
   if (!db || ids.empty()) return;
+  std::vector<fsx::FileStat> stats(ids.size());
+  parallel_for_ranges(ids.size(), 256, ctx.hasher->threads(), [&](size_t i0, size_t i1) {
+    for (size_t i = i0; i < i1; ++i) stats[i] = fsx::lstat_path(ctx.cache->path_of(ids[i]));
+  });
   for (auto alg : {hash::Algorithm::md5, hash::Algorithm::md5_dos2unix}) {
     std::vector<std::string> paths, md5s;
     std::vector<state::StatKey> keys;
-    for (auto& id : ids) {
-      if (odb::content_algorithm(id) != alg) continue;
-      std::string p = ctx.cache->path_of(id);
-      auto st = fsx::lstat_path(p);
-      if (st.type != fsx::FileType::regular) continue;
-      paths.push_back(std::move(p));
-      keys.push_back(state::StatKey::from(st));
-      md5s.emplace_back(odb::content_digest(id));
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (odb::content_algorithm(ids[i]) != alg || stats[i].type != fsx::FileType::regular) continue;
+      paths.push_back(ctx.cache->path_of(ids[i]));
+      keys.push_back(object_key(stats[i]));
+      md5s.emplace_back(odb::content_digest(ids[i]));
     }
     if (!paths.empty()) (void)db->store(paths, keys, md5s, alg);
   }

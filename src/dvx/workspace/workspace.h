@@ -114,7 +114,8 @@ enum class Relink { no, yes };
 
 // Checks cache objects that are about to be linked into the workspace without being read
 // (hardlink, symlink, reflink), as DVC does, through the state db: an object recorded with its
-// current (inode, size, mtime, ctime) and the right hash is trusted; any other is hashed once
+// current (inode, size, mtime) and the right hash is trusted (not ctime: linking an object
+// changes it; bytes written in place change mtime); any other is hashed once
 // (in parallel) and, when good, recorded. One state-db lookup and one store for the batch.
 // Corrupted objects are quarantined and returned (with `paths[i]` as their path when given);
 // absent objects are skipped (the caller reports them missing).

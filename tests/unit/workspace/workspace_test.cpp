@@ -610,6 +610,13 @@ TEST(Checkout, CopyOfCorruptedObjectFailsTheOutputAndQuarantines) {
   EXPECT_FALSE(f.cache.exists(ObjectId{kWorldMd5, Layout::v3}));
 }
 
+// How verify_objects keys a cache object in the state db: inode, size, mtime (not ctime).
+state::StatKey obj_key(const std::string& path) {
+  auto k = state::StatKey::from(platform::lstat_path(path));
+  k.ctime_ns = 0;
+  return k;
+}
+
 struct StateFixture : Fixture {
   explicit StateFixture(std::vector<LinkType> types) : Fixture(std::move(types)) {
     auto db = state::StateDb::open(root + "/.dvc/tmp/state.db");
@@ -627,7 +634,7 @@ TEST(VerifyObjects, HashesUnknownObjectsOnceThenTrustsTheStateDb) {
   EXPECT_TRUE(verify_objects(f.ctx, {hello, world}).empty());
   // Both were hashed and recorded: the state db now vouches for them with their current stat.
   auto known = f.state_db->lookup({f.cache.path_of(hello)},
-                                  {state::StatKey::from(platform::lstat_path(f.cache.path_of(hello)))},
+                                  {obj_key(f.cache.path_of(hello))},
                                   hash::Algorithm::md5, state::Racy::trust);
   ASSERT_TRUE(known[0]);
   EXPECT_EQ(*known[0], kHelloMd5);
@@ -648,7 +655,7 @@ TEST(VerifyObjects, TrustedEntryIsNotReread) {
   auto hello = f.put(kHello);
   std::string path = f.cache.path_of(hello);
   tu::write_file(path, "evil\n", 0444);
-  ASSERT_TRUE(f.state_db->store({path}, {state::StatKey::from(platform::lstat_path(path))}, {kHelloMd5},
+  ASSERT_TRUE(f.state_db->store({path}, {obj_key(path)}, {kHelloMd5},
                                 hash::Algorithm::md5));
   EXPECT_TRUE(verify_objects(f.ctx, {hello}).empty());
   EXPECT_TRUE(f.cache.exists(hello));
@@ -684,6 +691,22 @@ TEST(SaveToCache, CorruptedExistingObjectIsReplacedFromTheWorkspace) {
   EXPECT_EQ(repaired[0].path, f.p("a.txt"));
   EXPECT_EQ(tu::read_file(f.cache.path_of(id)), kHello);
   EXPECT_EQ(tu::read_file(repaired[0].quarantined), "evil\n");
+}
+
+TEST(SaveToCache, LinkedCachesRecordTheObjectsTheyWrite) {
+  // cache.type hardlink: the objects are recorded, so the next link checkout trusts them
+  // without reading; with copies nothing is recorded (a copy checkout verifies as it copies).
+  for (auto type : {LinkType::hardlink, LinkType::copy}) {
+    StateFixture f({type});
+    f.write_v1();
+    auto st = compute_state(f.ctx, f.p("data"), hash::Algorithm::md5);
+    ASSERT_TRUE(st);
+    ASSERT_TRUE(save_to_cache(f.ctx, f.p("data"), *st, Layout::v3));
+    std::string obj = f.cache.path_of(ObjectId{kHelloMd5, Layout::v3});
+    auto known = f.state_db->lookup({obj}, {obj_key(obj)}, hash::Algorithm::md5,
+                                    state::Racy::trust);
+    EXPECT_EQ(known[0].has_value(), type == LinkType::hardlink);
+  }
 }
 
 }  // namespace
