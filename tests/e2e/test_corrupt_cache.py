@@ -8,6 +8,7 @@ import os
 import shutil
 
 import dvxtest
+from test_transfer import TransferBase
 
 HELLO = "b1946ac92492d2347c6235b4d2611184"  # "hello\n"
 WORLD = "591785b794601e212b260e25925636fd"  # "world\n"
@@ -15,15 +16,8 @@ FOO = "d3b07384d113edec49eaa6238ad5ff00"    # "foo\n"
 BAD = b"evil\n"
 
 
-class CorruptBase(dvxtest.DvxTestCase):
-    def setUp(self):
-        super().setUp()
-        self.remote = os.path.join(self.tmp, "remote")
-        self.make_repo(config=b"[core]\n    remote = store\n['remote \"store\"']\n"
-                              b"    url = ../../remote\n")
-        self.foo = self.track_file("foo.txt", "foo\n")
-        self.dir = self.track_dir("data", {"a.txt": "hello\n", "sub/b.txt": "world\n"})
-        self.commit_all("track")
+class CorruptBase(TransferBase):
+    """A repo with foo.txt and data/ (a.txt, sub/b.txt) tracked, and a local remote."""
 
     def corrupt(self, oid, content=BAD):
         """Overwrites the object's bytes in place (same inode, new mtime/ctime), still 0444."""
@@ -44,10 +38,6 @@ class CorruptBase(dvxtest.DvxTestCase):
 
     def set_cache_type(self, t):
         self.dvx("config", "cache.type", t)
-
-    def wipe_workspace(self):
-        os.remove(self.p("foo.txt"))
-        shutil.rmtree(self.p("data"))
 
 
 class TestCheckoutCopy(CorruptBase):
@@ -86,6 +76,22 @@ class TestCheckoutCopy(CorruptBase):
         self.assertFalse(os.path.exists(self.p("data", "a.txt")))
         self.assertFileBytes(self.p("data", "sub", "b.txt"), b"world\n")
         self.assertQuarantined(HELLO)
+
+    def test_granular_checkout(self):
+        # A path inside a tracked directory, by copy and by symlink.
+        for t in ("copy", "symlink"):
+            self.set_cache_type(t)
+            os.remove(self.p("data", "a.txt"))
+            self.corrupt(HELLO)
+            code, out, err = self.run("checkout", "data/a.txt")
+            self.assertEqual(code, 255, (t, err))
+            self.assertIn(HELLO, err)
+            self.assertIn("Checkout failed for following targets:\ndata/a.txt\n", err)
+            self.assertFalse(os.path.lexists(self.p("data", "a.txt")))
+            self.assertQuarantined(HELLO)
+            self.write("data/a.txt", "hello\n")
+            self.dvx("add", "data")  # repairs the object for the next round
+            shutil.rmtree(self.p(".dvc", "cache", ".quarantine"))
 
     def test_quarantine_not_an_object(self):
         self.set_cache_type("copy")
@@ -176,9 +182,6 @@ class TestCheckoutLinks(CorruptBase):
 
 
 class TestPush(CorruptBase):
-    def remote_objects(self):
-        return dvxtest._objects_under(os.path.join(self.remote, "files", "md5"))
-
     def test_push_refuses_corrupted(self):
         self.corrupt(HELLO)
         before = self.outside_digest()
