@@ -36,6 +36,7 @@ void register_data_commands(CLI::App& app, Action& action) {
       action = [opts](Context& ctx) {
         auto repo = ctx.open_repo();
         ctx.lock(*repo, ExitCode::failure);
+        opts->warn = [&ctx](const std::string& text) { ctx.console.warn(text); };
         try {
           api::add(*repo, *opts);
         } catch (const UserError& e) {
@@ -85,6 +86,7 @@ void register_data_commands(CLI::App& app, Action& action) {
       action = [opts, summary](Context& ctx) {
         auto repo = ctx.open_repo();
         ctx.lock(*repo, ExitCode::error);
+        opts->warn = [&ctx](const std::string& text) { ctx.console.warn(text); };
         auto r = api::checkout(*repo, *opts);
         if (*summary) {
           std::string s = counts_summary({{r.files_modified, "modified"}, {r.files_added, "added"}, {r.files_deleted, "deleted"}});

@@ -213,15 +213,19 @@ class TestFetchPull(TransferBase):
         self.assertEqual(leftovers, [])
 
     def test_pull_without_verify_trusts_the_remote(self):
-        # The remote's `verify = false` (DVC's option) skips re-hashing: what the remote holds
-        # is taken as is.
+        # The remote's `verify = false` (DVC's option) skips re-hashing downloads: what the
+        # remote holds enters the cache as is. The checkout (copy) hashes what it copies, so the
+        # tampered object still never reaches the workspace: it is quarantined.
         self.dvx("remote", "modify", "store", "verify", "false")
         self.corrupt_remote_foo(b"tampered\n")
         self.wipe_cache()
         self.wipe_workspace()
         code, out, err = self.run("pull")
-        self.assertEqual(code, 0, err)
-        self.assertFileBytes("foo.txt", "tampered\n")
+        self.assertEqual(code, 1, err)
+        self.assertIn("corrupted cache file", err)
+        self.assertIn("Checkout failed for following targets:\nfoo.txt\n", err)
+        self.assertFalse(self.exists("foo.txt"))
+        self.assertFileBytes(self.p("data", "a.txt"), "hello\n")
         self.dvx("remote", "modify", "store", "verify", "true")
         self.wipe_cache()
         code, out, err = self.run("fetch")

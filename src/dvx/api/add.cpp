@@ -191,6 +191,13 @@ void add(repo::Repo& repo, const AddOptions& opts) {
     ctx.ingest = &ingest;
   // .gitignore lines added by this command are taken back if it fails (behaviour.md, general rules).
   std::vector<std::string> ignored_now;
+  auto save = [&](const std::string& abs, const workspace::OutputState& st, odb::Layout layout) {
+    std::vector<workspace::CorruptObject> repaired;
+    auto r = workspace::save_to_cache(ctx, abs, st, layout, &repaired);
+    for (auto& c : repaired)
+      if (opts.warn) opts.warn(detail::corrupted_message(repo, c.id, repo.display(c.path), c.quarantined, true));
+    if (!r) raise(r.error(), ExitCode::failure);
+  };
   try {
   for (auto& p : plans) {
     if (p.granular_parent) {
@@ -234,10 +241,7 @@ void add(repo::Repo& repo, const AddOptions& opts) {
       std::string manifest = formats::encode_manifest(kept);
       std::string oid = hash::md5_hex(manifest) + ".dir";
       if (!opts.no_commit) {
-        if (st->kind != workspace::OutputState::Kind::missing) {
-          auto r = workspace::save_to_cache(ctx, p.abs, *st, parent.layout());
-          if (!r) raise(r.error(), ExitCode::failure);
-        }
+        if (st->kind != workspace::OutputState::Kind::missing) save(p.abs, *st, parent.layout());
         if (auto r = repo.cache().add_bytes(manifest, {oid, parent.layout()}); !r) raise(r.error(), ExitCode::failure);
       }
       formats::DvcFile updated = p.granular_stage->file;
@@ -277,7 +281,7 @@ void add(repo::Repo& repo, const AddOptions& opts) {
     }
     if (detail::gitignore_add(repo, p.rel)) ignored_now.push_back(p.rel);
     if (!opts.no_commit) {
-      if (auto r = workspace::save_to_cache(ctx, p.abs, *st, layout); !r) raise(r.error(), ExitCode::failure);
+      save(p.abs, *st, layout);
       if (!opts.no_relink) {
         repo::Output o;
         o.abs_path = p.abs;

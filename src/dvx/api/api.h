@@ -38,6 +38,8 @@ struct AddOptions {
   std::vector<std::string> targets;
   bool glob = false, no_commit = false, no_relink = false, force = false;
   std::optional<std::string> out;
+  // Receives warnings (printed "WARNING: ..."), e.g. a corrupted cache file that was repaired.
+  std::function<void(const std::string& text)> warn;
 };
 void add(repo::Repo& repo, const AddOptions& opts);
 
@@ -75,6 +77,8 @@ struct CheckoutOptions {
   // Outputs whose objects are missing are reported in CheckoutResult::failure instead of
   // thrown (pull prints what it checked out, then fails).
   bool report_failure = false;
+  // Receives warnings as they happen (printed "WARNING: ..."), e.g. corrupted cache files.
+  std::function<void(const std::string& text)> warn;
 };
 struct CheckoutResult {
   std::vector<std::string> modified, added, deleted;  // display paths, dirs end with '/'

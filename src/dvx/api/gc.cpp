@@ -199,6 +199,8 @@ std::vector<std::string> gc(repo::Repo& repo, const GcOptions& opts, const Confi
   sweep(odb::Layout::legacy, "legacy");
   if (!opts.dry)  // only those whose writer is gone (odb::remove_if_abandoned; BulkWriter does the same)
     for (auto& p : leftovers) (void)odb::remove_if_abandoned(p);
+  if (!opts.dry)  // corrupted objects moved aside: never used again
+    for (auto& q : repo.cache().quarantined()) (void)fsx::remove_all(q);
   if (opts.cloud) {
     size_t removed = 0;
     for (auto layout : {odb::Layout::v3, odb::Layout::legacy}) {

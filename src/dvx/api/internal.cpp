@@ -268,6 +268,16 @@ void relink(repo::Repo& repo, const repo::Output& o, const workspace::OutputStat
   if (first) raise(*first);
 }
 
+std::string corrupted_message(const repo::Repo& repo, const odb::ObjectId& id, const std::string& name,
+                              const std::string& quarantined, bool restored) {
+  std::string m = "corrupted cache file '" + repo.display(repo.cache().path_of(id)) + "' (md5: " + id.oid + ")";
+  if (!name.empty()) m += " for '" + name + "'";
+  m += ": its content no longer matches its hash";
+  if (!quarantined.empty()) m += "; moved to '" + repo.display(quarantined) + "'";
+  if (restored) return m + "; stored again from the workspace file.";
+  return m + ". Re-add the intact file or fetch it again to restore it.";
+}
+
 std::string display_out(const repo::Repo& repo, const std::string& abs_path, bool is_dir) {
   std::string d = repo.display(abs_path);
   return is_dir ? d + "/" : d;

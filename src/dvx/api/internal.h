@@ -54,6 +54,12 @@ std::vector<platform::LinkType> usable_link_types(repo::Repo& repo, const std::s
 // usable cache types (an independent copy is kept; links to files outside the cache become
 // files). Never writes through a symlinked folder or a folder output that is a symlink.
 void relink(repo::Repo& repo, const repo::Output& o, const workspace::OutputState& st, odb::Layout layout);
+// The warning for a cache object found corrupted and quarantined: names the cache file, the
+// hash, the workspace path it was for (`name`, repo-relative or display form; may be empty)
+// and where the object went.
+// `restored`: the object was written again from the intact workspace file (add).
+std::string corrupted_message(const repo::Repo& repo, const odb::ObjectId& id, const std::string& name,
+                              const std::string& quarantined, bool restored = false);
 
 // Turns a Result error into a UserError.
 [[noreturn]] void raise(const Error& e, ExitCode code = ExitCode::error);

@@ -1,5 +1,6 @@
 // dvx push / fetch / pull / status -c: behaviour.md §6, §3.2.
 #include <algorithm>
+#include <map>
 #include <set>
 #include <unordered_set>
 
@@ -130,6 +131,16 @@ TransferSummary push(repo::Repo& repo, const TransferOptions& opts) {
     if (opts.warn) opts.warn(missing_warning(r.missing, used.objects), false);
     else sum.warnings.push_back(missing_warning(r.missing, used.objects));
   }
+  if (!r.corrupted.empty()) {
+    // Named like the missing files: by the workspace path each object is for.
+    std::map<odb::ObjectId, std::string> names;
+    for (auto& u : used.objects) names.emplace(u.id, u.name);
+    for (size_t i = 0; i < r.corrupted.size(); ++i) {
+      std::string msg = detail::corrupted_message(repo, r.corrupted[i], names[r.corrupted[i]], r.quarantined[i]);
+      if (opts.warn) opts.warn(msg, false);
+      else sum.warnings.push_back(msg);
+    }
+  }
   if (!r.failed.empty())
     throw UserError(std::to_string(r.failed.size()) + " files failed to upload: " + r.errors.front(),
                     ExitCode::failure);
@@ -204,6 +215,7 @@ PullResult pull(repo::Repo& repo, const TransferOptions& opts, bool force, bool 
   co.force = force;
   co.allow_missing = allow_missing;
   co.report_failure = true;
+  if (opts.warn) co.warn = [&opts](const std::string& text) { opts.warn(text, false); };
   res.checkout = checkout(repo, co);
   if (!res.failure) res.failure = res.checkout.failure;
   return res;

@@ -133,6 +133,12 @@ CheckoutResult checkout(repo::Repo& repo, const CheckoutOptions& opts) {
     if (!dest) raise(dest.error());
     return *dest;
   };
+  auto report_corrupted = [&](const std::vector<workspace::CorruptObject>& bad) {
+    for (auto& c : bad) {
+      std::string msg = detail::corrupted_message(repo, c.id, c.path.empty() ? "" : repo.display(c.path), c.quarantined);
+      if (opts.warn) opts.warn(msg);
+    }
+  };
   for (auto& sel : selected) {
     const auto& o = *sel.out;
     if (!o.entry.cache) continue;
@@ -195,6 +201,17 @@ CheckoutResult checkout(repo::Repo& repo, const CheckoutOptions& opts) {
       items.push_back({&o, *rec, workspace::OutputState{}});
       continue;
     }
+    if (!rec->is_dir() && o.entry.size) {
+      // A recorded size that disagrees with the cache object: the .dvc file or the object is
+      // wrong; nothing is written.
+      // A corrupted object (hashing to something else) is dealt with by the checkout itself.
+      auto obj = fsx::lstat_path(repo.cache().path_of(*rec));
+      if (obj.type == fsx::FileType::regular && obj.size != *o.entry.size &&
+          repo.cache().content_hash(*rec).value_or("") == odb::content_digest(*rec))
+        throw UserError("'" + o.dvcfile + "': the recorded size " + std::to_string(*o.entry.size) + " of '" +
+                        repo.display(o.abs_path) + "' disagrees with its cache file '" +
+                        repo.display(repo.cache().path_of(*rec)) + "' (" + std::to_string(obj.size) + " bytes)");
+    }
     auto st = workspace::compute_state(ctx, o.abs_path, o.algorithm());
     if (!st) raise(st.error());
     if (!opts.force) {
@@ -228,11 +245,28 @@ CheckoutResult checkout(repo::Repo& repo, const CheckoutOptions& opts) {
     for (auto& d : parents) workspace::remove_temp_leftovers(d);
   }
   for (auto& g : granular) {
-    if (g.is_dir)
-      if (auto r = fsx::remove_all(g.path); !r) raise(r.error());
-    if (auto r = fsx::make_dirs(fsx::parent_dir(g.path)); !r) raise(r.error());
     auto types = repo.link_types();
-    if (auto r = workspace::link_from_cache(repo.cache().path_of(g.id), g.path, types, false); !r) raise(r.error());
+    std::vector<workspace::CorruptObject> bad;
+    if (workspace::links_without_reading(ctx, types, fsx::parent_dir(g.path))) {
+      std::vector<std::string> paths{g.path};
+      bad = workspace::verify_objects(ctx, {g.id}, &paths);
+    }
+    if (bad.empty()) {
+      if (g.is_dir)
+        if (auto r = fsx::remove_all(g.path); !r) raise(r.error());
+      if (auto r = fsx::make_dirs(fsx::parent_dir(g.path)); !r) raise(r.error());
+      if (auto r = workspace::link_from_cache(repo.cache().path_of(g.id), g.path, types, false,
+                                              workspace::Placement::via_temp, &g.id);
+          !r) {
+        if (r.error().code != ErrorCode::corruption) raise(r.error());
+        bad.push_back(workspace::quarantine_object(ctx, g.id, g.path));
+      }
+    }
+    if (!bad.empty()) {
+      report_corrupted(bad);
+      failed.push_back(repo.display(g.path));
+      continue;
+    }
     (g.existed ? res.files_modified : res.files_added) += 1;
     granular_lines.push_back((g.existed ? "M\t" : "A\t") + repo.display(g.path));
   }
@@ -247,8 +281,10 @@ CheckoutResult checkout(repo::Repo& repo, const CheckoutOptions& opts) {
     auto r = workspace::checkout(ctx, it.out->abs_path, it.id, isexec, workspace::Force::yes,
                                  opts.relink ? workspace::Relink::yes : workspace::Relink::no, &it.current);
     if (!r) raise(r.error());
+    report_corrupted(r->corrupted);
     if (r->missing_in_cache) {
-      if (!opts.allow_missing) failed.push_back(repo.display(it.out->abs_path));
+      // A corrupted object fails the output even with --allow-missing: it was not missing.
+      if (!opts.allow_missing || !r->corrupted.empty()) failed.push_back(repo.display(it.out->abs_path));
       continue;
     }
     res.files_added += r->files_added;

@@ -447,4 +447,12 @@ std::vector<Result<FileDigest>> hash_files(const std::vector<std::string>& paths
   return results;
 }
 
+Result<std::string> copy_file_hashed(const std::string& src, const std::string& dst, uint32_t mode, Algorithm alg) {
+  DigestStream digest(alg);
+  auto r = platform::copy_file_observed(src, dst, mode,
+                                        [&](std::string_view b) { digest.update(b.data(), b.size()); });
+  if (!r) return std::unexpected(r.error());
+  return digest.hex_digest();
+}
+
 }  // namespace dvx::hash

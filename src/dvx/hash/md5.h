@@ -83,6 +83,11 @@ struct FileDigest {
   platform::FileStat stat;  // fstat of the opened file, taken before reading (for the state db)
 };
 
+// Copies src to dst (platform::copy_file_observed: dst must not exist) and hashes the bytes
+// copied with `alg` on the way, so checking a copy costs no second read. Returns the digest;
+// on error dst is removed.
+Result<std::string> copy_file_hashed(const std::string& src, const std::string& dst, uint32_t mode, Algorithm alg);
+
 // Hashes one file (symlinks followed) by streaming it through a 1 MiB per-thread buffer.
 // Errors: not_found, permission, io; invalid_argument when the path is not a regular file.
 Result<FileDigest> hash_file(const std::string& path, Algorithm alg);

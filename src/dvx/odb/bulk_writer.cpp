@@ -56,20 +56,25 @@ int BulkWriter::decide(size_t slot, const ObjectId& id) {
   return state;
 }
 
-Status BulkWriter::add(std::string_view bytes, const ObjectId& id) {
+Status BulkWriter::add(std::string_view bytes, const ObjectId& id, bool* written) {
   auto staged = staged_path(id);
-  if (!staged) return m_db.add_bytes(bytes, id);
+  if (!staged) return m_db.add_bytes(bytes, id, written);
+  // Staged: the prefix folder did not exist, so the object is new (or staged twice, the same).
+  if (written) *written = true;
   auto r = fsx::create_file(*staged, bytes, 0444);
   if (!r && r.error().code == ErrorCode::conflict) return {};  // the same content twice
   return r;
 }
 
-Status BulkWriter::add_file(const std::string& src, const ObjectId& id) {
+Status BulkWriter::add_file(const std::string& src, const ObjectId& id, Verify verify) {
   auto staged = staged_path(id);
-  if (!staged) return m_db.add_file(src, id, {fsx::LinkType::copy});
-  auto r = fsx::copy_file(src, *staged, 0444);
-  if (!r && r.error().code == ErrorCode::conflict) return {};  // the same content twice
-  return r;
+  if (verify == Verify::no && !staged) return m_db.add_file(src, id, {fsx::LinkType::copy});
+  if (!staged && m_db.exists(id)) return {};
+  std::string dst = staged ? *staged : m_db.temp_path_for(id);
+  auto r = verify == Verify::yes ? copy_verified(src, dst, 0444, id) : fsx::copy_file(src, dst, 0444);
+  if (!r && staged && r.error().code == ErrorCode::conflict) return {};  // the same content twice
+  if (!r || staged) return r;
+  return m_db.adopt(dst, id);
 }
 
 std::optional<std::string> BulkWriter::staged_path(const ObjectId& id) {
@@ -89,6 +94,8 @@ Status BulkWriter::commit() {
     static const char* hex = "0123456789abcdef";
     std::string prefix{hex[(slot % 256) >> 4], hex[slot % 16]};
     std::string to = (slot < 256 ? m_files + "/md5/" : m_db.root() + "/") + prefix;
+    // Nothing was stored there (e.g. every upload failed verification): publish no folder.
+    if (auto entries = fsx::list_dir(from); entries && entries->empty()) continue;
     (void)fsx::make_dirs(fsx::parent_dir(to), m_db.dir_mode());
     if (fsx::rename_path(from, to)) continue;  // the whole prefix folder at once
     // The prefix folder appeared meanwhile (or could not be replaced): one object at a time.

@@ -38,9 +38,11 @@ class BulkWriter {
 
   // Stores `bytes` as object `id` unless present; visible in the cache only after commit()
   // when it was staged.
-  Status add(std::string_view bytes, const ObjectId& id);
-  // The same with the content of a file (copied; created read-only).
-  Status add_file(const std::string& src, const ObjectId& id);
+  // `written` (when given) tells whether this call stored it (false: it was present).
+  Status add(std::string_view bytes, const ObjectId& id, bool* written = nullptr);
+  // The same with the content of a file (copied; created read-only). With Verify::yes the bytes
+  // are hashed while copied and nothing is stored when they do not hash to `id` (corruption).
+  Status add_file(const std::string& src, const ObjectId& id, Verify verify = Verify::no);
   // Where the caller may write object `id` itself (e.g. a download), a path in the staging tree
   // that must not exist yet and is published by commit(); nullopt when the object's prefix
   // folder exists in the cache (write a temp file and ObjectDb::adopt it instead).

@@ -118,10 +118,23 @@ bool ObjectDb::exists_valid(const ObjectId& id, Verify verify) const {
   if (verify == Verify::no && (st.mode & 0777) == 0444) return true;
   auto d = hash::hash_file(p, content_algorithm(id));
   if (!d || d->md5 != content_digest(id)) {
-    (void)fsx::remove_file(p);
+    if (!quarantine(id)) (void)fsx::remove_file(p);
     return false;
   }
   return true;
+}
+
+Error corrupted(const std::string& what, const ObjectId& id, const std::string& actual) {
+  return Error{ErrorCode::corruption, "'" + what + "' is corrupted: its content hashes to '" + actual +
+                                          "', not to its name '" + std::string(content_digest(id)) + "'"};
+}
+
+Status copy_verified(const std::string& src, const std::string& dst, uint32_t mode, const ObjectId& id) {
+  auto d = hash::copy_file_hashed(src, dst, mode, content_algorithm(id));
+  if (!d) return std::unexpected(d.error());
+  if (*d == content_digest(id)) return {};
+  (void)fsx::remove_file(dst);
+  return std::unexpected(corrupted(src, id, *d));
 }
 
 Status ObjectDb::make_parent(const std::string& path) const {
@@ -174,11 +187,14 @@ Status ObjectDb::add_file(const std::string& src, const ObjectId& id,
   return {};
 }
 
-Status ObjectDb::add_bytes(std::string_view bytes, const ObjectId& id) const {
+Status ObjectDb::add_bytes(std::string_view bytes, const ObjectId& id, bool* written) const {
+  if (written) *written = false;
   std::string dst = path_of(id);
   if (fsx::lstat_path(dst).type == fsx::FileType::regular) return {};
   if (auto r = make_prefix_dir(id); !r) return r;
-  return fsx::write_file_atomic(dst, bytes, 0444);
+  auto r = fsx::write_file_atomic(dst, bytes, 0444);
+  if (written) *written = r.has_value();
+  return r;
 }
 
 std::string ObjectDb::temp_path_for(const ObjectId& id) const {
@@ -187,7 +203,8 @@ std::string ObjectDb::temp_path_for(const ObjectId& id) const {
   return fsx::temp_path_beside(dst);
 }
 
-Status ObjectDb::adopt(const std::string& tmp, const ObjectId& id) const {
+Status ObjectDb::adopt(const std::string& tmp, const ObjectId& id, bool* written) const {
+  if (written) *written = false;
   std::string dst = path_of(id);
   if (fsx::lstat_path(dst).type == fsx::FileType::regular) return fsx::remove_file(tmp);
   if (auto r = make_prefix_dir(id); !r) {
@@ -198,6 +215,7 @@ Status ObjectDb::adopt(const std::string& tmp, const ObjectId& id) const {
     (void)fsx::remove_file(tmp);
     return r;
   }
+  if (written) *written = true;
   return {};
 }
 
@@ -262,6 +280,30 @@ Status ObjectDb::remove(const ObjectId& id) const {
   auto r = fsx::remove_file(p);
   if (id.layout == Layout::legacy && id.is_dir()) (void)fsx::remove_all(p + ".unpacked");
   return r;
+}
+
+Result<std::string> ObjectDb::quarantine(const ObjectId& id) const {
+  std::string dir = quarantine_dir();
+  if (auto r = fsx::make_dirs(dir, dir_mode()); !r) return std::unexpected(r.error());
+  std::string rnd = fsx::base_name(fsx::temp_path_beside(dir + "/x"));  // ".<22 chars>.tmp"
+  std::string name = (id.layout == Layout::legacy ? "legacy-" : "") + id.oid + "-" + rnd.substr(1, 22);
+  std::string dst = dir + "/" + name;
+  if (auto r = fsx::rename_path(path_of(id), dst); !r) return std::unexpected(r.error());
+  return dst;
+}
+
+std::vector<std::string> ObjectDb::quarantined() const {
+  std::vector<std::string> out;
+  if (auto entries = fsx::list_dir(quarantine_dir()))
+    for (auto& e : *entries) out.push_back(quarantine_dir() + "/" + e.name);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Result<std::string> ObjectDb::content_hash(const ObjectId& id) const {
+  auto d = hash::hash_file(path_of(id), content_algorithm(id));
+  if (!d) return std::unexpected(d.error());
+  return d->md5;
 }
 
 bool is_stale_leftover(const std::string& path) {

@@ -49,6 +49,13 @@ bool valid_oid(const std::string& oid);
 
 enum class Verify { no, yes };
 
+// The error for bytes (of `what`: an object file, a download) that do not hash to object `id`:
+// code corruption, naming both hashes.
+Error corrupted(const std::string& what, const ObjectId& id, const std::string& actual);
+// Copies `src` to `dst` (which must not exist) hashing it on the way; when the bytes do not
+// hash to `id`, dst is removed and the error is corrupted(src, ...).
+Status copy_verified(const std::string& src, const std::string& dst, uint32_t mode, const ObjectId& id);
+
 class ObjectDb {
  public:
   explicit ObjectDb(std::string root, bool shared_group = false)
@@ -71,7 +78,7 @@ class ObjectDb {
   // of a stat per object. Result[i] is for ids[i].
   std::vector<bool> exists_many(const std::vector<ObjectId>& ids, unsigned threads) const;
   // Exists and, when verify is yes or the object is not read-only (0444), its content hashes
-  // to its id; a corrupted object is deleted.
+  // to its id; a corrupted object is quarantined.
   bool exists_valid(const ObjectId& id, Verify verify) const;
 
   // Stores `src` under `id` unless present: the first of `link_types` that works (reflink,
@@ -80,13 +87,14 @@ class ObjectDb {
   Status add_file(const std::string& src, const ObjectId& id,
                   const std::vector<platform::LinkType>& link_types) const;
   // Stores bytes (a .dir manifest, or a small file's content) unless present.
-  Status add_bytes(std::string_view bytes, const ObjectId& id) const;
+  // `written` (when given) tells whether this call stored it (false: it was present).
+  Status add_bytes(std::string_view bytes, const ObjectId& id, bool* written = nullptr) const;
   // A temp name in the object's folder (the folder is created).
   std::string temp_path_for(const ObjectId& id) const;
 
   // Moves a complete temp file (made by the caller, e.g. while hashing) into place as object
   // `id`, read-only; if the object already exists the temp file is removed instead.
-  Status adopt(const std::string& tmp, const ObjectId& id) const;
+  Status adopt(const std::string& tmp, const ObjectId& id, bool* written = nullptr) const;
   // Whether files under `dir` can be reflinked into this cache (probed once with a small temp
   // file, then remembered).
   bool reflink_works(const std::string& dir) const;
@@ -104,6 +112,18 @@ class ObjectDb {
   // folders by killed commands, of any age.
   Result<std::vector<ObjectId>> list(Layout layout, std::vector<std::string>* leftovers = nullptr) const;
   Status remove(const ObjectId& id) const;
+
+  // Corrupted objects (content that no longer hashes to the name) are moved aside into
+  // <root>/.quarantine/ as "<oid>-<random>" (2.x: "legacy-<oid>-<random>"): never listed as an
+  // object, never pushed, kept for inspection until gc removes them. The object is then absent,
+  // so fetch downloads it again and add writes it again. Returns the new path.
+  Result<std::string> quarantine(const ObjectId& id) const;
+  std::string quarantine_dir() const { return m_root + "/.quarantine"; }
+  // Every file in the quarantine folder (absolute paths).
+  std::vector<std::string> quarantined() const;
+  // Whether the object file's bytes hash to its id (reads the whole object). not_found when it
+  // is absent; the digest found otherwise.
+  Result<std::string> content_hash(const ObjectId& id) const;
 
  private:
   Status make_parent(const std::string& path) const;

@@ -13,7 +13,7 @@ Result<bool> LocalRemote::exists(const std::string& key) const {
   return fsx::lstat_path(m_root + "/" + key).type == fsx::FileType::regular;
 }
 
-Status LocalRemote::put(const std::string& local_path, const std::string& key) const {
+Status LocalRemote::put(const std::string& local_path, const std::string& key, const odb::ObjectId* verify) const {
   std::string dst = m_root + "/" + key;
   std::string dir = fsx::parent_dir(dst);
   bool known;
@@ -27,7 +27,8 @@ Status LocalRemote::put(const std::string& local_path, const std::string& key) c
     m_dirs.insert(dir);
   }
   std::string tmp = fsx::temp_path_beside(dst);
-  if (auto r = fsx::copy_file(local_path, tmp, 0444); !r) return r;
+  if (auto r = verify ? odb::copy_verified(local_path, tmp, 0444, *verify) : fsx::copy_file(local_path, tmp, 0444); !r)
+    return r;
   if (auto r = fsx::rename_path(tmp, dst); !r) {
     (void)fsx::remove_file(tmp);
     return r;
@@ -80,9 +81,10 @@ namespace {
 class LocalBatch final : public Remote::Batch {
  public:
   LocalBatch(const LocalRemote& remote, const std::string& root) : m_remote(remote), m_db(root), m_writer(m_db) {}
-  Status put(const std::string& local_path, const std::string& key) override {
-    if (auto id = object_of(key)) return m_writer.add_file(local_path, *id);
-    return m_remote.put(local_path, key);
+  Status put(const std::string& local_path, const std::string& key, const odb::ObjectId* verify) override {
+    if (auto id = object_of(key); id && (!verify || *verify == *id))
+      return m_writer.add_file(local_path, *id, verify ? odb::Verify::yes : odb::Verify::no);
+    return m_remote.put(local_path, key, verify);
   }
   Status commit() override { return m_writer.commit(); }
 

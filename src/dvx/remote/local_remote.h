@@ -16,7 +16,7 @@ class LocalRemote final : public Remote {
   explicit LocalRemote(std::string root) : m_root(std::move(root)) {}
   std::string describe() const override { return m_root; }
   Result<bool> exists(const std::string& key) const override;
-  Status put(const std::string& local_path, const std::string& key) const override;
+  Status put(const std::string& local_path, const std::string& key, const odb::ObjectId* verify = nullptr) const override;
   Result<bool> get(const std::string& key, const std::string& local_path,
                    const platform::ByteObserver& observe) const override;
   Result<SmallRead> get_small(const std::string& key, size_t limit, std::string& out) const override;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "dvx/base/result.h"
+#include "dvx/odb/object_db.h"
 #include "dvx/platform/files.h"
 
 namespace dvx::remote {
@@ -24,7 +25,11 @@ class Remote {
   virtual std::string describe() const = 0;
   virtual Result<bool> exists(const std::string& key) const = 0;
   // Uploads a local file under `key`, atomically where the storage allows (temp + rename).
-  virtual Status put(const std::string& local_path, const std::string& key) const = 0;
+  // With `verify` set (the object the key stores), the bytes are hashed while uploaded and
+  // nothing is published when they do not hash to it (error code corruption): a corrupted
+  // cache object never becomes a remote object.
+  virtual Status put(const std::string& local_path, const std::string& key,
+                     const odb::ObjectId* verify = nullptr) const = 0;
   // Downloads `key` to `local_path` (which must not exist); false when the key is absent.
   // When `observe` is set it receives every downloaded byte in order (the caller hashes the
   // object while it is written, so verifying costs no second read).
@@ -47,7 +52,7 @@ class Remote {
   class Batch {
    public:
     virtual ~Batch() = default;
-    virtual Status put(const std::string& local_path, const std::string& key) = 0;
+    virtual Status put(const std::string& local_path, const std::string& key, const odb::ObjectId* verify = nullptr) = 0;
     virtual Status commit() = 0;
   };
   // A batch for this remote, or nullptr when it has none (the caller then uses put()).

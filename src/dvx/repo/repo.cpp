@@ -204,6 +204,15 @@ DvcStage Repo::load_stage(const std::string& rel_path, const std::string& text) 
     if (e.md5 && !odb::valid_oid(*e.md5))
       throw UserError("'" + rel_path + "': invalid hash '" + *e.md5 + "' for output '" + e.path + "'",
                       ExitCode::failure);
+    if (e.hash && *e.hash != "md5")
+      throw UserError("'" + rel_path + "': unsupported hash name '" + *e.hash + "' for output '" + e.path +
+                          "' (only 'md5' is supported)",
+                      ExitCode::failure);
+    if ((e.size && *e.size < 0) || (e.nfiles && *e.nfiles < 0))
+      throw UserError("'" + rel_path + "': invalid " + (e.size && *e.size < 0 ? "size " + std::to_string(*e.size)
+                                                                               : "nfiles " + std::to_string(*e.nfiles)) +
+                          " for output '" + e.path + "': it must not be negative",
+                      ExitCode::failure);
     st.outs.push_back(std::move(o));
   }
   return st;

@@ -156,7 +156,7 @@ Result<StateDb> StateDb::open(const std::string& db_path) {
 
 std::vector<std::optional<std::string>> StateDb::lookup(const std::vector<std::string>& abs_paths,
                                                         const std::vector<StatKey>& keys,
-                                                        hash::Algorithm alg) {
+                                                        hash::Algorithm alg, Racy racy_rule) {
   std::vector<std::optional<std::string>> out(abs_paths.size());
   if (abs_paths.empty() || keys.size() != abs_paths.size()) return out;
   std::lock_guard<std::mutex> lock(m_impl->mutex);
@@ -175,7 +175,8 @@ std::vector<std::optional<std::string>> StateDb::lookup(const std::vector<std::s
     StatKey stored{static_cast<uint64_t>(sqlite3_column_int64(q, col)), sqlite3_column_int64(q, col + 1),
                    sqlite3_column_int64(q, col + 2), sqlite3_column_int64(q, col + 3)};
     int64_t recorded = sqlite3_column_int64(q, col + 5);
-    bool racy = stored.mtime_ns > recorded - k_racy_window_ns || stored.ctime_ns > recorded - k_racy_window_ns;
+    bool racy = racy_rule == Racy::distrust &&
+                (stored.mtime_ns > recorded - k_racy_window_ns || stored.ctime_ns > recorded - k_racy_window_ns);
     if (stored == keys[i] && !racy) {
       const unsigned char* md5 = sqlite3_column_text(q, col + 4);
       if (md5) out[i] = std::string(reinterpret_cast<const char*>(md5));

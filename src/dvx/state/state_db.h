@@ -44,6 +44,13 @@ struct StatKey {
   }
 };
 
+// Whether lookup() trusts entries stored within k_racy_window_ns of the file's mtime/ctime.
+// `trust` is for cache objects only: dvx records an object right after it wrote (temp + rename,
+// read-only) or hashed it, so every such entry would be "racy". dvx never edits an object in
+// place; an outside write within the same timestamp tick as the recording would go unnoticed,
+// a later one (or a replacement) changes the object's mtime or inode.
+enum class Racy { distrust, trust };
+
 class StateDb {
  public:
   StateDb(StateDb&&) noexcept;
@@ -63,7 +70,7 @@ class StateDb {
   // database is recreated.
   std::vector<std::optional<std::string>> lookup(const std::vector<std::string>& abs_paths,
                                                  const std::vector<StatKey>& keys,
-                                                 hash::Algorithm alg);
+                                                 hash::Algorithm alg, Racy racy = Racy::distrust);
 
   // Stores (replacing) the entries in ONE transaction, stamped with the current time.
   // invalid_argument when the vectors differ in size; io/timeout on database failures.

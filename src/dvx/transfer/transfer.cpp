@@ -52,6 +52,15 @@ struct Collector {
     result.failed.push_back(id);
     result.errors.push_back(std::move(error));
   }
+  // A cache object whose bytes do not match its name: moved aside so nothing uses it again.
+  void corrupted(const odb::ObjectDb& cache, const odb::ObjectId& id, std::string error) {
+    auto moved = cache.quarantine(id);
+    std::lock_guard<std::mutex> lock(m);
+    result.corrupted.push_back(id);
+    result.quarantined.push_back(moved ? *moved : std::string());
+    result.failed.push_back(id);
+    result.errors.push_back(std::move(error));
+  }
   void copied() {
     std::lock_guard<std::mutex> lock(m);
     ++result.transferred;
@@ -119,8 +128,9 @@ TransferResult push(const odb::ObjectDb& cache, const remote::Remote& remote, co
     if (there[i]) {
     } else if (!local[i]) {
       c.missing(id);
-    } else if (auto r = batch ? batch->put(cache.path_of(id), key) : remote.put(cache.path_of(id), key); !r) {
-      c.failed(id, r.error().message);
+    } else if (auto r = batch ? batch->put(cache.path_of(id), key, &id) : remote.put(cache.path_of(id), key, &id); !r) {
+      if (r.error().code == ErrorCode::corruption) c.corrupted(cache, id, r.error().message);
+      else c.failed(id, r.error().message);
     } else {
       batched[i] = batch ? 1 : 0;
       c.copied();

@@ -21,6 +21,10 @@ struct TransferResult {
   std::vector<odb::ObjectId> missing;      // not in the source
   std::vector<odb::ObjectId> failed;       // copy failed (errors in `errors`, same order)
   std::vector<std::string> errors;
+  // Cache objects found corrupted (their bytes no longer hash to their name) and moved to the
+  // cache's quarantine: also in `failed`. quarantined[i] is where corrupted[i] went.
+  std::vector<odb::ObjectId> corrupted;
+  std::vector<std::string> quarantined;
 };
 
 using Progress = std::function<void(size_t done, size_t total)>;
@@ -29,7 +33,9 @@ using Progress = std::function<void(size_t done, size_t total)>;
 Result<std::vector<bool>> remote_contains(const remote::Remote& remote, const std::vector<odb::ObjectId>& ids,
                                           unsigned jobs);
 
-// Uploads every id present in the cache and absent on the remote.
+// Uploads every id present in the cache and absent on the remote. Each object is hashed while
+// it is uploaded; a cache object whose bytes do not match its name is not published on the
+// remote, is moved to the cache's quarantine (see TransferResult::corrupted) and fails.
 TransferResult push(const odb::ObjectDb& cache, const remote::Remote& remote,
                     const std::vector<odb::ObjectId>& ids, unsigned jobs, const Progress& progress = {});
 

@@ -58,8 +58,10 @@ Result<std::vector<std::string>> Hasher::hash(const std::vector<std::string>& ab
     // Small files are taken a chunk at a time per worker: read into memory, hashed side by side
     // (multi-buffer MD5, one lane per file), then written. Large files one at a time.
     constexpr size_t k_chunk = 32;
-    auto finish_one = [&](size_t k) {
-      if (ingested) (*ingested)[todo[k]] = 1;
+    // An object that was already in the cache is not marked ingested: save_to_cache checks it
+    // (it may be corrupted) instead of trusting it.
+    auto finish_one = [&](size_t k, bool written) {
+      if (ingested && written) (*ingested)[todo[k]] = 1;
       size_t n = ++done;
       if (progress) progress(base_done + n);
     };
@@ -98,11 +100,12 @@ Result<std::vector<std::string>> Hasher::hash(const std::vector<std::string>& ab
         }
         read_size[k] = cp->size;
         out[i] = md5.hex_digest();
-        if (auto r = ingest->cache->adopt(tmp, odb::ObjectId{out[i], ingest->layout}); !r) {
+        bool written = false;
+        if (auto r = ingest->cache->adopt(tmp, odb::ObjectId{out[i], ingest->layout}, &written); !r) {
           errors[k] = r.error();
           continue;
         }
-        finish_one(k);
+        finish_one(k, written);
       }
       auto digests = hash::md5_many(small_bytes);
       for (size_t j = 0; j < small_k.size(); ++j) {
@@ -110,11 +113,14 @@ Result<std::vector<std::string>> Hasher::hash(const std::vector<std::string>& ab
         out[i] = std::move(digests[j]);
         read_size[k] = static_cast<int64_t>(small_bytes[j].size());
         odb::ObjectId id{out[i], ingest->layout};
-        if (auto r = ingest->bulk ? ingest->bulk->add(small_bytes[j], id) : ingest->cache->add_bytes(small_bytes[j], id); !r) {
+        bool written = false;
+        if (auto r = ingest->bulk ? ingest->bulk->add(small_bytes[j], id, &written)
+                                  : ingest->cache->add_bytes(small_bytes[j], id, &written);
+            !r) {
           errors[k] = r.error();
           continue;
         }
-        finish_one(k);
+        finish_one(k, written);
       }
     });
   } else {
@@ -256,10 +262,40 @@ Result<OutputState> compute_state(const Context& ctx, const std::string& abs_pat
   return st;
 }
 
-Status save_to_cache(const Context& ctx, const std::string& abs_path, const OutputState& state, odb::Layout layout) {
+Status save_to_cache(const Context& ctx, const std::string& abs_path, const OutputState& state, odb::Layout layout,
+                     std::vector<CorruptObject>* repaired) {
   // Objects staged while hashing become visible first.
   if (ctx.ingest && ctx.ingest->bulk)
     if (auto r = ctx.ingest->bulk->commit(); !r) return r;
+  {
+    // Objects this command did not write are checked before they are kept (and before the
+    // workspace is relinked to them): a corrupted one is quarantined and written again below.
+    std::vector<odb::ObjectId> ids;
+    std::vector<std::string> paths;
+    if (state.kind == OutputState::Kind::file && !state.cached) {
+      ids.push_back(odb::ObjectId{state.oid, layout});
+      paths.push_back(abs_path);
+    }
+    for (size_t i = 0; i < state.entries.size(); ++i)
+      if (i >= state.entry_cached.size() || !state.entry_cached[i]) {
+        ids.push_back(odb::ObjectId{state.entries[i].md5, layout});
+        paths.push_back(abs_path + "/" + state.entries[i].relpath);
+      }
+    auto present = ctx.cache->exists_many(ids, ctx.hasher->threads());
+    size_t n = 0;
+    for (size_t i = 0; i < ids.size(); ++i)
+      if (present[i]) {
+        if (n != i) {
+          ids[n] = std::move(ids[i]);
+          paths[n] = std::move(paths[i]);
+        }
+        ++n;
+      }
+    ids.resize(n);
+    paths.resize(n);
+    auto bad = verify_objects(ctx, ids, &paths);
+    if (repaired) repaired->insert(repaired->end(), bad.begin(), bad.end());
+  }
   // Objects are created by reflink or copy (hardlink when it is the first cache type), never
   // symlinks, as DVC does (formats.md §4.2).
   std::vector<LinkType> types{LinkType::reflink};
@@ -271,9 +307,23 @@ Status save_to_cache(const Context& ctx, const std::string& abs_path, const Outp
   // change the link's target, which may be anywhere.
   const std::vector<LinkType> copy_types{LinkType::reflink, LinkType::copy};
   const bool output_is_link = hardlink_first && fsx::lstat_path(abs_path).type == fsx::FileType::symlink;
+  // When the workspace is linked to the objects (not copied from them), they are recorded in
+  // the state db: they hold bytes just hashed (or verified), so a link checkout need not read
+  // them again. Copy-only caches skip this (a copy checkout verifies while copying).
+  auto record = [&] {
+    if (!links_without_reading(ctx, ctx.link_types, fsx::parent_dir(abs_path))) return;
+    std::vector<odb::ObjectId> ids;
+    if (state.kind == OutputState::Kind::file) ids.push_back(odb::ObjectId{state.oid, layout});
+    for (auto& e : state.entries) ids.push_back(odb::ObjectId{e.md5, layout});
+    record_objects(ctx, ids);
+  };
   if (state.kind == OutputState::Kind::file) {
-    if (state.cached) return {};
-    return ctx.cache->add_file(abs_path, odb::ObjectId{state.oid, layout}, output_is_link ? copy_types : types);
+    if (!state.cached)
+      if (auto r = ctx.cache->add_file(abs_path, odb::ObjectId{state.oid, layout}, output_is_link ? copy_types : types);
+          !r)
+        return r;
+    record();
+    return {};
   }
   if (state.kind != OutputState::Kind::dir) return fail(ErrorCode::not_found, "output '" + abs_path + "' does not exist");
   std::mutex m;
@@ -294,6 +344,7 @@ Status save_to_cache(const Context& ctx, const std::string& abs_path, const Outp
     if (ctx.progress) ctx.progress("caching", d, state.entries.size());
   });
   if (first) return std::unexpected(*first);
+  record();
   if (state.manifest.empty()) return ctx.cache->add_bytes(formats::encode_sorted_manifest(state.entries), odb::ObjectId{state.oid, layout});
   return ctx.cache->add_bytes(state.manifest, odb::ObjectId{state.oid, layout});
 }
@@ -304,8 +355,125 @@ Error no_link_types_error(const std::string& dst) {
                                   "information."};
 }
 
+namespace {
+
+// The state-db key of a cache object: inode, size and mtime, as DVC keys its state. Not ctime:
+// every hardlink checkout changes the object's link count and so its ctime.
+state::StatKey object_key(const fsx::FileStat& st) {
+  auto k = state::StatKey::from(st);
+  k.ctime_ns = 0;
+  return k;
+}
+
+}  // namespace
+
+std::vector<CorruptObject> verify_objects(const Context& ctx, const std::vector<odb::ObjectId>& ids,
+                                          const std::vector<std::string>* paths) {
+  std::vector<CorruptObject> bad;
+  state::StateDb* db = ctx.hasher ? ctx.hasher->state() : nullptr;
+  const unsigned threads = ctx.hasher ? ctx.hasher->threads() : 1;
+  // Each object once, grouped by the algorithm its content is hashed with, in path order (the
+  // state db then answers with one range scan).
+  std::vector<size_t> order(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) order[i] = i;
+  std::vector<std::string> obj_paths(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) obj_paths[i] = ctx.cache->path_of(ids[i]);
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    auto aa = odb::content_algorithm(ids[a]), ab = odb::content_algorithm(ids[b]);
+    return aa != ab ? aa < ab : obj_paths[a] < obj_paths[b];
+  });
+  order.erase(std::unique(order.begin(), order.end(), [&](size_t a, size_t b) { return obj_paths[a] == obj_paths[b]; }),
+              order.end());
+  std::vector<fsx::FileStat> stats(order.size());
+  parallel_for_ranges(order.size(), 256, threads, [&](size_t k0, size_t k1) {
+    for (size_t k = k0; k < k1; ++k) stats[k] = fsx::lstat_path(obj_paths[order[k]]);
+  });
+  for (size_t g0 = 0; g0 < order.size();) {
+    const auto alg = odb::content_algorithm(ids[order[g0]]);
+    size_t g1 = g0;
+    while (g1 < order.size() && odb::content_algorithm(ids[order[g1]]) == alg) ++g1;
+    std::vector<size_t> ks;  // present objects of this group (indexes into order)
+    std::vector<std::string> lookup_paths;
+    std::vector<state::StatKey> keys;
+    for (size_t k = g0; k < g1; ++k) {
+      if (stats[k].type != fsx::FileType::regular) continue;
+      ks.push_back(k);
+      lookup_paths.push_back(obj_paths[order[k]]);
+      keys.push_back(object_key(stats[k]));
+    }
+    g0 = g1;
+    std::vector<std::optional<std::string>> known(ks.size());
+    if (db) known = db->lookup(lookup_paths, keys, alg, state::Racy::trust);
+    std::vector<size_t> todo;  // indexes into ks
+    std::vector<std::string> hash_paths;
+    for (size_t j = 0; j < ks.size(); ++j) {
+      const auto& id = ids[order[ks[j]]];
+      if (known[j] && *known[j] == odb::content_digest(id)) continue;
+      todo.push_back(j);
+      hash_paths.push_back(lookup_paths[j]);
+    }
+    if (todo.empty()) continue;
+    auto digests = hash::hash_files(hash_paths, alg, threads);
+    std::vector<std::string> good_paths, good_md5s;
+    std::vector<state::StatKey> good_keys;
+    for (size_t t = 0; t < todo.size(); ++t) {
+      size_t i = order[ks[todo[t]]];
+      const auto& id = ids[i];
+      if (!digests[t]) continue;  // unreadable or gone: the link (or the caller) reports it
+      if (digests[t]->md5 == odb::content_digest(id)) {
+        good_paths.push_back(hash_paths[t]);
+        good_keys.push_back(object_key(digests[t]->stat));
+        good_md5s.push_back(digests[t]->md5);
+        continue;
+      }
+      bad.push_back(quarantine_object(ctx, id, paths ? (*paths)[i] : std::string()));
+    }
+    if (db && !good_paths.empty()) (void)db->store(good_paths, good_keys, good_md5s, alg);
+  }
+  return bad;
+}
+
+void record_objects(const Context& ctx, const std::vector<odb::ObjectId>& ids) {
+  state::StateDb* db = ctx.hasher ? ctx.hasher->state() : nullptr;
+  if (!db || ids.empty()) return;
+  std::vector<fsx::FileStat> stats(ids.size());
+  parallel_for_ranges(ids.size(), 256, ctx.hasher->threads(), [&](size_t i0, size_t i1) {
+    for (size_t i = i0; i < i1; ++i) stats[i] = fsx::lstat_path(ctx.cache->path_of(ids[i]));
+  });
+  for (auto alg : {hash::Algorithm::md5, hash::Algorithm::md5_dos2unix}) {
+    std::vector<std::string> paths, md5s;
+    std::vector<state::StatKey> keys;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (odb::content_algorithm(ids[i]) != alg || stats[i].type != fsx::FileType::regular) continue;
+      paths.push_back(ctx.cache->path_of(ids[i]));
+      keys.push_back(object_key(stats[i]));
+      md5s.emplace_back(odb::content_digest(ids[i]));
+    }
+    if (!paths.empty()) (void)db->store(paths, keys, md5s, alg);
+  }
+}
+
+bool links_without_reading(const Context& ctx, const std::vector<LinkType>& types, const std::string& dir) {
+  std::string probe_dir = dir;  // the reflink probe needs a folder that exists
+  while (fsx::lstat_path(probe_dir).type != fsx::FileType::directory && probe_dir.size() > ctx.root.size())
+    probe_dir = fsx::parent_dir(probe_dir);
+  for (auto t : types) {
+    if (t == LinkType::copy) return false;
+    if (t == LinkType::reflink && !ctx.cache->reflink_works(probe_dir)) continue;
+    return true;
+  }
+  return false;
+}
+
+CorruptObject quarantine_object(const Context& ctx, const odb::ObjectId& id, const std::string& path) {
+  CorruptObject c{id, path, {}};
+  if (ctx.cache->exists(id))
+    if (auto q = ctx.cache->quarantine(id)) c.quarantined = *q;
+  return c;
+}
+
 Status link_from_cache(const std::string& object_path, const std::string& dst, std::vector<LinkType>& link_types,
-                       bool isexec, Placement placement) {
+                       bool isexec, Placement placement, const odb::ObjectId* verify) {
   const uint32_t file_mode = 0666 & ~fsx::current_umask();
   const bool direct = placement == Placement::direct;
   std::string tmp = direct ? dst : fsx::temp_path_beside(dst);
@@ -316,7 +484,7 @@ Status link_from_cache(const std::string& object_path, const std::string& dst, s
     LinkType t = link_types.front();
     Status made;
     if (t == LinkType::copy) {
-      made = fsx::copy_file(object_path, tmp, file_mode);
+      made = verify ? odb::copy_verified(object_path, tmp, file_mode, *verify) : fsx::copy_file(object_path, tmp, file_mode);
     } else if (auto obj = t == LinkType::hardlink ? fsx::lstat_path(object_path) : fsx::FileStat{};
                obj.type == fsx::FileType::regular && obj.size == 0) {
       // Never hardlink empty objects (link-count limits): a private empty file instead.
@@ -486,6 +654,15 @@ Result<CheckoutResult> checkout(const Context& ctx, const std::string& abs_path,
       res.missing_in_cache = true;
       return res;
     }
+    // A linked object is checked first (state db); a copied one while it is copied.
+    if (links_without_reading(ctx, types, fsx::parent_dir(abs_path))) {
+      std::vector<std::string> paths{abs_path};
+      res.corrupted = verify_objects(ctx, {recorded}, &paths);
+      if (!res.corrupted.empty()) {
+        res.missing_in_cache = true;
+        return res;
+      }
+    }
     if (force == Force::no && !same) {
       auto unsaved = unsaved_files(ctx, abs_path, *current, recorded, nullptr);
       if (!unsaved.empty()) return fail(ErrorCode::conflict, join(unsaved, "\n"));
@@ -495,8 +672,14 @@ Result<CheckoutResult> checkout(const Context& ctx, const std::string& abs_path,
     }
     // An obstacle (symlink, FIFO) is replaced by the rename of link_from_cache itself.
     if (auto r = fsx::make_dirs(fsx::parent_dir(abs_path)); !r) return std::unexpected(r.error());
-    if (auto r = link_from_cache(ctx.cache->path_of(recorded), abs_path, types, isexec.value_or(false)); !r)
-      return std::unexpected(r.error());
+    if (auto r = link_from_cache(ctx.cache->path_of(recorded), abs_path, types, isexec.value_or(false),
+                                 Placement::via_temp, &recorded);
+        !r) {
+      if (r.error().code != ErrorCode::corruption) return std::unexpected(r.error());
+      res.corrupted.push_back(quarantine_object(ctx, recorded, abs_path));
+      res.missing_in_cache = true;
+      return res;
+    }
     res.change = existed ? CheckoutResult::Change::modified : CheckoutResult::Change::added;
     (existed ? res.files_modified : res.files_added) = 1;
     return res;
@@ -529,6 +712,26 @@ Result<CheckoutResult> checkout(const Context& ctx, const std::string& abs_path,
   if (current->kind == OutputState::Kind::dir && current->oid == recorded.oid && current->dangling.empty() &&
       relink == Relink::no)
     return res;
+  const bool links = links_without_reading(ctx, types, abs_path);
+  if (links) {
+    // Objects about to be linked are checked before anything is touched.
+    std::unordered_map<std::string_view, std::string_view> now;
+    if (current->kind == OutputState::Kind::dir)
+      for (auto& e : current->entries) now.emplace(e.relpath, e.md5);
+    std::vector<odb::ObjectId> ids;
+    std::vector<std::string> paths;
+    for (auto& e : *entries) {
+      auto it = now.find(e.relpath);
+      if (it != now.end() && it->second == e.md5 && relink == Relink::no) continue;
+      ids.push_back(odb::ObjectId{e.md5, recorded.layout});
+      paths.push_back(abs_path + "/" + e.relpath);
+    }
+    res.corrupted = verify_objects(ctx, ids, &paths);
+    if (!res.corrupted.empty()) {
+      res.missing_in_cache = true;
+      return res;
+    }
+  }
   if (force == Force::no) {
     auto unsaved = unsaved_files(ctx, abs_path, *current, recorded, &*entries);
     if (!unsaved.empty()) return fail(ErrorCode::conflict, join(unsaved, "\n"));
@@ -624,9 +827,17 @@ Result<CheckoutResult> checkout(const Context& ctx, const std::string& abs_path,
       std::lock_guard<std::mutex> lock(m);
       local_types = types;
     }
-    auto r = link_from_cache(ctx.cache->path_of(odb::ObjectId{e.md5, recorded.layout}), p, local_types, false,
-                             staged ? Placement::direct : Placement::via_temp);
+    odb::ObjectId id{e.md5, recorded.layout};
+    auto r = link_from_cache(ctx.cache->path_of(id), p, local_types, false,
+                             staged ? Placement::direct : Placement::via_temp, &id);
     if (!r) {
+      if (r.error().code == ErrorCode::corruption) {
+        // Quarantined; the other files are still created, the output is reported failed.
+        auto c = quarantine_object(ctx, id, abs_path + "/" + e.relpath);
+        std::lock_guard<std::mutex> lock(m);
+        res.corrupted.push_back(std::move(c));
+        return;
+      }
       std::lock_guard<std::mutex> lock(m);
       // No type left: named by the output, not by a file of the staging folder.
       if (!first) first = local_types.empty() ? no_link_types_error(abs_path) : r.error();
@@ -662,7 +873,16 @@ Result<CheckoutResult> checkout(const Context& ctx, const std::string& abs_path,
       for (size_t k = runs[r].first; k < runs[r].second; ++k) link_one(k);
     });
   }
-  if (first) return std::unexpected(*first);  // the staging folder goes with `staging`
+  if (first || !res.corrupted.empty()) {
+    if (first) return std::unexpected(*first);  // the staging folder goes with `staging`
+    // A copied object was corrupted: a new output is not created; an existing one keeps the
+    // old content of the files concerned.
+    std::sort(res.corrupted.begin(), res.corrupted.end(),
+              [](const CorruptObject& a, const CorruptObject& b) { return a.path < b.path; });
+    res.missing_in_cache = true;
+    res.files_added = res.files_modified = 0;
+    return res;
+  }
   if (staged) {
     // The obstacle (a symlink, a FIFO) goes only now that its replacement is complete; a
     // folder can't be renamed over it.

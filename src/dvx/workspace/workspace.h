@@ -35,8 +35,8 @@ struct OutputState {
   bool isexec = false;   // files only
   std::vector<formats::ManifestEntry> entries;  // directories: sorted manifest entries
   std::vector<int64_t> entry_sizes;             // parallel to entries
-  std::vector<char> entry_cached;               // parallel to entries: object known to be in the cache
-  bool cached = false;                          // files: object known to be in the cache
+  std::vector<char> entry_cached;               // parallel to entries: object written while hashing
+  bool cached = false;                          // files: object written while hashing
   bool has_symlinks = false;                    // directories: some entry is a symlink to a file
   std::string manifest;                         // directories: manifest bytes (Context::keep_manifest)
   std::vector<std::string> dangling;            // directories: dangling symlinks (Context::dangling_absent)
@@ -65,6 +65,8 @@ class Hasher {
                                         const std::function<void(size_t)>& progress = {},
                                         const Ingest* ingest = nullptr, std::vector<char>* ingested = nullptr);
   unsigned threads() const { return m_threads; }
+  // The state database (opened on first use; may be null when it cannot be opened).
+  state::StateDb* state() { return db(); }
 
  private:
   state::StateDb* db();
@@ -88,11 +90,22 @@ struct Context {
   std::function<void(const std::string& what, size_t done, size_t total)> progress;  // may be empty
 };
 
+// A cache object whose bytes no longer hash to its name, found by a command about to use it.
+struct CorruptObject {
+  odb::ObjectId id;
+  std::string path;         // the workspace file it was to become (absolute), or empty
+  std::string quarantined;  // where the object was moved (ObjectDb::quarantine), empty if it could not be
+};
+
 // Inspects and hashes the output at `abs_path` (a file, a directory, or missing).
 Result<OutputState> compute_state(const Context& ctx, const std::string& abs_path, hash::Algorithm alg);
 
-// Stores the output's objects in the cache (files, and the .dir manifest). Idempotent.
-Status save_to_cache(const Context& ctx, const std::string& abs_path, const OutputState& state, odb::Layout layout);
+// Stores the output's objects in the cache (files, and the .dir manifest). Idempotent. Objects
+// already in the cache (not written by this command) are checked first (verify_objects); a
+// corrupted one is quarantined, written again from the workspace file and reported in
+// `repaired` (when given).
+Status save_to_cache(const Context& ctx, const std::string& abs_path, const OutputState& state, odb::Layout layout,
+                     std::vector<CorruptObject>* repaired = nullptr);
 
 // Temp files left by a killed command (platform::is_temp_name) are removed by checkout.
 using platform::is_temp_name;
@@ -104,11 +117,33 @@ bool safe_relpath(const std::string& relpath);
 enum class Force { no, yes };
 enum class Relink { no, yes };
 
+// Checks cache objects that are about to be linked into the workspace without being read
+// (hardlink, symlink, reflink), as DVC does, through the state db: an object recorded with its
+// current (inode, size, mtime) and the right hash is trusted (not ctime: linking an object
+// changes it; bytes written in place change mtime); any other is hashed once
+// (in parallel) and, when good, recorded. One state-db lookup and one store for the batch.
+// Corrupted objects are quarantined and returned (with `paths[i]` as their path when given);
+// absent objects are skipped (the caller reports them missing).
+std::vector<CorruptObject> verify_objects(const Context& ctx, const std::vector<odb::ObjectId>& ids,
+                                          const std::vector<std::string>* paths = nullptr);
+// Records objects dvx has just written from bytes it hashed, so that verify_objects trusts them
+// without reading them (one lstat each, one state-db batch).
+void record_objects(const Context& ctx, const std::vector<odb::ObjectId>& ids);
+
+// Whether creating files in `dir` with `types` reads the object's bytes (copy) rather than
+// linking them (reflink when it works there, hardlink, symlink): decides between checking an
+// object while copying it and verify_objects.
+bool links_without_reading(const Context& ctx, const std::vector<LinkType>& types, const std::string& dir);
+
+// Quarantines `id` after a verified copy found it corrupted; safe to call twice for one id.
+CorruptObject quarantine_object(const Context& ctx, const odb::ObjectId& id, const std::string& path);
+
 struct CheckoutResult {
   enum class Change { none, added, modified, deleted };
   Change change = Change::none;
   int64_t files_added = 0, files_modified = 0, files_deleted = 0;
-  bool missing_in_cache = false;  // recorded object(s) absent: nothing was created
+  bool missing_in_cache = false;  // recorded object(s) absent or corrupted: the output failed
+  std::vector<CorruptObject> corrupted;  // objects found corrupted (quarantined)
 };
 
 // Makes `abs_path` match `recorded` (an object id of `layout`). Refuses with a conflict error
@@ -153,9 +188,10 @@ Error no_link_types_error(const std::string& dst);
 // (platform::link_unsupported) is dropped from `link_types` and the next is tried; other
 // errors are returned as they are; when no type is left, no_link_types_error.
 // Placement::direct writes `dst` in place (for a destination inside a fresh staging directory
-// that is renamed into place as a whole).
+// that is renamed into place as a whole). With `verify` (the object's id), a copy is hashed
+// while written and discarded when the bytes do not match (error code corruption).
 enum class Placement { via_temp, direct };
 Status link_from_cache(const std::string& object_path, const std::string& dst, std::vector<LinkType>& link_types,
-                       bool isexec, Placement placement = Placement::via_temp);
+                       bool isexec, Placement placement = Placement::via_temp, const odb::ObjectId* verify = nullptr);
 
 }  // namespace dvx::workspace

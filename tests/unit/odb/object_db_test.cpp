@@ -8,6 +8,7 @@
 
 #include "../platform/test_temp_dir.h"
 #include "dvx/hash/md5.h"
+#include "dvx/odb/bulk_writer.h"
 
 namespace dvx::odb {
 namespace {
@@ -328,6 +329,99 @@ TEST(ObjectDb, ExistsManyAgreesWithExists) {
     for (size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(got[i], db.exists(ids[i])) << ids[i].oid;
   }
   EXPECT_TRUE(db.exists_many({}, 2).empty());
+}
+
+TEST(ObjectDb, QuarantineMovesTheObjectOutOfTheListing) {
+  TempDir t("dvx-odb-test");
+  ObjectDb db(t / "cache");
+  auto id = v3(kHelloMd5);
+  ASSERT_TRUE(db.add_bytes(kHello, id));
+  ObjectId legacy{kHelloMd5, Layout::legacy};
+  ASSERT_TRUE(db.add_bytes(kHello, legacy));
+  auto q = db.quarantine(id);
+  ASSERT_TRUE(q) << q.error().message;
+  auto q2 = db.quarantine(legacy);
+  ASSERT_TRUE(q2);
+  EXPECT_FALSE(db.exists(id));
+  EXPECT_FALSE(db.exists(legacy));
+  EXPECT_EQ(tu::read_file(*q), kHello);
+  EXPECT_EQ(platform::parent_dir(*q), db.quarantine_dir());
+  EXPECT_EQ(platform::base_name(*q).substr(0, 33), kHelloMd5 + "-");
+  EXPECT_EQ(platform::base_name(*q2).substr(0, 7), "legacy-");
+  EXPECT_EQ(db.quarantined().size(), 2u);
+  // Neither layout's listing sees the quarantine, as objects or as leftovers.
+  for (auto layout : {Layout::v3, Layout::legacy}) {
+    std::vector<std::string> leftovers;
+    auto all = db.list(layout, &leftovers);
+    ASSERT_TRUE(all);
+    EXPECT_TRUE(all->empty());
+    EXPECT_TRUE(leftovers.empty());
+  }
+}
+
+TEST(ObjectDb, CopyVerifiedRefusesBytesThatDoNotMatch) {
+  TempDir t("dvx-odb-test");
+  tu::write_file(t / "good", kHello);
+  tu::write_file(t / "bad", "evil\n");
+  EXPECT_TRUE(copy_verified(t / "good", t / "out1", 0444, v3(kHelloMd5)));
+  EXPECT_EQ(tu::read_file(t / "out1"), kHello);
+  auto r = copy_verified(t / "bad", t / "out2", 0444, v3(kHelloMd5));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::corruption);
+  EXPECT_NE(r.error().message.find(kHelloMd5), std::string::npos);
+  EXPECT_FALSE(exists(t / "out2"));
+}
+
+TEST(ObjectDb, ExistsValidQuarantinesAWritableCorruptedObject) {
+  TempDir t("dvx-odb-test");
+  ObjectDb db(t / "cache");
+  auto id = v3(kHelloMd5);
+  tu::write_file(db.path_of(id), "evil\n", 0644);
+  EXPECT_FALSE(db.exists_valid(id, Verify::no));
+  EXPECT_FALSE(db.exists(id));
+  EXPECT_EQ(db.quarantined().size(), 1u);
+}
+
+TEST(BulkWriter, VerifiedAddFileStoresNothingForBadBytes) {
+  TempDir t("dvx-odb-test");
+  ObjectDb db(t / "remote");
+  tu::write_file(t / "bad", "evil\n");
+  tu::write_file(t / "good", kHello);
+  {
+    // Staged (fresh prefix folder) and direct (existing prefix folder) paths.
+    BulkWriter w(db);
+    auto r = w.add_file(t / "bad", v3(kHelloMd5), Verify::yes);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::corruption);
+    ASSERT_TRUE(w.commit());
+  }
+  EXPECT_FALSE(db.exists(v3(kHelloMd5)));
+  // No empty prefix folder is published for an object that was refused.
+  EXPECT_FALSE(exists(platform::parent_dir(db.path_of(v3(kHelloMd5)))));
+  ASSERT_TRUE(platform::make_dirs(platform::parent_dir(db.path_of(v3(kHelloMd5)))));
+  {
+    BulkWriter w(db);
+    EXPECT_FALSE(w.add_file(t / "bad", v3(kHelloMd5), Verify::yes));
+    EXPECT_TRUE(temp_files(platform::parent_dir(db.path_of(v3(kHelloMd5)))).empty());
+    EXPECT_TRUE(w.add_file(t / "good", v3(kHelloMd5), Verify::yes));
+    ASSERT_TRUE(w.commit());
+  }
+  EXPECT_EQ(tu::read_file(db.path_of(v3(kHelloMd5))), kHello);
+}
+
+TEST(ObjectDb, AddBytesAndAdoptTellWhetherTheyWrote) {
+  TempDir t("dvx-odb-test");
+  ObjectDb db(t / "cache");
+  bool written = false;
+  ASSERT_TRUE(db.add_bytes(kHello, v3(kHelloMd5), &written));
+  EXPECT_TRUE(written);
+  ASSERT_TRUE(db.add_bytes(kHello, v3(kHelloMd5), &written));
+  EXPECT_FALSE(written);
+  std::string tmp = db.temp_path_for(v3(kHelloMd5));
+  tu::write_file(tmp, kHello);
+  ASSERT_TRUE(db.adopt(tmp, v3(kHelloMd5), &written));
+  EXPECT_FALSE(written);
+  EXPECT_FALSE(exists(tmp));
 }
 
 }  // namespace

@@ -115,6 +115,24 @@ TEST(StateDb, RacyEntryNotTrusted) {
   EXPECT_EQ(*r[4], "5");
 }
 
+TEST(StateDb, RacyTrustAcceptsFreshEntriesButNotChangedOnes) {
+  // Cache objects are recorded right after dvx writes them: Racy::trust accepts such entries
+  // while the key is unchanged, and still rejects any other key.
+  TempDir t;
+  auto db = StateDb::open(t.path() + "/state.db");
+  ASSERT_TRUE(db);
+  int64_t now = now_ns();
+  StatKey fresh{1, 10, now, now};
+  ASSERT_TRUE(db->store({"/obj"}, {fresh}, {"1"}, Algorithm::md5));
+  EXPECT_FALSE(db->lookup({"/obj"}, {fresh}, Algorithm::md5)[0]);
+  auto r = db->lookup({"/obj"}, {fresh}, Algorithm::md5, Racy::trust);
+  ASSERT_TRUE(r[0]);
+  EXPECT_EQ(*r[0], "1");
+  StatKey changed = fresh;
+  changed.ctime_ns += 1;
+  EXPECT_FALSE(db->lookup({"/obj"}, {changed}, Algorithm::md5, Racy::trust)[0]);
+}
+
 TEST(StateDb, RealFileBecomesTrustedWhenStoredLater) {
   TempDir t;
   std::string f = t.path() + "/file";

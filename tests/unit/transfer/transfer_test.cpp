@@ -235,6 +235,29 @@ TEST(Transfer, FetchReplacesCorruptedWritableCacheObject) {
   EXPECT_EQ(mode_of(f.b.path_of(id)), 0444u);
 }
 
+TEST(Transfer, PushRefusesCorruptedCacheObjects) {
+  // Batch path (fresh prefix folders on the remote) and put path (existing prefix folder).
+  for (bool existing_prefix : {false, true}) {
+    Fixture f;
+    auto good = f.put(f.a, "good\n");
+    auto bad = f.put(f.a, "bad\n");
+    if (existing_prefix) ASSERT_TRUE(platform::make_dirs(platform::parent_dir(f.remote_path(bad))));
+    tu::write_file(f.a.path_of(bad), "evil\n", 0444);  // same name, other bytes
+    auto r = push(f.a, f.remote, {good, bad}, 2);
+    EXPECT_EQ(r.transferred, 1u);
+    ASSERT_EQ(r.failed, std::vector<ObjectId>{bad});
+    ASSERT_EQ(r.corrupted, std::vector<ObjectId>{bad});
+    EXPECT_NE(r.errors[0].find(bad.oid), std::string::npos) << r.errors[0];
+    EXPECT_TRUE(exists(f.remote_path(good)));
+    EXPECT_FALSE(exists(f.remote_path(bad)));
+    EXPECT_TRUE(temp_files(platform::parent_dir(f.remote_path(bad))).empty());
+    // Moved to the quarantine: absent from the cache, so a fetch would bring it back.
+    EXPECT_FALSE(f.a.exists(bad));
+    ASSERT_EQ(r.quarantined.size(), 1u);
+    EXPECT_EQ(tu::read_file(r.quarantined[0]), "evil\n");
+  }
+}
+
 TEST(Transfer, PushToUnwritableRemoteFails) {
   if (::geteuid() == 0) GTEST_SKIP() << "root ignores permissions";
   Fixture f;
