@@ -299,7 +299,9 @@ class FailingExists final : public remote::Remote {
   explicit FailingExists(std::string root) : m_inner(std::move(root)) {}
   std::string describe() const override { return m_inner.describe(); }
   Result<bool> exists(const std::string&) const override { return fail(ErrorCode::io, "remote unreachable"); }
-  Status put(const std::string& local, const std::string& key) const override { return m_inner.put(local, key); }
+  Status put(const std::string& local, const std::string& key, const odb::ObjectId* verify) const override {
+    return m_inner.put(local, key, verify);
+  }
   Result<bool> get(const std::string& key, const std::string& local,
                    const platform::ByteObserver& observe) const override {
     return m_inner.get(key, local, observe);
