@@ -154,10 +154,11 @@ class TestManifestBombs(HostileCase):
                 self.put_object_as(dir_oid, manifest)
                 self.write("d.dvc", dvxtest.dvc_file(dir_oid, 1, "d", nfiles=1))
                 self.assertRefused([("checkout",), ("checkout", "--force")], dir_oid[2:], line=True)
-                # status reports an unreadable manifest as not in the cache, without a crash.
+                # status reports an unreadable manifest as corrupted (issue 9), without a crash.
                 rc, out, err = self.run_limited("status")
                 self.assertEqual(rc, 0, err)
-                self.assertIn("not in cache", out)
+                self.assertIn("corrupted", out)
+                self.assertNotIn("not in cache", out)
                 rc, out, err = self.run_limited("checkout")
                 self.assertIn("nested more than 64 levels deep", err)
                 self.assertFalse(os.path.exists(self.p("d")))
