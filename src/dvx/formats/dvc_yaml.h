@@ -1,0 +1,74 @@
+// `dvc.yaml` (formats.md §6): schema validation, `vars`/`${}` interpolation, `foreach`/`matrix`
+// generators, and a typed view of every (generated) stage.
+// Thread-safety: plain values and pure functions (files are read through the given loader).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dvx/base/result.h"
+#include "dvx/formats/interpolate.h"
+#include "dvx/formats/yaml.h"
+
+namespace dvx::formats {
+
+// One entry of a stage's outs/metrics/plots.
+struct StageOut {
+  enum class Kind { out, metric, plot };
+  Kind kind = Kind::out;
+  std::string path;  // as written (after interpolation), relative to the stage's wdir
+  bool cache = true, persist = false, push = true;
+  std::optional<std::string> remote, desc;
+  yaml::Node options;  // the option mapping as written (null when the entry is a bare string)
+};
+
+// One `params` dependency file of a stage.
+struct StageParams {
+  std::string file;               // relative to wdir ("params.yaml" for bare keys)
+  std::vector<std::string> keys;  // dotted keys in written order; empty with whole_file
+  bool whole_file = false;
+};
+
+// One stage after generators and interpolation were applied.
+struct StageDef {
+  std::string name;    // "train", "build@us", "mx@1-p"
+  std::string group;   // generator name ("build"), empty for a plain stage
+  yaml::Node cmd;      // string or sequence of strings, resolved (written to dvc.lock as is)
+  std::string wdir = ".";  // relative to the dvc.yaml folder, as written
+  std::vector<std::string> deps;        // as written, relative to wdir
+  std::vector<StageParams> params;      // in written order (default file first as written)
+  std::vector<StageOut> outs;           // outs, then metrics, then plots, in written order
+  bool frozen = false, always_changed = false;
+  std::optional<std::string> desc;
+  int line = 0;  // line of the stage (or generator) key
+
+  // Command lines to run, in order: each list item, or each non-empty line of a string.
+  std::vector<std::string> command_lines() const;
+  // The command as one text (list items joined by "\n"), for messages and comparisons.
+  std::string cmd_text() const;
+};
+
+// The whole file.
+struct DvcYaml {
+  std::vector<StageDef> stages;  // in file order, generated stages in generation order
+  std::vector<std::string> params;   // top-level `params` (resolved)
+  std::vector<std::string> metrics;  // top-level `metrics` (resolved)
+  yaml::Node plots;      // top-level `plots` as written (resolved), null when absent
+  yaml::Node artifacts;  // top-level `artifacts`, null when absent
+  yaml::Node doc;        // the parsed document (for round-trip edits)
+};
+
+// Parses, validates and resolves a dvc.yaml. `load` reads params/vars files relative to the
+// dvc.yaml's folder (params.yaml is loaded automatically when it exists). Errors name the file
+// and line: YAML syntax as "'<file>' is invalid.\n\n<what>, in line L, column C"; schema as
+// "'<file>' validation failed: extra keys not allowed @ data['stages']['x']['foo'] (line L)";
+// interpolation as "failed to parse 'stages.<name>.<field>' in '<file>': Could not find 'x'".
+Result<DvcYaml> parse_dvc_yaml(std::string_view text, const std::string& filename, const VarsLoader& load,
+                               const FlagStyle& flags = {});
+
+// Stage names that `stage add` accepts (letters, digits, '_' and '-').
+bool valid_stage_name(std::string_view name);
+
+}  // namespace dvx::formats
