@@ -11,48 +11,6 @@ namespace dvx::api {
 namespace fsx = dvx::platform;
 using detail::raise;
 
-namespace {
-
-// The cache's fingerprint per layout, taken once per command (256 stats each).
-using Fingerprints = std::map<odb::Layout, odb::ObjectDb::Fingerprint>;
-
-// Whether an output's objects are all in the cache; a directory whose manifest is in the
-// cache but cannot be read as one is "corrupted" (not "not in cache": fetching would not help
-// unless the object is replaced).
-enum class CacheState { complete, not_in_cache, corrupted };
-
-CacheState object_state(repo::Repo& repo, const odb::ObjectId& id, Fingerprints& fingerprints) {
-  if (!repo.cache().exists(id)) return CacheState::not_in_cache;
-  if (!id.is_dir()) return CacheState::complete;
-  // "All files of this directory are in the cache" is remembered in the state db under the
-  // cache's fingerprint: adding or removing any object changes it, so the memory is exact,
-  // and a repeated status costs 256 stats instead of reading every object folder.
-  auto* db = repo.state();
-  auto fp_it = fingerprints.find(id.layout);
-  if (fp_it == fingerprints.end()) fp_it = fingerprints.emplace(id.layout, repo.cache().fingerprint(id.layout)).first;
-  const auto& fp = fp_it->second;
-  std::string memo = repo.cache().root() + "/#complete/" + id.oid;
-  state::StatKey key{fp.digest, fp.folders, fp.max_mtime_ns, fp.max_ctime_ns};
-  auto alg = odb::algorithm_for(id.layout);
-  if (db) {
-    auto hit = db->lookup({memo}, {key}, alg);
-    if (hit[0] && *hit[0] == id.oid.substr(0, 32)) return CacheState::complete;
-  }
-  auto entries = repo.cache().read_manifest(id);
-  if (!entries) return entries.error().code == ErrorCode::not_found ? CacheState::not_in_cache : CacheState::corrupted;
-  std::vector<odb::ObjectId> ids;
-  ids.reserve(entries->size());
-  for (auto& e : *entries) {
-    if (!odb::valid_oid(e.md5) || e.md5.ends_with(".dir")) return CacheState::corrupted;
-    ids.push_back({std::move(e.md5), id.layout});
-  }
-  for (bool present : repo.cache().exists_many(ids, repo.jobs()))
-    if (!present) return CacheState::not_in_cache;
-  if (db) (void)db->store({memo}, {key}, {id.oid.substr(0, 32)}, alg);
-  return CacheState::complete;
-}
-
-}  // namespace
 
 StatusResult status(repo::Repo& repo, const StatusOptions& opts) {
   StatusResult res;
@@ -64,7 +22,6 @@ StatusResult status(repo::Repo& repo, const StatusOptions& opts) {
   auto selected = detail::select_outputs(repo, opts.targets, opts.recursive, "status");
   auto ctx = repo.context();
   ctx.dangling_absent = true;
-  Fingerprints fingerprints;
   const repo::DvcStage* current_stage = nullptr;
   for (auto& sel : selected) {
     if (sel.stage != current_stage) {
@@ -84,9 +41,9 @@ StatusResult status(repo::Repo& repo, const StatusOptions& opts) {
     auto rec = o.recorded();
     std::string name = repo.display(o.abs_path);
     if (rec && o.entry.cache) {
-      auto state = object_state(repo, *rec, fingerprints);
-      if (state != CacheState::complete) {
-        report.changed_outs.emplace_back(name, state == CacheState::corrupted ? "corrupted" : "not in cache");
+      auto state = repo.cache_state(*rec);
+      if (state != repo::CacheState::complete) {
+        report.changed_outs.emplace_back(name, state == repo::CacheState::corrupted ? "corrupted" : "not in cache");
         continue;
       }
     }

@@ -324,9 +324,42 @@ std::vector<DvcStage> Repo::load_lock(const std::string& rel_path, const std::st
   return out;
 }
 
+CacheState Repo::cache_state(const odb::ObjectId& id) {
+  if (!cache().exists(id)) return CacheState::not_in_cache;
+  if (!id.is_dir()) return CacheState::complete;
+  // "All files of this directory are in the cache" is remembered in the state db under the
+  // cache's fingerprint: adding or removing any object changes it, so the memory is exact,
+  // and a repeated status costs 256 stats instead of reading every object folder.
+  auto* db = state();
+  auto fp_it = m_fingerprints.find(id.layout);
+  if (fp_it == m_fingerprints.end()) fp_it = m_fingerprints.emplace(id.layout, cache().fingerprint(id.layout)).first;
+  const auto& fp = fp_it->second;
+  std::string memo = cache().root() + "/#complete/" + id.oid;
+  state::StatKey key{fp.digest, fp.folders, fp.max_mtime_ns, fp.max_ctime_ns};
+  auto alg = odb::algorithm_for(id.layout);
+  if (db) {
+    auto hit = db->lookup({memo}, {key}, alg);
+    if (hit[0] && *hit[0] == id.oid.substr(0, 32)) return CacheState::complete;
+  }
+  auto entries = cache().read_manifest(id);
+  if (!entries) return entries.error().code == ErrorCode::not_found ? CacheState::not_in_cache : CacheState::corrupted;
+  std::vector<odb::ObjectId> ids;
+  ids.reserve(entries->size());
+  for (auto& e : *entries) {
+    if (!odb::valid_oid(e.md5) || e.md5.ends_with(".dir")) return CacheState::corrupted;
+    ids.push_back({std::move(e.md5), id.layout});
+  }
+  for (bool present : cache().exists_many(ids, jobs()))
+    if (!present) return CacheState::not_in_cache;
+  if (db) (void)db->store({memo}, {key}, {id.oid.substr(0, 32)}, alg);
+  return CacheState::complete;
+}
+
+
 const std::vector<DvcStage>& Repo::stages() {
   if (m_stages_loaded) return m_stages;
   m_stages.clear();
+  m_pipeline_files.clear();
   const auto& rules = ignore();
   std::unordered_set<std::string> outputs;  // repo-relative output paths seen so far
   std::vector<std::string> dirs{""};
@@ -345,6 +378,8 @@ const std::vector<DvcStage>& Repo::stages() {
         subdirs.push_back(child);
         continue;
       }
+      if (e.type == fsx::FileType::regular && e.name == "dvc.yaml" && !rules.is_ignored(child, false))
+        m_pipeline_files.push_back(child);
       if (e.type == fsx::FileType::regular && e.name == "dvc.lock" && !rules.is_ignored(child, false)) {
         auto lock = fsx::read_file_prefix(abs + "/" + e.name, k_parse_read_limit);
         if (!lock) throw UserError(lock.error().message);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -51,6 +52,11 @@ struct DvcStage {
 
 enum class LockWait { retry, forever };
 
+// Whether an output's objects are all in the cache; a directory whose manifest is in the
+// cache but cannot be read as one is "corrupted" (not "not in cache": fetching would not help
+// unless the object is replaced).
+enum class CacheState { complete, not_in_cache, corrupted };
+
 class Repo {
  public:
   // Finds the project containing `cwd` (walks up to the file system root); throws
@@ -84,6 +90,12 @@ class Repo {
   const std::vector<DvcStage>& stages();
   // Re-reads the .dvc files after a command changed them.
   void reload_stages() { m_stages_loaded = false; }
+  // Every dvc.yaml of the workspace (repo-relative, in walk order: a folder's file before its
+  // subfolders'), found by the same walk as stages().
+  const std::vector<std::string>& pipeline_files() {
+    stages();
+    return m_pipeline_files;
+  }
   // Parses one .dvc file (repo-relative path); throws UserError on invalid content or paths
   // that escape the repository.
   DvcStage load_stage(const std::string& rel_path, const std::string& text) const;
@@ -91,6 +103,11 @@ class Repo {
   // `dvc_yaml` (may be empty) tells which outputs have `cache: false`.
   std::vector<DvcStage> load_lock(const std::string& rel_path, const std::string& lock_text,
                                   const std::string& dvc_yaml) const;
+
+  // Whether `id` (and, for a directory, every file it lists) is in the cache. "All files of a
+  // directory are in the cache" is remembered in the state db under the cache's fingerprint
+  // (taken once per command), so a repeated check costs 256 stats.
+  CacheState cache_state(const odb::ObjectId& id);
 
   // Path for messages: relative to the CWD.
   std::string display(const std::string& abs_path) const;
@@ -120,6 +137,8 @@ class Repo {
   std::optional<fs::IgnoreRules> m_ignore;
   std::unique_ptr<workspace::Hasher> m_hasher;
   std::vector<DvcStage> m_stages;
+  std::vector<std::string> m_pipeline_files;
+  std::map<odb::Layout, odb::ObjectDb::Fingerprint> m_fingerprints;
   bool m_stages_loaded = false;
   std::optional<platform::FileLock> m_lock;
   std::vector<std::string> m_git_paths;
