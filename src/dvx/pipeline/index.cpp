@@ -324,4 +324,11 @@ std::optional<formats::LockStage> Index::lock_entry(size_t i) const {
   return lock(st.lock_rel).stage(st.name);
 }
 
+void Index::write_lock(const std::string& lock_rel) const {
+  std::string abs = m_repo->root() + "/" + lock_rel;
+  if (auto r = fsx::write_file_atomic(abs, lock(lock_rel).emit(), 0644); !r) throw UserError(r.error().message);
+  m_lock_exists[lock_rel] = true;
+  m_repo->track_for_git(abs);
+}
+
 }  // namespace dvx::pipeline
