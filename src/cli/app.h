@@ -42,9 +42,19 @@ using Action = std::function<int(Context&)>;
 // Registration functions, one per group of commands; each adds its subcommands to `app` and
 // sets `action` when its subcommand is selected.
 void register_data_commands(CLI::App& app, Action& action);
+void register_add_command(CLI::App& app, Action& action);
+void register_commit_command(CLI::App& app, Action& action);
+void register_checkout_command(CLI::App& app, Action& action);
+void register_status_command(CLI::App& app, Action& action);
+void register_diff_command(CLI::App& app, Action& action);
+void register_remove_command(CLI::App& app, Action& action);
+void register_gc_command(CLI::App& app, Action& action);
+void register_list_command(CLI::App& app, Action& action);
 void register_remote_commands(CLI::App& app, Action& action);
 void register_config_commands(CLI::App& app, Action& action);
 void register_project_commands(CLI::App& app, Action& action);
+void register_repro_command(CLI::App& app, Action& action);
+void register_stage_commands(CLI::App& app, Action& action);
 
 // Adds -q/-v to a subcommand (DVC accepts them after the command too).
 void add_common_flags(CLI::App* sub, Globals& g);
@@ -53,6 +63,13 @@ void add_common_flags(CLI::App* sub, Globals& g);
 std::string counts_summary(const std::vector<std::pair<int64_t, std::string>>& parts);
 // The A/M/D lines of checkout and pull.
 void print_checkout_lines(Context& ctx, const api::CheckoutResult& r);
+
+// "word:" padded with spaces to 20 columns, as DVC aligns status words.
+inline std::string pad20(const std::string& word) {
+  std::string s = word + ":";
+  if (s.size() < 20) s.resize(20, ' ');
+  return s;
+}
 
 // Expands TABs to 8-column stops, as DVC's console does for some outputs.
 std::string expand_tabs(const std::string& s);

@@ -15,7 +15,7 @@ void add_transfer_options(CLI::App* sub, api::TransferOptions& o) {
   sub->add_flag("-A,--all-commits", o.all_commits, "Use all Git commits.");
   sub->add_flag("-d,--with-deps")->description("Include all dependencies of the specified target.");
   sub->add_flag("-R,--recursive", o.recursive, "Use all DVC files in the specified directories.");
-  sub->add_flag("--run-cache,!--no-run-cache")->description("Transfer run history for all stages.");
+  sub->add_flag("--run-cache,!--no-run-cache", o.run_cache, "Transfer run history for all stages.");
   sub->add_flag("--glob")->description("Allows targets containing shell-style wildcards.");
 }
 

@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "dvx/pipeline/repro.h"
+#include "dvx/pipeline/status.h"
 #include "dvx/repo/repo.h"
 
 namespace dvx::api {
@@ -57,9 +59,12 @@ void unprotect(repo::Repo& repo, const std::vector<std::string>& targets);
 // ---- status / checkout --------------------------------------------------------------------
 // One stage's report: ordered items as in `dvc status --json`.
 struct StageStatus {
-  std::string name;  // .dvc path relative to the CWD
+  std::string name;  // .dvc path relative to the CWD, or the stage's address
+  std::vector<pipeline::DepChange> changed_deps;                  // pipeline stages
   std::vector<std::pair<std::string, std::string>> changed_outs;  // display path -> status
+  bool always_changed = false;
   bool changed_checksum = false;
+  bool changed_command = false;  // pipeline stages
 };
 struct StatusOptions {
   std::vector<std::string> targets;
@@ -68,6 +73,7 @@ struct StatusOptions {
 struct StatusResult {
   std::vector<StageStatus> stages;  // only stages with something to report
   bool no_stages = false;           // the project tracks nothing
+  std::vector<std::string> warnings;  // frozen stages
 };
 StatusResult status(repo::Repo& repo, const StatusOptions& opts);
 
@@ -93,6 +99,7 @@ struct TransferOptions {
   std::optional<std::string> remote;
   std::optional<unsigned> jobs;
   bool recursive = false, all_branches = false, all_tags = false, all_commits = false;
+  bool run_cache = false;  // also transfer the run-cache (`runs/`)
   // Receives warnings as they happen (prefixed "WARNING: " by the caller unless plain).
   std::function<void(const std::string& text, bool plain)> warn;
 };
@@ -167,5 +174,22 @@ struct LsEntry {
   std::optional<std::string> md5;
 };
 std::vector<LsEntry> ls(repo::Repo& repo, const std::optional<std::string>& path, bool recursive, bool dvc_only);
+
+// ---- pipelines (api/pipeline.cpp) ------------------------------------------------------------
+struct ReproOutput {
+  std::function<void(const std::string&)> out, warn, error;
+  Confirm confirm;
+};
+// Reproduces (behaviour.md §4); returns the number of stages run, restored or verified.
+size_t repro(repo::Repo& repo, const pipeline::ReproOptions& opts, const ReproOutput& io);
+
+struct StageListOptions {
+  std::vector<std::string> targets;
+  bool all = false, recursive = false, fail = false;
+};
+struct StageListEntry {
+  std::string address, description;
+};
+std::vector<StageListEntry> stage_list(repo::Repo& repo, const StageListOptions& opts);
 
 }  // namespace dvx::api

@@ -61,6 +61,16 @@ void relink(repo::Repo& repo, const repo::Output& o, const workspace::OutputStat
 std::string corrupted_message(const repo::Repo& repo, const odb::ObjectId& id, const std::string& name,
                               const std::string& quarantined, bool restored = false);
 
+// The pipeline stages' part of `status` (api/pipeline.cpp): reports of the dvc.yaml stages that
+// `targets` select (every one when empty), appended to `res`; targets that name no pipeline
+// stage (or name a .dvc file) go to `other_targets`.
+void pipeline_status(repo::Repo& repo, const std::vector<std::string>& targets, std::vector<std::string>& other_targets,
+                     StatusResult& res);
+
+// `commit` of dvc.yaml stages (api/pipeline.cpp); targets naming none go to `other_targets`.
+void commit_pipeline(repo::Repo& repo, const CommitOptions& opts, const Confirm& confirm,
+                     std::vector<std::string>& other_targets);
+
 // Turns a Result error into a UserError.
 [[noreturn]] void raise(const Error& e, ExitCode code = ExitCode::error);
 

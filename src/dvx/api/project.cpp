@@ -200,7 +200,16 @@ void unprotect(repo::Repo& repo, const std::vector<std::string>& targets) {
 
 std::vector<std::string> commit(repo::Repo& repo, const CommitOptions& opts, const Confirm& confirm) {
   std::vector<std::string> warnings;
-  auto selected = detail::select_outputs(repo, opts.targets, opts.recursive, "commit");
+  std::vector<std::string> other_targets = opts.targets;
+  if (!repo.pipeline_files().empty()) {
+    other_targets.clear();
+    detail::commit_pipeline(repo, opts, confirm, other_targets);
+    if (!opts.targets.empty() && other_targets.empty()) {
+      repo.reload_stages();
+      return warnings;
+    }
+  }
+  auto selected = detail::select_outputs(repo, other_targets, opts.recursive, "commit");
   auto ctx = repo.context();
   struct Change {
     const repo::DvcStage* stage;
@@ -211,12 +220,7 @@ std::vector<std::string> commit(repo::Repo& repo, const CommitOptions& opts, con
   std::vector<Change> changes;
   for (auto& sel : selected) {
     const auto& o = *sel.out;
-    if (sel.stage->is_pipeline()) {
-      if (opts.targets.empty()) continue;  // pipeline stages are committed by the pipeline layer
-      throw UserError("failed to commit - committing pipeline stages ('" + sel.stage->pipeline_stage +
-                          "') is not supported by dvx yet",
-                      ExitCode::failure);
-    }
+    if (sel.stage->is_pipeline()) continue;  // committed above (detail::commit_pipeline)
     auto st = workspace::compute_state(ctx, o.abs_path, o.algorithm());
     if (!st) raise(st.error(), ExitCode::failure);
     if (st->kind == workspace::OutputState::Kind::missing)

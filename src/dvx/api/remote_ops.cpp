@@ -6,6 +6,7 @@
 
 #include "dvx/api/internal.h"
 #include "dvx/base/strings.h"
+#include "dvx/pipeline/run_cache.h"
 #include "dvx/remote/remote.h"
 #include "dvx/transfer/transfer.h"
 
@@ -114,19 +115,72 @@ std::vector<odb::ObjectId> ids_of(const std::vector<detail::UsedObject>& used) {
   return ids;
 }
 
+// The run-cache entries missing on the other side, copied one by one (they are small and few;
+// the data objects they name move with the normal transfer). Keys are checked to have the
+// layout "runs/<k[:2]>/<key>/<value>" before anything is written.
+size_t transfer_run_cache(repo::Repo& repo, const remote::Remote& rem, bool upload) {
+  pipeline::RunCache rc(repo);
+  auto local = rc.list();
+  auto listed = rem.list("runs/");
+  if (!listed) raise(listed.error(), ExitCode::failure);
+  std::set<std::string> remote_keys;
+  for (auto& k : *listed)
+    if (k.starts_with("runs/")) remote_keys.insert(k.substr(5));
+  auto valid = [](const std::string& rel) {
+    if (rel.size() != 2 + 1 + 64 + 1 + 64 || rel[2] != '/' || rel[67] != '/' || rel.compare(0, 2, rel, 3, 2) != 0)
+      return false;
+    for (size_t i = 0; i < rel.size(); ++i) {
+      if (i == 2 || i == 67) continue;
+      char c = rel[i];
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    }
+    return true;
+  };
+  size_t n = 0;
+  if (upload) {
+    for (auto& rel : local) {
+      if (remote_keys.count(rel)) continue;
+      if (auto r = rem.put(rc.dir() + "/" + rel, "runs/" + rel); !r) raise(r.error(), ExitCode::failure);
+      ++n;
+    }
+    return n;
+  }
+  std::set<std::string> have(local.begin(), local.end());
+  for (auto& rel : remote_keys) {
+    if (have.count(rel) || !valid(rel)) continue;
+    std::string dst = rc.dir() + "/" + rel;
+    if (auto r = fsx::make_dirs(fsx::parent_dir(dst)); !r) raise(r.error(), ExitCode::failure);
+    std::string tmp = fsx::temp_path_beside(dst);
+    auto r = rem.get("runs/" + rel, tmp, {});
+    if (!r) {
+      (void)fsx::remove_file(tmp);
+      raise(r.error(), ExitCode::failure);
+    }
+    if (!*r) continue;
+    (void)fsx::chmod_path(tmp, 0444);
+    if (auto m = fsx::rename_path(tmp, dst); !m) raise(m.error(), ExitCode::failure);
+    ++n;
+  }
+  return n;
+}
+
 }  // namespace
 
 TransferSummary push(repo::Repo& repo, const TransferOptions& opts) {
   TransferSummary sum;
   warn_no_remote(repo, opts);
   auto used = collect_used(repo, opts, true);
+  if (opts.run_cache) {
+    auto rem = open(repo, pick_remote(repo, opts.remote, "push"));
+    sum.transferred += transfer_run_cache(repo, *rem, true);
+  }
   if (used.objects.empty()) return sum;
   std::string name = pick_remote(repo, opts.remote, "push");
   auto rem = open(repo, name);
   transfer::Progress progress;
   if (repo.progress()) progress = [&](size_t d, size_t t) { repo.progress()("push", d, t); };
   auto r = transfer::push(repo.cache(), *rem, ids_of(used.objects), jobs_for(repo, opts), progress);
-  sum.transferred = r.transferred;
+  sum.transferred += r.transferred;
   if (!r.missing.empty()) {
     if (opts.warn) opts.warn(missing_warning(r.missing, used.objects), false);
     else sum.warnings.push_back(missing_warning(r.missing, used.objects));
@@ -150,6 +204,10 @@ TransferSummary push(repo::Repo& repo, const TransferOptions& opts) {
 TransferSummary fetch(repo::Repo& repo, const TransferOptions& opts) {
   TransferSummary sum;
   warn_no_remote(repo, opts);
+  if (opts.run_cache) {
+    auto rem = open(repo, pick_remote(repo, opts.remote, "fetch"));
+    sum.transferred += transfer_run_cache(repo, *rem, false);
+  }
   auto used = collect_used(repo, opts, false);
   if (used.objects.empty()) return sum;
   // Everything already cached: no remote needed (DVC succeeds without one).

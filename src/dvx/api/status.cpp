@@ -15,11 +15,20 @@ using detail::raise;
 StatusResult status(repo::Repo& repo, const StatusOptions& opts) {
   StatusResult res;
   const auto& stages = repo.stages();
-  if (stages.empty()) {
+  bool pipelines = !repo.pipeline_files().empty();
+  if (stages.empty() && !pipelines) {
     res.no_stages = true;
     return res;
   }
-  auto selected = detail::select_outputs(repo, opts.targets, opts.recursive, "status");
+  // dvc.yaml stages first (index order), then the .dvc files (behaviour.md §3.1).
+  std::vector<std::string> other_targets = opts.targets;
+  if (pipelines) {
+    other_targets.clear();
+    detail::pipeline_status(repo, opts.targets, other_targets, res);
+    if (!opts.targets.empty() && other_targets.empty()) return res;
+  }
+  auto selected = detail::select_outputs(repo, other_targets, opts.recursive, "status");
+  std::erase_if(selected, [](const detail::Selected& s) { return s.stage->is_pipeline(); });
   auto ctx = repo.context();
   ctx.dangling_absent = true;
   const repo::DvcStage* current_stage = nullptr;
@@ -33,7 +42,9 @@ StatusResult status(repo::Repo& repo, const StatusOptions& opts) {
                    ? sel.stage->pipeline_stage
                    : repo.display(yaml) + ":" + sel.stage->pipeline_stage;
       }
-      res.stages.push_back(StageStatus{name, {}, false});
+      StageStatus s;
+      s.name = name;
+      res.stages.push_back(std::move(s));
       current_stage = sel.stage;
     }
     auto& report = res.stages.back();
@@ -58,7 +69,10 @@ StatusResult status(repo::Repo& repo, const StatusOptions& opts) {
     if (st->kind == workspace::OutputState::Kind::missing) report.changed_outs.emplace_back(name, "deleted");
     else if (!rec || st->oid != rec->oid || !st->dangling.empty()) report.changed_outs.emplace_back(name, "modified");
   }
-  std::erase_if(res.stages, [](const StageStatus& s) { return s.changed_outs.empty() && !s.changed_checksum; });
+  std::erase_if(res.stages, [](const StageStatus& s) {
+    return s.changed_outs.empty() && !s.changed_checksum && s.changed_deps.empty() && !s.always_changed &&
+           !s.changed_command;
+  });
   return res;
 }
 

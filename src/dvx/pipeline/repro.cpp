@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -191,6 +192,8 @@ class Engine {
       : m_index(index), m_repo(index.repo()), m_opts(opts), m_io(io), m_checker(index), m_rc(m_repo) {}
 
   ReproResult run(const std::vector<size_t>& order);
+  // `commit` of one stage.
+  void commit(size_t i);
 
  private:
   Index& m_index;
@@ -202,6 +205,10 @@ class Engine {
   std::mutex m_mutex;       // checks, saves, lock writes, printing
   bool m_need_blank = false;
   std::set<size_t> m_forced;  // --force-downstream
+  std::set<size_t> m_new_entries;  // stages whose dvc.lock entry this run created
+  // With parallel jobs new entries are appended in finishing order; this puts them in plan
+  // order (entries that existed stay where they are), so every run writes the same file.
+  void order_new_entries(const std::vector<size_t>& order);
 
   enum class Outcome { skipped, reproduced, failed, interrupted, blocked };
   Outcome stage(size_t i, Sink& sink, std::unique_lock<std::mutex>& lock);
@@ -285,6 +292,7 @@ void Engine::write_entry(size_t i, const formats::LockStage& entry, Sink& sink) 
   if (old && yaml::emit(formats::lock_stage_to_node(*old)) == yaml::emit(formats::lock_stage_to_node(entry))) return;
   std::string shown = m_repo.display(m_repo.root() + "/" + st.lock_rel);
   if (!m_index.lock_exists(st.lock_rel)) sink.out("Generating lock file '" + shown + "'");
+  if (!old) m_new_entries.insert(i);
   lock.set_stage(st.name, entry);
   m_index.write_lock(st.lock_rel);
   sink.out("Updating lock file '" + shown + "'");
@@ -563,6 +571,7 @@ ReproResult Engine::run(const std::vector<size_t>& order) {
   }
   lock.unlock();
   for (auto& t : threads) t.join();
+  if (jobs > 1) order_new_entries(order);
   if (interrupted || platform::interrupt_signal()) throw UserError("interrupted by the user", ExitCode::interrupted);
   if (fatal) throw *fatal;
   // Stages skipped because an upstream stage failed (-k).
@@ -582,6 +591,43 @@ ReproResult Engine::run(const std::vector<size_t>& order) {
 }
 
 }  // namespace
+
+void Engine::order_new_entries(const std::vector<size_t>& order) {
+  std::map<std::string, std::vector<size_t>> by_lock;
+  for (size_t i : order)
+    if (m_new_entries.count(i)) by_lock[m_index.stage(i).lock_rel].push_back(i);
+  for (auto& [lock_rel, stages] : by_lock) {
+    if (stages.size() < 2) continue;
+    auto& lock = m_index.lock(lock_rel);
+    std::vector<std::pair<std::string, formats::LockStage>> entries;
+    for (size_t i : stages) {
+      const std::string& name = m_index.stage(i).name;
+      if (auto e = lock.stage(name)) entries.emplace_back(name, std::move(*e));
+    }
+    std::string before = lock.emit();
+    for (auto& [name, _] : entries) lock.remove_stage(name);
+    for (auto& [name, e] : entries) lock.set_stage(name, e);
+    if (lock.emit() != before) m_index.write_lock(lock_rel);
+  }
+}
+
+void Engine::commit(size_t i) {
+  Sink sink(m_io, false);
+  formats::LockStage cur;
+  cur.cmd = m_index.stage(i).def.cmd;
+  try {
+    m_checker.current_deps(i, cur);
+    save(i, std::move(cur), sink);
+  } catch (const StageFailure& f) {
+    throw UserError(f.message);
+  }
+}
+
+void commit_stage(Index& index, size_t i, const ReproIo& io) {
+  ReproOptions opts;
+  Engine engine(index, opts, io);
+  engine.commit(i);
+}
 
 ReproResult reproduce(Index& index, const ReproOptions& opts, const ReproIo& io) {
   index.check();

@@ -57,4 +57,9 @@ std::vector<size_t> plan(const Index& index, const ReproOptions& opts);
 // on SIGINT/SIGTERM after keeping the dvc.lock entries of the stages that finished.
 ReproResult reproduce(Index& index, const ReproOptions& opts, const ReproIo& io);
 
+// Records stage i as it is now, as `commit` does: hashes deps and params, saves the outputs
+// into the cache (relinked), updates its dvc.lock entry and the run-cache. Throws UserError
+// ("output '<p>' does not exist", missing deps or params).
+void commit_stage(Index& index, size_t i, const ReproIo& io);
+
 }  // namespace dvx::pipeline

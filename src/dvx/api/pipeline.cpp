@@ -1,0 +1,246 @@
+// Pipelines at the api level: repro (the engine is in pipeline/, the data operations it shares
+// with add/commit are provided here), stage list, and the pipeline part of status.
+#include <algorithm>
+
+#include "dvx/api/internal.h"
+#include "dvx/base/strings.h"
+#include "dvx/pipeline/index.h"
+#include "dvx/pipeline/repro.h"
+#include "dvx/pipeline/status.h"
+
+namespace dvx::api {
+
+namespace fsx = dvx::platform;
+using detail::raise;
+
+namespace {
+
+// A stage output as the data layer knows outputs (for relink).
+repo::Output as_output(const pipeline::Stage& st, const pipeline::Out& o, const workspace::OutputState& s) {
+  repo::Output out;
+  out.dvcfile = st.lock_rel;
+  out.rel_path = o.rel;
+  out.abs_path = o.abs;
+  out.entry.path = o.written;
+  out.entry.md5 = s.oid;
+  out.entry.hash = "md5";
+  out.entry.cache = o.def.cache;
+  return out;
+}
+
+}  // namespace
+
+static pipeline::ReproIo make_io(repo::Repo& repo, const ReproOutput& io) {
+  pipeline::ReproIo rio;
+  rio.out = io.out ? io.out : [](const std::string&) {};
+  rio.warn = io.warn ? io.warn : [](const std::string&) {};
+  rio.error = io.error ? io.error : [](const std::string&) {};
+  rio.confirm = io.confirm;
+  auto warn = rio.warn;
+  rio.save_out = [&repo, warn](const pipeline::Stage& st, const pipeline::Out& o, bool save) {
+    auto ctx = repo.context();
+    auto s = workspace::compute_state(ctx, o.abs, hash::Algorithm::md5);
+    if (!s) raise(s.error());
+    if (s->kind == workspace::OutputState::Kind::missing)
+      throw UserError("output '" + repo.display(o.abs) + "' does not exist");
+    if (save) {
+      std::vector<workspace::CorruptObject> repaired;
+      if (auto r = workspace::save_to_cache(ctx, o.abs, *s, odb::Layout::v3, &repaired); !r) raise(r.error());
+      for (auto& c : repaired) warn(detail::corrupted_message(repo, c.id, repo.display(c.path), c.quarantined, true));
+      if (o.def.cache) detail::relink(repo, as_output(st, o, *s), *s, odb::Layout::v3);
+    }
+    return std::move(*s);
+  };
+  rio.gitignore = [&repo](const pipeline::Out& o) { detail::gitignore_add(repo, o.rel); };
+  rio.commit_dvc = [&repo](const pipeline::Stage& st) {
+    CommitOptions c;
+    c.targets = {repo.display(st.dvc->abs_path)};
+    c.force = true;
+    commit(repo, c, [](const std::string&) { return true; });
+  };
+  return rio;
+}
+
+size_t repro(repo::Repo& repo, const pipeline::ReproOptions& opts, const ReproOutput& io) {
+  auto index = pipeline::Index::load(repo);
+  auto rio = make_io(repo, io);
+  auto result = pipeline::reproduce(*index, opts, rio);
+  repo.reload_stages();
+  return result.reproduced;
+}
+
+namespace {
+
+// The description `stage list` shows: the stage's `desc` (first line), or what it produces.
+std::string stage_description(const pipeline::Stage& st) {
+  std::string desc;
+  std::optional<std::string> written = st.is_dvc_file() ? std::nullopt : st.def.desc;
+  if (st.is_dvc_file() && st.dvc->file.desc) written = st.dvc->file.desc;
+  if (written) {
+    desc = written->substr(0, written->find('\n'));
+  } else {
+    std::vector<std::string> outs, reports;
+    for (auto& o : st.outs) (o.def.kind == formats::StageOut::Kind::out ? outs : reports).push_back(o.written);
+    std::vector<std::string> parts;
+    if (!outs.empty()) parts.push_back("Outputs " + join(outs, ", "));
+    if (!reports.empty()) parts.push_back("Reports " + join(reports, ", "));
+    desc = parts.empty() ? "No outputs or metrics" : join(parts, "; ");
+  }
+  // At most 80 characters, the last one an ellipsis when cut.
+  size_t chars = 0, cut = std::string::npos;
+  for (size_t i = 0; i < desc.size(); ++i) {
+    if ((static_cast<unsigned char>(desc[i]) & 0xC0) == 0x80) continue;
+    if (chars == 79) cut = i;
+    ++chars;
+  }
+  if (chars > 80) desc = desc.substr(0, cut) + "\u2026";
+  return desc;
+}
+
+}  // namespace
+
+std::vector<StageListEntry> stage_list(repo::Repo& repo, const StageListOptions& opts) {
+  auto index = pipeline::Index::load(repo);
+  std::vector<size_t> sel;
+  if (opts.all) {
+    for (size_t i = 0; i < index->stages().size(); ++i) sel.push_back(i);
+  } else if (opts.targets.empty()) {
+    sel = index->default_targets();
+    if (sel.empty() && fsx::lstat_path(repo.cwd() + "/dvc.yaml").type == fsx::FileType::missing)
+      throw UserError("'" + repo.display(repo.cwd() + "/dvc.yaml") + "' does not exist");
+  } else {
+    for (auto& t : opts.targets) {
+      std::string abs = repo.absolute(t);
+      if (opts.recursive && fsx::stat_path(abs).type == fsx::FileType::directory) {
+        for (size_t i = 0; i < index->stages().size(); ++i)
+          if (fsx::is_within(repo.root() + "/" + index->stage(i).file_rel, abs)) sel.push_back(i);
+        continue;
+      }
+      for (size_t i : index->resolve(t, false)) sel.push_back(i);
+    }
+  }
+  std::vector<StageListEntry> out;
+  std::vector<char> seen(index->stages().size(), 0);
+  for (size_t i : sel) {
+    if (seen[i]) continue;
+    seen[i] = 1;
+    out.push_back({index->address(i), stage_description(index->stage(i))});
+  }
+  return out;
+}
+
+namespace detail {
+
+void pipeline_status(repo::Repo& repo, const std::vector<std::string>& targets, std::vector<std::string>& other_targets,
+                     StatusResult& res) {
+  std::unique_ptr<pipeline::Index> index;
+  try {
+    index = pipeline::Index::load(repo);
+  } catch (const UserError& e) {
+    throw UserError(e.what(), ExitCode::failure);
+  }
+  std::vector<size_t> sel;
+  if (targets.empty()) {
+    for (size_t i = 0; i < index->stages().size(); ++i)
+      if (!index->stage(i).is_dvc_file()) sel.push_back(i);
+  } else {
+    for (auto& t : targets) {
+      std::vector<size_t> found;
+      try {
+        found = index->resolve(t, false);
+      } catch (const UserError&) {
+        other_targets.push_back(t);
+        continue;
+      }
+      bool dvc_file = false;
+      for (size_t i : found) {
+        if (index->stage(i).is_dvc_file()) dvc_file = true;
+        else sel.push_back(i);
+      }
+      if (dvc_file) other_targets.push_back(t);
+    }
+    std::sort(sel.begin(), sel.end());
+    sel.erase(std::unique(sel.begin(), sel.end()), sel.end());
+  }
+  pipeline::Checker checker(*index);
+  for (size_t i : sel) {
+    const auto& st = index->stage(i);
+    if (st.frozen)
+      res.warnings.push_back("stage: '" + index->address(i) +
+                             "' is frozen. Its dependencies are not going to be shown in the status output.");
+    pipeline::StageChanges ch;
+    try {
+      ch = checker.check(i);
+    } catch (const UserError& e) {
+      throw UserError(e.what(), ExitCode::failure);
+    }
+    if (!ch.any()) continue;
+    StageStatus s;
+    s.name = index->address(i);
+    s.changed_deps = std::move(ch.deps);
+    s.changed_outs = std::move(ch.outs);
+    s.always_changed = ch.always;
+    s.changed_command = ch.command;
+    res.stages.push_back(std::move(s));
+  }
+}
+
+void commit_pipeline(repo::Repo& repo, const CommitOptions& opts, const Confirm& confirm,
+                     std::vector<std::string>& other_targets) {
+  auto index = pipeline::Index::load(repo);
+  std::vector<size_t> sel;
+  if (opts.targets.empty()) {
+    for (size_t i = 0; i < index->stages().size(); ++i)
+      if (!index->stage(i).is_dvc_file()) sel.push_back(i);
+  } else {
+    for (auto& t : opts.targets) {
+      std::vector<size_t> found;
+      try {
+        found = index->resolve(t, false);
+      } catch (const UserError&) {
+        other_targets.push_back(t);
+        continue;
+      }
+      bool dvc_file = false;
+      for (size_t i : found) {
+        if (index->stage(i).is_dvc_file()) dvc_file = true;
+        else sel.push_back(i);
+      }
+      if (dvc_file) other_targets.push_back(t);
+    }
+  }
+  pipeline::Checker checker(*index);
+  auto rio = make_io(repo, {});
+  for (size_t i : sel) {
+    std::string name = index->address(i);
+    if (!opts.force) {
+      auto ch = checker.check(i);
+      std::string q;
+      auto quoted = [](const std::vector<std::string>& v) {
+        std::string s = "[";
+        for (size_t k = 0; k < v.size(); ++k) s += (k ? ", '" : "'") + v[k] + "'";
+        return s + "]";
+      };
+      std::vector<std::string> deps, outs;
+      for (auto& d : ch.deps) deps.push_back(d.path);
+      for (auto& [p, _] : ch.outs) outs.push_back(p);
+      if (ch.command) q = "'cmd' of stage: '" + name + "' has changed.";
+      else if (!deps.empty() && !outs.empty())
+        q = "dependencies " + quoted(deps) + " and outputs " + quoted(outs) + " of stage: '" + name + "' changed.";
+      else if (!deps.empty()) q = "dependencies " + quoted(deps) + " of stage: '" + name + "' changed.";
+      else if (!outs.empty()) q = "outputs " + quoted(outs) + " of stage: '" + name + "' changed.";
+      if (!q.empty() && !confirm(q + " Are you sure you want to commit it?"))
+        throw UserError("failed to commit - unable to commit changed stage: '" + name + "'. Use `-f|--force` to force.",
+                        ExitCode::failure);
+    }
+    try {
+      pipeline::commit_stage(*index, i, rio);
+    } catch (const UserError& e) {
+      throw UserError(std::string("failed to commit - ") + e.what(), ExitCode::failure);
+    }
+  }
+}
+
+}  // namespace detail
+
+}  // namespace dvx::api
