@@ -760,10 +760,14 @@ std::string draw_pipeline_ascii(const DagGraph& pipeline) {
     l.push_back({sug.v[ge.v0].xy[0], sug.v[ge.v0].xy[1]});
     if (ge.has_ctrl) {
       int r0 = sug.v[ge.v0].rank, r1 = sug.v[ge.v1].rank;
+      auto at = [&](int r) {
+        const GVertex& d = sug.v[ge.ctrl.at(r)];
+        return std::array<double, 2>{d.xy[0], d.xy[1]};
+      };
       if (r0 < r1)
-        for (int r = r0 + 1; r < r1; ++r) l.push_back({sug.v[ge.ctrl.at(r)].xy[0], sug.v[ge.ctrl.at(r)].xy[1]});
+        for (int r = r0 + 1; r < r1; ++r) l.push_back(at(r));
       else
-        for (int r = r0 - 1; r > r1; --r) l.push_back({sug.v[ge.ctrl.at(r)].xy[0], sug.v[ge.ctrl.at(r)].xy[1]});
+        for (int r = r0 - 1; r > r1; --r) l.push_back(at(r));
     }
     l.push_back({sug.v[ge.v1].xy[0], sug.v[ge.v1].xy[1]});
     // route_with_lines
@@ -814,7 +818,8 @@ std::string crop_trailing_spaces(std::string_view text, size_t width) {
   size_t start = 0;
   for (;;) {
     size_t nl = text.find('\n', start);
-    std::string_view line = text.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
+    size_t len = nl == std::string_view::npos ? std::string_view::npos : nl - start;
+    std::string_view line = text.substr(start, len);
     std::u32string cps = decode_utf8(line);
     if (cps.size() > width) {
       size_t excess = cps.size() - width;

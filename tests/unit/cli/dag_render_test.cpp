@@ -72,6 +72,63 @@ TEST(DagRender, AsciiPipeline2) {
   EXPECT_EQ(render_ascii(g), golden("pipeline2.dag.txt"));
 }
 
+// Edges spanning several layers (dummy vertices, alignment): expected bytes from grandalf 0.8 and
+// dvc/dagascii.py (the first one is dagascii's docstring example).
+TEST(DagRender, LongEdgesAsGrandalf) {
+  DagGraph doc = graph({"1", "2", "3", "4"}, {{"1", "2"}, {"2", "3"}, {"2", "4"}, {"1", "4"}});
+  EXPECT_EQ(draw_pipeline_ascii(doc),
+      "+---+     +---+  \n"
+      "| 3 |     | 4 |  \n"
+      "+---+    *+---+  \n"
+      "  *    **   *    \n"
+      "  *  **     *    \n"
+      "  * *       *    \n"
+      "+---+       *    \n"
+      "| 2 |      *     \n"
+      "+---+     *      \n"
+      "     *    *      \n"
+      "      *  *       \n"
+      "       **        \n"
+      "     +---+       \n"
+      "     | 1 |       \n"
+      "     +---+       ");
+  DagGraph g = graph({"evaluate", "train", "prepare", "data.dvc", "report"},
+                     {{"evaluate", "train"},
+                      {"evaluate", "prepare"},
+                      {"train", "prepare"},
+                      {"prepare", "data.dvc"},
+                      {"report", "evaluate"},
+                      {"report", "data.dvc"}});
+  EXPECT_EQ(draw_pipeline_ascii(g),
+      "                  +----------+                \n"
+      "                  | data.dvc |                \n"
+      "                  +----------+***             \n"
+      "                   **            ****         \n"
+      "                 **                  ***      \n"
+      "                *                       ***   \n"
+      "        +---------+                        ** \n"
+      "        | prepare |                         * \n"
+      "        +---------+                         * \n"
+      "         *         **                       * \n"
+      "       **            *                      * \n"
+      "      *               **                    * \n"
+      "+-------+               *                   * \n"
+      "| train |             **                    * \n"
+      "+-------+            *                      * \n"
+      "         *         **                       * \n"
+      "          **     **                         * \n"
+      "            *   *                           * \n"
+      "        +----------+                       ** \n"
+      "        | evaluate |                    ***   \n"
+      "        +----------+                 ***      \n"
+      "                   **            ****         \n"
+      "                     **       ***             \n"
+      "                       *    **                \n"
+      "                   +--------+                 \n"
+      "                   | report |                 \n"
+      "                   +--------+                 ");
+}
+
 TEST(DagRender, Dot) {
   EXPECT_EQ(render_dot(pipeline_stages()), golden("pipeline.dag.dot"));
   EXPECT_EQ(render_dot(pipeline_outs()), golden("pipeline.dag.outs.dot"));
@@ -80,7 +137,8 @@ TEST(DagRender, Dot) {
 TEST(DagRender, Mermaid) {
   EXPECT_EQ(render_mermaid(pipeline_stages(), true), golden("pipeline.dag.md"));
   std::string md = golden("pipeline.dag.md");
-  EXPECT_EQ(render_mermaid(pipeline_stages(), false), md.substr(11, md.size() - 11 - 4));  // without the fence
+  // Without the fence.
+  EXPECT_EQ(render_mermaid(pipeline_stages(), false), md.substr(11, md.size() - 11 - 4));
 }
 
 TEST(DagRender, SplitPipelinesByFirstNode) {

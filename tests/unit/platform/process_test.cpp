@@ -166,8 +166,8 @@ TEST(RunShell, OtherDescriptorsClosedInChild) {
   TempDir t;
   int leaked = ::open((t / "x").c_str(), O_WRONLY | O_CREAT, 0644);  // no O_CLOEXEC
   std::string out;
-  run_capture(t, "if [ -e /proc/self/fd/" + std::to_string(leaked) + " ]; then echo open; else echo closed; fi",
-              &out);
+  std::string fd = std::to_string(leaked);
+  run_capture(t, "if [ -e /proc/self/fd/" + fd + " ]; then echo open; else echo closed; fi", &out);
   ::close(leaked);
   EXPECT_EQ(out, "closed\n");
 }
@@ -205,7 +205,8 @@ TEST(RunShell, ConcurrentFromThreads) {
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(good.load(), 40);
-  for (int i = 0; i < 8; ++i) EXPECT_EQ(tu::read_file(t / ("f" + std::to_string(i))), std::to_string(i) + "\n");
+  for (int i = 0; i < 8; ++i)
+    EXPECT_EQ(tu::read_file(t / ("f" + std::to_string(i))), std::to_string(i) + "\n");
 }
 
 // Waits until `path` is non-empty (the command started), up to 5 s.
