@@ -744,6 +744,10 @@ std::string draw_pipeline_ascii(const DagGraph& pipeline) {
 
   // init_all(roots, optimize=True)
   sug.rank_init(roots);
+  // A cycle leaves vertices unranked (grandalf would invert feedback edges; DVC never draws a
+  // cyclic graph): nothing is drawn.
+  for (size_t i = 0; i < nv; ++i)
+    if (sug.v[i].rank < 0) return "";
   sug.rank_optimize();
   for (size_t ei = 0; ei < sug.edges.size(); ++ei) sug.setdummies(static_cast<int>(ei));
   sug.setup_layers();

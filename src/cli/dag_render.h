@@ -31,7 +31,7 @@ struct DagGraph {
 std::vector<DagGraph> split_pipelines(const DagGraph& g);
 
 // The ASCII drawing of one connected pipeline (dagascii.draw): lines joined by '\n', no final
-// newline; every line padded to the canvas width. Empty string for an empty graph.
+// newline; every line padded to the canvas width. Empty string for an empty or cyclic graph.
 std::string draw_pipeline_ascii(const DagGraph& pipeline);
 
 // What `dvc dag` prints: every pipeline drawn, joined by '\n', then passed through rich's

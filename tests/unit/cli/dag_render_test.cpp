@@ -162,6 +162,10 @@ TEST(DagRender, SingleNodeAndEmpty) {
   EXPECT_EQ(render_dot(DagGraph{}), "strict digraph  {\n}\n\n");
 }
 
+TEST(DagRender, CycleDrawsNothing) {
+  EXPECT_EQ(draw_pipeline_ascii(graph({"a", "b", "c"}, {{"a", "b"}, {"b", "a"}, {"c", "a"}})), "");
+}
+
 TEST(DagRender, CropTrailingSpaces) {
   EXPECT_EQ(crop_trailing_spaces("ab   \n" "abcdef  \n" "ab  ", 4), "ab  \nabcdef\nab  ");
   EXPECT_EQ(crop_trailing_spaces("a     ", 4), "a   ");
