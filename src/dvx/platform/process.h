@@ -1,10 +1,13 @@
 // Running stage commands: `$SHELL -c <line>` in its own process group, with the caller's
 // environment plus extra variables, output passed through or redirected to a file descriptor,
 // and SIGINT/SIGTERM forwarded to the whole group (Ctrl-C stops the command and its children).
+// Because the group is not the terminal's foreground group, a command that reads the terminal
+// is stopped (SIGTTIN); stage commands are not interactive.
 // Thread-safety: run_shell() may be called from several threads at once (parallel stages);
 // the interrupt flag is process-wide.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,6 +20,10 @@ struct RunOptions {
   std::string cwd;                                         // working directory ("" = current)
   std::vector<std::pair<std::string, std::string>> env;    // added to / replacing the environment
   int stdout_fd = -1, stderr_fd = -1;                      // -1: inherit
+  // After an interrupt (which is forwarded to the group at once): SIGTERM to the group this long
+  // after it, SIGKILL this long after it, while anything of the group is still alive.
+  std::chrono::milliseconds term_after{3000};
+  std::chrono::milliseconds kill_after{6000};
 };
 
 struct RunResult {
@@ -26,17 +33,24 @@ struct RunResult {
 };
 
 // argv for running one command line through the user's shell as DVC does: $SHELL -c (bash
-// gets --noprofile --norc, zsh --no-rcs, fish --no-config), /bin/sh when SHELL is unset.
+// gets --noprofile --norc, zsh --no-rcs, fish --no-config; the shell's base name compared
+// case-insensitively), /bin/sh when SHELL is unset or empty.
 std::vector<std::string> shell_argv(const std::string& command_line);
 
-// Runs one command line; returns when it (its direct child) finished. Errors only when it
-// could not be started.
+// Runs one command line; returns when it (its direct child) finished. After an interrupt it
+// returns once the whole group is gone (or SIGKILL was sent and a short grace passed).
+// Errors only when it could not be started: cwd missing (not_found), spawn failure (io), or an
+// interrupt already recorded before the start (cancelled; nothing is run).
+// stdin is inherited; other descriptors than 0-2 are closed in the child (DVC's close_fds).
 Result<RunResult> run_shell(const std::string& command_line, const RunOptions& opts);
 
 // Installs the SIGINT/SIGTERM handlers that forward to running command groups and record the
-// interrupt; idempotent. Until a command runs, an interrupt only sets the flag.
+// interrupt; idempotent. Until a command runs, an interrupt only sets the flag. Without them an
+// interrupt kills dvx by default and leaves the command's group running.
 void install_interrupt_handlers();
 // Whether an interrupt arrived since install_interrupt_handlers(); the signal number or 0.
 int interrupt_signal();
+// Forgets a recorded interrupt (tests; a caller that has fully handled it).
+void clear_interrupt();
 
 }  // namespace dvx::platform

@@ -1,0 +1,292 @@
+#include "dvx/platform/process.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+
+extern char** environ;
+
+namespace dvx::platform {
+
+namespace {
+
+// Process groups of the commands running now; the signal handler walks this table with kill(2)
+// only. A slot is 0 when free. More than kSlots concurrent commands still run: the waiting
+// thread forwards the interrupt itself when it notices it.
+constexpr int kSlots = 256;
+std::atomic<pid_t> g_groups[kSlots];
+std::atomic<int> g_interrupt{0};
+std::atomic<bool> g_installed{false};
+
+extern "C" void on_interrupt(int sig) {
+  int saved = errno;
+  g_interrupt.store(sig, std::memory_order_relaxed);
+  for (int i = 0; i < kSlots; ++i) {
+    pid_t pg = g_groups[i].load(std::memory_order_relaxed);
+    if (pg > 0) ::kill(-pg, sig);
+  }
+  errno = saved;
+}
+
+int register_group(pid_t pg) {
+  for (int i = 0; i < kSlots; ++i) {
+    pid_t expected = 0;
+    if (g_groups[i].compare_exchange_strong(expected, pg)) return i;
+  }
+  return -1;
+}
+
+void unregister_group(int slot) {
+  if (slot >= 0) g_groups[slot].store(0);
+}
+
+// Whether any process of group `pg` other than `except` is alive (not a zombie), from /proc.
+bool group_has_live_members(pid_t pg, pid_t except) {
+  DIR* d = ::opendir("/proc");
+  if (!d) return ::kill(-pg, 0) == 0;  // no /proc: the best available answer
+  bool found = false;
+  while (dirent* e = ::readdir(d)) {
+    if (!std::isdigit(static_cast<unsigned char>(e->d_name[0]))) continue;
+    pid_t pid = static_cast<pid_t>(std::atol(e->d_name));
+    if (pid == except) continue;
+    std::string path = std::string("/proc/") + e->d_name + "/stat";
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    char buf[512];
+    ssize_t n = ::read(fd, buf, sizeof buf - 1);
+    ::close(fd);
+    if (n <= 0) continue;
+    buf[n] = '\0';
+    // "pid (comm) state ppid pgrp ..." — comm may hold spaces and parentheses: use the last ')'.
+    char* rp = std::strrchr(buf, ')');
+    if (!rp) continue;
+    char state = 0;
+    long ppid = 0, pgrp = 0;
+    if (std::sscanf(rp + 1, " %c %ld %ld", &state, &ppid, &pgrp) != 3) continue;
+    if (pgrp == pg && state != 'Z' && state != 'X') {
+      found = true;
+      break;
+    }
+  }
+  ::closedir(d);
+  return found;
+}
+
+int pidfd_open_compat(pid_t pid) {
+#ifdef SYS_pidfd_open
+  long fd = ::syscall(SYS_pidfd_open, pid, 0);
+  return fd < 0 ? -1 : static_cast<int>(fd);
+#else
+  (void)pid;
+  return -1;
+#endif
+}
+
+// Waits up to `ms` for the child to exit without reaping it; true when it has exited.
+bool wait_exit(int pidfd, pid_t pid, int ms) {
+  if (pidfd >= 0) {
+    pollfd p{pidfd, POLLIN, 0};
+    int r = ::poll(&p, 1, ms);
+    return r > 0;
+  }
+  // No pidfd: poll with waitid(WNOWAIT), which leaves the child a zombie for the final reap.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  int step = 1;
+  for (;;) {
+    siginfo_t info{};
+    int r = ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT);
+    if (r == 0 && info.si_pid == pid) return true;
+    if (r < 0 && errno != EINTR) return true;  // gone (ECHILD): let the reap report it
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(step));
+    step = std::min(step * 2, 50);
+  }
+}
+
+std::vector<std::string> build_env(const std::vector<std::pair<std::string, std::string>>& extra) {
+  std::vector<std::string> out;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view kv(*e);
+    std::string_view key = kv.substr(0, kv.find('='));
+    bool replaced = std::any_of(extra.begin(), extra.end(), [&](auto& p) { return p.first == key; });
+    if (!replaced) out.emplace_back(kv);
+  }
+  for (auto& [k, v] : extra) {
+    // A later duplicate key wins, as with a dict update.
+    auto it = std::find_if(out.begin(), out.end(), [&](const std::string& s) {
+      return s.size() > k.size() && s.compare(0, k.size(), k) == 0 && s[k.size()] == '=';
+    });
+    if (it != out.end()) *it = k + "=" + v;
+    else out.push_back(k + "=" + v);
+  }
+  return out;
+}
+
+std::vector<char*> c_strings(std::vector<std::string>& v) {
+  std::vector<char*> out;
+  out.reserve(v.size() + 1);
+  for (auto& s : v) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+struct SpawnAttrs {
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_t actions;
+  SpawnAttrs() {
+    posix_spawnattr_init(&attr);
+    posix_spawn_file_actions_init(&actions);
+  }
+  ~SpawnAttrs() {
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+  }
+  SpawnAttrs(const SpawnAttrs&) = delete;
+  SpawnAttrs& operator=(const SpawnAttrs&) = delete;
+};
+
+}  // namespace
+
+std::vector<std::string> shell_argv(const std::string& command_line) {
+  const char* env_shell = std::getenv("SHELL");
+  std::string shell = env_shell && *env_shell ? env_shell : "/bin/sh";
+  std::string name = shell.substr(shell.rfind('/') == std::string::npos ? 0 : shell.rfind('/') + 1);
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::vector<std::string> argv{shell};
+  if (name == "bash") {
+    argv.push_back("--noprofile");
+    argv.push_back("--norc");
+  } else if (name == "zsh") {
+    argv.push_back("--no-rcs");
+  } else if (name == "fish") {
+    argv.push_back("--no-config");
+  }
+  argv.push_back("-c");
+  argv.push_back(command_line);
+  return argv;
+}
+
+Result<RunResult> run_shell(const std::string& command_line, const RunOptions& opts) {
+  if (int sig = interrupt_signal(); sig != 0)
+    return fail(ErrorCode::cancelled, "interrupted before running '" + command_line + "'");
+  if (!opts.cwd.empty()) {
+    struct stat st;
+    if (::stat(opts.cwd.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+      return fail(ErrorCode::not_found, "working directory '" + opts.cwd + "' does not exist");
+  }
+
+  std::vector<std::string> argv = shell_argv(command_line);
+  std::vector<std::string> envv = build_env(opts.env);
+  std::vector<char*> c_argv = c_strings(argv), c_env = c_strings(envv);
+
+  SpawnAttrs sa;
+  sigset_t defaults, empty;
+  sigemptyset(&empty);
+  sigemptyset(&defaults);
+  for (int s : {SIGINT, SIGTERM, SIGPIPE, SIGXFSZ}) sigaddset(&defaults, s);
+  posix_spawnattr_setsigdefault(&sa.attr, &defaults);
+  posix_spawnattr_setsigmask(&sa.attr, &empty);
+  posix_spawnattr_setpgroup(&sa.attr, 0);
+  posix_spawnattr_setflags(&sa.attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
+                                         POSIX_SPAWN_SETSIGMASK);
+  if (!opts.cwd.empty()) posix_spawn_file_actions_addchdir_np(&sa.actions, opts.cwd.c_str());
+  if (opts.stdout_fd >= 0) posix_spawn_file_actions_adddup2(&sa.actions, opts.stdout_fd, 1);
+  if (opts.stderr_fd >= 0) posix_spawn_file_actions_adddup2(&sa.actions, opts.stderr_fd, 2);
+  posix_spawn_file_actions_addclosefrom_np(&sa.actions, 3);
+
+  pid_t pid = 0;
+  // posix_spawnp resolves the shell on the caller's PATH, as Popen does.
+  int err = ::posix_spawnp(&pid, c_argv[0], &sa.actions, &sa.attr, c_argv.data(), c_env.data());
+  if (err != 0) return fail_errno("failed to run '" + argv[0] + "'", err);
+
+  // glibc's posix_spawn returns after the child's exec (or failure), so the group exists now.
+  int slot = register_group(pid);
+  int pidfd = pidfd_open_compat(pid);
+  RunResult res;
+
+  using clock = std::chrono::steady_clock;
+  bool exited = false;
+  clock::time_point interrupted_at;
+  bool term_sent = false, kill_sent = false;
+  clock::time_point kill_sent_at;
+  for (;;) {
+    int sig = g_interrupt.load();
+    if (sig != 0 && !res.interrupted) {
+      res.interrupted = true;
+      interrupted_at = clock::now();
+      // The handler may have run before this group was registered (or the table was full).
+      ::kill(-pid, sig);
+    }
+    if (!exited) exited = wait_exit(pidfd, pid, res.interrupted ? 50 : 200);
+    if (!res.interrupted) {
+      if (exited) break;
+      continue;
+    }
+    // Interrupted: wait for the whole group, escalating.
+    if (exited && !group_has_live_members(pid, pid)) break;
+    auto elapsed = clock::now() - interrupted_at;
+    if (!term_sent && elapsed >= opts.term_after) {
+      ::kill(-pid, SIGTERM);
+      term_sent = true;
+    }
+    if (!kill_sent && elapsed >= opts.kill_after) {
+      ::kill(-pid, SIGKILL);
+      kill_sent = true;
+      kill_sent_at = clock::now();
+    }
+    if (kill_sent && exited && clock::now() - kill_sent_at >= std::chrono::seconds(1)) break;
+    if (exited) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  // Unregister before reaping: once reaped, the group id may be reused by an unrelated process.
+  unregister_group(slot);
+  if (pidfd >= 0) ::close(pidfd);
+
+  int status = 0;
+  pid_t r;
+  do {
+    r = ::waitpid(pid, &status, 0);
+  } while (r < 0 && errno == EINTR);
+  if (r < 0) return fail_errno("failed to wait for '" + argv[0] + "'", errno);
+  if (WIFEXITED(status)) {
+    res.exit_code = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    res.signal = WTERMSIG(status);
+    res.exit_code = 128 + res.signal;
+  }
+  if (g_interrupt.load() != 0) res.interrupted = true;
+  return res;
+}
+
+void install_interrupt_handlers() {
+  bool expected = false;
+  if (!g_installed.compare_exchange_strong(expected, true)) return;
+  struct sigaction sa;
+  std::memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_interrupt;
+  sigemptyset(&sa.sa_mask);
+  sigaddset(&sa.sa_mask, SIGINT);
+  sigaddset(&sa.sa_mask, SIGTERM);
+  sa.sa_flags = 0;  // no SA_RESTART: a blocking wait in the receiving thread sees EINTR
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+}
+
+int interrupt_signal() { return g_interrupt.load(); }
+
+void clear_interrupt() { g_interrupt.store(0); }
+
+}  // namespace dvx::platform
