@@ -384,7 +384,9 @@ Error validation_error(const Errors& errors, std::string_view text, const std::s
   std::string out = "'" + filename + "' validation failed";
   if (errors.size() > 1) out += ": " + std::to_string(errors.size()) + " errors";
   out += ".\n";
-  auto lines = with_indent_guides(split_lines(text));
+  // rich splits the code keeping the blank line after a final newline.
+  auto lines = split_lines(text);
+  if (text.ends_with("\n")) lines.emplace_back();
   int last_no = 1 + static_cast<int>(std::count(text.begin(), text.end(), '\n'));
   for (const auto& err : errors) {
     out += "\n" + err.what;
@@ -399,7 +401,7 @@ Error validation_error(const Errors& errors, std::string_view text, const std::s
     int last = std::min(static_cast<int>(lines.size()), err.line + 1);
     std::vector<std::string> slice;
     for (int i = first; i <= last; ++i) slice.push_back(lines[i - 1]);
-    if (!slice.empty()) out += "\n" + code_snippet(slice, first, last_no);
+    if (!slice.empty()) out += "\n" + code_snippet(with_indent_guides(slice), first, last_no);
     out += "\n";
   }
   out.pop_back();
