@@ -380,9 +380,25 @@ void validate_document(const Node& doc, Errors& e) {
   top(doc, {}, nullptr, e);
 }
 
-Error validation_error(const Errors& errors, std::string_view text, const std::string& filename) {
+std::string voluptuous_path(const Path& p) {
+  std::string out = "data";
+  for (const auto& s : p) out += s.index ? "[" + s.key + "]" : "['" + s.key + "']";
+  return out;
+}
+
+Error validation_error(const Errors& errors, std::string_view text, const std::string& filename,
+                       bool doc_is_mapping) {
   std::string out = "'" + filename + "' validation failed";
   if (errors.size() > 1) out += ": " + std::to_string(errors.size()) + " errors";
+  // DVC cannot point at a key that is missing: its pretty printer fails and the plain log line is
+  // printed instead ("ERROR: " + the exception and its cause).
+  bool missing = std::any_of(errors.begin(), errors.end(),
+                             [](const SchemaError& e) { return e.what == "required key not provided"; });
+  if (missing) {
+    const SchemaError& first = errors.front();
+    return Error{ErrorCode::corruption, out + ": " + first.what + " @ " + voluptuous_path(first.path)};
+  }
+  if (!doc_is_mapping) return Error{ErrorCode::corruption, out + ": " + errors.front().what + "."};
   out += ".\n";
   // rich splits the code keeping the blank line after a final newline.
   auto lines = split_lines(text);
@@ -805,7 +821,7 @@ Result<DvcYaml> parse_dvc_yaml(std::string_view text, const std::string& filenam
 
   Errors errors;
   validate_document(doc, errors);
-  if (!errors.empty()) return std::unexpected(validation_error(errors, text, filename));
+  if (!errors.empty()) return std::unexpected(validation_error(errors, text, filename, doc.is_mapping()));
 
   Resolver r{filename.starts_with("./") ? filename.substr(2) : filename, load, flags, out.warnings};
 
@@ -884,6 +900,14 @@ Result<DvcYaml> parse_dvc_yaml(std::string_view text, const std::string& filenam
   }
   out.doc = std::move(doc);
   return out;
+}
+
+bool is_pretty_error(std::string_view message) {
+  std::string_view first = message.substr(0, message.find('\n'));
+  if (!first.starts_with("'")) return false;
+  if (first.find("' is invalid") != std::string_view::npos) return true;
+  size_t at = first.find("' validation failed");
+  return at != std::string_view::npos && first.ends_with(".");
 }
 
 bool valid_stage_name(std::string_view name) {

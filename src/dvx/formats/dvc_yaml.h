@@ -75,6 +75,11 @@ struct DvcYaml {
 Result<DvcYaml> parse_dvc_yaml(std::string_view text, const std::string& filename, const VarsLoader& load,
                                const FlagStyle& flags = {});
 
+// True for the error texts of parse_dvc_yaml() that DVC prints whole, without "ERROR: " (YAML syntax
+// errors and schema errors it can point at); false for those it logs as "ERROR: <message>"
+// (e.g. "'./dvc.yaml' validation failed: required key not provided @ data['stages']['x']['cmd']").
+bool is_pretty_error(std::string_view message);
+
 // Stage names that `stage add` accepts: no ASCII punctuation other than '_' and '-'.
 bool valid_stage_name(std::string_view name);
 

@@ -237,13 +237,14 @@ TEST(DvcYaml, WrongTypesAreValidationErrors) {
             std::string::npos);
   EXPECT_NE(error_of("stages:\n  x:\n    cmd: echo\n    deps:\n      - 1\n").find("expected str, in stages -> x -> deps -> 0"),
             std::string::npos);
-  EXPECT_NE(error_of("stages:\n  x:\n    wdir: sub\n").find("required key not provided, in stages -> x -> cmd"),
-            std::string::npos);
+  EXPECT_EQ(error_of("stages:\n  x:\n    wdir: sub\n"),
+            "'./dvc.yaml' validation failed: required key not provided @ data['stages']['x']['cmd']");
+  EXPECT_EQ(error_of("- a\n"), "'./dvc.yaml' validation failed: expected a dictionary.");
   EXPECT_NE(error_of("stages: [a]\n").find("expected a dictionary, in stages"), std::string::npos);
   EXPECT_NE(error_of("vars: 3\nstages: {}\n").find("expected a list, in vars"), std::string::npos);
   EXPECT_NE(error_of("metrics: [1]\n").find("expected str, in metrics -> 0"), std::string::npos);
-  EXPECT_NE(error_of("artifacts:\n  m:\n    type: model\n").find("required key not provided, in artifacts -> m -> path"),
-            std::string::npos);
+  EXPECT_EQ(error_of("artifacts:\n  m:\n    type: model\n"),
+            "'./dvc.yaml' validation failed: required key not provided @ data['artifacts']['m']['path']");
   // A plot entry whose options are a list passes the schema; DVC then fails to load it.
   EXPECT_EQ(error_of("stages:\n  x:\n    cmd: echo\n    plots:\n      - p.csv: [{x: a}]\n"),
             "Expected dict for 'p.csv', got: 'list'");
@@ -256,8 +257,8 @@ TEST(DvcYaml, BadForeach) {
             "failed to resolve 'stages.b.foreach' in 'dvc.yaml': expected list/dictionary, got str");
   EXPECT_EQ(error_of("stages:\n  b:\n    foreach: ${missing}\n    do:\n      cmd: echo\n"),
             "failed to parse 'stages.b.foreach' in 'dvc.yaml': Could not find 'missing'");
-  EXPECT_NE(error_of("stages:\n  b:\n    foreach: [a]\n").find("required key not provided, in stages -> b -> do"),
-            std::string::npos);
+  EXPECT_EQ(error_of("stages:\n  b:\n    foreach: [a]\n"),
+            "'./dvc.yaml' validation failed: required key not provided @ data['stages']['b']['do']");
   EXPECT_EQ(error_of("stages:\n  b:\n    foreach: [a]\n    do:\n      cmd: echo ${item.x}\n"),
             "failed to parse 'stages.b@a.cmd' in 'dvc.yaml': Could not find 'item.x'");
 }
@@ -430,6 +431,14 @@ TEST(DvcYaml, AliasBombAndDeepNestingFailCleanly) {
   std::string deep = "stages:\n  s:\n    cmd: echo\n    meta: " + std::string(100000, '[') + std::string(100000, ']') + "\n";
   msg = error_of(deep);
   EXPECT_TRUE(msg.starts_with("'./dvc.yaml' is invalid.\n\n")) << msg.substr(0, 300);
+}
+
+TEST(DvcYaml, PrettyErrorsAreTold) {
+  EXPECT_TRUE(is_pretty_error(error_of("a: b: c\n")));
+  EXPECT_TRUE(is_pretty_error(error_of("stages:\n  x:\n    cmd: 5\n")));
+  EXPECT_TRUE(is_pretty_error(error_of("- a\n")));
+  EXPECT_FALSE(is_pretty_error(error_of("stages:\n  x:\n    wdir: sub\n")));
+  EXPECT_FALSE(is_pretty_error(error_of("stages:\n  x:\n    cmd: ${nope}\n")));
 }
 
 TEST(DvcYaml, StageNames) {
