@@ -56,19 +56,31 @@ struct DvcYaml {
   std::vector<std::string> params;   // top-level `params` (resolved)
   std::vector<std::string> metrics;  // top-level `metrics` (resolved)
   yaml::Node plots;      // top-level `plots` as written (resolved), null when absent
-  yaml::Node artifacts;  // top-level `artifacts`, null when absent
+  yaml::Node artifacts;  // top-level `artifacts` (resolved), null when absent
+  yaml::Node datasets;   // top-level `datasets` (resolved), null when absent
+  // Warnings DVC logs while reading ("item is already specified, will be overwritten for stages
+  // generated from 'x'", "Can't use 'a-' as artifact name (ID).").
+  std::vector<std::string> warnings;
   yaml::Node doc;        // the parsed document (for round-trip edits)
 };
 
 // Parses, validates and resolves a dvc.yaml. `load` reads params/vars files relative to the
-// dvc.yaml's folder (params.yaml is loaded automatically when it exists). Errors name the file
-// and line: YAML syntax as "'<file>' is invalid.\n\n<what>, in line L, column C"; schema as
-// "'<file>' validation failed: extra keys not allowed @ data['stages']['x']['foo'] (line L)";
-// interpolation as "failed to parse 'stages.<name>.<field>' in '<file>': Could not find 'x'".
+// dvc.yaml's folder (params.yaml is loaded automatically when it exists; a `not_found` error
+// means absent). `filename` is the file as DVC names it ("./dvc.yaml", "sub/dvc.yaml").
+// YAML syntax and schema errors carry DVC's whole pretty text (printed without "ERROR: "):
+// "'<file>' is invalid.\n\n<What>, in line L, column C\n  L │ <source line>" and
+// "'<file>' validation failed.\n\nextra keys not allowed, in stages -> x -> foo, line L, column C\n
+// <numbered source lines L-1..L+1>" (source lines padded to 80 columns like rich). Resolution errors
+// are one-line messages: "failed to parse 'stages.<name>.<field>' in 'dvc.yaml': Could not find 'x'".
 Result<DvcYaml> parse_dvc_yaml(std::string_view text, const std::string& filename, const VarsLoader& load,
                                const FlagStyle& flags = {});
 
-// Stage names that `stage add` accepts (letters, digits, '_' and '-').
+// True for the error texts of parse_dvc_yaml() that DVC prints whole, without "ERROR: " (YAML syntax
+// errors and schema errors it can point at); false for those it logs as "ERROR: <message>"
+// (e.g. "'./dvc.yaml' validation failed: required key not provided @ data['stages']['x']['cmd']").
+bool is_pretty_error(std::string_view message);
+
+// Stage names that `stage add` accepts: no ASCII punctuation other than '_' and '-'.
 bool valid_stage_name(std::string_view name);
 
 }  // namespace dvx::formats
