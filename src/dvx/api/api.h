@@ -192,4 +192,13 @@ struct StageListEntry {
 };
 std::vector<StageListEntry> stage_list(repo::Repo& repo, const StageListOptions& opts);
 
+// The graph `dag` draws: stage addresses (or output paths with `outs`) in DVC's graph order,
+// and edges (dependent, dependency) in the order DVC adds them. With a target: the target and
+// its ancestors, or its whole connected pipeline with `full`.
+struct DagResult {
+  std::vector<std::string> nodes;
+  std::vector<std::pair<size_t, size_t>> edges;
+};
+DagResult dag(repo::Repo& repo, const std::optional<std::string>& target, bool full, bool outs);
+
 }  // namespace dvx::api

@@ -1,6 +1,7 @@
 // Pipelines at the api level: repro (the engine is in pipeline/, the data operations it shares
 // with add/commit are provided here), stage list, and the pipeline part of status.
 #include <algorithm>
+#include <map>
 
 #include "dvx/api/internal.h"
 #include "dvx/base/strings.h"
@@ -127,6 +128,67 @@ std::vector<StageListEntry> stage_list(repo::Repo& repo, const StageListOptions&
     out.push_back({index->address(i), stage_description(index->stage(i))});
   }
   return out;
+}
+
+DagResult dag(repo::Repo& repo, const std::optional<std::string>& target, bool full, bool outs) {
+  auto index = pipeline::Index::load(repo);
+  index->check();
+  size_t n = index->stages().size();
+  std::vector<char> keep(n, target ? 0 : 1);
+  if (target) {
+    std::vector<size_t> stack = index->resolve(*target, false);
+    for (size_t i : stack) keep[i] = 1;
+    while (!stack.empty()) {
+      size_t v = stack.back();
+      stack.pop_back();
+      auto visit = [&](size_t w) {
+        if (!keep[w]) {
+          keep[w] = 1;
+          stack.push_back(w);
+        }
+      };
+      for (size_t w : index->upstream(v)) visit(w);
+      if (full)
+        for (size_t w : index->downstream(v)) visit(w);
+    }
+  }
+  DagResult res;
+  if (!outs) {
+    std::vector<size_t> id(n, SIZE_MAX);
+    for (size_t i = 0; i < n; ++i)
+      if (keep[i]) {
+        id[i] = res.nodes.size();
+        res.nodes.push_back(index->address(i));
+      }
+    for (size_t i = 0; i < n; ++i)
+      if (keep[i])
+        for (size_t u : index->upstream(i))
+          if (keep[u]) res.edges.emplace_back(id[i], id[u]);
+    return res;
+  }
+  // Outputs graph: every output of a kept stage is a node; an output depends on the outputs
+  // that its stage's deps are, are inside of, or contain.
+  std::map<std::string, size_t> node_of;
+  for (size_t i = 0; i < n; ++i)
+    if (keep[i])
+      for (auto& o : index->stage(i).outs)
+        if (node_of.emplace(o.abs, res.nodes.size()).second) res.nodes.push_back(repo.display(o.abs));
+  auto related = [](const std::string& a, const std::string& b) {
+    return a == b || fsx::is_within(a, b) || fsx::is_within(b, a);
+  };
+  for (size_t i = 0; i < n; ++i) {
+    if (!keep[i]) continue;
+    const auto& st = index->stage(i);
+    for (auto& d : st.deps) {
+      std::vector<size_t> overlapping;
+      for (size_t u : index->upstream(i))
+        for (auto& uo : index->stage(u).outs)
+          if (related(uo.abs, d.abs) && keep[u]) overlapping.push_back(node_of[uo.abs]);
+      for (auto& o : st.outs)
+        for (size_t t : overlapping) res.edges.emplace_back(node_of[o.abs], t);
+    }
+  }
+  return res;
 }
 
 namespace detail {

@@ -174,7 +174,7 @@ StageChanges Checker::check(size_t i, bool allow_missing) {
       ch.outs.emplace_back(name, "modified");
     }
   }
-  ch.command = !entry || !yaml::equal(entry->cmd, st.def.cmd);
+  ch.command = entry && !yaml::equal(entry->cmd, st.def.cmd);  // a stage never run: deps/outs tell
   ch.always = st.always_changed || st.is_callback();
   return ch;
 }

@@ -37,7 +37,8 @@ extern "C" void on_interrupt(int sig) {
   g_interrupt.store(sig, std::memory_order_relaxed);
   for (int i = 0; i < kSlots; ++i) {
     pid_t pg = g_groups[i].load(std::memory_order_relaxed);
-    if (pg > 0) ::kill(-pg, sig);
+    if (pg > 0) ::kill(-pg, sig);      // a command in its own group: the whole group
+    else if (pg < 0) ::kill(-pg, sig);  // a command in dvx's foreground group: the shell itself
   }
   errno = saved;
 }
@@ -200,9 +201,17 @@ Result<RunResult> run_shell(const std::string& command_line, const RunOptions& o
   for (int s : {SIGINT, SIGTERM, SIGPIPE, SIGXFSZ}) sigaddset(&defaults, s);
   posix_spawnattr_setsigdefault(&sa.attr, &defaults);
   posix_spawnattr_setsigmask(&sa.attr, &empty);
-  posix_spawnattr_setpgroup(&sa.attr, 0);
-  posix_spawnattr_setflags(&sa.attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
-                                         POSIX_SPAWN_SETSIGMASK);
+  // On a terminal where dvx is the foreground job, the command stays in dvx's group so that it
+  // can read the terminal (in a group of its own it would be stopped by SIGTTIN) and Ctrl-C
+  // reaches it directly, as with DVC. Elsewhere (CI, scripts, tests) it gets its own group, to
+  // which SIGINT/SIGTERM sent to dvx are forwarded.
+  bool foreground = ::isatty(STDIN_FILENO) && ::tcgetpgrp(STDIN_FILENO) == ::getpgrp();
+  short flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
+  if (!foreground) {
+    posix_spawnattr_setpgroup(&sa.attr, 0);
+    flags |= POSIX_SPAWN_SETPGROUP;
+  }
+  posix_spawnattr_setflags(&sa.attr, flags);
   if (!opts.cwd.empty()) posix_spawn_file_actions_addchdir_np(&sa.actions, opts.cwd.c_str());
   if (opts.stdout_fd >= 0) posix_spawn_file_actions_adddup2(&sa.actions, opts.stdout_fd, 1);
   if (opts.stderr_fd >= 0) posix_spawn_file_actions_adddup2(&sa.actions, opts.stderr_fd, 2);
@@ -214,7 +223,9 @@ Result<RunResult> run_shell(const std::string& command_line, const RunOptions& o
   if (err != 0) return fail_errno("failed to run '" + argv[0] + "'", err);
 
   // glibc's posix_spawn returns after the child's exec (or failure), so the group exists now.
-  int slot = register_group(pid);
+  int slot = register_group(foreground ? -pid : pid);
+  // Signals go to the group, or to the shell alone when it shares dvx's group.
+  auto signal_command = [&](int sig) { ::kill(foreground ? pid : -pid, sig); };
   int pidfd = pidfd_open_compat(pid);
   RunResult res;
 
@@ -229,7 +240,7 @@ Result<RunResult> run_shell(const std::string& command_line, const RunOptions& o
       res.interrupted = true;
       interrupted_at = clock::now();
       // The handler may have run before this group was registered (or the table was full).
-      ::kill(-pid, sig);
+      signal_command(sig);
     }
     if (!exited) exited = wait_exit(pidfd, pid, res.interrupted ? 50 : 200);
     if (!res.interrupted) {
@@ -237,14 +248,14 @@ Result<RunResult> run_shell(const std::string& command_line, const RunOptions& o
       continue;
     }
     // Interrupted: wait for the whole group, escalating.
-    if (exited && !group_has_live_members(pid, pid)) break;
+    if (exited && (foreground || !group_has_live_members(pid, pid))) break;
     auto elapsed = clock::now() - interrupted_at;
     if (!term_sent && elapsed >= opts.term_after) {
-      ::kill(-pid, SIGTERM);
+      signal_command(SIGTERM);
       term_sent = true;
     }
     if (!kill_sent && elapsed >= opts.kill_after) {
-      ::kill(-pid, SIGKILL);
+      signal_command(SIGKILL);
       kill_sent = true;
       kill_sent_at = clock::now();
     }

@@ -1,8 +1,9 @@
 // Running stage commands: `$SHELL -c <line>` in its own process group, with the caller's
 // environment plus extra variables, output passed through or redirected to a file descriptor,
 // and SIGINT/SIGTERM forwarded to the whole group (Ctrl-C stops the command and its children).
-// Because the group is not the terminal's foreground group, a command that reads the terminal
-// is stopped (SIGTTIN); stage commands are not interactive.
+// Exception: when stdin is a terminal and dvx is its foreground job, the command stays in dvx's
+// group, so that it can read the terminal and gets Ctrl-C from it directly (a group of its own
+// would be stopped by SIGTTIN when reading); SIGTERM to dvx then reaches the shell only.
 // Thread-safety: run_shell() may be called from several threads at once (parallel stages);
 // the interrupt flag is process-wide.
 #pragma once
