@@ -63,6 +63,20 @@ static pipeline::ReproIo make_io(repo::Repo& repo, const ReproOutput& io) {
 }
 
 size_t repro(repo::Repo& repo, const pipeline::ReproOptions& opts, const ReproOutput& io) {
+  if (opts.pull && !opts.dry) {
+    // --pull: the run-cache and the data the stages need, fetched and checked out first, so
+    // that stages whose only change is missing data are restored instead of run.
+    TransferOptions t;
+    t.run_cache = true;
+    if (io.warn) t.warn = [&io](const std::string& text, bool) { io.warn(text); };
+    try {
+      auto r = pull(repo, t, false, true);
+      if (r.failure && io.warn) io.warn(*r.failure);
+    } catch (const UserError& e) {
+      if (io.warn) io.warn(e.what());  // stages then run as without --pull
+    }
+    repo.reload_stages();
+  }
   auto index = pipeline::Index::load(repo);
   auto rio = make_io(repo, io);
   auto result = pipeline::reproduce(*index, opts, rio);
