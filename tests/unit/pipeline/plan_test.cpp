@@ -123,7 +123,7 @@ TEST(Plan, UnknownTargetsAreDvcErrors) {
     p.plan_of(o);
     FAIL() << "no error";
   } catch (const UserError& e) {
-    EXPECT_EQ(std::string(e.what()), "'nope' does not exist");
+    EXPECT_EQ(std::string(e.what()), "Stage 'nope' not found inside 'dvc.yaml' file");
   }
   o.targets = {"dvc.yaml:nope"};
   try {
