@@ -165,7 +165,8 @@ using Path = std::vector<Seg>;
 struct SchemaError {
   Path path;
   std::string what;
-  int line = 0, column = 0;
+  const Node* at = nullptr;      // the value at `path` (the mapping holding it when it is missing)
+  const Node* parent = nullptr;  // the collection holding `at`, null at the top
 };
 using Errors = std::vector<SchemaError>;
 
@@ -175,19 +176,58 @@ Path sub(const Path& p, std::string key, bool index = false) {
   return out;
 }
 
-// Where DVC points for a path: a collection's own position, else the key (or item) that holds it.
 void add_error(Errors& e, const Path& p, std::string what, const Node& at, const Node* parent) {
-  SchemaError err{p, std::move(what), at.line, at.column};
-  bool collection = at.kind == Kind::mapping || at.kind == Kind::sequence;
-  if (!collection && parent && parent->kind == Kind::mapping) {
-    // Keys of a block mapping sit at the mapping's column.
-    if (err.line == 0 || at.is_null()) err.line = parent->line;
-    err.column = parent->column;
-    if (!at.is_null() && at.line > 0) err.line = at.line;
+  e.push_back(SchemaError{p, std::move(what), &at, parent});
+}
+
+// Position of `key` in the mapping `m`, found in the source (nodes keep no key positions).
+std::pair<int, int> key_position(const Node& m, const std::string& key, const std::vector<std::string>& lines) {
+  auto matches_at = [&](const std::string& line, size_t col) {
+    for (const std::string& form : {key, "'" + key + "'", "\"" + key + "\""}) {
+      if (line.compare(col, form.size(), form) != 0) continue;
+      size_t j = col + form.size();
+      while (j < line.size() && line[j] == ' ') ++j;
+      if (j < line.size() && line[j] == ':') return true;
+    }
+    return false;
+  };
+  if (m.line <= 0 || m.column <= 0) return {0, 0};
+  for (size_t ln = static_cast<size_t>(m.line); ln <= lines.size(); ++ln) {
+    const std::string& line = lines[ln - 1];
+    if (m.flow) {
+      size_t from = ln == static_cast<size_t>(m.line) ? static_cast<size_t>(m.column - 1) : 0;
+      for (size_t c = from; c < line.size(); ++c) {
+        bool boundary = c == 0 || line[c - 1] == '{' || line[c - 1] == ',' || line[c - 1] == ' ';
+        if (boundary && matches_at(line, c)) return {static_cast<int>(ln), static_cast<int>(c + 1)};
+      }
+      continue;
+    }
+    size_t col = static_cast<size_t>(m.column - 1);
+    if (line.size() <= col) continue;
+    bool indent_ok = std::all_of(line.begin(), line.begin() + static_cast<long>(col),
+                                 [](char c) { return c == ' ' || c == '-'; });
+    if (!indent_ok) {
+      if (ln > static_cast<size_t>(m.line) && line.find_first_not_of(' ') < col) break;  // left the mapping
+      continue;
+    }
+    if (matches_at(line, col)) return {static_cast<int>(ln), static_cast<int>(col + 1)};
   }
-  if (err.line == 0) err.line = parent ? parent->line : 1;
-  if (err.column == 0) err.column = parent ? parent->column : 1;
-  e.push_back(std::move(err));
+  return {0, 0};
+}
+
+// Where DVC points for an error (determine_linecol): a collection's own position, else the key or
+// the item that holds the value.
+std::pair<int, int> error_position(const SchemaError& e, const std::vector<std::string>& lines) {
+  const Node& at = *e.at;
+  bool collection = at.kind == Kind::mapping || at.kind == Kind::sequence;
+  if (!collection && e.parent && e.parent->kind == Kind::mapping && !e.path.empty()) {
+    auto pos = key_position(*e.parent, e.path.back().key, lines);
+    if (pos.first) return pos;
+    return {at.line ? at.line : e.parent->line, e.parent->column};
+  }
+  if (at.line) return {at.line, at.column};
+  if (e.parent) return {e.parent->line, e.parent->column};
+  return {1, 1};
 }
 
 using Check = std::function<void(const Node&, const Path&, const Node* parent, Errors&)>;
@@ -411,10 +451,11 @@ Error validation_error(const Errors& errors, std::string_view text, const std::s
       for (const auto& s : err.path) parts.push_back(s.key);
       out += ", in " + join(parts, " -> ");
     }
-    if (err.line) out += ", line " + std::to_string(err.line);
-    if (err.column) out += ", column " + std::to_string(err.column);
-    int first = std::max(1, err.line - 1);
-    int last = std::min(static_cast<int>(lines.size()), err.line + 1);
+    auto [line, column] = error_position(err, lines);
+    if (line) out += ", line " + std::to_string(line);
+    if (column) out += ", column " + std::to_string(column);
+    int first = std::max(1, line - 1);
+    int last = std::min(static_cast<int>(lines.size()), line + 1);
     std::vector<std::string> slice;
     for (int i = first; i <= last; ++i) slice.push_back(lines[i - 1]);
     if (!slice.empty()) out += "\n" + code_snippet(with_indent_guides(slice), first, last_no);
