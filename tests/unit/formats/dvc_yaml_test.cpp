@@ -221,6 +221,18 @@ TEST(DvcYaml, ExtraKeyIsAValidationError) {
             std::string::npos);
 }
 
+TEST(DvcYaml, SchemaErrorsPointAtTheKey) {
+  // A null or scalar value: the key's position; a collection: its own; a list item: the item.
+  EXPECT_NE(error_of("stages:\n  x:\n    cmd: echo\n    foo:\n").find("-> foo, line 4, column 5\n"), std::string::npos);
+  EXPECT_NE(error_of("stages:\n  x:\n    cmd: echo\n    foo:\n      bar: 1\n").find("-> foo, line 5, column 7\n"),
+            std::string::npos);
+  EXPECT_NE(error_of("stages:\n  x:\n    cmd: echo\n    frozen:\n      5\n").find("-> frozen, line 4, column 5\n"),
+            std::string::npos);
+  EXPECT_NE(error_of("stages:\n  x: {cmd: echo, foo: 1}\n").find("-> foo, line 2, column 18\n"), std::string::npos);
+  EXPECT_NE(error_of("stages:\n  x:\n    cmd: echo\n    outs:\n    - a\n    - 5\n").find("-> 1, line 6, column 7\n"),
+            std::string::npos);
+}
+
 TEST(DvcYaml, SeveralSchemaErrorsAreCounted) {
   std::string msg = error_of("stages:\n  x:\n    cmd: echo\n    foo: 1\n    bar: 2\n");
   EXPECT_TRUE(msg.starts_with("'./dvc.yaml' validation failed: 2 errors.\n\n")) << msg;
