@@ -358,6 +358,16 @@ TEST(DvcYaml, StageFields) {
   EXPECT_EQ(y->stages[1].cmd_text(), "one\n\ntwo\n");
 }
 
+TEST(DvcYaml, MappingKeysAreInterpolatedToo) {
+  auto y = parse("vars:\n  - d: data\nstages:\n  s:\n    cmd: x\n    outs:\n      - ${d}/o.csv:\n          cache: false\n"
+                 "    params:\n      - ${d}.yaml: [k]\n");
+  ASSERT_TRUE(y) << y.error().message;
+  ASSERT_EQ(y->stages[0].outs.size(), 1u);
+  EXPECT_EQ(y->stages[0].outs[0].path, "data/o.csv");
+  EXPECT_FALSE(y->stages[0].outs[0].cache);
+  EXPECT_EQ(y->stages[0].params[0].file, "data.yaml");
+}
+
 TEST(DvcYaml, WholeFileParamsHideKeys) {
   auto y = parse("stages:\n  s:\n    cmd: x\n    params:\n      - a\n      - params.yaml:\n      - o.json: [k]\n      - o.json: []\n");
   ASSERT_TRUE(y) << y.error().message;
