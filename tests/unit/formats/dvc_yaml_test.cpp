@@ -430,6 +430,12 @@ TEST(DvcYaml, TopLevelSections) {
   EXPECT_NE(error_of("plots:\n  - p:\n      x: 1\n").find("in plots -> 0 -> p -> x"), std::string::npos);
 }
 
+TEST(DvcYaml, InvalidUtf8) {
+  EXPECT_EQ(error_of("stages:\n  s:\n    cmd: echo \xff\n"), "unable to read: 'dvc.yaml', is not valid utf-8");
+  EXPECT_EQ(error_of("stages:\n  s:\n    cmd: echo \xed\xa0\x80\n"), "unable to read: 'dvc.yaml', is not valid utf-8");
+  EXPECT_TRUE(parse("stages:\n  s:\n    cmd: echo \xc3\xa9 \xf0\x9f\x98\x80\n"));
+}
+
 TEST(DvcYaml, EmptyFileHasNoStages) {
   auto y = parse("");
   ASSERT_TRUE(y) << y.error().message;
