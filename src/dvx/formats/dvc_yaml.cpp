@@ -515,6 +515,10 @@ std::string normalize_rel(std::string p) {
   return p;
 }
 
+// Stages one generator may produce: a bound on the work (each copies the variable context), far
+// above any real pipeline.
+constexpr size_t k_max_generated = 100'000;
+
 struct Resolver {
   std::string relpath;  // the file as DVC names it in resolve errors ("dvc.yaml")
   const VarsLoader& load;
@@ -740,6 +744,10 @@ struct Resolver {
       for (size_t i = 0; i < iterable->seq.size(); ++i)
         put(composite ? std::to_string(i) : to_str(iterable->seq[i]), iterable->seq[i]);
     }
+    if (items.size() > k_max_generated)
+      return fail(ErrorCode::invalid_argument, "failed to parse 'stages." + name + ".foreach' in '" + relpath +
+                                                   "': more than " + std::to_string(k_max_generated) +
+                                                   " stages would be generated");
     const Node& tmpl = *def.find("do");
     for (const auto& [key, value] : items) {
       Context c = ctx;
@@ -772,6 +780,14 @@ struct Resolver {
         return fail(ErrorCode::invalid_argument, "failed to parse 'stages." + name + ".matrix' in '" + relpath +
                                                      "': '" + py_type(v) + "' object is not iterable");
       dims.emplace_back(k, std::move(values));
+    }
+    size_t total = 1;
+    for (const auto& d : dims) {
+      if (!d.second.empty() && total > k_max_generated / d.second.size())
+        return fail(ErrorCode::invalid_argument, "failed to parse 'stages." + name + ".matrix' in '" + relpath +
+                                                     "': more than " + std::to_string(k_max_generated) +
+                                                     " stages would be generated");
+      total *= d.second.size();
     }
     Node tmpl = Node::mapping();
     for (const auto& [k, v] : def.map)

@@ -469,6 +469,13 @@ TEST(DvcYaml, PrettyErrorsAreTold) {
   EXPECT_FALSE(is_pretty_error(error_of("stages:\n  x:\n    cmd: ${nope}\n")));
 }
 
+TEST(DvcYaml, GeneratorExplosionFailsCleanly) {
+  std::string text = "stages:\n  mx:\n    matrix:\n";
+  for (char c = 'a'; c <= 'h'; ++c) text += std::string("      ") + c + ": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]\n";
+  text += "    cmd: echo\n";
+  EXPECT_EQ(error_of(text), "failed to parse 'stages.mx.matrix' in 'dvc.yaml': more than 100000 stages would be generated");
+}
+
 TEST(DvcYaml, StageNames) {
   EXPECT_TRUE(valid_stage_name("train"));
   EXPECT_TRUE(valid_stage_name("train_2-b"));
