@@ -72,8 +72,8 @@ std::string code_snippet(const std::vector<std::string>& lines, int first_no, in
   int no = first_no;
   for (const auto& line : lines) {
     std::string num = std::to_string(no++);
-    std::string prefix = "  " + std::string(num_width - 2 > num.size() ? num_width - 2 - num.size() : 0, ' ') +
-                         num + " ";
+    std::string prefix =
+        "  " + std::string(num_width - 2 > num.size() ? num_width - 2 - num.size() : 0, ' ') + num + " ";
     // Hard wrap at the code width (rich wraps at words; lines that long are rare in dvc.yaml).
     std::vector<std::string> parts;
     std::string cur;
@@ -181,7 +181,8 @@ void add_error(Errors& e, const Path& p, std::string what, const Node& at, const
 }
 
 // Position of `key` in the mapping `m`, found in the source (nodes keep no key positions).
-std::pair<int, int> key_position(const Node& m, const std::string& key, const std::vector<std::string>& lines) {
+std::pair<int, int> key_position(const Node& m, const std::string& key,
+                                 const std::vector<std::string>& lines) {
   auto matches_at = [&](const std::string& line, size_t col) {
     for (const std::string& form : {key, "'" + key + "'", "\"" + key + "\""}) {
       if (line.compare(col, form.size(), form) != 0) continue;
@@ -298,11 +299,14 @@ Check dict_of(std::vector<KeyRule> rules) {
     if (n.kind != Kind::mapping) return add_error(e, p, "expected a dictionary", n, parent);
     for (const auto& [k, v] : n.map) {
       auto it = std::find_if(rules.begin(), rules.end(), [&](const KeyRule& r) { return r.key == k; });
-      if (it == rules.end()) add_error(e, sub(p, k), "extra keys not allowed", v, &n);
-      else it->check(v, sub(p, k), &n, e);
+      if (it == rules.end())
+        add_error(e, sub(p, k), "extra keys not allowed", v, &n);
+      else
+        it->check(v, sub(p, k), &n, e);
     }
     for (const auto& r : rules)
-      if (r.required && !n.find(r.key)) add_error(e, sub(p, std::string(r.key)), "required key not provided", n, parent);
+      if (r.required && !n.find(r.key))
+        add_error(e, sub(p, std::string(r.key)), "required key not provided", n, parent);
   };
 }
 
@@ -316,9 +320,9 @@ Check dict_each(Check value) {
 
 std::vector<KeyRule> out_option_rules(bool plot) {
   std::vector<KeyRule> r = {
-      {"desc", k_str},         {"type", k_str},    {"labels", list_of({k_str})}, {"meta", k_any},
-      {"cache", k_bool},       {"persist", k_bool}, {"checkpoint", k_bool},      {"remote", k_str},
-      {"push", k_bool},
+      {"desc", k_str},        {"type", k_str},   {"labels", list_of({k_str})},
+      {"meta", k_any},        {"cache", k_bool}, {"persist", k_bool},
+      {"checkpoint", k_bool}, {"remote", k_str}, {"push", k_bool},
   };
   if (plot) {
     for (std::string_view k : {"template", "x", "y", "x_label", "y_label", "title"}) r.push_back({k, k_str});
@@ -335,9 +339,10 @@ const Check& stage_definition() {
   static const Check plot_entry = [](const Node& n, const Path& p, const Node* parent, Errors& e) {
     static const Check props = dict_of(out_option_rules(true));
     static const Check props_list = list_of({props});
-    static const Check detailed = dict_each([](const Node& v, const Path& vp, const Node* vparent, Errors& ve) {
-      any_of(v, vp, vparent, ve, {props, props_list});
-    });
+    static const Check detailed =
+        dict_each([](const Node& v, const Path& vp, const Node* vparent, Errors& ve) {
+          any_of(v, vp, vparent, ve, {props, props_list});
+        });
     any_of(n, p, parent, e, {k_str, detailed});
   };
   static const Check cmd = [](const Node& n, const Path& p, const Node* parent, Errors& e) {
@@ -376,16 +381,20 @@ void validate_stage(const Node& n, const Path& p, const Node* parent, Errors& e)
        true},
       {"do", stage_definition(), true},
   });
-  if (n.kind == Kind::mapping && (n.find("foreach") || n.find("do"))) foreach_in(n, p, parent, e);
-  else stage_definition()(n, p, parent, e);
+  if (n.kind == Kind::mapping && (n.find("foreach") || n.find("do")))
+    foreach_in(n, p, parent, e);
+  else
+    stage_definition()(n, p, parent, e);
 }
 
 void validate_document(const Node& doc, Errors& e) {
   static const Check plot_definition = dict_of({
-      {"x", [](const Node& n, const Path& p, const Node* parent, Errors& e2) {
+      {"x",
+       [](const Node& n, const Path& p, const Node* parent, Errors& e2) {
          any_of(n, p, parent, e2, {k_str, dict_each(k_str)});
        }},
-      {"y", [](const Node& n, const Path& p, const Node* parent, Errors& e2) {
+      {"y",
+       [](const Node& n, const Path& p, const Node* parent, Errors& e2) {
          static const Check str_or_list = [](const Node& v, const Path& vp, const Node* vparent, Errors& ve) {
            any_of(v, vp, vparent, ve, {k_str, list_of({k_str})});
          };
@@ -471,9 +480,12 @@ Error validation_error(const Errors& errors, std::string_view text, const std::s
 // Python str() of a value as DVC's to_str() does for generated names.
 std::string to_str(const Node& n) {
   switch (n.kind) {
-    case Kind::null: return "None";
-    case Kind::boolean: return n.b ? "true" : "false";
-    case Kind::integer: return std::to_string(n.i);
+    case Kind::null:
+      return "None";
+    case Kind::boolean:
+      return n.b ? "true" : "false";
+    case Kind::integer:
+      return std::to_string(n.i);
     case Kind::floating: {
       std::string t = yaml::float_text(n.f);
       if (t == ".inf") return "inf";
@@ -481,25 +493,36 @@ std::string to_str(const Node& n) {
       if (t == ".nan") return "nan";
       return t;
     }
-    case Kind::string: return n.s;
-    default: return "";
+    case Kind::string:
+      return n.s;
+    default:
+      return "";
   }
 }
 
 const char* py_type(const Node& n) {
   switch (n.kind) {
-    case Kind::null: return "NoneType";
-    case Kind::boolean: return "bool";
-    case Kind::integer: return "int";
-    case Kind::floating: return "float";
-    case Kind::string: return "str";
-    case Kind::sequence: return "list";
-    case Kind::mapping: return "dict";
+    case Kind::null:
+      return "NoneType";
+    case Kind::boolean:
+      return "bool";
+    case Kind::integer:
+      return "int";
+    case Kind::floating:
+      return "float";
+    case Kind::string:
+      return "str";
+    case Kind::sequence:
+      return "list";
+    case Kind::mapping:
+      return "dict";
   }
   return "object";
 }
 
-bool is_map_or_seq(const Node& n) { return n.kind == Kind::mapping || n.kind == Kind::sequence; }
+bool is_map_or_seq(const Node& n) {
+  return n.kind == Kind::mapping || n.kind == Kind::sequence;
+}
 
 bool any_interpolation(const Node& n) {
   if (n.kind == Kind::string) return has_interpolation(n.s);
@@ -563,14 +586,18 @@ struct Resolver {
           for (const auto& k : keys)
             if (std::find(it->second->begin(), it->second->end(), k) != it->second->end()) disjoint = false;
         if (keys.empty() || !disjoint)
-          return fail(ErrorCode::invalid_argument, "cannot load '" + item.s + "' as it's partially loaded already");
+          return fail(ErrorCode::invalid_argument,
+                      "cannot load '" + item.s + "' as it's partially loaded already");
         if (!it->second)
-          return fail(ErrorCode::invalid_argument, "cannot partially load '" + item.s + "' as it's already loaded.");
+          return fail(ErrorCode::invalid_argument,
+                      "cannot partially load '" + item.s + "' as it's already loaded.");
       }
       std::string spec = full + (keys_str.empty() ? "" : ":" + keys_str);
       if (auto st = ctx.load_vars_item(Node::str(spec), load); !st) return st;
-      if (keys.empty()) imports[full] = std::nullopt;
-      else imports[full] = keys;
+      if (keys.empty())
+        imports[full] = std::nullopt;
+      else
+        imports[full] = keys;
     }
     return {};
   }
@@ -631,8 +658,9 @@ struct Resolver {
         if (v.kind == Kind::string) s.desc = v.s;
       }
     }
-    for (auto [key, kind] : {std::pair{"outs", StageOut::Kind::out}, std::pair{"metrics", StageOut::Kind::metric},
-                             std::pair{"plots", StageOut::Kind::plot}}) {
+    for (auto [key, kind] :
+         {std::pair{"outs", StageOut::Kind::out}, std::pair{"metrics", StageOut::Kind::metric},
+          std::pair{"plots", StageOut::Kind::plot}}) {
       const Node* list = d.find(key);
       if (!list) continue;
       auto st = merge_outs(*list, kind, s.outs);
@@ -648,7 +676,8 @@ struct Resolver {
       if (item.kind == Kind::mapping)
         for (const auto& [f, keys] : item.map)
           if (keys.is_null() || (keys.kind == Kind::sequence && keys.seq.empty()) ||
-              (keys.kind == Kind::string && keys.s.empty()) || (keys.kind == Kind::mapping && keys.map.empty()))
+              (keys.kind == Kind::string && keys.s.empty()) ||
+              (keys.kind == Kind::mapping && keys.map.empty()))
             whole.insert(f);
     auto entry = [&](const std::string& file) -> StageParams& {
       for (auto& p : out)
@@ -698,18 +727,24 @@ struct Resolver {
         if (o.options.is_null()) o.options = Node::mapping();
         for (const auto& [k, v] : opts.map) {
           o.options.set(k, v);
-          if (k == "cache" && v.kind == Kind::boolean) o.cache = v.b;
-          else if (k == "persist" && v.kind == Kind::boolean) o.persist = v.b;
-          else if (k == "push" && v.kind == Kind::boolean) o.push = v.b;
-          else if (k == "remote" && v.kind == Kind::string) o.remote = v.s;
-          else if (k == "desc" && v.kind == Kind::string) o.desc = v.s;
+          if (k == "cache" && v.kind == Kind::boolean)
+            o.cache = v.b;
+          else if (k == "persist" && v.kind == Kind::boolean)
+            o.persist = v.b;
+          else if (k == "push" && v.kind == Kind::boolean)
+            o.push = v.b;
+          else if (k == "remote" && v.kind == Kind::string)
+            o.remote = v.s;
+          else if (k == "desc" && v.kind == Kind::string)
+            o.desc = v.s;
         }
       }
     }
     return {};
   }
 
-  void warn_overwrite(const Context& ctx, const std::vector<std::string>& keys, const std::string& name) const {
+  void warn_overwrite(const Context& ctx, const std::vector<std::string>& keys,
+                      const std::string& name) const {
     std::vector<std::string> present;
     for (const auto& k : keys)
       if (ctx.data().find(k)) present.push_back(k);
@@ -723,8 +758,9 @@ struct Resolver {
     auto iterable = resolve(*def.find("foreach"), ctx, false, flags);
     if (!iterable) return fail_at("'stages." + name + ".foreach'", iterable.error());
     if (!is_map_or_seq(*iterable))
-      return fail(ErrorCode::invalid_argument, "failed to resolve 'stages." + name + ".foreach' in '" + relpath +
-                                                   "': expected list/dictionary, got " + py_type(*iterable));
+      return fail(ErrorCode::invalid_argument, "failed to resolve 'stages." + name + ".foreach' in '" +
+                                                   relpath + "': expected list/dictionary, got " +
+                                                   py_type(*iterable));
     bool is_map = iterable->kind == Kind::mapping;
     warn_overwrite(ctx, is_map ? std::vector<std::string>{"item", "key"} : std::vector<std::string>{"item"},
                    name);
@@ -745,9 +781,9 @@ struct Resolver {
         put(composite ? std::to_string(i) : to_str(iterable->seq[i]), iterable->seq[i]);
     }
     if (items.size() > k_max_generated)
-      return fail(ErrorCode::invalid_argument, "failed to parse 'stages." + name + ".foreach' in '" + relpath +
-                                                   "': more than " + std::to_string(k_max_generated) +
-                                                   " stages would be generated");
+      return fail(ErrorCode::invalid_argument,
+                  "failed to parse 'stages." + name + ".foreach' in '" + relpath + "': more than " +
+                      std::to_string(k_max_generated) + " stages would be generated");
     const Node& tmpl = *def.find("do");
     for (const auto& [key, value] : items) {
       Context c = ctx;
@@ -771,22 +807,24 @@ struct Resolver {
     std::vector<std::pair<std::string, std::vector<Node>>> dims;
     for (const auto& [k, v] : matrix->map) {
       std::vector<Node> values;
-      if (v.kind == Kind::sequence) values = v.seq;
+      if (v.kind == Kind::sequence)
+        values = v.seq;
       else if (v.kind == Kind::mapping)
         for (const auto& [mk, mv] : v.map) values.push_back(Node::str(mk));
       else if (v.kind == Kind::string)
         for (char ch : v.s) values.push_back(Node::str(std::string(1, ch)));
       else
-        return fail(ErrorCode::invalid_argument, "failed to parse 'stages." + name + ".matrix' in '" + relpath +
-                                                     "': '" + py_type(v) + "' object is not iterable");
+        return fail(ErrorCode::invalid_argument, "failed to parse 'stages." + name + ".matrix' in '" +
+                                                     relpath + "': '" + py_type(v) +
+                                                     "' object is not iterable");
       dims.emplace_back(k, std::move(values));
     }
     size_t total = 1;
     for (const auto& d : dims) {
       if (!d.second.empty() && total > k_max_generated / d.second.size())
-        return fail(ErrorCode::invalid_argument, "failed to parse 'stages." + name + ".matrix' in '" + relpath +
-                                                     "': more than " + std::to_string(k_max_generated) +
-                                                     " stages would be generated");
+        return fail(ErrorCode::invalid_argument,
+                    "failed to parse 'stages." + name + ".matrix' in '" + relpath + "': more than " +
+                        std::to_string(k_max_generated) + " stages would be generated");
       total *= d.second.size();
     }
     Node tmpl = Node::mapping();
@@ -794,7 +832,8 @@ struct Resolver {
       if (k != "matrix") tmpl.map.emplace_back(k, v);
     std::vector<std::pair<std::string, Node>> combos;
     std::vector<size_t> idx(dims.size(), 0);
-    bool empty = dims.empty() || std::any_of(dims.begin(), dims.end(), [](auto& d) { return d.second.empty(); });
+    bool empty =
+        dims.empty() || std::any_of(dims.begin(), dims.end(), [](auto& d) { return d.second.empty(); });
     while (!empty) {
       Node item = Node::mapping();
       std::vector<std::string> fragments;
@@ -846,7 +885,8 @@ bool valid_utf8(std::string_view s) {
     size_t n = c >= 0xC2 && c <= 0xDF ? 1 : c >= 0xE0 && c <= 0xEF ? 2 : c >= 0xF0 && c <= 0xF4 ? 3 : 0;
     if (n == 0 || i + n >= s.size()) return false;
     unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
-    if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) || (c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 > 0x8F))
+    if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) || (c == 0xF0 && c1 < 0x90) ||
+        (c == 0xF4 && c1 > 0x8F))
       return false;
     for (size_t k = 1; k <= n; ++k)
       if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
@@ -866,7 +906,8 @@ bool valid_artifact_name(std::string_view name) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
   };
   if (name.empty() || !alnum(name.front()) || !alnum(name.back())) return false;
-  return std::all_of(name.begin(), name.end(), [&](char c) { return alnum(c) || c == '-' || c == '/' || c == '_'; });
+  return std::all_of(name.begin(), name.end(),
+                     [&](char c) { return alnum(c) || c == '-' || c == '/' || c == '_'; });
 }
 
 }  // namespace
@@ -914,7 +955,8 @@ Result<DvcYaml> parse_dvc_yaml(std::string_view text, const std::string& filenam
   const Node* vars = doc.find("vars");
   if (!vars) vars = &no_vars;
   if (any_interpolation(*vars))
-    return fail(ErrorCode::invalid_argument, "failed to parse 'vars' in '" + r.relpath + "': interpolating is not allowed");
+    return fail(ErrorCode::invalid_argument,
+                "failed to parse 'vars' in '" + r.relpath + "': interpolating is not allowed");
   {
     auto params = load("params.yaml");
     if (params) {
@@ -960,11 +1002,14 @@ Result<DvcYaml> parse_dvc_yaml(std::string_view text, const std::string& filenam
     }
     return {};
   };
-  if (auto st = top("params", [&](Node v) { out.params.push_back(to_str(v)); }); !st) return std::unexpected(st.error());
-  if (auto st = top("metrics", [&](Node v) { out.metrics.push_back(to_str(v)); }); !st) return std::unexpected(st.error());
+  if (auto st = top("params", [&](Node v) { out.params.push_back(to_str(v)); }); !st)
+    return std::unexpected(st.error());
+  if (auto st = top("metrics", [&](Node v) { out.metrics.push_back(to_str(v)); }); !st)
+    return std::unexpected(st.error());
   if (doc.find("plots")) {
     out.plots = Node::sequence();
-    if (auto st = top("plots", [&](Node v) { out.plots.push_back(std::move(v)); }); !st) return std::unexpected(st.error());
+    if (auto st = top("plots", [&](Node v) { out.plots.push_back(std::move(v)); }); !st)
+      return std::unexpected(st.error());
   }
   if (doc.find("datasets") && doc.find("datasets")->is_sequence()) {
     out.datasets = Node::sequence();
@@ -976,7 +1021,8 @@ Result<DvcYaml> parse_dvc_yaml(std::string_view text, const std::string& filenam
     for (const auto& [name, def] : arts->map) {
       auto v = resolve(def, ctx, false, flags);
       if (!v) return r.fail_at("'artifacts." + name + "'", v.error());
-      if (!valid_artifact_name(name)) out.warnings.push_back("Can't use '" + name + "' as artifact name (ID).");
+      if (!valid_artifact_name(name))
+        out.warnings.push_back("Can't use '" + name + "' as artifact name (ID).");
       out.artifacts.map.emplace_back(name, std::move(*v));
     }
   }
