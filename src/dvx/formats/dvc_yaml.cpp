@@ -118,6 +118,64 @@ std::string ruamel_problem(const std::string& what) {
   return it == names.end() ? what : it->second;
 }
 
+// Python's str() of a scalar as ruamel constructed it; nullopt for collections.
+std::optional<std::string> py_scalar_str(const Node& n) {
+  switch (n.kind) {
+    case Kind::null:
+      return "None";
+    case Kind::boolean:
+      return n.b ? "True" : "False";
+    case Kind::integer:
+      return std::to_string(n.i);
+    case Kind::floating:
+      return yaml::float_text(n.f);
+    case Kind::string:
+      return n.s;
+    default:
+      return std::nullopt;
+  }
+}
+
+struct Duplicate {
+  int map_line = 0, map_column = 0;
+  std::string value, original;
+};
+
+const Node* find_mapping_with(const Node& n, const std::string& key) {
+  if (n.kind == Kind::mapping && n.find(key)) return &n;
+  for (const auto& v : n.seq)
+    if (const Node* m = find_mapping_with(v, key)) return m;
+  for (const auto& [k, v] : n.map)
+    if (const Node* m = find_mapping_with(v, key)) return m;
+  return nullptr;
+}
+
+// ruamel names the mapping and both values of a duplicate key: the document is read again with
+// the second (plain) key renamed, to find them.
+std::optional<Duplicate> describe_duplicate(std::string_view text, const std::string& key, int line,
+                                            int col) {
+  size_t off = 0;
+  for (int l = 1; l < line && off != std::string_view::npos; ++l) {
+    off = text.find('\n', off);
+    if (off != std::string_view::npos) ++off;
+  }
+  if (off == std::string_view::npos) return std::nullopt;
+  off += static_cast<size_t>(col - 1);
+  if (off >= text.size() || text.compare(off, key.size(), key) != 0) return std::nullopt;
+  const std::string marker = "\x01dvx-duplicate\x01";
+  std::string renamed(text.substr(0, off));
+  renamed += marker + key;
+  renamed += text.substr(off + key.size());
+  auto doc = yaml::parse(renamed, "dvc.yaml");
+  if (!doc) return std::nullopt;
+  const Node* m = find_mapping_with(*doc, marker + key);
+  if (!m || !m->find(key)) return std::nullopt;
+  auto value = py_scalar_str(*m->find(marker + key));
+  auto original = py_scalar_str(*m->find(key));
+  if (!value || !original) return std::nullopt;
+  return Duplicate{m->line, m->column, *value, *original};
+}
+
 // "'<file>' is invalid.\n\n<Problem>, in line L, column C\n<snippet>" from yaml::parse's
 // "'<file>':L:C: what".
 Error syntax_error(const Error& parse_error, std::string_view text, const std::string& filename) {
@@ -141,12 +199,26 @@ Error syntax_error(const Error& parse_error, std::string_view text, const std::s
     }
   }
   std::string out = "'" + filename + "' is invalid.";
+  auto lines = split_lines(text);
+  auto code_at = [&](int ln) {
+    std::string code = ln < 1 || ln > static_cast<int>(lines.size()) ? "" : lines[ln - 1];
+    return code_snippet(with_indent_guides({code}), ln, ln);
+  };
+  if (what.starts_with("duplicate key '") && line > 0) {
+    std::string key = what.substr(15, what.size() - 16);
+    if (auto dup = describe_duplicate(text, key, line, col)) {
+      out += "\n\n" + capitalize("while constructing a mapping") + ", in line " +
+             std::to_string(dup->map_line) + ", column " + std::to_string(dup->map_column) + "\n" +
+             code_at(dup->map_line) + "\n\n";
+      out += capitalize("found duplicate key \"" + key + "\" with value \"" + dup->value +
+                        "\" (original value: \"" + dup->original + "\")") +
+             ", in line " + std::to_string(line) + ", column " + std::to_string(col) + "\n" + code_at(line);
+      return Error{ErrorCode::corruption, std::move(out)};
+    }
+  }
   if (line > 0) {
     out += "\n\n" + capitalize(ruamel_problem(what)) + ", in line " + std::to_string(line) + ", column " +
-           std::to_string(col) + "\n";
-    auto lines = split_lines(text);
-    std::string code = line > static_cast<int>(lines.size()) ? "" : lines[line - 1];
-    out += code_snippet(with_indent_guides({code}), line, line);
+           std::to_string(col) + "\n" + code_at(line);
   } else {
     out += "\n\n" + capitalize(ruamel_problem(what));
   }

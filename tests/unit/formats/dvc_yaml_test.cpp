@@ -187,6 +187,20 @@ TEST(DvcYaml, BadYamlReportsDvcSyntaxError) {
   EXPECT_EQ(error_of(text), want);
 }
 
+TEST(DvcYaml, DuplicateKeyInRuamelWords) {
+  std::string pad = std::string(80, ' ');
+  EXPECT_EQ(error_of("stages:\n  s:\n    cmd: Echo A\n    cmd: echo b\n"),
+            "'./dvc.yaml' is invalid.\n\n"
+            "While constructing a mapping, in line 3, column 5\n"
+            "  3 \u2502   cmd: Echo A" +
+                pad.substr(0, 61) +
+                "\n\n"
+                "Found duplicate key \"cmd\" with value \"echo b\" (original value: \"echo a\"), in line 4, "
+                "column 5\n"
+                "  4 \u2502   cmd: echo b" +
+                pad.substr(0, 61));
+}
+
 TEST(DvcYaml, UndefinedVariableReportsWhere) {
   std::string text =
       "stages:\n  train:\n    cmd: echo ${undefined_var} > out.txt\n    outs:\n      - out.txt\n";
