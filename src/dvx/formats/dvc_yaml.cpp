@@ -990,8 +990,30 @@ std::vector<std::string> StageDef::command_lines() const {
     for (const auto& item : cmd.seq) out.push_back(to_str(item));
     return out;
   }
-  for (auto& line : split(to_str(cmd), '\n'))
-    if (!trim(line).empty()) out.push_back(line);
+  // str.splitlines(): \n, \r, \r\n, \v, \f, \x1c-\x1e, U+0085, U+2028, U+2029.
+  std::string text = to_str(cmd), cur;
+  for (size_t i = 0; i < text.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    size_t skip = 0;
+    if (c == '\n' || c == '\v' || c == '\f' || (c >= 0x1c && c <= 0x1e))
+      skip = 1;
+    else if (c == '\r')
+      skip = i + 1 < text.size() && text[i + 1] == '\n' ? 2 : 1;
+    else if (c == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0x85)
+      skip = 2;
+    else if (c == 0xE2 && i + 2 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0x80 &&
+             (static_cast<unsigned char>(text[i + 2]) == 0xA8 ||
+              static_cast<unsigned char>(text[i + 2]) == 0xA9))
+      skip = 3;
+    if (skip == 0) {
+      cur += text[i];
+      continue;
+    }
+    out.push_back(std::move(cur));
+    cur.clear();
+    i += skip - 1;
+  }
+  if (!cur.empty()) out.push_back(std::move(cur));
   return out;
 }
 

@@ -387,7 +387,7 @@ TEST(DvcYaml, StageFields) {
   EXPECT_FALSE(s.outs[1].push);
   EXPECT_EQ(s.outs[1].remote, "r");
   EXPECT_EQ(s.outs[1].desc, "an out");
-  EXPECT_EQ(y->stages[1].command_lines(), (std::vector<std::string>{"one", "two"}));
+  EXPECT_EQ(y->stages[1].command_lines(), (std::vector<std::string>{"one", "", "two"}));
   EXPECT_EQ(y->stages[1].cmd_text(), "one\n\ntwo\n");
 }
 
@@ -401,6 +401,18 @@ TEST(DvcYaml, MappingKeysAreInterpolatedToo) {
   EXPECT_EQ(y->stages[0].outs[0].path, "data/o.csv");
   EXPECT_FALSE(y->stages[0].outs[0].cache);
   EXPECT_EQ(y->stages[0].params[0].file, "data.yaml");
+}
+
+TEST(DvcYaml, CommandLinesSplitAsPython) {
+  StageDef s;
+  s.cmd = Node::str(
+      "a\r\nb\rc\x0c"
+      "d\xe2\x80\xa8"
+      "e\n");
+  EXPECT_EQ(s.command_lines(), (std::vector<std::string>{"a", "b", "c", "d", "e"}));
+  s.cmd = Node::str("one");
+  EXPECT_EQ(s.command_lines(), (std::vector<std::string>{"one"}));
+  EXPECT_EQ(s.cmd_text(), "one");
 }
 
 TEST(DvcYaml, WholeFileParamsHideKeys) {
