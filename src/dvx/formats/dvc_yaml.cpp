@@ -7,6 +7,7 @@
 #include <set>
 
 #include "dvx/base/strings.h"
+#include "dvx/formats/unicode.h"
 
 namespace dvx::formats {
 
@@ -63,6 +64,48 @@ size_t display_width(std::string_view s) {
   return w;
 }
 
+// rich's divide_line(): greedy word wrap of `line` at `width` cells (a word is `\s*\S+\s*`; its
+// trailing blanks may overflow; words longer than the width are folded), then each part's trailing
+// blanks past the width dropped.
+std::vector<std::string> wrap_words(const std::string& line, size_t width) {
+  std::u32string u = utf8_decode(line);
+  auto blank = [](char32_t c) { return c == U' ' || c == U'\t'; };
+  std::vector<size_t> breaks;
+  size_t offset = 0, i = 0;
+  while (i < u.size()) {
+    size_t start = i;
+    while (i < u.size() && blank(u[i])) ++i;
+    while (i < u.size() && !blank(u[i])) ++i;
+    size_t stripped_end = i;
+    while (i < u.size() && blank(u[i])) ++i;
+    size_t word_len = stripped_end - start, full_len = i - start;
+    if (width >= offset + word_len) {
+      offset += full_len;
+    } else if (word_len > width) {
+      for (size_t pos = start; pos < i; pos += width) {
+        if (pos) breaks.push_back(pos);
+        offset = std::min(width, i - pos);
+      }
+    } else {
+      breaks.push_back(start);
+      offset = full_len;
+    }
+  }
+  std::vector<std::string> parts;
+  size_t from = 0;
+  breaks.push_back(u.size());
+  for (size_t br : breaks) {
+    if (br < from || (br == from && !parts.empty())) continue;
+    std::u32string part = u.substr(from, br - from);
+    while (part.size() > width && !part.empty() && blank(part.back())) part.pop_back();
+    if (part.size() > width) part.resize(width);
+    parts.push_back(utf8_encode(part));
+    from = br;
+  }
+  if (parts.empty()) parts.emplace_back();
+  return parts;
+}
+
 // rich Syntax(line_numbers=True, word_wrap=True, indent_guides=True) of `lines` (already sliced),
 // the first numbered `first_no`; `last_no` sizes the number column as rich does.
 std::string code_snippet(const std::vector<std::string>& lines, int first_no, int last_no) {
@@ -74,21 +117,7 @@ std::string code_snippet(const std::vector<std::string>& lines, int first_no, in
     std::string num = std::to_string(no++);
     std::string prefix =
         "  " + std::string(num_width - 2 > num.size() ? num_width - 2 - num.size() : 0, ' ') + num + " ";
-    // Hard wrap at the code width (rich wraps at words; lines that long are rare in dvc.yaml).
-    std::vector<std::string> parts;
-    std::string cur;
-    size_t w = 0;
-    for (size_t i = 0; i < line.size(); ++i) {
-      unsigned char c = static_cast<unsigned char>(line[i]);
-      if ((c & 0xC0) != 0x80 && w == code_width) {
-        parts.push_back(cur);
-        cur.clear();
-        w = 0;
-      }
-      cur += line[i];
-      if ((c & 0xC0) != 0x80) ++w;
-    }
-    parts.push_back(cur);
+    std::vector<std::string> parts = wrap_words(line, code_width);
     for (size_t i = 0; i < parts.size(); ++i) {
       if (!out.empty()) out += "\n";
       out += i == 0 ? prefix : std::string(num_width + 1, ' ');
@@ -479,7 +508,8 @@ void validate_document(const Node& doc, Errors& e) {
   });
   static const Check single_plot = [](const Node& n, const Path& p, const Node* parent, Errors& e2) {
     if (n.kind != Kind::mapping) return add_error(e2, p, "expected a dictionary", n, parent);
-    if (n.map.empty()) return add_error(e2, sub(p, "<class 'str'>"), "required key not provided", n, parent);
+    if (n.map.empty())
+      return add_error(e2, sub(p, "<class 'str'>", true), "required key not provided", n, parent);
     for (const auto& [k, v] : n.map) {
       if (v.is_null()) continue;
       plot_definition(v, sub(p, k), &n, e2);

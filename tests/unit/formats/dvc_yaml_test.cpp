@@ -260,6 +260,18 @@ TEST(DvcYaml, SchemaErrorsPointAtTheKey) {
             std::string::npos);
 }
 
+TEST(DvcYaml, LongSourceLinesWrapAtWordsLikeRich) {
+  std::string text =
+      "stages:\n  x:\n    cmd: python3 src/train.py data/features.csv model.pkl --lr 0.05 --epochs 5 "
+      "--with-a-long-option\n    foo: 1\n";
+  std::string msg = error_of(text);
+  std::string first = "\u2502   cmd: python3 src/train.py data/features.csv model.pkl --lr 0.05 --epochs";
+  std::string second = "5 --with-a-long-option";
+  EXPECT_NE(msg.find("  3 " + first + "\n    " + second + std::string(76 - second.size(), ' ') + "\n  4 "),
+            std::string::npos)
+      << msg;
+}
+
 TEST(DvcYaml, SeveralSchemaErrorsAreCounted) {
   std::string msg = error_of("stages:\n  x:\n    cmd: echo\n    foo: 1\n    bar: 2\n");
   EXPECT_TRUE(msg.starts_with("'./dvc.yaml' validation failed: 2 errors.\n\n")) << msg;
