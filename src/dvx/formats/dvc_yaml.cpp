@@ -997,7 +997,10 @@ bool valid_utf8(std::string_view s) {
   return true;
 }
 
-int key_line(const Node& value) {
+// The line of a stage's key in `stages`.
+int key_line(const Node& stages, const std::string& name, const Node& value,
+             const std::vector<std::string>& lines) {
+  if (int line = key_position(stages, name, lines).first) return line;
   if (value.line == 0) return 0;
   return value.kind == Kind::mapping && !value.flow && value.line > 1 ? value.line - 1 : value.line;
 }
@@ -1098,8 +1101,9 @@ Result<DvcYaml> parse_dvc_yaml(std::string_view text, const std::string& filenam
   if (auto st = r.load_vars(ctx, *vars, ".", "", imports); !st) return r.fail_at("'vars'", st.error());
 
   if (const Node* stages = doc.find("stages")) {
+    auto lines = split_lines(text);
     for (const auto& [name, def] : stages->map) {
-      int line = key_line(def);
+      int line = key_line(*stages, name, def, lines);
       if (def.find("matrix")) {
         if (auto st = r.matrix_stages(ctx, imports, name, def, line, out.stages); !st)
           return std::unexpected(st.error());

@@ -356,6 +356,8 @@ TEST(DvcYaml, MatrixNaming) {
   EXPECT_EQ(y->stages[1].cmd_text(), "echo 1 q 1-q");
   EXPECT_EQ(y->stages[5].cmd_text(), "t 2 0.1");
   EXPECT_EQ(y->stages[0].group, "mx");
+  EXPECT_EQ(y->stages[0].line, 2);
+  EXPECT_EQ(y->stages[5].line, 7);
 }
 
 TEST(DvcYaml, ItemShadowingIsWarned) {
