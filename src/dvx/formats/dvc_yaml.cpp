@@ -635,9 +635,17 @@ bool any_interpolation(const Node& n) {
   return false;
 }
 
-std::string normalize_rel(std::string p) {
-  while (p.starts_with("./")) p.erase(0, 2);
-  return p;
+// os.path.normpath() of a relative path ("a/./b/../c" -> "a/c", "" -> ".").
+std::string normalize_rel(const std::string& p) {
+  std::vector<std::string> parts;
+  for (auto& part : split(p, '/')) {
+    if (part.empty() || part == ".") continue;
+    if (part == ".." && !parts.empty() && parts.back() != "..") parts.pop_back();
+    else parts.push_back(part);
+  }
+  std::string out = join(parts, "/");
+  if (p.starts_with("/")) out = "/" + out;
+  return out.empty() ? "." : out;
 }
 
 // Stages one generator may produce: a bound on the work (each copies the variable context), far
