@@ -7,6 +7,7 @@
 #include <set>
 
 #include "dvx/base/strings.h"
+#include "dvx/formats/unicode.h"
 
 namespace dvx::formats {
 
@@ -63,6 +64,48 @@ size_t display_width(std::string_view s) {
   return w;
 }
 
+// rich's divide_line(): greedy word wrap of `line` at `width` cells (a word is `\s*\S+\s*`; its
+// trailing blanks may overflow; words longer than the width are folded), then each part's trailing
+// blanks past the width dropped.
+std::vector<std::string> wrap_words(const std::string& line, size_t width) {
+  std::u32string u = utf8_decode(line);
+  auto blank = [](char32_t c) { return c == U' ' || c == U'\t'; };
+  std::vector<size_t> breaks;
+  size_t offset = 0, i = 0;
+  while (i < u.size()) {
+    size_t start = i;
+    while (i < u.size() && blank(u[i])) ++i;
+    while (i < u.size() && !blank(u[i])) ++i;
+    size_t stripped_end = i;
+    while (i < u.size() && blank(u[i])) ++i;
+    size_t word_len = stripped_end - start, full_len = i - start;
+    if (width >= offset + word_len) {
+      offset += full_len;
+    } else if (word_len > width) {
+      for (size_t pos = start; pos < i; pos += width) {
+        if (pos) breaks.push_back(pos);
+        offset = std::min(width, i - pos);
+      }
+    } else {
+      breaks.push_back(start);
+      offset = full_len;
+    }
+  }
+  std::vector<std::string> parts;
+  size_t from = 0;
+  breaks.push_back(u.size());
+  for (size_t br : breaks) {
+    if (br < from || (br == from && !parts.empty())) continue;
+    std::u32string part = u.substr(from, br - from);
+    while (part.size() > width && !part.empty() && blank(part.back())) part.pop_back();
+    if (part.size() > width) part.resize(width);
+    parts.push_back(utf8_encode(part));
+    from = br;
+  }
+  if (parts.empty()) parts.emplace_back();
+  return parts;
+}
+
 // rich Syntax(line_numbers=True, word_wrap=True, indent_guides=True) of `lines` (already sliced),
 // the first numbered `first_no`; `last_no` sizes the number column as rich does.
 std::string code_snippet(const std::vector<std::string>& lines, int first_no, int last_no) {
@@ -72,23 +115,9 @@ std::string code_snippet(const std::vector<std::string>& lines, int first_no, in
   int no = first_no;
   for (const auto& line : lines) {
     std::string num = std::to_string(no++);
-    std::string prefix = "  " + std::string(num_width - 2 > num.size() ? num_width - 2 - num.size() : 0, ' ') +
-                         num + " ";
-    // Hard wrap at the code width (rich wraps at words; lines that long are rare in dvc.yaml).
-    std::vector<std::string> parts;
-    std::string cur;
-    size_t w = 0;
-    for (size_t i = 0; i < line.size(); ++i) {
-      unsigned char c = static_cast<unsigned char>(line[i]);
-      if ((c & 0xC0) != 0x80 && w == code_width) {
-        parts.push_back(cur);
-        cur.clear();
-        w = 0;
-      }
-      cur += line[i];
-      if ((c & 0xC0) != 0x80) ++w;
-    }
-    parts.push_back(cur);
+    std::string prefix =
+        "  " + std::string(num_width - 2 > num.size() ? num_width - 2 - num.size() : 0, ' ') + num + " ";
+    std::vector<std::string> parts = wrap_words(line, code_width);
     for (size_t i = 0; i < parts.size(); ++i) {
       if (!out.empty()) out += "\n";
       out += i == 0 ? prefix : std::string(num_width + 1, ' ');
@@ -118,6 +147,64 @@ std::string ruamel_problem(const std::string& what) {
   return it == names.end() ? what : it->second;
 }
 
+// Python's str() of a scalar as ruamel constructed it; nullopt for collections.
+std::optional<std::string> py_scalar_str(const Node& n) {
+  switch (n.kind) {
+    case Kind::null:
+      return "None";
+    case Kind::boolean:
+      return n.b ? "True" : "False";
+    case Kind::integer:
+      return std::to_string(n.i);
+    case Kind::floating:
+      return yaml::float_text(n.f);
+    case Kind::string:
+      return n.s;
+    default:
+      return std::nullopt;
+  }
+}
+
+struct Duplicate {
+  int map_line = 0, map_column = 0;
+  std::string value, original;
+};
+
+const Node* find_mapping_with(const Node& n, const std::string& key) {
+  if (n.kind == Kind::mapping && n.find(key)) return &n;
+  for (const auto& v : n.seq)
+    if (const Node* m = find_mapping_with(v, key)) return m;
+  for (const auto& [k, v] : n.map)
+    if (const Node* m = find_mapping_with(v, key)) return m;
+  return nullptr;
+}
+
+// ruamel names the mapping and both values of a duplicate key: the document is read again with
+// the second (plain) key renamed, to find them.
+std::optional<Duplicate> describe_duplicate(std::string_view text, const std::string& key, int line,
+                                            int col) {
+  size_t off = 0;
+  for (int l = 1; l < line && off != std::string_view::npos; ++l) {
+    off = text.find('\n', off);
+    if (off != std::string_view::npos) ++off;
+  }
+  if (off == std::string_view::npos) return std::nullopt;
+  off += static_cast<size_t>(col - 1);
+  if (off >= text.size() || text.compare(off, key.size(), key) != 0) return std::nullopt;
+  const std::string marker = "\x01dvx-duplicate\x01";
+  std::string renamed(text.substr(0, off));
+  renamed += marker + key;
+  renamed += text.substr(off + key.size());
+  auto doc = yaml::parse(renamed, "dvc.yaml");
+  if (!doc) return std::nullopt;
+  const Node* m = find_mapping_with(*doc, marker + key);
+  if (!m || !m->find(key)) return std::nullopt;
+  auto value = py_scalar_str(*m->find(marker + key));
+  auto original = py_scalar_str(*m->find(key));
+  if (!value || !original) return std::nullopt;
+  return Duplicate{m->line, m->column, *value, *original};
+}
+
 // "'<file>' is invalid.\n\n<Problem>, in line L, column C\n<snippet>" from yaml::parse's
 // "'<file>':L:C: what".
 Error syntax_error(const Error& parse_error, std::string_view text, const std::string& filename) {
@@ -141,12 +228,26 @@ Error syntax_error(const Error& parse_error, std::string_view text, const std::s
     }
   }
   std::string out = "'" + filename + "' is invalid.";
+  auto lines = split_lines(text);
+  auto code_at = [&](int ln) {
+    std::string code = ln < 1 || ln > static_cast<int>(lines.size()) ? "" : lines[ln - 1];
+    return code_snippet(with_indent_guides({code}), ln, ln);
+  };
+  if (what.starts_with("duplicate key '") && line > 0) {
+    std::string key = what.substr(15, what.size() - 16);
+    if (auto dup = describe_duplicate(text, key, line, col)) {
+      out += "\n\n" + capitalize("while constructing a mapping") + ", in line " +
+             std::to_string(dup->map_line) + ", column " + std::to_string(dup->map_column) + "\n" +
+             code_at(dup->map_line) + "\n\n";
+      out += capitalize("found duplicate key \"" + key + "\" with value \"" + dup->value +
+                        "\" (original value: \"" + dup->original + "\")") +
+             ", in line " + std::to_string(line) + ", column " + std::to_string(col) + "\n" + code_at(line);
+      return Error{ErrorCode::corruption, std::move(out)};
+    }
+  }
   if (line > 0) {
     out += "\n\n" + capitalize(ruamel_problem(what)) + ", in line " + std::to_string(line) + ", column " +
-           std::to_string(col) + "\n";
-    auto lines = split_lines(text);
-    std::string code = line > static_cast<int>(lines.size()) ? "" : lines[line - 1];
-    out += code_snippet(with_indent_guides({code}), line, line);
+           std::to_string(col) + "\n" + code_at(line);
   } else {
     out += "\n\n" + capitalize(ruamel_problem(what));
   }
@@ -165,7 +266,8 @@ using Path = std::vector<Seg>;
 struct SchemaError {
   Path path;
   std::string what;
-  int line = 0, column = 0;
+  const Node* at = nullptr;      // the value at `path` (the mapping holding it when it is missing)
+  const Node* parent = nullptr;  // the collection holding `at`, null at the top
 };
 using Errors = std::vector<SchemaError>;
 
@@ -175,19 +277,59 @@ Path sub(const Path& p, std::string key, bool index = false) {
   return out;
 }
 
-// Where DVC points for a path: a collection's own position, else the key (or item) that holds it.
 void add_error(Errors& e, const Path& p, std::string what, const Node& at, const Node* parent) {
-  SchemaError err{p, std::move(what), at.line, at.column};
-  bool collection = at.kind == Kind::mapping || at.kind == Kind::sequence;
-  if (!collection && parent && parent->kind == Kind::mapping) {
-    // Keys of a block mapping sit at the mapping's column.
-    if (err.line == 0 || at.is_null()) err.line = parent->line;
-    err.column = parent->column;
-    if (!at.is_null() && at.line > 0) err.line = at.line;
+  e.push_back(SchemaError{p, std::move(what), &at, parent});
+}
+
+// Position of `key` in the mapping `m`, found in the source (nodes keep no key positions).
+std::pair<int, int> key_position(const Node& m, const std::string& key,
+                                 const std::vector<std::string>& lines) {
+  auto matches_at = [&](const std::string& line, size_t col) {
+    for (const std::string& form : {key, "'" + key + "'", "\"" + key + "\""}) {
+      if (line.compare(col, form.size(), form) != 0) continue;
+      size_t j = col + form.size();
+      while (j < line.size() && line[j] == ' ') ++j;
+      if (j < line.size() && line[j] == ':') return true;
+    }
+    return false;
+  };
+  if (m.line <= 0 || m.column <= 0) return {0, 0};
+  for (size_t ln = static_cast<size_t>(m.line); ln <= lines.size(); ++ln) {
+    const std::string& line = lines[ln - 1];
+    if (m.flow) {
+      size_t from = ln == static_cast<size_t>(m.line) ? static_cast<size_t>(m.column - 1) : 0;
+      for (size_t c = from; c < line.size(); ++c) {
+        bool boundary = c == 0 || line[c - 1] == '{' || line[c - 1] == ',' || line[c - 1] == ' ';
+        if (boundary && matches_at(line, c)) return {static_cast<int>(ln), static_cast<int>(c + 1)};
+      }
+      continue;
+    }
+    size_t col = static_cast<size_t>(m.column - 1);
+    if (line.size() <= col) continue;
+    bool indent_ok = std::all_of(line.begin(), line.begin() + static_cast<long>(col),
+                                 [](char c) { return c == ' ' || c == '-'; });
+    if (!indent_ok) {
+      if (ln > static_cast<size_t>(m.line) && line.find_first_not_of(' ') < col) break;  // left the mapping
+      continue;
+    }
+    if (matches_at(line, col)) return {static_cast<int>(ln), static_cast<int>(col + 1)};
   }
-  if (err.line == 0) err.line = parent ? parent->line : 1;
-  if (err.column == 0) err.column = parent ? parent->column : 1;
-  e.push_back(std::move(err));
+  return {0, 0};
+}
+
+// Where DVC points for an error (determine_linecol): a collection's own position, else the key or
+// the item that holds the value.
+std::pair<int, int> error_position(const SchemaError& e, const std::vector<std::string>& lines) {
+  const Node& at = *e.at;
+  bool collection = at.kind == Kind::mapping || at.kind == Kind::sequence;
+  if (!collection && e.parent && e.parent->kind == Kind::mapping && !e.path.empty()) {
+    auto pos = key_position(*e.parent, e.path.back().key, lines);
+    if (pos.first) return pos;
+    return {at.line ? at.line : e.parent->line, e.parent->column};
+  }
+  if (at.line) return {at.line, at.column};
+  if (e.parent) return {e.parent->line, e.parent->column};
+  return {1, 1};
 }
 
 using Check = std::function<void(const Node&, const Path&, const Node* parent, Errors&)>;
@@ -258,11 +400,14 @@ Check dict_of(std::vector<KeyRule> rules) {
     if (n.kind != Kind::mapping) return add_error(e, p, "expected a dictionary", n, parent);
     for (const auto& [k, v] : n.map) {
       auto it = std::find_if(rules.begin(), rules.end(), [&](const KeyRule& r) { return r.key == k; });
-      if (it == rules.end()) add_error(e, sub(p, k), "extra keys not allowed", v, &n);
-      else it->check(v, sub(p, k), &n, e);
+      if (it == rules.end())
+        add_error(e, sub(p, k), "extra keys not allowed", v, &n);
+      else
+        it->check(v, sub(p, k), &n, e);
     }
     for (const auto& r : rules)
-      if (r.required && !n.find(r.key)) add_error(e, sub(p, std::string(r.key)), "required key not provided", n, parent);
+      if (r.required && !n.find(r.key))
+        add_error(e, sub(p, std::string(r.key)), "required key not provided", n, parent);
   };
 }
 
@@ -276,9 +421,9 @@ Check dict_each(Check value) {
 
 std::vector<KeyRule> out_option_rules(bool plot) {
   std::vector<KeyRule> r = {
-      {"desc", k_str},         {"type", k_str},    {"labels", list_of({k_str})}, {"meta", k_any},
-      {"cache", k_bool},       {"persist", k_bool}, {"checkpoint", k_bool},      {"remote", k_str},
-      {"push", k_bool},
+      {"desc", k_str},        {"type", k_str},   {"labels", list_of({k_str})},
+      {"meta", k_any},        {"cache", k_bool}, {"persist", k_bool},
+      {"checkpoint", k_bool}, {"remote", k_str}, {"push", k_bool},
   };
   if (plot) {
     for (std::string_view k : {"template", "x", "y", "x_label", "y_label", "title"}) r.push_back({k, k_str});
@@ -295,9 +440,10 @@ const Check& stage_definition() {
   static const Check plot_entry = [](const Node& n, const Path& p, const Node* parent, Errors& e) {
     static const Check props = dict_of(out_option_rules(true));
     static const Check props_list = list_of({props});
-    static const Check detailed = dict_each([](const Node& v, const Path& vp, const Node* vparent, Errors& ve) {
-      any_of(v, vp, vparent, ve, {props, props_list});
-    });
+    static const Check detailed =
+        dict_each([](const Node& v, const Path& vp, const Node* vparent, Errors& ve) {
+          any_of(v, vp, vparent, ve, {props, props_list});
+        });
     any_of(n, p, parent, e, {k_str, detailed});
   };
   static const Check cmd = [](const Node& n, const Path& p, const Node* parent, Errors& e) {
@@ -336,16 +482,20 @@ void validate_stage(const Node& n, const Path& p, const Node* parent, Errors& e)
        true},
       {"do", stage_definition(), true},
   });
-  if (n.kind == Kind::mapping && (n.find("foreach") || n.find("do"))) foreach_in(n, p, parent, e);
-  else stage_definition()(n, p, parent, e);
+  if (n.kind == Kind::mapping && (n.find("foreach") || n.find("do")))
+    foreach_in(n, p, parent, e);
+  else
+    stage_definition()(n, p, parent, e);
 }
 
 void validate_document(const Node& doc, Errors& e) {
   static const Check plot_definition = dict_of({
-      {"x", [](const Node& n, const Path& p, const Node* parent, Errors& e2) {
+      {"x",
+       [](const Node& n, const Path& p, const Node* parent, Errors& e2) {
          any_of(n, p, parent, e2, {k_str, dict_each(k_str)});
        }},
-      {"y", [](const Node& n, const Path& p, const Node* parent, Errors& e2) {
+      {"y",
+       [](const Node& n, const Path& p, const Node* parent, Errors& e2) {
          static const Check str_or_list = [](const Node& v, const Path& vp, const Node* vparent, Errors& ve) {
            any_of(v, vp, vparent, ve, {k_str, list_of({k_str})});
          };
@@ -358,7 +508,8 @@ void validate_document(const Node& doc, Errors& e) {
   });
   static const Check single_plot = [](const Node& n, const Path& p, const Node* parent, Errors& e2) {
     if (n.kind != Kind::mapping) return add_error(e2, p, "expected a dictionary", n, parent);
-    if (n.map.empty()) return add_error(e2, sub(p, "<class 'str'>"), "required key not provided", n, parent);
+    if (n.map.empty())
+      return add_error(e2, sub(p, "<class 'str'>", true), "required key not provided", n, parent);
     for (const auto& [k, v] : n.map) {
       if (v.is_null()) continue;
       plot_definition(v, sub(p, k), &n, e2);
@@ -411,10 +562,11 @@ Error validation_error(const Errors& errors, std::string_view text, const std::s
       for (const auto& s : err.path) parts.push_back(s.key);
       out += ", in " + join(parts, " -> ");
     }
-    if (err.line) out += ", line " + std::to_string(err.line);
-    if (err.column) out += ", column " + std::to_string(err.column);
-    int first = std::max(1, err.line - 1);
-    int last = std::min(static_cast<int>(lines.size()), err.line + 1);
+    auto [line, column] = error_position(err, lines);
+    if (line) out += ", line " + std::to_string(line);
+    if (column) out += ", column " + std::to_string(column);
+    int first = std::max(1, line - 1);
+    int last = std::min(static_cast<int>(lines.size()), line + 1);
     std::vector<std::string> slice;
     for (int i = first; i <= last; ++i) slice.push_back(lines[i - 1]);
     if (!slice.empty()) out += "\n" + code_snippet(with_indent_guides(slice), first, last_no);
@@ -430,9 +582,12 @@ Error validation_error(const Errors& errors, std::string_view text, const std::s
 // Python str() of a value as DVC's to_str() does for generated names.
 std::string to_str(const Node& n) {
   switch (n.kind) {
-    case Kind::null: return "None";
-    case Kind::boolean: return n.b ? "true" : "false";
-    case Kind::integer: return std::to_string(n.i);
+    case Kind::null:
+      return "None";
+    case Kind::boolean:
+      return n.b ? "true" : "false";
+    case Kind::integer:
+      return std::to_string(n.i);
     case Kind::floating: {
       std::string t = yaml::float_text(n.f);
       if (t == ".inf") return "inf";
@@ -440,25 +595,36 @@ std::string to_str(const Node& n) {
       if (t == ".nan") return "nan";
       return t;
     }
-    case Kind::string: return n.s;
-    default: return "";
+    case Kind::string:
+      return n.s;
+    default:
+      return "";
   }
 }
 
 const char* py_type(const Node& n) {
   switch (n.kind) {
-    case Kind::null: return "NoneType";
-    case Kind::boolean: return "bool";
-    case Kind::integer: return "int";
-    case Kind::floating: return "float";
-    case Kind::string: return "str";
-    case Kind::sequence: return "list";
-    case Kind::mapping: return "dict";
+    case Kind::null:
+      return "NoneType";
+    case Kind::boolean:
+      return "bool";
+    case Kind::integer:
+      return "int";
+    case Kind::floating:
+      return "float";
+    case Kind::string:
+      return "str";
+    case Kind::sequence:
+      return "list";
+    case Kind::mapping:
+      return "dict";
   }
   return "object";
 }
 
-bool is_map_or_seq(const Node& n) { return n.kind == Kind::mapping || n.kind == Kind::sequence; }
+bool is_map_or_seq(const Node& n) {
+  return n.kind == Kind::mapping || n.kind == Kind::sequence;
+}
 
 bool any_interpolation(const Node& n) {
   if (n.kind == Kind::string) return has_interpolation(n.s);
@@ -469,10 +635,22 @@ bool any_interpolation(const Node& n) {
   return false;
 }
 
-std::string normalize_rel(std::string p) {
-  while (p.starts_with("./")) p.erase(0, 2);
-  return p;
+// os.path.normpath() of a relative path ("a/./b/../c" -> "a/c", "" -> ".").
+std::string normalize_rel(const std::string& p) {
+  std::vector<std::string> parts;
+  for (auto& part : split(p, '/')) {
+    if (part.empty() || part == ".") continue;
+    if (part == ".." && !parts.empty() && parts.back() != "..") parts.pop_back();
+    else parts.push_back(part);
+  }
+  std::string out = join(parts, "/");
+  if (p.starts_with("/")) out = "/" + out;
+  return out.empty() ? "." : out;
 }
+
+// Stages one generator may produce: a bound on the work (each copies the variable context), far
+// above any real pipeline.
+constexpr size_t k_max_generated = 100'000;
 
 struct Resolver {
   std::string relpath;  // the file as DVC names it in resolve errors ("dvc.yaml")
@@ -518,14 +696,18 @@ struct Resolver {
           for (const auto& k : keys)
             if (std::find(it->second->begin(), it->second->end(), k) != it->second->end()) disjoint = false;
         if (keys.empty() || !disjoint)
-          return fail(ErrorCode::invalid_argument, "cannot load '" + item.s + "' as it's partially loaded already");
+          return fail(ErrorCode::invalid_argument,
+                      "cannot load '" + item.s + "' as it's partially loaded already");
         if (!it->second)
-          return fail(ErrorCode::invalid_argument, "cannot partially load '" + item.s + "' as it's already loaded.");
+          return fail(ErrorCode::invalid_argument,
+                      "cannot partially load '" + item.s + "' as it's already loaded.");
       }
       std::string spec = full + (keys_str.empty() ? "" : ":" + keys_str);
       if (auto st = ctx.load_vars_item(Node::str(spec), load); !st) return st;
-      if (keys.empty()) imports[full] = std::nullopt;
-      else imports[full] = keys;
+      if (keys.empty())
+        imports[full] = std::nullopt;
+      else
+        imports[full] = keys;
     }
     return {};
   }
@@ -586,8 +768,9 @@ struct Resolver {
         if (v.kind == Kind::string) s.desc = v.s;
       }
     }
-    for (auto [key, kind] : {std::pair{"outs", StageOut::Kind::out}, std::pair{"metrics", StageOut::Kind::metric},
-                             std::pair{"plots", StageOut::Kind::plot}}) {
+    for (auto [key, kind] :
+         {std::pair{"outs", StageOut::Kind::out}, std::pair{"metrics", StageOut::Kind::metric},
+          std::pair{"plots", StageOut::Kind::plot}}) {
       const Node* list = d.find(key);
       if (!list) continue;
       auto st = merge_outs(*list, kind, s.outs);
@@ -603,7 +786,8 @@ struct Resolver {
       if (item.kind == Kind::mapping)
         for (const auto& [f, keys] : item.map)
           if (keys.is_null() || (keys.kind == Kind::sequence && keys.seq.empty()) ||
-              (keys.kind == Kind::string && keys.s.empty()) || (keys.kind == Kind::mapping && keys.map.empty()))
+              (keys.kind == Kind::string && keys.s.empty()) ||
+              (keys.kind == Kind::mapping && keys.map.empty()))
             whole.insert(f);
     auto entry = [&](const std::string& file) -> StageParams& {
       for (auto& p : out)
@@ -653,18 +837,24 @@ struct Resolver {
         if (o.options.is_null()) o.options = Node::mapping();
         for (const auto& [k, v] : opts.map) {
           o.options.set(k, v);
-          if (k == "cache" && v.kind == Kind::boolean) o.cache = v.b;
-          else if (k == "persist" && v.kind == Kind::boolean) o.persist = v.b;
-          else if (k == "push" && v.kind == Kind::boolean) o.push = v.b;
-          else if (k == "remote" && v.kind == Kind::string) o.remote = v.s;
-          else if (k == "desc" && v.kind == Kind::string) o.desc = v.s;
+          if (k == "cache" && v.kind == Kind::boolean)
+            o.cache = v.b;
+          else if (k == "persist" && v.kind == Kind::boolean)
+            o.persist = v.b;
+          else if (k == "push" && v.kind == Kind::boolean)
+            o.push = v.b;
+          else if (k == "remote" && v.kind == Kind::string)
+            o.remote = v.s;
+          else if (k == "desc" && v.kind == Kind::string)
+            o.desc = v.s;
         }
       }
     }
     return {};
   }
 
-  void warn_overwrite(const Context& ctx, const std::vector<std::string>& keys, const std::string& name) const {
+  void warn_overwrite(const Context& ctx, const std::vector<std::string>& keys,
+                      const std::string& name) const {
     std::vector<std::string> present;
     for (const auto& k : keys)
       if (ctx.data().find(k)) present.push_back(k);
@@ -678,8 +868,9 @@ struct Resolver {
     auto iterable = resolve(*def.find("foreach"), ctx, false, flags);
     if (!iterable) return fail_at("'stages." + name + ".foreach'", iterable.error());
     if (!is_map_or_seq(*iterable))
-      return fail(ErrorCode::invalid_argument, "failed to resolve 'stages." + name + ".foreach' in '" + relpath +
-                                                   "': expected list/dictionary, got " + py_type(*iterable));
+      return fail(ErrorCode::invalid_argument, "failed to resolve 'stages." + name + ".foreach' in '" +
+                                                   relpath + "': expected list/dictionary, got " +
+                                                   py_type(*iterable));
     bool is_map = iterable->kind == Kind::mapping;
     warn_overwrite(ctx, is_map ? std::vector<std::string>{"item", "key"} : std::vector<std::string>{"item"},
                    name);
@@ -699,6 +890,10 @@ struct Resolver {
       for (size_t i = 0; i < iterable->seq.size(); ++i)
         put(composite ? std::to_string(i) : to_str(iterable->seq[i]), iterable->seq[i]);
     }
+    if (items.size() > k_max_generated)
+      return fail(ErrorCode::invalid_argument,
+                  "failed to parse 'stages." + name + ".foreach' in '" + relpath + "': more than " +
+                      std::to_string(k_max_generated) + " stages would be generated");
     const Node& tmpl = *def.find("do");
     for (const auto& [key, value] : items) {
       Context c = ctx;
@@ -722,22 +917,33 @@ struct Resolver {
     std::vector<std::pair<std::string, std::vector<Node>>> dims;
     for (const auto& [k, v] : matrix->map) {
       std::vector<Node> values;
-      if (v.kind == Kind::sequence) values = v.seq;
+      if (v.kind == Kind::sequence)
+        values = v.seq;
       else if (v.kind == Kind::mapping)
         for (const auto& [mk, mv] : v.map) values.push_back(Node::str(mk));
       else if (v.kind == Kind::string)
         for (char ch : v.s) values.push_back(Node::str(std::string(1, ch)));
       else
-        return fail(ErrorCode::invalid_argument, "failed to parse 'stages." + name + ".matrix' in '" + relpath +
-                                                     "': '" + py_type(v) + "' object is not iterable");
+        return fail(ErrorCode::invalid_argument, "failed to parse 'stages." + name + ".matrix' in '" +
+                                                     relpath + "': '" + py_type(v) +
+                                                     "' object is not iterable");
       dims.emplace_back(k, std::move(values));
+    }
+    size_t total = 1;
+    for (const auto& d : dims) {
+      if (!d.second.empty() && total > k_max_generated / d.second.size())
+        return fail(ErrorCode::invalid_argument,
+                    "failed to parse 'stages." + name + ".matrix' in '" + relpath + "': more than " +
+                        std::to_string(k_max_generated) + " stages would be generated");
+      total *= d.second.size();
     }
     Node tmpl = Node::mapping();
     for (const auto& [k, v] : def.map)
       if (k != "matrix") tmpl.map.emplace_back(k, v);
     std::vector<std::pair<std::string, Node>> combos;
     std::vector<size_t> idx(dims.size(), 0);
-    bool empty = dims.empty() || std::any_of(dims.begin(), dims.end(), [](auto& d) { return d.second.empty(); });
+    bool empty =
+        dims.empty() || std::any_of(dims.begin(), dims.end(), [](auto& d) { return d.second.empty(); });
     while (!empty) {
       Node item = Node::mapping();
       std::vector<std::string> fragments;
@@ -777,7 +983,32 @@ struct Resolver {
   }
 };
 
-int key_line(const Node& value) {
+// Python's strict UTF-8 decoding: no overlong forms, surrogates or code points past U+10FFFF.
+bool valid_utf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t n = c >= 0xC2 && c <= 0xDF ? 1 : c >= 0xE0 && c <= 0xEF ? 2 : c >= 0xF0 && c <= 0xF4 ? 3 : 0;
+    if (n == 0 || i + n >= s.size()) return false;
+    unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
+    if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) || (c == 0xF0 && c1 < 0x90) ||
+        (c == 0xF4 && c1 > 0x8F))
+      return false;
+    for (size_t k = 1; k <= n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+// The line of a stage's key in `stages`.
+int key_line(const Node& stages, const std::string& name, const Node& value,
+             const std::vector<std::string>& lines) {
+  if (int line = key_position(stages, name, lines).first) return line;
   if (value.line == 0) return 0;
   return value.kind == Kind::mapping && !value.flow && value.line > 1 ? value.line - 1 : value.line;
 }
@@ -788,7 +1019,8 @@ bool valid_artifact_name(std::string_view name) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
   };
   if (name.empty() || !alnum(name.front()) || !alnum(name.back())) return false;
-  return std::all_of(name.begin(), name.end(), [&](char c) { return alnum(c) || c == '-' || c == '/' || c == '_'; });
+  return std::all_of(name.begin(), name.end(),
+                     [&](char c) { return alnum(c) || c == '-' || c == '/' || c == '_'; });
 }
 
 }  // namespace
@@ -799,8 +1031,30 @@ std::vector<std::string> StageDef::command_lines() const {
     for (const auto& item : cmd.seq) out.push_back(to_str(item));
     return out;
   }
-  for (auto& line : split(to_str(cmd), '\n'))
-    if (!trim(line).empty()) out.push_back(line);
+  // str.splitlines(): \n, \r, \r\n, \v, \f, \x1c-\x1e, U+0085, U+2028, U+2029.
+  std::string text = to_str(cmd), cur;
+  for (size_t i = 0; i < text.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    size_t skip = 0;
+    if (c == '\n' || c == '\v' || c == '\f' || (c >= 0x1c && c <= 0x1e))
+      skip = 1;
+    else if (c == '\r')
+      skip = i + 1 < text.size() && text[i + 1] == '\n' ? 2 : 1;
+    else if (c == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0x85)
+      skip = 2;
+    else if (c == 0xE2 && i + 2 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0x80 &&
+             (static_cast<unsigned char>(text[i + 2]) == 0xA8 ||
+              static_cast<unsigned char>(text[i + 2]) == 0xA9))
+      skip = 3;
+    if (skip == 0) {
+      cur += text[i];
+      continue;
+    }
+    out.push_back(std::move(cur));
+    cur.clear();
+    i += skip - 1;
+  }
+  if (!cur.empty()) out.push_back(std::move(cur));
   return out;
 }
 
@@ -813,6 +1067,10 @@ std::string StageDef::cmd_text() const {
 
 Result<DvcYaml> parse_dvc_yaml(std::string_view text, const std::string& filename, const VarsLoader& load,
                                const FlagStyle& flags) {
+  if (!valid_utf8(text)) {
+    std::string rel = filename.starts_with("./") ? filename.substr(2) : filename;
+    return fail(ErrorCode::corruption, "unable to read: '" + rel + "', is not valid utf-8");
+  }
   auto parsed = yaml::parse(text, filename);
   if (!parsed) return std::unexpected(syntax_error(parsed.error(), text, filename));
   DvcYaml out;
@@ -832,7 +1090,8 @@ Result<DvcYaml> parse_dvc_yaml(std::string_view text, const std::string& filenam
   const Node* vars = doc.find("vars");
   if (!vars) vars = &no_vars;
   if (any_interpolation(*vars))
-    return fail(ErrorCode::invalid_argument, "failed to parse 'vars' in '" + r.relpath + "': interpolating is not allowed");
+    return fail(ErrorCode::invalid_argument,
+                "failed to parse 'vars' in '" + r.relpath + "': interpolating is not allowed");
   {
     auto params = load("params.yaml");
     if (params) {
@@ -850,8 +1109,9 @@ Result<DvcYaml> parse_dvc_yaml(std::string_view text, const std::string& filenam
   if (auto st = r.load_vars(ctx, *vars, ".", "", imports); !st) return r.fail_at("'vars'", st.error());
 
   if (const Node* stages = doc.find("stages")) {
+    auto lines = split_lines(text);
     for (const auto& [name, def] : stages->map) {
-      int line = key_line(def);
+      int line = key_line(*stages, name, def, lines);
       if (def.find("matrix")) {
         if (auto st = r.matrix_stages(ctx, imports, name, def, line, out.stages); !st)
           return std::unexpected(st.error());
@@ -878,11 +1138,14 @@ Result<DvcYaml> parse_dvc_yaml(std::string_view text, const std::string& filenam
     }
     return {};
   };
-  if (auto st = top("params", [&](Node v) { out.params.push_back(to_str(v)); }); !st) return std::unexpected(st.error());
-  if (auto st = top("metrics", [&](Node v) { out.metrics.push_back(to_str(v)); }); !st) return std::unexpected(st.error());
+  if (auto st = top("params", [&](Node v) { out.params.push_back(to_str(v)); }); !st)
+    return std::unexpected(st.error());
+  if (auto st = top("metrics", [&](Node v) { out.metrics.push_back(to_str(v)); }); !st)
+    return std::unexpected(st.error());
   if (doc.find("plots")) {
     out.plots = Node::sequence();
-    if (auto st = top("plots", [&](Node v) { out.plots.push_back(std::move(v)); }); !st) return std::unexpected(st.error());
+    if (auto st = top("plots", [&](Node v) { out.plots.push_back(std::move(v)); }); !st)
+      return std::unexpected(st.error());
   }
   if (doc.find("datasets") && doc.find("datasets")->is_sequence()) {
     out.datasets = Node::sequence();
@@ -894,7 +1157,8 @@ Result<DvcYaml> parse_dvc_yaml(std::string_view text, const std::string& filenam
     for (const auto& [name, def] : arts->map) {
       auto v = resolve(def, ctx, false, flags);
       if (!v) return r.fail_at("'artifacts." + name + "'", v.error());
-      if (!valid_artifact_name(name)) out.warnings.push_back("Can't use '" + name + "' as artifact name (ID).");
+      if (!valid_artifact_name(name))
+        out.warnings.push_back("Can't use '" + name + "' as artifact name (ID).");
       out.artifacts.map.emplace_back(name, std::move(*v));
     }
   }

@@ -44,7 +44,8 @@ struct StageDef {
   std::optional<std::string> desc;
   int line = 0;  // line of the stage (or generator) key
 
-  // Command lines to run, in order: each list item, or each non-empty line of a string.
+  // Command lines to run, in order: each list item, or the lines of a string as Python's
+  // str.splitlines() gives them (empty lines kept, no empty last line), as DVC runs them.
   std::vector<std::string> command_lines() const;
   // The command as one text (list items joined by "\n"), for messages and comparisons.
   std::string cmd_text() const;

@@ -102,7 +102,8 @@ TEST(DvcYaml, PipelineFixtureParsesAsDvcResolvedIt) {
   EXPECT_EQ(prepare->deps, (std::vector<std::string>{"src/prepare.py", "data/raw.csv"}));
   ASSERT_EQ(prepare->params.size(), 1u);
   EXPECT_EQ(prepare->params[0].file, "params.yaml");
-  EXPECT_EQ(prepare->params[0].keys, (std::vector<std::string>{"prepare.split", "prepare.seed", "prepare.shuffle"}));
+  EXPECT_EQ(prepare->params[0].keys,
+            (std::vector<std::string>{"prepare.split", "prepare.seed", "prepare.shuffle"}));
   ASSERT_EQ(prepare->outs.size(), 1u);
   EXPECT_EQ(prepare->outs[0].path, "data/prepared");
   EXPECT_EQ(prepare->line, 6);
@@ -178,15 +179,31 @@ TEST(DvcYaml, Pipeline2FixtureMatrixVarsAndParamsFormats) {
 
 TEST(DvcYaml, BadYamlReportsDvcSyntaxError) {
   std::string text =
-      "stages:\n  bad:\n    cmd: echo hi > out.txt\n      deps:\n      - in.txt\n    outs:\n      - out.txt\n";
+      "stages:\n  bad:\n    cmd: echo hi > out.txt\n      deps:\n      - in.txt\n    outs:\n      - "
+      "out.txt\n";
   std::string want = golden("errors.bad-yaml.repro.txt.stderr");
   ASSERT_TRUE(want.ends_with("\n"));
   want.pop_back();
   EXPECT_EQ(error_of(text), want);
 }
 
+TEST(DvcYaml, DuplicateKeyInRuamelWords) {
+  std::string pad = std::string(80, ' ');
+  EXPECT_EQ(error_of("stages:\n  s:\n    cmd: Echo A\n    cmd: echo b\n"),
+            "'./dvc.yaml' is invalid.\n\n"
+            "While constructing a mapping, in line 3, column 5\n"
+            "  3 \u2502   cmd: Echo A" +
+                pad.substr(0, 61) +
+                "\n\n"
+                "Found duplicate key \"cmd\" with value \"echo b\" (original value: \"echo a\"), in line 4, "
+                "column 5\n"
+                "  4 \u2502   cmd: echo b" +
+                pad.substr(0, 61));
+}
+
 TEST(DvcYaml, UndefinedVariableReportsWhere) {
-  std::string text = "stages:\n  train:\n    cmd: echo ${undefined_var} > out.txt\n    outs:\n      - out.txt\n";
+  std::string text =
+      "stages:\n  train:\n    cmd: echo ${undefined_var} > out.txt\n    outs:\n      - out.txt\n";
   std::string want = golden("errors.undefined-var.repro.txt.stderr");
   ASSERT_TRUE(want.starts_with("ERROR: "));
   want = want.substr(7);
@@ -194,10 +211,9 @@ TEST(DvcYaml, UndefinedVariableReportsWhere) {
   EXPECT_EQ(error_of(text, {{"params.yaml", "lr: 0.1\n"}}), want);
   EXPECT_EQ(error_of("stages:\n  t:\n    cmd: echo hi\n    outs:\n      - ${nope}/x\n"),
             "failed to parse 'stages.t.outs' in 'dvc.yaml': Could not find 'nope'");
-  EXPECT_EQ(parse_dvc_yaml("stages:\n  t:\n    cmd: echo ${x}\n", "sub/dvc.yaml", map_loader({}))
-                .error()
-                .message,
-            "failed to parse 'stages.t.cmd' in 'sub/dvc.yaml': Could not find 'x'");
+  EXPECT_EQ(
+      parse_dvc_yaml("stages:\n  t:\n    cmd: echo ${x}\n", "sub/dvc.yaml", map_loader({})).error().message,
+      "failed to parse 'stages.t.cmd' in 'sub/dvc.yaml': Could not find 'x'");
 }
 
 TEST(DvcYaml, ExtraKeyIsAValidationError) {
@@ -207,10 +223,16 @@ TEST(DvcYaml, ExtraKeyIsAValidationError) {
             "'./dvc.yaml' validation failed.\n"
             "\n"
             "extra keys not allowed, in stages -> x -> foo, line 4, column 5\n"
-            "  3 \u2502   cmd: echo" + std::string(63, ' ') + "\n"
-            "  4 \u2502   foo: bar" + std::string(64, ' ') + "\n"
-            "  5 " + std::string(76, ' '));
-  EXPECT_NE(error_of("stages:\n  x:\n    cmd: echo\nfoo: 1\n").find("extra keys not allowed, in foo, line 4, column 1"),
+            "  3 \u2502   cmd: echo" +
+                std::string(63, ' ') +
+                "\n"
+                "  4 \u2502   foo: bar" +
+                std::string(64, ' ') +
+                "\n"
+                "  5 " +
+                std::string(76, ' '));
+  EXPECT_NE(error_of("stages:\n  x:\n    cmd: echo\nfoo: 1\n")
+                .find("extra keys not allowed, in foo, line 4, column 1"),
             std::string::npos);
   EXPECT_NE(error_of("stages:\n  x:\n    cmd: echo\n    outs:\n      - a:\n          kache: false\n")
                 .find("extra keys not allowed, in stages -> x -> outs -> 0 -> a -> kache, line 6"),
@@ -219,6 +241,35 @@ TEST(DvcYaml, ExtraKeyIsAValidationError) {
   EXPECT_NE(error_of("stages:\n  g:\n    foreach: [a]\n    do:\n      cmd: echo\n    cmd: x\n")
                 .find("extra keys not allowed, in stages -> g -> cmd"),
             std::string::npos);
+}
+
+TEST(DvcYaml, SchemaErrorsPointAtTheKey) {
+  // A null or scalar value: the key's position; a collection: its own; a list item: the item.
+  EXPECT_NE(error_of("stages:\n  x:\n    cmd: echo\n    foo:\n").find("-> foo, line 4, column 5\n"),
+            std::string::npos);
+  EXPECT_NE(
+      error_of("stages:\n  x:\n    cmd: echo\n    foo:\n      bar: 1\n").find("-> foo, line 5, column 7\n"),
+      std::string::npos);
+  EXPECT_NE(
+      error_of("stages:\n  x:\n    cmd: echo\n    frozen:\n      5\n").find("-> frozen, line 4, column 5\n"),
+      std::string::npos);
+  EXPECT_NE(error_of("stages:\n  x: {cmd: echo, foo: 1}\n").find("-> foo, line 2, column 18\n"),
+            std::string::npos);
+  EXPECT_NE(error_of("stages:\n  x:\n    cmd: echo\n    outs:\n    - a\n    - 5\n")
+                .find("-> 1, line 6, column 7\n"),
+            std::string::npos);
+}
+
+TEST(DvcYaml, LongSourceLinesWrapAtWordsLikeRich) {
+  std::string text =
+      "stages:\n  x:\n    cmd: python3 src/train.py data/features.csv model.pkl --lr 0.05 --epochs 5 "
+      "--with-a-long-option\n    foo: 1\n";
+  std::string msg = error_of(text);
+  std::string first = "\u2502   cmd: python3 src/train.py data/features.csv model.pkl --lr 0.05 --epochs";
+  std::string second = "5 --with-a-long-option";
+  EXPECT_NE(msg.find("  3 " + first + "\n    " + second + std::string(76 - second.size(), ' ') + "\n  4 "),
+            std::string::npos)
+      << msg;
 }
 
 TEST(DvcYaml, SeveralSchemaErrorsAreCounted) {
@@ -231,11 +282,14 @@ TEST(DvcYaml, SeveralSchemaErrorsAreCounted) {
 TEST(DvcYaml, WrongTypesAreValidationErrors) {
   EXPECT_NE(error_of("stages:\n  x:\n    cmd: 5\n").find("expected str, in stages -> x -> cmd, line 3"),
             std::string::npos);
-  EXPECT_NE(error_of("stages:\n  x:\n    cmd: echo\n    frozen: yes\n").find("expected bool, in stages -> x -> frozen"),
+  EXPECT_NE(error_of("stages:\n  x:\n    cmd: echo\n    frozen: yes\n")
+                .find("expected bool, in stages -> x -> frozen"),
             std::string::npos);
-  EXPECT_NE(error_of("stages:\n  x:\n    cmd: echo\n    deps: a.txt\n").find("expected a list, in stages -> x -> deps"),
+  EXPECT_NE(error_of("stages:\n  x:\n    cmd: echo\n    deps: a.txt\n")
+                .find("expected a list, in stages -> x -> deps"),
             std::string::npos);
-  EXPECT_NE(error_of("stages:\n  x:\n    cmd: echo\n    deps:\n      - 1\n").find("expected str, in stages -> x -> deps -> 0"),
+  EXPECT_NE(error_of("stages:\n  x:\n    cmd: echo\n    deps:\n      - 1\n")
+                .find("expected str, in stages -> x -> deps -> 0"),
             std::string::npos);
   EXPECT_EQ(error_of("stages:\n  x:\n    wdir: sub\n"),
             "'./dvc.yaml' validation failed: required key not provided @ data['stages']['x']['cmd']");
@@ -274,13 +328,14 @@ TEST(DvcYaml, ForeachNaming) {
   auto y = parse(
       "vars:\n  - models: {a: 1, b: 2}\n"
       "stages:\n"
-      "  build:\n    foreach: [us, eu]\n    do:\n      cmd: make ${item}\n      outs:\n        - out/${item}\n"
+      "  build:\n    foreach: [us, eu]\n    do:\n      cmd: make ${item}\n      outs:\n        - "
+      "out/${item}\n"
       "  dict:\n    foreach: ${models}\n    do:\n      cmd: run ${key} ${item}\n"
       "  rows:\n    foreach:\n      - {n: 1}\n      - {n: 2}\n    do:\n      cmd: row ${item.n}\n"
       "  nums:\n    foreach: [1, 2.5, true]\n    do:\n      cmd: n ${item}\n");
   ASSERT_TRUE(y) << y.error().message;
-  EXPECT_EQ(names(*y), (std::vector<std::string>{"build@us", "build@eu", "dict@a", "dict@b", "rows@0", "rows@1",
-                                                 "nums@1", "nums@2.5", "nums@true"}));
+  EXPECT_EQ(names(*y), (std::vector<std::string>{"build@us", "build@eu", "dict@a", "dict@b", "rows@0",
+                                                 "rows@1", "nums@1", "nums@2.5", "nums@true"}));
   EXPECT_EQ(y->stages[0].cmd_text(), "make us");
   EXPECT_EQ(y->stages[1].outs[0].path, "out/eu");
   EXPECT_EQ(y->stages[3].cmd_text(), "run b 2");
@@ -293,12 +348,16 @@ TEST(DvcYaml, MatrixNaming) {
   auto y = parse(
       "stages:\n"
       "  mx:\n    matrix:\n      x: [1, 2]\n      y: [p, q]\n    cmd: echo ${item.x} ${item.y} ${key}\n"
-      "  cx:\n    matrix:\n      cfg: [{a: 1}, {a: 2}]\n      lr: [0.1]\n    cmd: t ${item.cfg.a} ${item.lr}\n");
+      "  cx:\n    matrix:\n      cfg: [{a: 1}, {a: 2}]\n      lr: [0.1]\n    cmd: t ${item.cfg.a} "
+      "${item.lr}\n");
   ASSERT_TRUE(y) << y.error().message;
-  EXPECT_EQ(names(*y), (std::vector<std::string>{"mx@1-p", "mx@1-q", "mx@2-p", "mx@2-q", "cx@cfg0-0.1", "cx@cfg1-0.1"}));
+  EXPECT_EQ(names(*y),
+            (std::vector<std::string>{"mx@1-p", "mx@1-q", "mx@2-p", "mx@2-q", "cx@cfg0-0.1", "cx@cfg1-0.1"}));
   EXPECT_EQ(y->stages[1].cmd_text(), "echo 1 q 1-q");
   EXPECT_EQ(y->stages[5].cmd_text(), "t 2 0.1");
   EXPECT_EQ(y->stages[0].group, "mx");
+  EXPECT_EQ(y->stages[0].line, 2);
+  EXPECT_EQ(y->stages[5].line, 7);
 }
 
 TEST(DvcYaml, ItemShadowingIsWarned) {
@@ -342,12 +401,38 @@ TEST(DvcYaml, StageFields) {
   EXPECT_FALSE(s.outs[1].push);
   EXPECT_EQ(s.outs[1].remote, "r");
   EXPECT_EQ(s.outs[1].desc, "an out");
-  EXPECT_EQ(y->stages[1].command_lines(), (std::vector<std::string>{"one", "two"}));
+  EXPECT_EQ(y->stages[1].command_lines(), (std::vector<std::string>{"one", "", "two"}));
   EXPECT_EQ(y->stages[1].cmd_text(), "one\n\ntwo\n");
 }
 
+TEST(DvcYaml, MappingKeysAreInterpolatedToo) {
+  auto y = parse(
+      "vars:\n  - d: data\nstages:\n  s:\n    cmd: x\n    outs:\n      - ${d}/o.csv:\n          cache: "
+      "false\n"
+      "    params:\n      - ${d}.yaml: [k]\n");
+  ASSERT_TRUE(y) << y.error().message;
+  ASSERT_EQ(y->stages[0].outs.size(), 1u);
+  EXPECT_EQ(y->stages[0].outs[0].path, "data/o.csv");
+  EXPECT_FALSE(y->stages[0].outs[0].cache);
+  EXPECT_EQ(y->stages[0].params[0].file, "data.yaml");
+}
+
+TEST(DvcYaml, CommandLinesSplitAsPython) {
+  StageDef s;
+  s.cmd = Node::str(
+      "a\r\nb\rc\x0c"
+      "d\xe2\x80\xa8"
+      "e\n");
+  EXPECT_EQ(s.command_lines(), (std::vector<std::string>{"a", "b", "c", "d", "e"}));
+  s.cmd = Node::str("one");
+  EXPECT_EQ(s.command_lines(), (std::vector<std::string>{"one"}));
+  EXPECT_EQ(s.cmd_text(), "one");
+}
+
 TEST(DvcYaml, WholeFileParamsHideKeys) {
-  auto y = parse("stages:\n  s:\n    cmd: x\n    params:\n      - a\n      - params.yaml:\n      - o.json: [k]\n      - o.json: []\n");
+  auto y = parse(
+      "stages:\n  s:\n    cmd: x\n    params:\n      - a\n      - params.yaml:\n      - o.json: [k]\n      - "
+      "o.json: []\n");
   ASSERT_TRUE(y) << y.error().message;
   const auto& p = y->stages[0].params;
   ASSERT_EQ(p.size(), 2u);
@@ -377,8 +462,9 @@ TEST(DvcYaml, VarsFilesAndStageVars) {
   // Stage vars stay local to their stage.
   EXPECT_EQ(error_of("stages:\n  a:\n    vars:\n      - v: 1\n    cmd: ${v}\n  b:\n    cmd: ${v}\n"),
             "failed to parse 'stages.b.cmd' in 'dvc.yaml': Could not find 'v'");
-  EXPECT_EQ(error_of("vars:\n  - more.json:batch\n  - more.json\nstages: {}\n", files),
-            "failed to parse 'vars' in 'dvc.yaml':\ncannot load 'more.json' as it's partially loaded already");
+  EXPECT_EQ(
+      error_of("vars:\n  - more.json:batch\n  - more.json\nstages: {}\n", files),
+      "failed to parse 'vars' in 'dvc.yaml':\ncannot load 'more.json' as it's partially loaded already");
 }
 
 TEST(DvcYaml, TopLevelSections) {
@@ -404,8 +490,17 @@ TEST(DvcYaml, TopLevelSections) {
   EXPECT_EQ(y->warnings[0], "Can't use 'bad-' as artifact name (ID).");
   ASSERT_TRUE(y->datasets.is_sequence());
   EXPECT_EQ(y->datasets.seq[0].find("url")->s, "u");
-  EXPECT_EQ(error_of("metrics:\n  - ${nope}\n"), "failed to parse 'metrics.0' in 'dvc.yaml': Could not find 'nope'");
+  EXPECT_EQ(error_of("metrics:\n  - ${nope}\n"),
+            "failed to parse 'metrics.0' in 'dvc.yaml': Could not find 'nope'");
   EXPECT_NE(error_of("plots:\n  - p:\n      x: 1\n").find("in plots -> 0 -> p -> x"), std::string::npos);
+}
+
+TEST(DvcYaml, InvalidUtf8) {
+  EXPECT_EQ(error_of("stages:\n  s:\n    cmd: echo \xff\n"),
+            "unable to read: 'dvc.yaml', is not valid utf-8");
+  EXPECT_EQ(error_of("stages:\n  s:\n    cmd: echo \xed\xa0\x80\n"),
+            "unable to read: 'dvc.yaml', is not valid utf-8");
+  EXPECT_TRUE(parse("stages:\n  s:\n    cmd: echo \xc3\xa9 \xf0\x9f\x98\x80\n"));
 }
 
 TEST(DvcYaml, EmptyFileHasNoStages) {
@@ -428,7 +523,8 @@ TEST(DvcYaml, AliasBombAndDeepNestingFailCleanly) {
   EXPECT_TRUE(msg.starts_with("'./dvc.yaml' is invalid.\n\n")) << msg;
   EXPECT_NE(msg.find(", in line "), std::string::npos) << msg;
 
-  std::string deep = "stages:\n  s:\n    cmd: echo\n    meta: " + std::string(100000, '[') + std::string(100000, ']') + "\n";
+  std::string deep =
+      "stages:\n  s:\n    cmd: echo\n    meta: " + std::string(100000, '[') + std::string(100000, ']') + "\n";
   msg = error_of(deep);
   EXPECT_TRUE(msg.starts_with("'./dvc.yaml' is invalid.\n\n")) << msg.substr(0, 300);
 }
@@ -439,6 +535,14 @@ TEST(DvcYaml, PrettyErrorsAreTold) {
   EXPECT_TRUE(is_pretty_error(error_of("- a\n")));
   EXPECT_FALSE(is_pretty_error(error_of("stages:\n  x:\n    wdir: sub\n")));
   EXPECT_FALSE(is_pretty_error(error_of("stages:\n  x:\n    cmd: ${nope}\n")));
+}
+
+TEST(DvcYaml, GeneratorExplosionFailsCleanly) {
+  std::string text = "stages:\n  mx:\n    matrix:\n";
+  for (char c = 'a'; c <= 'h'; ++c) text += std::string("      ") + c + ": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]\n";
+  text += "    cmd: echo\n";
+  EXPECT_EQ(error_of(text),
+            "failed to parse 'stages.mx.matrix' in 'dvc.yaml': more than 100000 stages would be generated");
 }
 
 TEST(DvcYaml, StageNames) {
