@@ -36,13 +36,8 @@ void register_repro_command(CLI::App& app, Action& action) {
       io.warn = [&ctx](const std::string& s) { ctx.console.warn(s); };
       io.error = [&ctx](const std::string& s) { ctx.console.error(s); };
       io.confirm = ctx.confirmer();
-      size_t n = 0;
-      try {
-        n = api::repro(*repo, *opts, io);
-      } catch (...) {
-        ctx.git_hint(*repo);  // dvc.lock entries of the stages that finished are kept
-        throw;
-      }
+      // On failure DVC prints no hint; the dvc.lock entries of the stages that finished stay.
+      size_t n = api::repro(*repo, *opts, io);
       ctx.git_hint(*repo);
       ctx.console.out(n ? "Use `dvc push` to send your updates to remote storage." : "Data and pipelines are up to date.");
       return 0;

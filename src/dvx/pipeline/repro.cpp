@@ -336,6 +336,7 @@ void Engine::run_commands(size_t i, Sink& sink, std::unique_lock<std::mutex>& lo
       fd = ::open(capture.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
       if (fd >= 0) ro.stdout_fd = ro.stderr_fd = fd;
     }
+    if (!sink.buffered()) std::fflush(nullptr);  // our lines before the command's own output
     lock.unlock();
     auto r = platform::run_shell(line, ro);
     lock.lock();
