@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "dvx/formats/yaml_edit.h"
 #include "dvx/pipeline/repro.h"
 #include "dvx/pipeline/status.h"
 #include "dvx/repo/repo.h"
@@ -191,6 +192,15 @@ struct StageListEntry {
   std::string address, description;
 };
 std::vector<StageListEntry> stage_list(repo::Repo& repo, const StageListOptions& opts);
+
+// `stage add`: writes the stage into the CWD's dvc.yaml (comments and layout kept), adds the
+// .gitignore entries of its cached outputs; returns the message "Added stage 'x' in 'dvc.yaml'".
+// The project's graph is checked with the new stage first (duplicate/overlapping outputs,
+// cycles): on an error nothing is written.
+std::string stage_add(repo::Repo& repo, const formats::StageAddSpec& spec);
+
+// `freeze` / `unfreeze`: returns the lines to print ("Modifying stage 'x' in 'dvc.yaml'").
+std::vector<std::string> freeze(repo::Repo& repo, const std::vector<std::string>& targets, bool frozen);
 
 // The graph `dag` draws: stage addresses (or output paths with `outs`) in DVC's graph order,
 // and edges (dependent, dependency) in the order DVC adds them. With a target: the target and

@@ -71,6 +71,11 @@ void pipeline_status(repo::Repo& repo, const std::vector<std::string>& targets, 
 void commit_pipeline(repo::Repo& repo, const CommitOptions& opts, const Confirm& confirm,
                      std::vector<std::string>& other_targets);
 
+// `remove` of dvc.yaml stages (api/pipeline.cpp): the stage leaves dvc.yaml and dvc.lock (files
+// deleted when empty), its .gitignore entries go, its outputs are deleted with `outs`. Targets
+// naming no pipeline stage are returned.
+std::vector<std::string> remove_pipeline_stages(repo::Repo& repo, const std::vector<std::string>& targets, bool outs);
+
 // Turns a Result error into a UserError.
 [[noreturn]] void raise(const Error& e, ExitCode code = ExitCode::error);
 

@@ -5,6 +5,7 @@
 
 #include "dvx/api/internal.h"
 #include "dvx/base/strings.h"
+#include "dvx/formats/yaml_edit.h"
 #include "dvx/pipeline/index.h"
 #include "dvx/pipeline/repro.h"
 #include "dvx/pipeline/status.h"
@@ -144,6 +145,84 @@ std::vector<StageListEntry> stage_list(repo::Repo& repo, const StageListOptions&
   return out;
 }
 
+std::string stage_add(repo::Repo& repo, const formats::StageAddSpec& spec) {
+  if (!formats::valid_stage_name(spec.name))
+    throw UserError("Invalid stage name '" + spec.name +
+                    "': a stage name cannot contain punctuation characters other than '_' and '-'");
+  std::string abs = repo.cwd() + "/dvc.yaml";
+  std::string shown = repo.display(abs);
+  auto old = fsx::read_file_prefix(abs, 64u << 20);
+  if (!old && old.error().code != ErrorCode::not_found) raise(old.error());
+  std::string old_text = old ? *old : "";
+  auto text = formats::add_stage(old_text, shown, spec);
+  if (!text) raise(text.error());
+  if (auto r = fsx::write_file_atomic(abs, *text, 0644); !r) raise(r.error());
+  // The new graph must hold: else the file goes back to what it was.
+  std::unique_ptr<pipeline::Index> index;
+  try {
+    repo.reload_stages();
+    index = pipeline::Index::load(repo);
+    index->check();
+  } catch (const UserError&) {
+    if (old) (void)fsx::write_file_atomic(abs, old_text, 0644);
+    else (void)fsx::remove_file(abs);
+    repo.reload_stages();
+    throw;
+  }
+  repo.track_for_git(abs);
+  // .gitignore lines in the order DVC creates the outputs: persistent outs, metrics, plots, outs.
+  for (auto& i : index->resolve("dvc.yaml:" + spec.name, false)) {
+    auto rank = [](const pipeline::Out& o) {
+      if (o.def.persist && o.def.kind == formats::StageOut::Kind::out) return 0;
+      if (o.def.kind == formats::StageOut::Kind::metric) return 1;
+      if (o.def.kind == formats::StageOut::Kind::plot) return 2;
+      return 3;
+    };
+    std::vector<const pipeline::Out*> outs;
+    for (auto& o : index->stage(i).outs) outs.push_back(&o);
+    std::stable_sort(outs.begin(), outs.end(), [&](auto* a, auto* b) { return rank(*a) < rank(*b); });
+    for (auto* o : outs)
+      if (o->def.cache) detail::gitignore_add(repo, o->rel);
+  }
+  return "Added stage '" + spec.name + "' in '" + shown + "'";
+}
+
+std::vector<std::string> freeze(repo::Repo& repo, const std::vector<std::string>& targets, bool frozen) {
+  const char* verb = frozen ? "freeze" : "unfreeze";
+  std::vector<std::string> lines;
+  auto index = pipeline::Index::load(repo);
+  for (auto& t : targets) {
+    std::vector<size_t> found;
+    try {
+      found = index->resolve(t, false);
+    } catch (const UserError& e) {
+      throw UserError(std::string("failed to ") + verb + " '" + t + "' - " + e.what(), ExitCode::failure);
+    }
+    for (size_t i : found) {
+      const auto& st = index->stage(i);
+      if (st.is_dvc_file()) {
+        formats::DvcFile f = st.dvc->file;
+        f.frozen = frozen;
+        detail::write_stage(repo, st.file_rel, f, st.dvc);
+        continue;
+      }
+      std::string abs = repo.root() + "/" + st.file_rel;
+      auto text = fsx::read_file_prefix(abs, 64u << 20);
+      if (!text) raise(text.error());
+      std::string shown = repo.display(abs);
+      auto edited = formats::set_stage_frozen(*text, shown, st.def.group.empty() ? st.name : st.name, frozen);
+      if (!edited)
+        throw UserError(std::string("failed to ") + verb + " '" + t + "' - " + edited.error().message, ExitCode::failure);
+      lines.push_back("Modifying stage '" + st.name + "' in '" + shown + "'");
+      if (*edited == *text) continue;
+      if (auto r = fsx::write_file_atomic(abs, *edited, 0644); !r) raise(r.error());
+      repo.track_for_git(abs);
+    }
+  }
+  repo.reload_stages();
+  return lines;
+}
+
 DagResult dag(repo::Repo& repo, const std::optional<std::string>& target, bool full, bool outs) {
   auto index = pipeline::Index::load(repo);
   index->check();
@@ -206,6 +285,72 @@ DagResult dag(repo::Repo& repo, const std::optional<std::string>& target, bool f
 }
 
 namespace detail {
+
+std::vector<std::string> remove_pipeline_stages(repo::Repo& repo, const std::vector<std::string>& targets, bool outs) {
+  auto index = pipeline::Index::load(repo);
+  std::vector<std::string> rest;
+  std::vector<size_t> sel;
+  for (auto& t : targets) {
+    if (t.ends_with(".dvc")) {
+      rest.push_back(t);
+      continue;
+    }
+    std::vector<size_t> found;
+    try {
+      found = index->resolve(t, false);
+    } catch (const UserError&) {
+      // A generated stage named by its full name that resolve() knows under its group, or no
+      // stage at all: the .dvc-file path decides.
+      rest.push_back(t);
+      continue;
+    }
+    for (size_t i : found)
+      if (!index->stage(i).is_dvc_file()) sel.push_back(i);
+  }
+  // Check everything first: a parametrized stage stops the command before anything is written.
+  for (size_t i : sel)
+    if (!index->stage(i).def.group.empty())
+      throw UserError("cannot remove a parametrized stage: '" + index->stage(i).name + "'");
+  for (size_t i : sel) {
+    const auto& st = index->stage(i);
+    std::string abs = repo.root() + "/" + st.file_rel;
+    auto text = fsx::read_file_prefix(abs, 64u << 20);
+    if (!text) raise(text.error());
+    bool none_left = false;
+    auto edited = formats::remove_stage(*text, repo.display(abs), st.name, &none_left);
+    if (!edited) raise(edited.error());
+    for (auto& o : st.outs) {
+      if (o.def.cache) gitignore_remove(repo, o.rel);
+      if (outs) {
+        if (auto r = fsx::remove_all(o.abs); !r) raise(r.error());
+      } else if (fsx::lstat_path(o.abs).exists()) {
+        (void)workspace::unprotect(o.abs);
+      }
+    }
+    auto& lock = index->lock(st.lock_rel);
+    if (lock.remove_stage(st.name)) {
+      if (lock.empty()) {
+        (void)fsx::remove_file(repo.root() + "/" + st.lock_rel);
+        repo.track_for_git(repo.root() + "/" + st.lock_rel);
+      } else {
+        index->write_lock(st.lock_rel);
+      }
+    }
+    bool only_stages = false;
+    if (none_left)
+      if (auto d = yaml::parse(*edited, abs); d && (d->is_null() || (d->is_mapping() && d->map.size() <= 1 &&
+                                                                    (d->map.empty() || d->map[0].first == "stages"))))
+        only_stages = true;
+    if (only_stages) {
+      if (auto r = fsx::remove_file(abs); !r) raise(r.error());
+    } else if (auto r = fsx::write_file_atomic(abs, *edited, 0644); !r) {
+      raise(r.error());
+    }
+    repo.track_for_git(abs);
+  }
+  repo.reload_stages();
+  return rest;
+}
 
 void pipeline_status(repo::Repo& repo, const std::vector<std::string>& targets, std::vector<std::string>& other_targets,
                      StatusResult& res) {

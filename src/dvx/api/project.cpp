@@ -112,7 +112,9 @@ const repo::DvcStage* find_stage_file(repo::Repo& repo, const std::string& targe
 
 }  // namespace
 
-void remove(repo::Repo& repo, const std::vector<std::string>& targets, bool outs) {
+void remove(repo::Repo& repo, const std::vector<std::string>& all_targets, bool outs) {
+  std::vector<std::string> targets = all_targets;
+  if (!repo.pipeline_files().empty()) targets = detail::remove_pipeline_stages(repo, all_targets, outs);
   std::vector<const repo::DvcStage*> selected;
   for (auto& t : targets) {
     auto* st = find_stage_file(repo, t);
