@@ -247,7 +247,10 @@ std::vector<size_t> Index::resolve(const std::string& target, bool glob) const {
   } else {
     std::string abs = m_repo->absolute(target);
     auto stt = fsx::stat_path(abs);
-    if (target.ends_with(".dvc") || fsx::base_name(abs) == "dvc.yaml" || stt.type == fsx::FileType::directory) {
+    bool dir_without_pipeline = stt.type == fsx::FileType::directory &&
+                                fsx::lstat_path(abs + "/dvc.yaml").type == fsx::FileType::missing;
+    if (target.ends_with(".dvc") || fsx::base_name(abs) == "dvc.yaml" ||
+        (stt.type == fsx::FileType::directory && !dir_without_pipeline)) {
       file_part = target;
     } else {
       name_part = target;
