@@ -1,0 +1,112 @@
+"""Ctrl-C during `repro` (cli.md exit codes: 252 = interrupted by the user): the finished stage's
+lock entry is kept, the interrupted stage gets none, the repo lock is released and a re-run
+completes."""
+
+import os
+import signal
+import subprocess
+import time
+
+import dvxtest
+
+DVC_YAML = """stages:
+  first:
+    cmd: echo one > one.txt
+    deps:
+    - in.txt
+    outs:
+    - one.txt
+  slow:
+    cmd: cat one.txt > two.txt && touch started.marker && sleep ${sleep}
+    deps:
+    - one.txt
+    outs:
+    - two.txt
+"""
+
+
+class TestInterrupt(dvxtest.DvxTestCase):
+    def setUp(self):
+        super().setUp()
+        self.make_repo()
+        self.write("in.txt", "x\n")
+        self.write("params.yaml", "sleep: 30\n")
+        self.write("dvc.yaml", DVC_YAML)
+        self.commit_all("pipeline")
+
+    def start_repro(self):
+        return subprocess.Popen([dvxtest.DVX_BIN, "repro"], cwd=self.repo, env=self.env,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, start_new_session=True)
+
+    def wait_for(self, path, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.exists(path):
+                return
+            time.sleep(0.05)
+        self.fail(f"{path} did not appear within {timeout}s")
+
+    def interrupt(self, proc):
+        """Ctrl-C as a terminal sends it: SIGINT to the whole foreground process group."""
+        os.killpg(proc.pid, signal.SIGINT)
+        start = time.time()
+        try:
+            out, err = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            self.fail("repro did not exit within 10 s of SIGINT")
+        return proc.returncode, out.decode(), err.decode(), time.time() - start
+
+    def test_sigint_during_stage(self):
+        proc = self.start_repro()
+        try:
+            self.wait_for("started.marker")
+        except BaseException:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            raise
+        code, out, err, took = self.interrupt(proc)
+        self.assertEqual(code, 252, f"stdout:\n{out}\nstderr:\n{err}")
+        self.assertLess(took, 5)
+        lock = self.read("dvc.lock").decode()
+        self.assertIn("\n  first:\n", lock)
+        self.assertNotIn("slow", lock)
+        # the repository lock was released: the next command works at once
+        st = self.json_out("status", "--json")
+        self.assertEqual(list(st), ["slow"])
+        self.assertFalse(self.exists(".dvc/tmp/rwlock") and
+                         self.read(".dvc/tmp/rwlock").strip() not in (b"", b"{}"))
+        # the re-run only runs the interrupted stage and completes
+        self.write("params.yaml", "sleep: 0\n")
+        out = self.dvx("repro")
+        self.assertIn("Stage 'first' didn't change, skipping", out)
+        self.assertIn("Running stage 'slow':", out)
+        self.assertFileBytes("two.txt", "one\n")
+        self.assertEqual(self.json_out("status", "--json"), {})
+
+    def test_sigint_to_main_process_only(self):
+        # a kill -INT of only the dvc/dvx process (not its group) also stops it
+        proc = self.start_repro()
+        try:
+            self.wait_for("started.marker")
+        except BaseException:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            raise
+        os.kill(proc.pid, signal.SIGINT)
+        try:
+            out, err = proc.communicate(timeout=40)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            self.fail("repro did not exit after SIGINT")
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertNotIn("slow", self.read("dvc.lock").decode())
+        code, out, err = self.run("status", "--json")
+        self.assertEqual(code, 0, err)
+
+
+if __name__ == "__main__":
+    dvxtest.main()
