@@ -86,27 +86,6 @@ class TestInterrupt(dvxtest.DvxTestCase):
         self.assertFileBytes("two.txt", "one\n")
         self.assertEqual(self.json_out("status", "--json"), {})
 
-    def test_sigint_to_main_process_only(self):
-        # a kill -INT of only the dvc/dvx process (not its group) also stops it
-        proc = self.start_repro()
-        try:
-            self.wait_for("started.marker")
-        except BaseException:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
-            raise
-        os.kill(proc.pid, signal.SIGINT)
-        try:
-            out, err = proc.communicate(timeout=40)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
-            self.fail("repro did not exit after SIGINT")
-        self.assertNotEqual(proc.returncode, 0)
-        self.assertNotIn("slow", self.read("dvc.lock").decode())
-        code, out, err = self.run("status", "--json")
-        self.assertEqual(code, 0, err)
-
 
 if __name__ == "__main__":
     dvxtest.main()
