@@ -141,18 +141,38 @@ class TestRunCache(RunCacheCase):
         self.dvx("push", "--run-cache")
         entry = self.entry_path(b"hello\n")
         self.assertTrue(os.path.isfile(os.path.join(remote, "runs", entry)))
-        # a fresh clone state: no cache, no lock, no outputs
+        # a fresh clone: the committed dvc.lock, no cache, no outputs
         shutil.rmtree(self.p(".dvc", "cache"), onerror=dvxtest._rm_onerror)
-        os.remove(self.p("dvc.lock"))
         os.remove(self.p("out.txt"))
         self.dvx("pull", "--run-cache")
         self.assertEqual(self.run_files(), {entry})
-        # the data object came along with it (pull --run-cache fetches the entry's outputs)
+        self.assertFileBytes("out.txt", "hello\n")
+        # without the lock entry the stage is restored from the pulled run-cache entry
+        os.remove(self.p("dvc.lock"))
+        os.remove(self.p("out.txt"))
         out = self.dvx("repro")
         self.assertEqual(self.runs(), 0)
         self.assertIn("Stage 's' is cached - skipping run, checking out outputs", out)
         self.assertFileBytes("out.txt", "hello\n")
 
+    def test_fetch_run_cache_without_lock_fetches_entries_only(self):
+        # [observed] DVC 3.64: `fetch --run-cache` without a dvc.lock brings the runs/ entries
+        # but not the data they name, so repro runs the command
+        remote = os.path.join(self.tmp, "remote")
+        os.makedirs(remote)
+        self.dvx("remote", "add", "-d", "r", remote)
+        self.dvx("repro")
+        self.runs()
+        self.dvx("push", "--run-cache")
+        shutil.rmtree(self.p(".dvc", "cache"), onerror=dvxtest._rm_onerror)
+        os.remove(self.p("dvc.lock"))
+        os.remove(self.p("out.txt"))
+        self.dvx("fetch", "--run-cache")
+        self.assertEqual(self.run_files(), {self.entry_path(b"hello\n")})
+        self.assertEqual(self.cache_objects(), set())
+        self.dvx("repro")
+        self.assertEqual(self.runs(), 1)
+        self.assertFileBytes("out.txt", "hello\n")
 
 if __name__ == "__main__":
     dvxtest.main()
