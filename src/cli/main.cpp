@@ -8,6 +8,7 @@
 #include <set>
 
 #include "app.h"
+#include "dvx/formats/dvc_yaml.h"
 #include "dvx/base/strings.h"
 #include "dvx/formats/py_json.h"
 #include "dvx/platform/files.h"
@@ -279,7 +280,9 @@ int main(int argc, char** argv) {
   } catch (const UserError& e) {
     ctx.console.progress_done();
     std::fflush(stdout);
-    ctx.console.error(e.what());
+    // DVC prints YAML syntax errors of its files as a block of their own, without "ERROR: ".
+    if (formats::is_pretty_error(e.what())) ctx.console.plain_err(e.what());
+    else ctx.console.error(e.what());
     return static_cast<int>(e.code());
   } catch (const std::exception& e) {
     ctx.console.progress_done();

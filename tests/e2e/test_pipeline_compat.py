@@ -26,6 +26,34 @@ def recorded_stderr(name):
         return f.read().decode("utf-8")
 
 
+def normalized(text, name=""):
+    """DVC prints some things in Python set order, which changes from run to run: the files of
+    the `git add` hint and the node/edge lines of `dag --dot`. Those are compared as sets."""
+    lines = text.split("\n")
+    out = []
+    for line in lines:
+        if line.startswith("\tgit add "):
+            line = "\tgit add " + " ".join(sorted(line[len("\tgit add "):].split()))
+        out.append(line)
+    if name.endswith(".dot"):
+        return sorted(out)
+    return out
+
+
+def without_entries(lock, paths):
+    """A dvc.lock's text without the hash lines of the given output paths (outputs whose bytes
+    depend on the run's history, not on its inputs: persist and always_changed stages)."""
+    out, skip = [], 0
+    for line in lock.decode().split("\n"):
+        if skip and line.startswith("      ") and not line.startswith("      path"):
+            continue
+        skip = 0
+        if any(line == f"    - path: {p}" for p in paths):
+            skip = 1
+        out.append(line)
+    return "\n".join(out)
+
+
 class PipelineCompatBase(dvxtest.DvxTestCase):
     def run_shell(self, command):
         """Run a recorded command line with `dvc` bound to the binary under test."""
@@ -47,7 +75,7 @@ class PipelineCompatBase(dvxtest.DvxTestCase):
         if row["file"].endswith(".json"):
             self.assertEqual(json.loads(out), json.loads(expected))
         else:
-            self.assertEqual(out, expected)
+            self.assertEqual(normalized(out, row["file"]), normalized(expected, row["file"]))
         want_err = recorded_stderr(row["file"]).replace("<REPO>", self.repo)
         if "is invalid." in want_err:  # rich-rendered syntax error: compare the message part
             self.assertEqual(err.splitlines()[:3], want_err.splitlines()[:3])
@@ -107,7 +135,7 @@ class TestPipelineFixture(PipelineCompatBase):
             "pipeline", "rm -rf dvc.lock data/prepared data/features.csv model.pkl reports "
                         "metrics.json plots")
         self.assertEqual(code, 0, err)
-        self.assertEqual(out, dvxtest.output_text("pipeline.repro.first-run.run-cache.txt"))
+        self.assertEqual(normalized(out), normalized(dvxtest.output_text("pipeline.repro.first-run.run-cache.txt")))
         self.assertEqual(self.read("dvc.lock"), lock)
 
     def test_pipeline2_from_scratch_writes_identical_lock(self):
@@ -115,7 +143,12 @@ class TestPipelineFixture(PipelineCompatBase):
             "pipeline2", "rm -rf dvc.lock .dvc/cache/runs data out/shard-* model.txt logs "
                          "metrics.json plots stamp.txt")
         self.assertEqual(code, 0, err)
-        self.assertEqual(self.read("dvc.lock"), lock)
+        # logs/history.txt (persist: appended by every run) and stamp.txt (always_changed, counts
+        # runs) depend on how often the fixture's stages ran, not on their inputs; the frozen
+        # `export` stage's entry in the fixture records an older model.txt (frozen: not updated).
+        volatile = ("logs/history.txt", "stamp.txt", "model.txt")
+        self.assertEqual(without_entries(self.read("dvc.lock"), volatile), without_entries(lock, volatile))
+        self.assertNotEqual(without_entries(lock, volatile), lock.decode())
 
 
 # ---------------------------------------------------------------- errors.* (record_errors.sh)

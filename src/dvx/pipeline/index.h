@@ -50,8 +50,8 @@ struct Stage {
   bool frozen = false, always_changed = false;
 
   bool is_dvc_file() const { return dvc != nullptr; }
-  // A stage with a command and no deps at all ("callback" stage): always changed.
-  bool is_callback() const { return !is_dvc_file() && deps.empty() && params.empty(); }
+  // A stage with a command and neither deps nor outputs ("callback" stage): always changed.
+  bool is_callback() const { return !is_dvc_file() && deps.empty() && params.empty() && outs.empty(); }
 };
 
 class Index {

@@ -340,6 +340,7 @@ void Engine::run_commands(size_t i, Sink& sink, std::unique_lock<std::mutex>& lo
     lock.unlock();
     auto r = platform::run_shell(line, ro);
     lock.lock();
+    for (auto& o : st.outs) m_checker.forget(o.abs);  // whatever the command did to them
     if (fd >= 0) {
       ::close(fd);
       auto text = fsx::read_file(capture);
@@ -423,6 +424,12 @@ Engine::Outcome Engine::stage(size_t i, Sink& sink, std::unique_lock<std::mutex>
     } else if (!m_opts.no_run_cache && RunCache::can_restore(st)) {
       // (b) the run-cache has seen these inputs.
       formats::LockStage key = cur;
+      if (m_opts.dry && entry) {
+        // DVC's --dry does not hash the deps again: the run-cache is asked with the inputs
+        // dvc.lock recorded (so a stage that ran before reads "is cached" before its commands).
+        key.deps = entry->deps;
+        key.params = entry->params;
+      }
       for (auto& o : st.outs) key.outs.push_back(formats::LockEntry{o.written});
       auto found = m_rc.lookup(key, [&](const std::string& w) { sink.warn(w); });
       if (found && restorable(st, *found)) {
@@ -486,14 +493,42 @@ ReproResult Engine::run(const std::vector<size_t>& order) {
           for (size_t d : m_index.downstream(order[k])) m_forced.insert(d);
         break;
       case Outcome::failed:
-        state[k] = State::failed;
-        result.failed.push_back(addr);
+        m_need_blank = true;
         if (m_opts.ignore_errors) {
-          m_io.error("failed to reproduce '" + addr + "': " + fail_msg + " (ignored)");
+          // DVC: the failure is a warning and the stages below still run.
+          m_io.warn(fail_msg + " (ignored)");
+          state[k] = State::done;
+          result.failed.push_back(addr);
         } else if (m_opts.keep_going) {
-          m_io.error("failed to reproduce '" + addr + "': " + fail_msg);
+          state[k] = State::failed;
+          result.failed.push_back(addr);
+          m_io.warn(fail_msg);
           failures.push_back(addr);
+          // The planned stages below it are skipped; DVC names them right away.
+          std::vector<char> below(n, 0);
+          std::vector<size_t> todo{k};
+          std::vector<std::string> names;
+          while (!todo.empty()) {
+            size_t v = todo.back();
+            todo.pop_back();
+            for (size_t w = v + 1; w < n; ++w)
+              if (!below[w] && std::find(ups[w].begin(), ups[w].end(), v) != ups[w].end()) {
+                below[w] = 1;
+                todo.push_back(w);
+              }
+          }
+          for (size_t w = 0; w < n; ++w)
+            if (below[w]) names.push_back("'" + m_index.address(order[w]) + "'");
+          if (names.size() == 1) {
+            m_io.warn("Stage " + names[0] + " will be skipped due to this failure");
+          } else if (!names.empty()) {
+            std::string last = names.back();
+            names.pop_back();
+            m_io.warn("Stages " + join(names, ", ") + " and " + last + " will be skipped due to this failure");
+          }
         } else {
+          state[k] = State::failed;
+          result.failed.push_back(addr);
           fatal = UserError("failed to reproduce '" + addr + "': " + fail_msg);
           stop = true;
         }
@@ -575,14 +610,7 @@ ReproResult Engine::run(const std::vector<size_t>& order) {
   if (jobs > 1) order_new_entries(order);
   if (interrupted || platform::interrupt_signal()) throw UserError("interrupted by the user", ExitCode::interrupted);
   if (fatal) throw *fatal;
-  // Stages skipped because an upstream stage failed (-k).
   if (!failures.empty()) {
-    std::vector<std::string> skipped;
-    for (size_t k = 0; k < n; ++k)
-      if (state[k] == State::blocked) skipped.push_back("'" + m_index.address(order[k]) + "'");
-    if (!skipped.empty())
-      m_io.warn(skipped.size() == 1 ? "Stage " + skipped[0] + " was skipped due to a failure upstream"
-                                    : "Stages " + join(skipped, ", ") + " were skipped due to a failure upstream");
     if (failures.size() == 1) throw UserError("failed to reproduce '" + failures[0] + "'");
     std::vector<std::string> q;
     for (auto& f : failures) q.push_back("'" + f + "'");
