@@ -45,17 +45,7 @@ DVC_YAML = f"""stages:
 """
 
 
-def is_real_dvc():
-    """True when DVX_BIN is DVC itself (dvx-only features are skipped then)."""
-    name = os.path.basename(dvxtest.DVX_BIN)
-    if name.startswith("dvc"):
-        return True
-    try:
-        out = subprocess.run([dvxtest.DVX_BIN, "--version"], stdout=subprocess.PIPE,
-                             stderr=subprocess.DEVNULL, timeout=30).stdout.decode()
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return "dvx" not in out.lower()
+is_real_dvc = dvxtest.is_real_dvc
 
 
 def dep_entry(path, content):
