@@ -51,11 +51,12 @@ class YamlErrorCase(dvxtest.DvxTestCase):
     def snapshot(self):
         return self.git("status", "--porcelain", "--untracked-files=all")
 
-    def assertFailsCleanly(self, *args, code=255, contains=()):
+    def assertFailsCleanly(self, *args, code=255, contains=(), prefix="ERROR"):
+        """prefix: DVC renders YAML syntax/schema errors without `ERROR:` (rich panel)."""
         before = self.snapshot()
         rc, out, err = self.run(*args)
         self.assertEqual(rc, code, f"stdout:\n{out}\nstderr:\n{err}")
-        self.assertIn("ERROR", err)
+        self.assertIn(prefix, err)
         self.assertNotIn("Traceback", err)
         for text in contains:
             self.assertIn(text, err)
@@ -69,22 +70,29 @@ class TestMalformed(YamlErrorCase):
         self.write("dvc.yaml", "stages:\n  s:\n    cmd: cat in.txt > out.txt\n      deps:\n"
                                "      - in.txt\n")
         self.commit_all("broken")
-        for cmd in (("repro",), ("status",), ("stage", "list"), ("dag",)):
+        # [observed] exit codes: repro/stage list/dag 255, status 1
+        for cmd, code in ((("repro",), 255), (("status",), 1), (("stage", "list"), 255),
+                          (("dag",), 255)):
             with self.subTest(cmd=cmd):
                 rc, out, err = self.run(*cmd)
-                self.assertEqual(rc, 255, err)
+                self.assertEqual(rc, code, err)
+                self.assertTrue(err.startswith("'./dvc.yaml' is invalid.\n\n"), err)
                 self.assertIn("'./dvc.yaml' is invalid.", err)
                 self.assertIn("in line 4, column 11", err)
 
     def test_dvc_yaml_tab_indent(self):
         self.write("dvc.yaml", "stages:\n  s:\n\tcmd: echo\n")
         self.commit_all("broken")
-        out, err = self.assertFailsCleanly("repro", contains=("dvc.yaml", "line 3"))
+        self.assertFailsCleanly("repro", prefix="'./dvc.yaml' is invalid.",
+                                contains=("Found character that cannot start any token, "
+                                          "in line 3, column 1",))
 
     def test_dvc_yaml_schema_error(self):
         self.write("dvc.yaml", "stages:\n  s:\n    cmd: echo x > out.txt\n    outz:\n    - out.txt\n")
         self.commit_all("broken")
-        self.assertFailsCleanly("repro", contains=("dvc.yaml",))
+        self.assertFailsCleanly("repro", prefix="'./dvc.yaml' validation failed.",
+                                contains=("extra keys not allowed, in stages -> s -> outz, "
+                                          "line 5, column 5",))
 
     def test_dvc_lock_syntax_error(self):
         self.dvx("repro")
@@ -92,8 +100,13 @@ class TestMalformed(YamlErrorCase):
         self.write("dvc.lock", "schema: '2.0'\nstages:\n  s:\n    cmd: [unclosed\n")
         self.commit_all("broken lock")
         rc, out, err = self.run("status")
+        self.assertEqual(rc, 1, err)  # [observed] status exits 1 here; repro 255
+        self.assertTrue(err.startswith("'./dvc.lock' is invalid.\n\n"), err)
+        self.assertIn("in line 4, column 10", err)
+        rc, out, err = self.run("repro")
         self.assertEqual(rc, 255, err)
-        self.assertIn("dvc.lock", err)
+        self.assertIn("'./dvc.lock' is invalid.", err)
+        self.assertFalse(self.exists("out.txt"))
         self.assertNotIn("Traceback", err)
 
     def test_params_yaml_syntax_error(self):
