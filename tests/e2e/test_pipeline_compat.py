@@ -10,12 +10,32 @@ for the rich-rendered YAML syntax error only the first three lines are compared)
 
 import json
 import os
+import re
 import subprocess
 
 import dvxtest
 
 COMMANDS = ("repro", "dag", "stage", "status", "freeze", "unfreeze")
 CORE_DONE_ELSEWHERE = {"pipeline.status-cloud.json"}  # test_compat_outputs
+
+
+def normalize(text):
+    """Orders DVC leaves to Python hashing/set iteration (they vary between runs of DVC itself):
+    the files of the `git add` hint, node/edge lines of `dag --dot`, stage lists of the cycle and
+    duplicate-output errors."""
+    text = re.sub(r"^(\tgit add )(.*)$", lambda m: m.group(1) + " ".join(sorted(m.group(2).split())),
+                  text, flags=re.M)
+    text = re.sub(r"(in stages: )([^\n]*)\.$",
+                  lambda m: m.group(1) + ", ".join(sorted(m.group(2).split(", "))) + ".",
+                  text, flags=re.M)
+    text = re.sub(r"(?:^\t- [^\n]*\n)+",
+                  lambda m: "".join(sorted(m.group(0).splitlines(True))), text, flags=re.M)
+    if text.startswith("strict digraph"):
+        lines = text.split("\n")
+        body = [l for l in lines[1:] if l and l != "}"]
+        text = "\n".join([lines[0]] + sorted(l for l in body if "->" not in l)
+                          + sorted(l for l in body if "->" in l)) + "\n}\n"
+    return text
 
 
 def recorded_stderr(name):
@@ -47,8 +67,9 @@ class PipelineCompatBase(dvxtest.DvxTestCase):
         if row["file"].endswith(".json"):
             self.assertEqual(json.loads(out), json.loads(expected))
         else:
-            self.assertEqual(out, expected)
-        want_err = recorded_stderr(row["file"]).replace("<REPO>", self.repo)
+            self.assertEqual(normalize(out), normalize(expected))
+        want_err = normalize(recorded_stderr(row["file"]).replace("<REPO>", self.repo))
+        err = normalize(err)
         if "is invalid." in want_err:  # rich-rendered syntax error: compare the message part
             self.assertEqual(err.splitlines()[:3], want_err.splitlines()[:3])
         else:
@@ -115,7 +136,15 @@ class TestPipelineFixture(PipelineCompatBase):
             "pipeline2", "rm -rf dvc.lock .dvc/cache/runs data out/shard-* model.txt logs "
                          "metrics.json plots stamp.txt")
         self.assertEqual(code, 0, err)
-        self.assertEqual(self.read("dvc.lock"), lock)
+        # logs/history.txt is a persist output: the fixture's holds two runs of history, ours one
+        strip = re.compile(rb"(path: logs/history.txt\n      hash: md5\n)      md5: \w+\n      size: \d+\n")
+        # the frozen stage `export` records the model.txt it was verified against, which in the
+        # fixture is an older model than a fresh run trains: compare the lock up to its entry
+        got, want = (strip.sub(rb"\1", x).split(b"\n  export:\n")[0] for x in (self.read("dvc.lock"), lock))
+        self.assertEqual(got, want)
+        self.assertIn(b"\n  export:\n    cmd: python3 src/export.py model.txt out/export.txt\n",
+                      self.read("dvc.lock"))
+        self.assertEqual(self.read("dvc.lock").count(b"path: logs/history.txt"), 1)
 
 
 # ---------------------------------------------------------------- errors.* (record_errors.sh)
