@@ -37,7 +37,14 @@ void register_repro_command(CLI::App& app, Action& action) {
       io.error = [&ctx](const std::string& s) { ctx.console.error(s); };
       io.confirm = ctx.confirmer();
       // On failure DVC prints no hint; the dvc.lock entries of the stages that finished stay.
-      size_t n = api::repro(*repo, *opts, io);
+      size_t n = 0;
+      try {
+        n = api::repro(*repo, *opts, io);
+      } catch (const UserError& e) {
+        // Broken DVC files read on the way (dvc.lock, .dvc) fail repro with 255, as in DVC.
+        if (e.code() == ExitCode::failure) throw UserError(e.what(), ExitCode::error);
+        throw;
+      }
       ctx.git_hint(*repo);
       ctx.console.out(n ? "Use `dvc push` to send your updates to remote storage." : "Data and pipelines are up to date.");
       return 0;

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dvx/formats/dvc_yaml.h"
 #include "dvx/formats/py_json.h"
 
 namespace dvx::formats {
@@ -166,7 +167,7 @@ Result<LockStage> lock_stage_from_node(const Node& node, const std::string& wher
 Result<DvcLock> DvcLock::parse(std::string_view text, const std::string& filename) {
   DvcLock lock;
   auto doc = yaml::parse(text, filename);
-  if (!doc) return std::unexpected(doc.error());
+  if (!doc) return std::unexpected(yaml_file_error(doc.error(), text, filename));
   if (doc->is_null()) {
     lock.m_doc = Node::mapping();
     lock.m_doc.set("schema", Node::str("2.0"));

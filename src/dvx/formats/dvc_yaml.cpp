@@ -205,9 +205,21 @@ std::optional<Duplicate> describe_duplicate(std::string_view text, const std::st
   return Duplicate{m->line, m->column, *value, *original};
 }
 
+}  // namespace
+
+Error yaml_syntax_error(const Error& parse_error, std::string_view text, const std::string& filename);
+
+namespace {
+
+Error syntax_error(const Error& parse_error, std::string_view text, const std::string& filename) {
+  return yaml_syntax_error(parse_error, text, filename);
+}
+
+}  // namespace
+
 // "'<file>' is invalid.\n\n<Problem>, in line L, column C\n<snippet>" from yaml::parse's
 // "'<file>':L:C: what".
-Error syntax_error(const Error& parse_error, std::string_view text, const std::string& filename) {
+Error yaml_syntax_error(const Error& parse_error, std::string_view text, const std::string& filename) {
   std::string msg = parse_error.message;
   std::string prefix = "'" + filename + "':";
   int line = 0, col = 0;
@@ -253,6 +265,8 @@ Error syntax_error(const Error& parse_error, std::string_view text, const std::s
   }
   return Error{ErrorCode::corruption, std::move(out)};
 }
+
+namespace {
 
 // ---------------------------------------------------------------------------------------------
 // Schema validation (DVC's voluptuous MULTI_STAGE_SCHEMA)
@@ -1172,6 +1186,27 @@ bool is_pretty_error(std::string_view message) {
   if (first.find("' is invalid") != std::string_view::npos) return true;
   size_t at = first.find("' validation failed");
   return at != std::string_view::npos && first.ends_with(".");
+}
+
+Error yaml_file_error(const Error& parse_error, std::string_view text, const std::string& filename) {
+  const std::string& m = parse_error.message;
+  if (m.find("document too") != std::string::npos || m.find("nested") != std::string::npos ||
+      m.find("nesting") != std::string::npos) {
+    // "'<file>':L:C: what" -> "'<file>' is invalid.\n\nwhat, in line L, column C"
+    std::string what = m, pos;
+    std::string prefix = "'" + filename + "':";
+    size_t colon = std::string::npos;
+    if (m.starts_with(prefix)) colon = m.find(": ", prefix.size());
+    if (colon != std::string::npos) {
+      pos = m.substr(prefix.size(), colon - prefix.size());
+      what = m.substr(colon + 2);
+      size_t c = pos.find(':');
+      if (c != std::string::npos) pos = ", in line " + pos.substr(0, c) + ", column " + pos.substr(c + 1);
+      else pos.clear();
+    }
+    return Error{parse_error.code, "'" + filename + "' is invalid.\n\n" + what + pos};
+  }
+  return yaml_syntax_error(parse_error, text, filename);
 }
 
 bool valid_stage_name(std::string_view name) {

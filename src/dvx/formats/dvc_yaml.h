@@ -81,6 +81,13 @@ Result<DvcYaml> parse_dvc_yaml(std::string_view text, const std::string& filenam
 // (e.g. "'./dvc.yaml' validation failed: required key not provided @ data['stages']['x']['cmd']").
 bool is_pretty_error(std::string_view message);
 
+// A YAML syntax error of one of DVC's files ("'<file>':L:C: what" from yaml::parse) in DVC's
+// form: "'<file>' is invalid.\n\n<Problem>, in line L, column C\n<the line>".
+Error yaml_syntax_error(const Error& parse_error, std::string_view text, const std::string& filename);
+// The same for any yaml::parse error of a DVC file; a passed parse limit (alias bomb, depth,
+// size) is reported in DVC's frame with the limit's own words.
+Error yaml_file_error(const Error& parse_error, std::string_view text, const std::string& filename);
+
 // Stage names that `stage add` accepts: no ASCII punctuation other than '_' and '-'.
 bool valid_stage_name(std::string_view name);
 

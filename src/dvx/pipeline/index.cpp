@@ -313,7 +313,7 @@ formats::DvcLock& Index::lock(const std::string& lock_rel) const {
     lk = std::make_unique<formats::DvcLock>(std::move(*empty));
     m_lock_exists[lock_rel] = false;
   } else {
-    auto parsed = formats::DvcLock::parse(*text, m_repo->display(abs));
+    auto parsed = formats::DvcLock::parse(*text, error_name(*m_repo, abs));
     if (!parsed) throw UserError(parsed.error().message);
     lk = std::make_unique<formats::DvcLock>(std::move(*parsed));
     m_lock_exists[lock_rel] = true;

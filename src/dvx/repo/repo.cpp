@@ -1,5 +1,7 @@
 #include "dvx/repo/repo.h"
 
+#include "dvx/formats/dvc_yaml.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -272,7 +274,13 @@ std::vector<DvcStage> Repo::load_lock(const std::string& rel_path, const std::st
                                       const std::string& dvc_yaml) const {
   std::vector<DvcStage> out;
   auto doc = yaml::parse(lock_text, rel_path);
-  if (!doc) throw UserError(doc.error().message, ExitCode::failure);
+  if (!doc) {
+    std::string shown = display(m_root + "/" + rel_path);
+    if (shown.find('/') == std::string::npos) shown = "./" + shown;
+    auto again = yaml::parse(lock_text, shown);  // the same error, named as DVC names the file
+    throw UserError(formats::yaml_file_error(again ? doc.error() : again.error(), lock_text, shown).message,
+                    ExitCode::failure);
+  }
   std::vector<std::regex> uncached;
   if (!dvc_yaml.empty()) {
     auto y = yaml::parse(dvc_yaml, fsx::join_path(fsx::parent_dir(rel_path), "dvc.yaml"));
