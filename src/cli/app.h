@@ -74,6 +74,16 @@ inline std::string pad20(const std::string& word) {
   return s;
 }
 
+// Where `repro` (and `stage add --run`, `run`) print: stdout, warnings, errors, questions.
+inline api::ReproOutput repro_output(Context& ctx) {
+  api::ReproOutput io;
+  io.out = [&ctx](const std::string& s) { ctx.console.out(s); };
+  io.warn = [&ctx](const std::string& s) { ctx.console.warn(s); };
+  io.error = [&ctx](const std::string& s) { ctx.console.error(s); };
+  io.confirm = ctx.confirmer();
+  return io;
+}
+
 // Expands TABs to 8-column stops, as DVC's console does for some outputs.
 std::string expand_tabs(const std::string& s);
 

@@ -31,11 +31,7 @@ void register_repro_command(CLI::App& app, Action& action) {
       auto repo = ctx.open_repo();
       ctx.lock(*repo, ExitCode::error);
       if (auto v = repo->config().get("core.interactive"); v && (*v == "true" || *v == "True")) opts->interactive = true;
-      api::ReproOutput io;
-      io.out = [&ctx](const std::string& s) { ctx.console.out(s); };
-      io.warn = [&ctx](const std::string& s) { ctx.console.warn(s); };
-      io.error = [&ctx](const std::string& s) { ctx.console.error(s); };
-      io.confirm = ctx.confirmer();
+      auto io = repro_output(ctx);
       // On failure DVC prints no hint; the dvc.lock entries of the stages that finished stay.
       size_t n = 0;
       try {

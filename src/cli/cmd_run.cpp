@@ -36,11 +36,7 @@ void register_run_command(CLI::App& app, Action& action) {
         o.force = true;
         o.no_commit = extra->no_commit;
         o.no_run_cache = extra->no_run_cache;
-        api::ReproOutput io;
-        io.out = [&ctx](const std::string& s) { ctx.console.out(s); };
-        io.warn = [&ctx](const std::string& s) { ctx.console.warn(s); };
-        io.error = [&ctx](const std::string& s) { ctx.console.error(s); };
-        io.confirm = ctx.confirmer();
+        auto io = repro_output(ctx);
         api::repro(*repo, o, io);
       }
       ctx.git_hint(*repo);

@@ -63,11 +63,7 @@ void register_stage_commands(CLI::App& app, Action& action) {
           pipeline::ReproOptions o;
           o.targets = {spec->name};
           o.single_item = true;
-          api::ReproOutput io;
-          io.out = [&ctx](const std::string& s) { ctx.console.out(s); };
-          io.warn = [&ctx](const std::string& s) { ctx.console.warn(s); };
-          io.error = [&ctx](const std::string& s) { ctx.console.error(s); };
-          io.confirm = ctx.confirmer();
+          auto io = repro_output(ctx);
           api::repro(*repo, o, io);
         }
         ctx.git_hint(*repo);

@@ -68,7 +68,9 @@ class HostileCase(dvxtest.DvxTestCase):
                     self.assertEqual(rc, code, err)
                 self.assertNotIn("unexpected error", err)
                 self.assertNotIn("bad_alloc", err)
-                pattern = re.escape(f"{name}'") + (r":\d+" if line else "")
+                # "'<file>':L:C: ..." or, for dvc.lock/dvc.yaml as DVC frames YAML errors,
+                # "'./<file>' is invalid. ... in line L, column C"
+                pattern = re.escape(f"{name}'") + (r"(:\d+| is invalid\.[\s\S]*in line \d+)" if line else "")
                 self.assertRegex(err, pattern, err)
                 self.assertEqual(self.outside_digest(), outside)
                 self.assertEqual(self.repo_files(), files)

@@ -286,6 +286,37 @@ DagResult dag(repo::Repo& repo, const std::optional<std::string>& target, bool f
 
 namespace detail {
 
+namespace {
+
+// The dvc.yaml stages that targets name (every one without targets), in index order; targets
+// that name none (or name a .dvc file) are left to the .dvc-file code in `other_targets`.
+std::vector<size_t> pipeline_stages_of(const pipeline::Index& index, const std::vector<std::string>& targets,
+                                       std::vector<std::string>& other_targets) {
+  std::vector<size_t> sel;
+  for (size_t i = 0; i < index.stages().size(); ++i)
+    if (targets.empty() && !index.stage(i).is_dvc_file()) sel.push_back(i);
+  for (auto& t : targets) {
+    std::vector<size_t> found;
+    try {
+      found = index.resolve(t, false);
+    } catch (const UserError&) {
+      other_targets.push_back(t);
+      continue;
+    }
+    bool dvc_file = false;
+    for (size_t i : found) {
+      if (index.stage(i).is_dvc_file()) dvc_file = true;
+      else sel.push_back(i);
+    }
+    if (dvc_file) other_targets.push_back(t);
+  }
+  std::sort(sel.begin(), sel.end());
+  sel.erase(std::unique(sel.begin(), sel.end()), sel.end());
+  return sel;
+}
+
+}  // namespace
+
 std::vector<std::string> remove_pipeline_stages(repo::Repo& repo, const std::vector<std::string>& targets, bool outs) {
   auto index = pipeline::Index::load(repo);
   std::vector<std::string> rest;
@@ -360,29 +391,7 @@ void pipeline_status(repo::Repo& repo, const std::vector<std::string>& targets, 
   } catch (const UserError& e) {
     throw UserError(e.what(), ExitCode::failure);
   }
-  std::vector<size_t> sel;
-  if (targets.empty()) {
-    for (size_t i = 0; i < index->stages().size(); ++i)
-      if (!index->stage(i).is_dvc_file()) sel.push_back(i);
-  } else {
-    for (auto& t : targets) {
-      std::vector<size_t> found;
-      try {
-        found = index->resolve(t, false);
-      } catch (const UserError&) {
-        other_targets.push_back(t);
-        continue;
-      }
-      bool dvc_file = false;
-      for (size_t i : found) {
-        if (index->stage(i).is_dvc_file()) dvc_file = true;
-        else sel.push_back(i);
-      }
-      if (dvc_file) other_targets.push_back(t);
-    }
-    std::sort(sel.begin(), sel.end());
-    sel.erase(std::unique(sel.begin(), sel.end()), sel.end());
-  }
+  std::vector<size_t> sel = pipeline_stages_of(*index, targets, other_targets);
   pipeline::Checker checker(*index);
   for (size_t i : sel) {
     const auto& st = index->stage(i);
@@ -409,27 +418,7 @@ void pipeline_status(repo::Repo& repo, const std::vector<std::string>& targets, 
 void commit_pipeline(repo::Repo& repo, const CommitOptions& opts, const Confirm& confirm,
                      std::vector<std::string>& other_targets) {
   auto index = pipeline::Index::load(repo);
-  std::vector<size_t> sel;
-  if (opts.targets.empty()) {
-    for (size_t i = 0; i < index->stages().size(); ++i)
-      if (!index->stage(i).is_dvc_file()) sel.push_back(i);
-  } else {
-    for (auto& t : opts.targets) {
-      std::vector<size_t> found;
-      try {
-        found = index->resolve(t, false);
-      } catch (const UserError&) {
-        other_targets.push_back(t);
-        continue;
-      }
-      bool dvc_file = false;
-      for (size_t i : found) {
-        if (index->stage(i).is_dvc_file()) dvc_file = true;
-        else sel.push_back(i);
-      }
-      if (dvc_file) other_targets.push_back(t);
-    }
-  }
+  std::vector<size_t> sel = pipeline_stages_of(*index, opts.targets, other_targets);
   pipeline::Checker checker(*index);
   auto rio = make_io(repo, {});
   for (size_t i : sel) {

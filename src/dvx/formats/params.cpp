@@ -10,6 +10,7 @@
 #include <toml++/toml.h>
 
 #include "dvx/formats/py_float.h"
+#include "dvx/formats/unicode.h"
 
 namespace dvx::formats {
 
@@ -500,7 +501,7 @@ class PyReader {
             if (m_i + len > m_t.size()) return fail(ErrorCode::corruption, "bad escape");
             uint32_t cp = static_cast<uint32_t>(std::strtoul(std::string(m_t.substr(m_i, len)).c_str(), nullptr, 16));
             m_i += len;
-            append_utf8(out, cp);
+            utf8_append(out, static_cast<char32_t>(cp));
             break;
           }
           default:
@@ -515,23 +516,6 @@ class PyReader {
     return fail(ErrorCode::corruption, "unterminated string");
   }
 
-  static void append_utf8(std::string& out, uint32_t cp) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-  }
 };
 
 bool valid_utf8(std::string_view s) {
