@@ -1,4 +1,5 @@
 // Project-level commands: init, destroy, install, git-hook, root, version.
+#include <fstream>
 #include <sys/utsname.h>
 
 #include <cstdlib>
@@ -8,6 +9,27 @@
 #include "dvx/platform/files.h"
 
 namespace dvx::cli {
+
+namespace {
+
+// "<fstype> on <device>" of the mount holding `path` (/proc/self/mounts, longest prefix), as
+// DVC's doctor prints it.
+std::string filesystem_of(const std::string& path) {
+  std::ifstream mounts("/proc/self/mounts");
+  std::string dev, mnt, type, rest, best_dev, best_type;
+  size_t best = 0;
+  while (mounts >> dev >> mnt >> type && std::getline(mounts, rest)) {
+    if (!(path == mnt || mnt == "/" || path.starts_with(mnt + "/"))) continue;
+    if (mnt.size() >= best) {
+      best = mnt.size();
+      best_dev = dev;
+      best_type = type;
+    }
+  }
+  return best_type.empty() ? path : best_type + " on " + best_dev;
+}
+
+}  // namespace
 
 void register_project_commands(CLI::App& app, Action& action) {
   {
@@ -142,16 +164,38 @@ void register_project_commands(CLI::App& app, Action& action) {
         std::string text = "DVC version: 3.64.0\n-------------------\n";
         text += std::string("Platform: dvx 0.1.0 (native C++) on ") + u.sysname + "-" + u.release + "-" + u.machine + "\n";
         text += "Supports:\n\tlocal";
+        // Config folders as DVC names them (its global and system config locations).
+        const char* xdg = std::getenv("XDG_CONFIG_HOME");
+        const char* home = std::getenv("HOME");
+        std::string global = xdg && *xdg ? std::string(xdg) : std::string(home ? home : "") + "/.config";
+        const char* dirs = std::getenv("XDG_CONFIG_DIRS");
+        std::string system = dirs && *dirs ? std::string(dirs).substr(0, std::string(dirs).find(':')) : "/etc/xdg";
+        text += "\nConfig:\n\tGlobal: " + global + "/dvc\n\tSystem: " + system + "/dvc";
         auto root = repo::Repo::find_root(ctx.cwd);
         if (root) {
           try {
             auto repo = ctx.open_repo();
-            std::vector<std::string> types;
-            for (auto t : repo->link_types()) types.push_back(platform::link_type_name(t));
-            text += "\nCache types: " + join(types, ", ");
-            text += "\nCache directory: " + repo->cache().root();
+            std::string cache = repo->cache().root();
+            if (platform::stat_path(cache).type == platform::FileType::directory) {
+              // The link types that work between the cache and the workspace, tried as DVC does.
+              std::string name = "." + platform::base_name(platform::temp_path_beside(cache + "/x")) + ".dvx-probe";
+              std::string src = cache + "/" + name, dst = repo->root() + "/" + name;
+              std::vector<std::string> types;
+              if (platform::create_file(src, "", 0644)) {
+                for (auto t : {platform::LinkType::reflink, platform::LinkType::hardlink, platform::LinkType::symlink}) {
+                  auto r = platform::try_link(t, src, dst);
+                  if (r && *r) types.push_back(platform::link_type_name(t));
+                  (void)platform::remove_file(dst);
+                }
+                (void)platform::remove_file(src);
+              }
+              text += "\nCache types: " + join(types, ", ");
+              text += "\nCache directory: " + filesystem_of(cache);
+            } else {
+              text += "\nCache types: <https://error.dvc.org/no-dvc-cache>";
+            }
             text += "\nCaches: local\nRemotes: " + std::string(repo->config().remote_names().empty() ? "None" : "local");
-            text += "\nWorkspace directory: " + repo->root();
+            text += "\nWorkspace directory: " + filesystem_of(repo->root());
             // A cheap look for a Git work tree (no libgit2 start-up for `version`).
             bool git = false;
             if (!repo->config().no_scm())

@@ -121,7 +121,9 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   cli::Context ctx;
   ctx.cwd = platform::current_dir();
-  CLI::App app{"dvx: Data Version Control, natively (compatible with DVC 3)", "dvc"};
+  // Help and usage name the program as it was invoked (`dvx`, or `dvc` through the alias).
+  std::string prog = argc > 0 && argv[0] && *argv[0] ? platform::base_name(argv[0]) : "dvc";
+  CLI::App app{"dvx: Data Version Control, natively (compatible with DVC 3)", prog};
   app.fallthrough();
   app.require_subcommand(0, 1);
   bool show_version = false;
