@@ -445,6 +445,16 @@ class Bench:
             return None
         return out
 
+    @staticmethod
+    def find_dvc_static(dvx_src: str) -> str | None:
+        cand = os.environ.get("DVX_BENCH_DVC") or shutil.which("dvc")
+        if not cand or not os.access(cand, os.X_OK):
+            return None
+        real = os.path.realpath(cand)
+        if real == os.path.realpath(dvx_src) or os.path.basename(real) == "dvx":
+            return None
+        return cand
+
     def find_dvc(self, dvx_real: set[str]) -> tuple[str | None, str]:
         cand = os.environ.get("DVX_BENCH_DVC") or shutil.which("dvc")
         if not cand:
@@ -1171,7 +1181,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="the default preset plus 1M × 1 KiB (needs ~20 GiB and a while)")
     ap.set_defaults(preset="default")
     ap.add_argument("--reps", type=int, help="repetitions per measurement (default: preset's)")
-    ap.add_argument("--only", help="comma-separated data set keys or labels to run (e.g. many-10000x1024)")
+    ap.add_argument("--only", help="comma-separated data set keys or labels to run (e.g. many-10000x1024), or `pipelines`")
     ap.add_argument("--no-baselines", action="store_true", help="skip DVC, git-lfs and git-annex")
     ap.add_argument("--readme", dest="readme", action="store_true", default=None,
                     help="rewrite README.md's Benchmarks section (default for the default/huge presets)")
@@ -1207,6 +1217,14 @@ def main(argv: list[str]) -> int:
     if not os.access(dvx_src, os.X_OK):
         sys.exit(f"bench: no dvx binary at {dvx_src} (run ./dev build, or set DVX_BIN)")
     datasets = PRESETS[args.preset]["datasets"]
+    if args.only and "pipelines" in {w.strip() for w in args.only.split(",")}:
+        # the pipeline group: its own projects and rows (bench/pipelines.py)
+        sys.path.insert(0, HERE)
+        import pipelines
+        dvc = None if args.no_baselines else Bench.find_dvc_static(dvx_src)
+        rows = pipelines.pipeline_rows(dvx_src, dvc, args.work, args.preset == "quick", args.reps)
+        print(pipelines.render(rows))
+        return 0
     if args.only:
         want = {w.strip() for w in args.only.split(",")}
         datasets = [d for d in datasets if d.key in want or d.label in want]
