@@ -393,6 +393,7 @@ void pipeline_status(repo::Repo& repo, const std::vector<std::string>& targets, 
   }
   std::vector<size_t> sel = pipeline_stages_of(*index, targets, other_targets);
   pipeline::Checker checker(*index);
+  checker.prefetch(sel);
   for (size_t i : sel) {
     const auto& st = index->stage(i);
     if (st.frozen)

@@ -456,6 +456,7 @@ Engine::Outcome Engine::stage(size_t i, Sink& sink, std::unique_lock<std::mutex>
 
 ReproResult Engine::run(const std::vector<size_t>& order) {
   platform::install_interrupt_handlers();
+  m_checker.prefetch(order);
   ReproResult result;
   size_t n = order.size();
   std::vector<size_t> pos(m_index.stages().size(), SIZE_MAX);

@@ -40,6 +40,36 @@ Checker::Checker(const Index& index) : m_index(index), m_repo(index.repo()), m_c
   m_ctx.dangling_absent = true;
 }
 
+void Checker::prefetch(const std::vector<size_t>& stages) {
+  std::vector<std::string> paths;
+  std::vector<fsx::FileStat> stats;
+  std::set<std::string> seen;
+  auto add = [&](const std::string& abs) {
+    if (m_states.count(abs) || !seen.insert(abs).second) return;
+    auto st = fsx::lstat_path(abs);
+    if (st.type != fsx::FileType::regular) return;
+    paths.push_back(abs);
+    stats.push_back(st);
+  };
+  for (size_t i : stages) {
+    const Stage& st = m_index.stage(i);
+    if (st.is_dvc_file()) continue;  // .dvc outputs may be 2.x entries hashed another way
+    for (auto& d : st.deps) add(d.abs);
+    for (auto& o : st.outs) add(o.abs);
+  }
+  if (paths.empty()) return;
+  auto hashes = m_repo.hasher().hash(paths, stats, hash::Algorithm::md5);
+  if (!hashes) return;  // state_of() will say what is wrong, path by path
+  for (size_t k = 0; k < paths.size(); ++k) {
+    workspace::OutputState s;
+    s.kind = Kind::file;
+    s.oid = (*hashes)[k];
+    s.size = stats[k].size;
+    s.isexec = stats[k].is_exec();
+    m_states.emplace(paths[k], std::move(s));
+  }
+}
+
 workspace::OutputState Checker::state_of(const std::string& abs) {
   auto it = m_states.find(abs);
   if (it != m_states.end()) return it->second;

@@ -53,6 +53,11 @@ class Checker {
   // The whole entry as it would be written now (cmd, deps, params, outs).
   formats::LockStage current_entry(size_t i);
 
+  // Hashes the files that stages' deps and outputs name in one batch (one state-db lookup for
+  // all of them, misses hashed in parallel), so that checking many stages costs one query, not
+  // one per file. Folders are left to state_of().
+  void prefetch(const std::vector<size_t>& stages);
+
   // Current state of a path (hashed through the state db).
   workspace::OutputState state_of(const std::string& abs);
   // Forgets remembered states (after a stage wrote its outputs).
