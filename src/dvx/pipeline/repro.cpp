@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -206,6 +207,13 @@ class Engine {
   bool m_need_blank = false;
   std::set<size_t> m_forced;  // --force-downstream
   std::set<size_t> m_new_entries;  // stages whose dvc.lock entry this run created
+  // dvc.lock files changed in memory but not yet written. A file is written at once when it was
+  // not written in the last 200 ms, else with a later stage or at the end: hundreds of quick
+  // stages don't rewrite a growing file hundreds of times (quadratic). What a kill could lose
+  // is only entries of stages whose outputs are in the cache and the run-cache already.
+  std::set<std::string> m_dirty_locks, m_generated;
+  std::chrono::steady_clock::time_point m_last_lock_write{};
+  void flush_locks(bool force);
   // With parallel jobs new entries are appended in finishing order; this puts them in plan
   // order (entries that existed stay where they are), so every run writes the same file.
   void order_new_entries(const std::vector<size_t>& order);
@@ -291,11 +299,22 @@ void Engine::write_entry(size_t i, const formats::LockStage& entry, Sink& sink) 
   auto old = lock.stage(st.name);
   if (old && yaml::emit(formats::lock_stage_to_node(*old)) == yaml::emit(formats::lock_stage_to_node(entry))) return;
   std::string shown = m_repo.display(m_repo.root() + "/" + st.lock_rel);
-  if (!m_index.lock_exists(st.lock_rel)) sink.out("Generating lock file '" + shown + "'");
+  if (!m_index.lock_exists(st.lock_rel) && m_generated.insert(st.lock_rel).second)
+    sink.out("Generating lock file '" + shown + "'");
   if (!old) m_new_entries.insert(i);
   lock.set_stage(st.name, entry);
-  m_index.write_lock(st.lock_rel);
+  m_dirty_locks.insert(st.lock_rel);
+  flush_locks(false);
   sink.out("Updating lock file '" + shown + "'");
+}
+
+void Engine::flush_locks(bool force) {
+  if (m_dirty_locks.empty()) return;
+  auto now = std::chrono::steady_clock::now();
+  if (!force && now - m_last_lock_write < std::chrono::milliseconds(200)) return;
+  for (auto& rel : m_dirty_locks) m_index.write_lock(rel);
+  m_dirty_locks.clear();
+  m_last_lock_write = now;
 }
 
 void Engine::save(size_t i, formats::LockStage entry, Sink& sink) {
@@ -608,6 +627,7 @@ ReproResult Engine::run(const std::vector<size_t>& order) {
   }
   lock.unlock();
   for (auto& t : threads) t.join();
+  flush_locks(true);  // every finished stage's entry, also after a failure or an interrupt
   if (jobs > 1) order_new_entries(order);
   if (interrupted || platform::interrupt_signal()) throw UserError("interrupted by the user", ExitCode::interrupted);
   if (fatal) throw *fatal;
@@ -648,6 +668,7 @@ void Engine::commit(size_t i) {
   try {
     m_checker.current_deps(i, cur);
     save(i, std::move(cur), sink);
+    flush_locks(true);
   } catch (const StageFailure& f) {
     throw UserError(f.message);
   }
