@@ -165,9 +165,14 @@ Result<LockStage> lock_stage_from_node(const Node& node, const std::string& wher
 }
 
 Result<DvcLock> DvcLock::parse(std::string_view text, const std::string& filename) {
-  DvcLock lock;
   auto doc = yaml::parse(text, filename);
   if (!doc) return std::unexpected(yaml_file_error(doc.error(), text, filename));
+  return from_document(std::move(*doc), filename);
+}
+
+Result<DvcLock> DvcLock::from_document(yaml::Node document, const std::string& filename) {
+  DvcLock lock;
+  auto* doc = &document;
   if (doc->is_null()) {
     lock.m_doc = Node::mapping();
     lock.m_doc.set("schema", Node::str("2.0"));
@@ -194,7 +199,7 @@ Result<DvcLock> DvcLock::parse(std::string_view text, const std::string& filenam
     auto st = lock_stage_from_node(entry, "stage '" + name + "'");
     if (!st) return std::unexpected(lock_error(filename, entry, st.error().message));
   }
-  lock.m_doc = std::move(*doc);
+  lock.m_doc = std::move(document);
   return lock;
 }
 

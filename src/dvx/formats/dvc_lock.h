@@ -38,6 +38,8 @@ class DvcLock {
  public:
   // Parses and validates (schema '2.0'); errors name file and line.
   static Result<DvcLock> parse(std::string_view text, const std::string& filename);
+  // The same from a document yaml::parse already read (validation only).
+  static Result<DvcLock> from_document(yaml::Node doc, const std::string& filename);
 
   // The entry of a stage, nullopt when absent.
   std::optional<LockStage> stage(std::string_view name) const;

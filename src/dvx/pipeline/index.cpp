@@ -304,8 +304,15 @@ formats::DvcLock& Index::lock(const std::string& lock_rel) const {
   auto it = m_locks.find(lock_rel);
   if (it != m_locks.end()) return *it->second;
   std::string abs = m_repo->root() + "/" + lock_rel;
-  auto text = fsx::read_file_prefix(abs, k_read_limit);
   std::unique_ptr<formats::DvcLock> lk;
+  if (const yaml::Node* doc = m_repo->lock_document(lock_rel)) {
+    // Already parsed by the repository's output index: validated here, not parsed again.
+    auto parsed = formats::DvcLock::from_document(*doc, error_name(*m_repo, abs));
+    if (!parsed) throw UserError(parsed.error().message);
+    m_lock_exists[lock_rel] = true;
+    return *m_locks.emplace(lock_rel, std::make_unique<formats::DvcLock>(std::move(*parsed))).first->second;
+  }
+  auto text = fsx::read_file_prefix(abs, k_read_limit);
   if (!text) {
     if (text.error().code != ErrorCode::not_found) throw UserError(text.error().message);
     auto empty = formats::DvcLock::parse("", m_repo->display(abs));

@@ -288,6 +288,7 @@ std::vector<DvcStage> Repo::load_lock(const std::string& rel_path, const std::st
     uncached = uncached_templates(*y);
   }
   const yaml::Node* stages = doc->find("stages");
+  m_lock_docs[rel_path] = *doc;
   if (!stages || !stages->is_mapping()) return out;
   std::string dir = fsx::parent_dir(m_root + "/" + rel_path);
   for (auto& [name, st] : stages->map) {

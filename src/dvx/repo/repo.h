@@ -89,7 +89,17 @@ class Repo {
   // Every .dvc file of the workspace (sorted by path); parse errors throw UserError.
   const std::vector<DvcStage>& stages();
   // Re-reads the .dvc files after a command changed them.
-  void reload_stages() { m_stages_loaded = false; }
+  void reload_stages() {
+    m_stages_loaded = false;
+    m_lock_docs.clear();
+  }
+  // The parsed document of a dvc.lock (repo-relative) as stages() read it, or nullptr when it
+  // was not read (or the stages were reloaded since): the pipeline index uses it instead of
+  // parsing the file a second time.
+  const yaml::Node* lock_document(const std::string& rel_path) const {
+    auto it = m_lock_docs.find(rel_path);
+    return it == m_lock_docs.end() ? nullptr : &it->second;
+  }
   // Every dvc.yaml of the workspace (repo-relative, in walk order: a folder's file before its
   // subfolders'), found by the same walk as stages().
   const std::vector<std::string>& pipeline_files() {
@@ -140,6 +150,7 @@ class Repo {
   std::vector<std::string> m_pipeline_files;
   std::map<odb::Layout, odb::ObjectDb::Fingerprint> m_fingerprints;
   bool m_stages_loaded = false;
+  mutable std::map<std::string, yaml::Node> m_lock_docs;  // dvc.lock documents read by stages()
   std::optional<platform::FileLock> m_lock;
   std::vector<std::string> m_git_paths;
   Progress m_progress;
