@@ -616,25 +616,7 @@ std::string to_str(const Node& n) {
   }
 }
 
-const char* py_type(const Node& n) {
-  switch (n.kind) {
-    case Kind::null:
-      return "NoneType";
-    case Kind::boolean:
-      return "bool";
-    case Kind::integer:
-      return "int";
-    case Kind::floating:
-      return "float";
-    case Kind::string:
-      return "str";
-    case Kind::sequence:
-      return "list";
-    case Kind::mapping:
-      return "dict";
-  }
-  return "object";
-}
+const char* py_type(const Node& n) { return python_type_name(n); }
 
 bool is_map_or_seq(const Node& n) {
   return n.kind == Kind::mapping || n.kind == Kind::sequence;

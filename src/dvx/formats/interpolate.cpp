@@ -10,19 +10,6 @@ using Kind = yaml::Node::Kind;
 
 namespace {
 
-const char* py_type_name(const Node& n) {
-  switch (n.kind) {
-    case Kind::null: return "NoneType";
-    case Kind::boolean: return "bool";
-    case Kind::integer: return "int";
-    case Kind::floating: return "float";
-    case Kind::string: return "str";
-    case Kind::sequence: return "list";
-    case Kind::mapping: return "dict";
-  }
-  return "object";
-}
-
 // Python's str() of a scalar, with JSON-style booleans as DVC writes them into text.
 std::string scalar_text(const Node& n) {
   switch (n.kind) {
@@ -109,7 +96,7 @@ Result<std::string> resolve_text(const std::string& s, const Context& ctx, bool 
       for (auto& [k, sub] : v->map) flag_text(k, sub, flags, parts);
       out += join(parts, " ");
     } else if (v->is_mapping() || v->is_sequence()) {
-      return fail(ErrorCode::invalid_argument, std::string("Cannot interpolate data of type '") + py_type_name(*v) + "'");
+      return fail(ErrorCode::invalid_argument, std::string("Cannot interpolate data of type '") + python_type_name(*v) + "'");
     } else {
       out += scalar_text(*v);
     }
@@ -189,7 +176,7 @@ Status Context::merge(const Node& data, const std::string& src) {
   if (!data.is_mapping()) {
     if (data.is_null()) return {};
     return fail(ErrorCode::invalid_argument,
-                std::string("expected a dictionary, got '") + py_type_name(data) + "' in file '" + src + "'");
+                std::string("expected a dictionary, got '") + python_type_name(data) + "' in file '" + src + "'");
   }
   for (auto& [k, v] : data.map) {
     Node* old = m_data.find(k);
@@ -281,6 +268,19 @@ const Node* Context::lookup(std::string_view expr) const {
     if (!n) return nullptr;
   }
   return n;
+}
+
+const char* python_type_name(const Node& n) {
+  switch (n.kind) {
+    case Kind::null: return "NoneType";
+    case Kind::boolean: return "bool";
+    case Kind::integer: return "int";
+    case Kind::floating: return "float";
+    case Kind::string: return "str";
+    case Kind::sequence: return "list";
+    case Kind::mapping: return "dict";
+  }
+  return "object";
 }
 
 bool has_interpolation(std::string_view s) { return !find_matches(s).empty(); }

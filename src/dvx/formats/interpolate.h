@@ -41,6 +41,9 @@ class Context {
   std::vector<std::pair<std::string, std::string>> m_sources;  // top-level key -> source
 };
 
+// Python's type name of a value ("int", "dict", "NoneType", ...), for DVC's messages.
+const char* python_type_name(const yaml::Node& n);
+
 // True when `s` contains an unescaped "${".
 bool has_interpolation(std::string_view s);
 
