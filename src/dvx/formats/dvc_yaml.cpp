@@ -636,8 +636,10 @@ std::string normalize_rel(const std::string& p) {
   std::vector<std::string> parts;
   for (auto& part : split(p, '/')) {
     if (part.empty() || part == ".") continue;
-    if (part == ".." && !parts.empty() && parts.back() != "..") parts.pop_back();
-    else parts.push_back(part);
+    if (part == ".." && !parts.empty() && parts.back() != "..")
+      parts.pop_back();
+    else
+      parts.push_back(part);
   }
   std::string out = join(parts, "/");
   if (p.starts_with("/")) out = "/" + out;
@@ -1150,12 +1152,18 @@ Result<DvcYaml> parse_dvc_yaml(std::string_view text, const std::string& filenam
   }
   if (const Node* arts = doc.find("artifacts")) {
     out.artifacts = Node::mapping();
-    for (const auto& [name, def] : arts->map) {
+    for (const auto& [written, def] : arts->map) {
+      // The name is interpolated too, and must stay a string.
+      auto name = resolve(Node::str(written), ctx, false, flags);
+      if (!name) return r.fail_at("'artifacts." + written + "'", name.error());
+      if (!name->is_string())
+        return fail(ErrorCode::invalid_argument, "failed to resolve 'artifacts." + written + "' in '" +
+                                                     r.relpath + "': expected str, got " + py_type(*name));
       auto v = resolve(def, ctx, false, flags);
-      if (!v) return r.fail_at("'artifacts." + name + "'", v.error());
-      if (!valid_artifact_name(name))
-        out.warnings.push_back("Can't use '" + name + "' as artifact name (ID).");
-      out.artifacts.map.emplace_back(name, std::move(*v));
+      if (!v) return r.fail_at("'artifacts." + written + "'", v.error());
+      if (!valid_artifact_name(name->s))
+        out.warnings.push_back("Can't use '" + name->s + "' as artifact name (ID).");
+      out.artifacts.set(name->s, std::move(*v));
     }
   }
   out.doc = std::move(doc);

@@ -14,7 +14,8 @@
 
 namespace dvx::formats {
 
-// One entry of a stage's outs/metrics/plots.
+// One entry of a stage's outs/metrics/plots (entries of one kind naming the same path are merged,
+// later options winning, as DVC does). `checkpoint` is accepted and ignored.
 struct StageOut {
   enum class Kind { out, metric, plot };
   Kind kind = Kind::out;
@@ -24,7 +25,8 @@ struct StageOut {
   yaml::Node options;  // the option mapping as written (null when the entry is a bare string)
 };
 
-// One `params` dependency file of a stage.
+// One `params` dependency file of a stage (one per file, in order of first mention; keys of a file
+// also tracked as a whole are dropped).
 struct StageParams {
   std::string file;               // relative to wdir ("params.yaml" for bare keys)
   std::vector<std::string> keys;  // dotted keys in written order; empty with whole_file

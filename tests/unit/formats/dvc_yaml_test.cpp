@@ -475,6 +475,7 @@ TEST(DvcYaml, TopLevelSections) {
       "plots:\n  - ${d}/roc.json\n  - confusion:\n      template: confusion\n      x: actual\n"
       "      y:\n        eval/preds.csv: predicted\n  - img.png:\n"
       "artifacts:\n  clf:\n    path: ${d}/clf.pkl\n    type: model\n  bad-:\n    path: x\n"
+      "  ${d}-model:\n    path: y\n"
       "datasets:\n  - name: ds\n    type: dvc\n    url: u\n");
   ASSERT_TRUE(y) << y.error().message;
   EXPECT_TRUE(y->stages.empty());
@@ -486,6 +487,7 @@ TEST(DvcYaml, TopLevelSections) {
   EXPECT_TRUE(y->plots.seq[2].find("img.png")->is_null());
   ASSERT_TRUE(y->artifacts.is_mapping());
   EXPECT_EQ(y->artifacts.find("clf")->find("path")->s, "reports/clf.pkl");
+  ASSERT_NE(y->artifacts.find("reports-model"), nullptr);
   ASSERT_EQ(y->warnings.size(), 1u);
   EXPECT_EQ(y->warnings[0], "Can't use 'bad-' as artifact name (ID).");
   ASSERT_TRUE(y->datasets.is_sequence());
