@@ -13,6 +13,7 @@
 
 #include "dvx/base/strings.h"
 #include "dvx/base/thread_pool.h"
+#include "dvx/hash/md5_kernels.h"
 
 namespace dvx::hash {
 
@@ -32,13 +33,13 @@ const EVP_MD* md5_algorithm() {
 
 }  // namespace
 
+// MD5 of a stream with the scalar block function of md5_multi: OpenSSL 3 spends milliseconds
+// initialising itself on the first digest, more than a no-op command's whole budget.
 struct Md5Stream::Impl {
-  EVP_MD_CTX* ctx = nullptr;
-  Impl() {
-    ctx = EVP_MD_CTX_new();
-    EVP_DigestInit_ex(ctx, md5_algorithm(), nullptr);
-  }
-  ~Impl() { EVP_MD_CTX_free(ctx); }
+  uint32_t abcd[4] = {0x67452301u, 0xefcdab89u, 0x98badcfeu, 0x10325476u};
+  unsigned char buf[64];
+  size_t buffered = 0;
+  uint64_t total = 0;
 };
 
 Md5Stream::Md5Stream() : m_impl(std::make_unique<Impl>()) {}
@@ -47,13 +48,51 @@ Md5Stream::Md5Stream(Md5Stream&&) noexcept = default;
 Md5Stream& Md5Stream::operator=(Md5Stream&&) noexcept = default;
 
 void Md5Stream::update(const void* data, size_t n) {
-  if (n > 0) EVP_DigestUpdate(m_impl->ctx, data, n);
+  Impl& s = *m_impl;
+  auto* p = static_cast<const unsigned char*>(data);
+  s.total += n;
+  if (s.buffered) {
+    size_t take = std::min(n, 64 - s.buffered);
+    std::memcpy(s.buf + s.buffered, p, take);
+    s.buffered += take;
+    p += take;
+    n -= take;
+    if (s.buffered < 64) return;
+    detail::md5_compress(s.abcd, s.buf, 1);
+    s.buffered = 0;
+  }
+  if (n >= 64) {
+    detail::md5_compress(s.abcd, p, n / 64);
+    p += n / 64 * 64;
+    n %= 64;
+  }
+  std::memcpy(s.buf, p, n);
+  s.buffered = n;
 }
 
 std::string Md5Stream::hex_digest() {
+  Impl& s = *m_impl;
+  const uint64_t bits = s.total * 8;
+  unsigned char pad[72] = {0x80};
+  size_t padlen = (s.buffered < 56 ? 56 : 120) - s.buffered;
+  for (int i = 0; i < 8; ++i) pad[padlen + i] = static_cast<unsigned char>(bits >> (8 * i));
+  const uint64_t total = s.total;
+  update(pad, padlen + 8);
+  s.total = total;
+  unsigned char md[16];
+  for (int i = 0; i < 4; ++i)
+    for (int k = 0; k < 4; ++k) md[4 * i + k] = static_cast<unsigned char>(s.abcd[i] >> (8 * k));
+  return to_hex(md, 16);
+}
+
+std::string md5_hex_openssl(std::string_view bytes) {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(ctx, md5_algorithm(), nullptr);
+  EVP_DigestUpdate(ctx, bytes.data(), bytes.size());
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_DigestFinal_ex(m_impl->ctx, md, &len);
+  EVP_DigestFinal_ex(ctx, md, &len);
+  EVP_MD_CTX_free(ctx);
   return to_hex(md, len);
 }
 

@@ -73,6 +73,8 @@ class DigestStream {
 
 // Hex MD5 of a byte string (3.x algorithm).
 std::string md5_hex(std::string_view bytes);
+// The same through OpenSSL (the `openssl` kernel of md5_multi, for comparisons).
+std::string md5_hex_openssl(std::string_view bytes);
 // Hex digest of a byte string with the given algorithm.
 std::string digest_hex(std::string_view bytes, Algorithm alg);
 

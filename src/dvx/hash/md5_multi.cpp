@@ -332,7 +332,7 @@ std::vector<std::string> md5_many(const std::vector<std::string_view>& messages)
 std::vector<std::string> md5_many(const std::vector<std::string_view>& messages, Md5Kernel kernel) {
   std::vector<std::string> out(messages.size());
   if (kernel == Md5Kernel::openssl) {
-    for (size_t i = 0; i < messages.size(); ++i) out[i] = md5_hex(messages[i]);
+    for (size_t i = 0; i < messages.size(); ++i) out[i] = md5_hex_openssl(messages[i]);
     return out;
   }
   Md5Multi multi(kernel);
