@@ -131,6 +131,17 @@ bool gitignore_add(repo::Repo& repo, const std::string& out_rel) {
   return r->has_value();
 }
 
+void gitignore_add_many(repo::Repo& repo, const std::vector<std::string>& out_rels) {
+  auto* git = repo.git();
+  if (!git) return;
+  std::vector<std::string> git_rels;
+  git_rels.reserve(out_rels.size());
+  for (const auto& r : out_rels) git_rels.push_back(fsx::relative_path(repo.root() + "/" + r, git->work_tree()));
+  auto changed = scm::ignore_outputs(*git, git_rels);
+  if (!changed) raise(changed.error());
+  for (const auto& g : *changed) repo.track_for_git(git->work_tree() + "/" + g);
+}
+
 void gitignore_remove(repo::Repo& repo, const std::string& out_rel) {
   auto* git = repo.git();
   if (!git) return;

@@ -35,6 +35,8 @@ void write_stage(repo::Repo& repo, const std::string& rel_path, const formats::D
 // Ensures/removes the .gitignore line of an output (when Git is used). gitignore_add returns
 // true when it added a line (so a failing command can take it back).
 bool gitignore_add(repo::Repo& repo, const std::string& out_rel);
+// The same for many outputs (each .gitignore read and written once).
+void gitignore_add_many(repo::Repo& repo, const std::vector<std::string>& out_rels);
 void gitignore_remove(repo::Repo& repo, const std::string& out_rel);
 
 // The .dvc files of a Git commit, parsed (paths relative to the repo root).

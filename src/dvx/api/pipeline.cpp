@@ -53,7 +53,7 @@ static pipeline::ReproIo make_io(repo::Repo& repo, const ReproOutput& io) {
     }
     return std::move(*s);
   };
-  rio.gitignore = [&repo](const pipeline::Out& o) { detail::gitignore_add(repo, o.rel); };
+  rio.gitignore = [&repo](const std::vector<std::string>& rels) { detail::gitignore_add_many(repo, rels); };
   rio.commit_dvc = [&repo](const pipeline::Stage& st) {
     CommitOptions c;
     c.targets = {repo.display(st.dvc->abs_path)};

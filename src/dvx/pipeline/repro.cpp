@@ -212,6 +212,7 @@ class Engine {
   // stages don't rewrite a growing file hundreds of times (quadratic). What a kill could lose
   // is only entries of stages whose outputs are in the cache and the run-cache already.
   std::set<std::string> m_dirty_locks, m_generated;
+  std::vector<std::string> m_pending_ignores;  // cached outputs whose .gitignore entry is due
   std::chrono::steady_clock::time_point m_last_lock_write{};
   void flush_locks(bool force);
   // With parallel jobs new entries are appended in finishing order; this puts them in plan
@@ -256,7 +257,7 @@ void Engine::checkout_outs(const Stage& st, const formats::LockStage& entry) {
       if (!r) throw StageFailure{r.error().message};
       if (r->missing_in_cache) throw StageFailure{"missing cache object for '" + m_repo.display(o.abs) + "'"};
       m_checker.forget(o.abs);
-      if (o.def.cache && m_io.gitignore) m_io.gitignore(o);
+      if (o.def.cache) m_pending_ignores.push_back(o.rel);
     }
   }
 }
@@ -309,11 +310,15 @@ void Engine::write_entry(size_t i, const formats::LockStage& entry, Sink& sink) 
 }
 
 void Engine::flush_locks(bool force) {
-  if (m_dirty_locks.empty()) return;
+  if (m_dirty_locks.empty() && m_pending_ignores.empty()) return;
   auto now = std::chrono::steady_clock::now();
   if (!force && now - m_last_lock_write < std::chrono::milliseconds(200)) return;
   for (auto& rel : m_dirty_locks) m_index.write_lock(rel);
   m_dirty_locks.clear();
+  // .gitignore entries go with the dvc.lock entries: one read and write of each .gitignore per
+  // batch rather than per output
+  if (!m_pending_ignores.empty() && m_io.gitignore) m_io.gitignore(m_pending_ignores);
+  m_pending_ignores.clear();
   m_last_lock_write = now;
 }
 
@@ -331,7 +336,7 @@ void Engine::save(size_t i, formats::LockStage entry, Sink& sink) {
       throw StageFailure{e.what()};
     }
     entry.outs.push_back(lock_entry_of(o.written, state));
-    if (o.def.cache && m_io.gitignore) m_io.gitignore(o);
+    if (o.def.cache) m_pending_ignores.push_back(o.rel);
   }
   std::sort(entry.outs.begin(), entry.outs.end(), [](auto& a, auto& b) { return a.path < b.path; });
   std::sort(entry.deps.begin(), entry.deps.end(), [](auto& a, auto& b) { return a.path < b.path; });

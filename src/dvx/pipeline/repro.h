@@ -36,8 +36,9 @@ struct ReproIo {
   // Hashes an output (error "output '<p>' does not exist" when missing); with `save`, stores it
   // in the cache and relinks it as add/commit do. Returns its state.
   std::function<workspace::OutputState(const Stage&, const Out&, bool save)> save_out;
-  // Adds the .gitignore entry of a cached output.
-  std::function<void(const Out&)> gitignore;
+  // Adds the .gitignore entries of cached outputs (repository-relative paths, in order). Called
+  // in batches, when dvc.lock is written.
+  std::function<void(const std::vector<std::string>&)> gitignore;
   // Commits a changed .dvc data source (its outputs' new hashes into the .dvc file).
   std::function<void(const Stage&)> commit_dvc;
   // --pull: fetches the objects of these outputs' ids from the default remote; returns whether

@@ -287,8 +287,8 @@ std::vector<DvcStage> Repo::load_lock(const std::string& rel_path, const std::st
     if (!y) throw UserError(y.error().message, ExitCode::failure);
     uncached = uncached_templates(*y);
   }
-  const yaml::Node* stages = doc->find("stages");
-  m_lock_docs[rel_path] = *doc;
+  const yaml::Node& kept = m_lock_docs[rel_path] = std::move(*doc);
+  const yaml::Node* stages = kept.find("stages");
   if (!stages || !stages->is_mapping()) return out;
   std::string dir = fsx::parent_dir(m_root + "/" + rel_path);
   for (auto& [name, st] : stages->map) {

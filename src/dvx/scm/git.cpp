@@ -532,36 +532,70 @@ Status check_gitignore_name(const std::string& output_rel_path) {
   return {};
 }
 
-Result<std::optional<std::string>> ignore_output(const Git& git, const std::string& output_rel_path) {
-  auto target = gitignore_target(git.work_tree(), output_rel_path);
-  if (!target) return std::unexpected(target.error());
-  auto ignored = git.is_ignored(output_rel_path);
-  if (!ignored) return std::unexpected(ignored.error());
-  if (*ignored) return std::optional<std::string>();
-
-  if (auto ok = check_gitignore_name(output_rel_path); !ok) return std::unexpected(ok.error());
-  const std::string entry = gitignore_entry(output_rel_path);
-  std::string content;
-  uint32_t mode = 0644;
-  platform::FileStat st = platform::stat_path(target->abs_gitignore);
-  if (st.exists()) {
-    auto bytes = platform::read_file(target->abs_gitignore);
-    if (!bytes) return std::unexpected(bytes.error());
-    content = std::move(*bytes);
-    mode = st.mode & 07777;
+Result<std::vector<std::string>> ignore_outputs(const Git& git, const std::vector<std::string>& output_rel_paths) {
+  struct File {
+    std::string abs, rel, content;
+    uint32_t mode = 0644;
+    bool dirty = false;
+  };
+  std::vector<File> files;  // in the order first touched
+  std::vector<std::string> added;  // outputs given an entry here: they and their contents are ignored now
+  auto covered = [&](const std::string& rel) {
+    std::string c = clean_rel(rel);
+    for (const std::string& a : added)
+      if (c == a || (c.size() > a.size() && c.compare(0, a.size(), a) == 0 && c[a.size()] == '/')) return true;
+    return false;
+  };
+  for (const std::string& output_rel_path : output_rel_paths) {
+    auto target = gitignore_target(git.work_tree(), output_rel_path);
+    if (!target) return std::unexpected(target.error());
+    if (covered(output_rel_path)) continue;
+    auto ignored = git.is_ignored(output_rel_path);
+    if (!ignored) return std::unexpected(ignored.error());
+    if (*ignored) continue;
+    if (auto ok = check_gitignore_name(output_rel_path); !ok) return std::unexpected(ok.error());
+    const std::string entry = gitignore_entry(output_rel_path);
+    auto it = std::find_if(files.begin(), files.end(), [&](const File& f) { return f.abs == target->abs_gitignore; });
+    if (it == files.end()) {
+      File f;
+      f.abs = target->abs_gitignore;
+      f.rel = target->rel_gitignore;
+      platform::FileStat st = platform::stat_path(f.abs);
+      if (st.exists()) {
+        auto bytes = platform::read_file(f.abs);
+        if (!bytes) return std::unexpected(bytes.error());
+        f.content = std::move(*bytes);
+        f.mode = st.mode & 07777;
+      }
+      files.push_back(std::move(f));
+      it = files.end() - 1;
+    }
+    bool present = false;
+    for (const std::string& line : split_lines_keep_ends(it->content))
+      if (line == entry + "\n" || line == entry) present = true;
+    if (present) continue;
+    if (!it->content.empty() && it->content.back() != '\n') it->content += '\n';
+    it->content += entry;
+    it->content += '\n';
+    it->dirty = true;
+    added.push_back(clean_rel(output_rel_path));
   }
-  for (const std::string& line : split_lines_keep_ends(content))
-    if (line == entry + "\n" || line == entry) return std::optional<std::string>();
+  std::vector<std::string> changed;
+  for (const File& f : files) {
+    if (!f.dirty) continue;
+    if (auto made = platform::make_dirs(platform::parent_dir(f.abs)); !made) return std::unexpected(made.error());
+    if (auto w = platform::write_file_atomic(f.abs, f.content, f.mode); !w) return std::unexpected(w.error());
+    changed.push_back(f.rel);
+  }
+  if (!changed.empty()) git.refresh_ignores();
+  return changed;
+}
 
-  if (!content.empty() && content.back() != '\n') content += '\n';
-  content += entry;
-  content += '\n';
-  if (auto made = platform::make_dirs(platform::parent_dir(target->abs_gitignore)); !made)
-    return std::unexpected(made.error());
-  if (auto w = platform::write_file_atomic(target->abs_gitignore, content, mode); !w)
-    return std::unexpected(w.error());
-  git.refresh_ignores();
-  return std::optional<std::string>(target->rel_gitignore);
+Result<std::optional<std::string>> ignore_output(const Git& git, const std::string& output_rel_path) {
+  auto changed = ignore_outputs(git, {output_rel_path});
+  if (!changed) return std::unexpected(changed.error());
+  if (changed->empty()) return std::optional<std::string>();
+  return std::optional<std::string>(changed->front());
 }
 
 Result<std::optional<std::string>> unignore_output(const std::string& work_tree,

@@ -106,6 +106,10 @@ Status check_gitignore_name(const std::string& output_rel_path);
 // when missing; never adds a duplicate. Writes atomically and keeps the file's mode (0644 when
 // new). Returns the .gitignore path relative to the work tree when the file changed.
 Result<std::optional<std::string>> ignore_output(const Git& git, const std::string& output_rel_path);
+// The same for many outputs at once, in order (an output inside one given an entry earlier in the
+// list is ignored already): each .gitignore is read and written once, Git's ignore rules
+// reloaded once. Returns the .gitignore files that changed, relative to the work tree.
+Result<std::vector<std::string>> ignore_outputs(const Git& git, const std::vector<std::string>& output_rel_paths);
 
 // Removes the output's entry from <dir of output>/.gitignore (lines compared after stripping
 // whitespace, against the escaped entry and the unescaped "/<basename>" DVC also uses); deletes

@@ -244,6 +244,28 @@ TEST_F(GitTest, IgnoreOutputWritesFixtureStyleBytes) {
             "data.csv\nimages/a.png\nmodels/model.pkl");
 }
 
+TEST_F(GitTest, IgnoreOutputsInOneBatchEqualsOneByOne) {
+  put(".gitignore", "/already\n");
+  put("out/a.txt", "a");
+  put("out/b.txt", "b");
+  put("dir/x/y.txt", "y");
+  Git g = open();
+  // "dir/x/y.txt" is inside "dir/x", given an entry earlier in the batch; "already" is ignored
+  // by an existing line; "out/a.txt" twice gets one line.
+  auto r = ignore_outputs(g, {"out/a.txt", "already", "dir/x", "out/b.txt", "dir/x/y.txt", "out/a.txt", "top"});
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(*r, (std::vector<std::string>{"out/.gitignore", "dir/.gitignore", ".gitignore"}));
+  EXPECT_EQ(get("out/.gitignore"), "/a.txt\n/b.txt\n");
+  EXPECT_EQ(get("dir/.gitignore"), "/x\n");
+  EXPECT_FALSE(fs::exists(m_dir + "/dir/x/.gitignore"));
+  EXPECT_EQ(get(".gitignore"), "/already\n/top\n");
+  EXPECT_TRUE(g.is_ignored("out/b.txt").value());
+  EXPECT_EQ(git_out("check-ignore out/a.txt out/b.txt dir/x/y.txt top"), "out/a.txt\nout/b.txt\ndir/x/y.txt\ntop");
+  auto again = ignore_outputs(g, {"out/a.txt", "dir/x", "top"});
+  ASSERT_TRUE(again.has_value());
+  EXPECT_TRUE(again->empty());
+}
+
 TEST_F(GitTest, IgnoreOutputAppendsNewlineWhenMissingAndKeepsMode) {
   put(".gitignore", "*.tmp");  // no trailing newline
   ::chmod((m_dir + "/.gitignore").c_str(), 0600);
