@@ -8,6 +8,8 @@ see exactly which stages ran):
 """
 
 import os
+import subprocess
+import time
 import re
 
 import dvxtest
@@ -399,6 +401,45 @@ class TestParallelJobs(PipelineCase):
         self.repro("-j", "2")
         self.assertEqual(sorted(self.runs()), ["a", "b", "c"])
         self.assertFileBytes("dvc.lock", expected_lock())
+
+    def _slow_and_failing(self):
+        # "slow" would take 60 s; "fails" fails at once. Without -k the failure stops "slow"
+        # (its whole process group) rather than waiting for it; with -k "slow" is finished.
+        self.write("dvc.yaml", "stages:\n"
+                   "  slow:\n    cmd: sleep 60 && echo slow > slow.txt\n    outs:\n    - slow.txt\n"
+                   "  fails:\n    cmd: sleep 0.3 && exit 4\n"
+                   "  quick:\n    cmd: sleep 2 && echo q > q.txt\n    outs:\n    - q.txt\n")
+
+    def test_failure_stops_running_stages_without_keep_going(self):
+        self._slow_and_failing()
+        t0 = time.monotonic()
+        code, out, err = self.repro("-j", "3", check=None)
+        took = time.monotonic() - t0
+        self.assertEqual(code, 255, err)
+        self.assertIn("failed to reproduce 'fails'", err)
+        self.assertIn("stage 'slow' was stopped: another stage failed", err)
+        self.assertLess(took, 30, "the 60 s stage was waited for")
+        self.assertFalse(self.exists("slow.txt"))
+        lock = self.read("dvc.lock").decode() if self.exists("dvc.lock") else ""
+        self.assertNotIn("slow:", lock)
+        self.assertNotIn("fails:", lock)
+        # nothing of the stopped stage is left running
+        ps = subprocess.run(["pgrep", "-f", "sleep 60 && echo slow"], capture_output=True, text=True)
+        self.assertEqual(ps.stdout.strip(), "")
+        # and the next run works
+        self.write("dvc.yaml", self.read("dvc.yaml").decode().replace("sleep 60 && ", "").replace(
+            "sleep 0.3 && exit 4", "echo ok"))
+        self.repro("-j", "3")
+        self.assertEqual(self.read("slow.txt"), b"slow\n")
+
+    def test_keep_going_finishes_running_stages(self):
+        self.write("dvc.yaml", "stages:\n"
+                   "  slow:\n    cmd: sleep 1.5 && echo slow > slow.txt\n    outs:\n    - slow.txt\n"
+                   "  fails:\n    cmd: sleep 0.2 && exit 4\n")
+        code, out, err = self.repro("-j", "2", "-k", check=None)
+        self.assertEqual(code, 255, err)
+        self.assertEqual(self.read("slow.txt"), b"slow\n")
+        self.assertIn("\n  slow:\n", self.read("dvc.lock").decode())
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -29,6 +30,8 @@ struct StageFailure {
   std::string message;
 };
 struct Interrupted {};
+// A command stopped because another stage failed (parallel repro without -k).
+struct Cancelled {};
 
 // What a stage prints: streamed as it comes (one job), or kept and printed whole when the
 // stage ends (parallel jobs), so that the output of stages never interleaves.
@@ -204,6 +207,7 @@ class Engine {
   Checker m_checker;
   RunCache m_rc;
   std::mutex m_mutex;       // checks, saves, lock writes, printing
+  std::atomic<bool> m_cancel{false};  // set on a failure without -k: running commands are stopped
   bool m_need_blank = false;
   std::set<size_t> m_forced;  // --force-downstream
   std::set<size_t> m_new_entries;  // stages whose dvc.lock entry this run created
@@ -219,7 +223,7 @@ class Engine {
   // order (entries that existed stay where they are), so every run writes the same file.
   void order_new_entries(const std::vector<size_t>& order);
 
-  enum class Outcome { skipped, reproduced, failed, interrupted, blocked };
+  enum class Outcome { skipped, reproduced, failed, interrupted, cancelled, blocked };
   Outcome stage(size_t i, Sink& sink, std::unique_lock<std::mutex>& lock);
   void prepare_outs(const Stage& st, const std::optional<formats::LockStage>& entry, Sink& sink);
   bool restorable(const Stage& st, const formats::LockStage& entry);
@@ -349,6 +353,7 @@ void Engine::run_commands(size_t i, Sink& sink, std::unique_lock<std::mutex>& lo
   platform::RunOptions ro;
   ro.cwd = st.wdir_abs;
   ro.env = {{"DVC_ROOT", m_repo.root()}, {"DVC_STAGE", stage_env_name(st)}};
+  ro.cancel = &m_cancel;
   sink.out("Running stage '" + m_index.address(i) + "':");
   for (auto& line : st.def.command_lines()) {
     sink.out("> " + line);
@@ -373,6 +378,7 @@ void Engine::run_commands(size_t i, Sink& sink, std::unique_lock<std::mutex>& lo
     }
     if (!r) throw StageFailure{r.error().message};
     if (r->interrupted || platform::interrupt_signal()) throw Interrupted{};
+    if (r->cancelled) throw Cancelled{};
     if (r->exit_code != 0)
       throw StageFailure{"failed to run: " + line + ", exited with " + std::to_string(r->exit_code)};
   }
@@ -556,7 +562,13 @@ ReproResult Engine::run(const std::vector<size_t>& order) {
           result.failed.push_back(addr);
           fatal = UserError("failed to reproduce '" + addr + "': " + fail_msg);
           stop = true;
+          m_cancel = true;  // the other running stages are stopped, not finished
         }
+        break;
+      case Outcome::cancelled:
+        state[k] = State::failed;
+        m_need_blank = true;
+        m_io.warn("stage '" + addr + "' was stopped: another stage failed");
         break;
       case Outcome::interrupted:
         state[k] = State::failed;
@@ -583,6 +595,8 @@ ReproResult Engine::run(const std::vector<size_t>& order) {
       msg = f.message;
     } catch (const Interrupted&) {
       oc = Outcome::interrupted;
+    } catch (const Cancelled&) {
+      oc = Outcome::cancelled;
     } catch (const UserError& e) {
       // Not a stage failure (an aborted question, a broken lock file): stops everything.
       if (!fatal) fatal = e;

@@ -236,18 +236,25 @@ Result<RunResult> run_shell(const std::string& command_line, const RunOptions& o
   clock::time_point kill_sent_at;
   for (;;) {
     int sig = g_interrupt.load();
-    if (sig != 0 && !res.interrupted) {
+    if (sig != 0 && !res.interrupted && !res.cancelled) {
       res.interrupted = true;
       interrupted_at = clock::now();
       // The handler may have run before this group was registered (or the table was full).
       signal_command(sig);
     }
-    if (!exited) exited = wait_exit(pidfd, pid, res.interrupted ? 50 : 200);
-    if (!res.interrupted) {
+    if (opts.cancel && !res.interrupted && !res.cancelled && opts.cancel->load() && !exited) {
+      res.cancelled = true;
+      interrupted_at = clock::now();
+      signal_command(SIGTERM);
+      term_sent = true;
+    }
+    bool stopping = res.interrupted || res.cancelled;
+    if (!exited) exited = wait_exit(pidfd, pid, stopping ? 50 : 200);
+    if (!stopping) {
       if (exited) break;
       continue;
     }
-    // Interrupted: wait for the whole group, escalating.
+    // Interrupted or cancelled: wait for the whole group, escalating.
     if (exited && (foreground || !group_has_live_members(pid, pid))) break;
     auto elapsed = clock::now() - interrupted_at;
     if (!term_sent && elapsed >= opts.term_after) {
@@ -278,7 +285,10 @@ Result<RunResult> run_shell(const std::string& command_line, const RunOptions& o
     res.signal = WTERMSIG(status);
     res.exit_code = 128 + res.signal;
   }
-  if (g_interrupt.load() != 0) res.interrupted = true;
+  if (g_interrupt.load() != 0) {
+    res.interrupted = true;
+    res.cancelled = false;
+  }
   return res;
 }
 

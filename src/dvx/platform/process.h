@@ -8,6 +8,7 @@
 // the interrupt flag is process-wide.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <utility>
@@ -25,12 +26,17 @@ struct RunOptions {
   // after it, SIGKILL this long after it, while anything of the group is still alive.
   std::chrono::milliseconds term_after{3000};
   std::chrono::milliseconds kill_after{6000};
+  // When this becomes true while the command runs (checked every 200 ms): SIGTERM to its group,
+  // SIGKILL kill_after later if anything of it is still alive. Not an interrupt: nothing is
+  // recorded process-wide (parallel repro stops the other stages when one fails).
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct RunResult {
   int exit_code = 0;    // exit status, or 128+signal when killed by a signal
   int signal = 0;       // the signal that killed it, 0 when it exited
   bool interrupted = false;  // an interrupt (SIGINT/SIGTERM to dvx) arrived while it ran
+  bool cancelled = false;    // RunOptions::cancel was set while it ran (and it was stopped)
 };
 
 // argv for running one command line through the user's shell as DVC does: $SHELL -c (bash

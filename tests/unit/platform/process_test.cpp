@@ -124,6 +124,32 @@ TEST(RunShell, KilledBySignal) {
   EXPECT_FALSE(r->interrupted);
 }
 
+TEST(RunShell, CancelStopsTheWholeGroupWithoutRecordingAnInterrupt) {
+  ShellEnv e("/bin/sh");
+  std::atomic<bool> cancel{false};
+  RunOptions o;
+  o.cancel = &cancel;
+  std::thread t([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    cancel = true;
+  });
+  auto t0 = std::chrono::steady_clock::now();
+  // a child of the shell that ignores nothing: it must go with the group
+  auto r = run_shell("sleep 30 & sleep 30; wait", o);
+  t.join();
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(r->cancelled);
+  EXPECT_FALSE(r->interrupted);
+  EXPECT_EQ(r->signal, SIGTERM);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  EXPECT_EQ(interrupt_signal(), 0);
+  // with the flag clear again, a command runs normally
+  cancel = false;
+  auto fine = run_shell("true", o);
+  ASSERT_TRUE(fine);
+  EXPECT_FALSE(fine->cancelled);
+}
+
 TEST(RunShell, CwdEnvAndRedirection) {
   ShellEnv e("/bin/sh");
   TempDir t;
