@@ -5,7 +5,6 @@
 
 namespace dvx::cli {
 
-std::string join_command(const std::vector<std::string>& words);
 void add_stage_flags(CLI::App* sub, formats::StageAddSpec& s);
 
 void register_run_command(CLI::App& app, Action& action) {
@@ -22,9 +21,9 @@ void register_run_command(CLI::App& app, Action& action) {
   sub->add_flag("--no-commit", extra->no_commit, "Don't put files/directories into cache.");
   sub->add_flag("--no-run-cache", extra->no_run_cache, "Execute the command even if this stage has already been run with the same command/dependencies/outputs/etc before.");
   sub->callback([&action, spec, extra, sub] {
-    spec->cmd = join_command(sub->remaining());
+    spec->command = sub->remaining();
     action = [spec, extra](Context& ctx) {
-      if (spec->cmd.empty()) throw UserError("command is not specified", ExitCode::bad_arguments);
+      if (spec->command.empty()) throw UserError("command is not specified", ExitCode::bad_arguments);
       auto repo = ctx.open_repo();
       ctx.lock(*repo, ExitCode::error);
       ctx.console.warn("`dvc run` is DVC 2's command; DVC 3 spells it `dvc stage add` (then `dvc repro`).");

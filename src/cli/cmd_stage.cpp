@@ -6,20 +6,6 @@
 
 namespace dvx::cli {
 
-// DVC's parse_cmd: one word as is; several joined by spaces, a word with a space (and no '"')
-// wrapped in double quotes, an empty word as "".
-std::string join_command(const std::vector<std::string>& words) {
-  if (words.size() < 2) return words.empty() ? "" : words[0];
-  std::string out;
-  for (auto& w : words) {
-    if (!out.empty()) out += ' ';
-    if (w.empty()) out += "\"\"";
-    else if (w.find(' ') != std::string::npos && w.find('"') == std::string::npos) out += "\"" + w + "\"";
-    else out += w;
-  }
-  return out;
-}
-
 // The stage-definition flags shared by `stage add` and `run`.
 void add_stage_flags(CLI::App* sub, formats::StageAddSpec& s) {
   sub->add_option("-n,--name", s.name, "Name of the stage to add")->required();
@@ -53,9 +39,9 @@ void register_stage_commands(CLI::App& app, Action& action) {
     add_stage_flags(sub, *spec);
     sub->add_flag("--run", *run, "Execute the stage after generating it.");
     sub->callback([&action, spec, run, sub] {
-      spec->cmd = join_command(sub->remaining());
+      spec->command = sub->remaining();
       action = [spec, run](Context& ctx) {
-        if (spec->cmd.empty()) throw UserError("command is not specified", ExitCode::bad_arguments);
+        if (spec->command.empty()) throw UserError("command is not specified", ExitCode::bad_arguments);
         auto repo = ctx.open_repo();
         ctx.lock(*repo, ExitCode::error);
         ctx.console.out(api::stage_add(*repo, *spec));

@@ -210,7 +210,8 @@ std::vector<std::string> freeze(repo::Repo& repo, const std::vector<std::string>
       auto text = fsx::read_file_prefix(abs, 64u << 20);
       if (!text) raise(text.error());
       std::string shown = repo.display(abs);
-      auto edited = formats::set_stage_frozen(*text, shown, st.def.group.empty() ? st.name : st.name, frozen);
+      auto edited = frozen ? formats::set_stage_key(*text, shown, st.name, "frozen", yaml::Node::boolean(true))
+                           : formats::remove_stage_key(*text, shown, st.name, "frozen");
       if (!edited)
         throw UserError(std::string("failed to ") + verb + " '" + t + "' - " + edited.error().message, ExitCode::failure);
       lines.push_back("Modifying stage '" + st.name + "' in '" + shown + "'");
@@ -347,9 +348,10 @@ std::vector<std::string> remove_pipeline_stages(repo::Repo& repo, const std::vec
     std::string abs = repo.root() + "/" + st.file_rel;
     auto text = fsx::read_file_prefix(abs, 64u << 20);
     if (!text) raise(text.error());
-    bool none_left = false;
-    auto edited = formats::remove_stage(*text, repo.display(abs), st.name, &none_left);
-    if (!edited) raise(edited.error());
+    auto removed = formats::remove_stage(*text, repo.display(abs), st.name);
+    if (!removed) raise(removed.error());
+    bool none_left = removed->no_stages;
+    const std::string* edited = &removed->text;
     for (auto& o : st.outs) {
       if (o.def.cache) gitignore_remove(repo, o.rel);
       if (outs) {
