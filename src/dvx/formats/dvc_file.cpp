@@ -166,19 +166,6 @@ bool parse_dep(Validator& v, const Node& n, const std::vector<std::string>& path
   return true;
 }
 
-bool truthy(const Node& n) {
-  switch (n.kind) {
-    case Kind::null: return false;
-    case Kind::boolean: return n.b;
-    case Kind::integer: return n.i != 0;
-    case Kind::floating: return n.f != 0;
-    case Kind::string: return !n.s.empty();
-    case Kind::sequence: return !n.seq.empty();
-    case Kind::mapping: return !n.map.empty();
-  }
-  return false;
-}
-
 Node out_to_node(const DvcOut& o) {
   Node m = Node::mapping();
   auto extra = [&](std::string_view k) {
@@ -278,7 +265,7 @@ Node dvc_file_to_node(const DvcFile& f) {
     d.set("outs", std::move(outs));
   }
   if (f.always_changed) d.set("always_changed", Node::boolean(true));
-  if (f.meta && truthy(*f.meta)) d.set("meta", *f.meta);
+  if (f.meta && yaml::truthy(*f.meta)) d.set("meta", *f.meta);
   return d;
 }
 

@@ -108,6 +108,19 @@ static double as_double(const Node& n) {
   return n.f;
 }
 
+bool truthy(const Node& n) {
+  switch (n.kind) {
+    case Node::Kind::null: return false;
+    case Node::Kind::boolean: return n.b;
+    case Node::Kind::integer: return n.i != 0;
+    case Node::Kind::floating: return n.f != 0;
+    case Node::Kind::string: return !n.s.empty();
+    case Node::Kind::sequence: return !n.seq.empty();
+    case Node::Kind::mapping: return !n.map.empty();
+  }
+  return false;
+}
+
 bool equal(const Node& a, const Node& b) {
   using K = Node::Kind;
   if (is_number(a) && is_number(b)) {

@@ -68,6 +68,9 @@ struct Node {
   static const char* kind_name(Kind k);
 };
 
+// Python truthiness: false for null, false, 0, 0.0, "" and empty collections.
+bool truthy(const Node& n);
+
 // Python-style equality of values (1 == 1.0 == true, mapping key order ignored, positions ignored).
 bool equal(const Node& a, const Node& b);
 

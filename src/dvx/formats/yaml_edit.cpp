@@ -270,25 +270,12 @@ Node params_keys_node(const Node& written) {
   return out;
 }
 
-bool truthy(const Node& n) {
-  switch (n.kind) {
-    case Kind::null: return false;
-    case Kind::boolean: return n.b;
-    case Kind::integer: return n.i != 0;
-    case Kind::floating: return n.f != 0;
-    case Kind::string: return !n.s.empty();
-    case Kind::sequence: return !n.seq.empty();
-    case Kind::mapping: return !n.map.empty();
-  }
-  return false;
-}
-
 // serialize._serialize_out: the path, or {path: flags} with annotations, cache: false,
 // persist: true, the plot properties, remote and push: false.
 Node out_node(const std::string& path, const Node& opts, bool plot) {
   Node flags = Node::mapping();
   for (const char* k : {"desc", "type", "labels", "meta"})
-    if (const Node* v = opts.find(k); v && truthy(*v)) flags.set(k, *v);
+    if (const Node* v = opts.find(k); v && yaml::truthy(*v)) flags.set(k, *v);
   const Node* cache = opts.find("cache");
   if (cache && cache->kind == Kind::boolean && !cache->b) flags.set("cache", Node::boolean(false));
   const Node* persist = opts.find("persist");
@@ -298,7 +285,7 @@ Node out_node(const std::string& path, const Node& opts, bool plot) {
       if (k == "x" || k == "y" || k == "x_label" || k == "y_label" || k == "title" || k == "template" ||
           k == "header")
         flags.set(k, v);
-  if (const Node* v = opts.find("remote"); v && truthy(*v)) flags.set("remote", *v);
+  if (const Node* v = opts.find("remote"); v && yaml::truthy(*v)) flags.set("remote", *v);
   const Node* push = opts.find("push");
   if (push && push->kind == Kind::boolean && !push->b) flags.set("push", Node::boolean(false));
   if (flags.map.empty()) return Node::str(path);
@@ -341,7 +328,7 @@ Node pipeline_stage_node(const Node& def) {
   if (!def.is_mapping()) return def;
   Node m = Node::mapping();
   auto get = [&](const char* k) { return def.find(k); };
-  if (const Node* v = get("desc"); v && truthy(*v)) m.set("desc", *v);
+  if (const Node* v = get("desc"); v && yaml::truthy(*v)) m.set("desc", *v);
   if (const Node* v = get("cmd")) m.set("cmd", *v);
   if (const Node* v = get("wdir"); v && v->is_string()) {
     std::string w = v->s;
@@ -363,8 +350,8 @@ Node pipeline_stage_node(const Node& def) {
     if (const Node* v = get(k); v && v->is_sequence() && !v->seq.empty())
       m.set(k, outs_node(*v, std::string_view(k) == "plots"));
   for (const char* k : {"frozen", "always_changed"})
-    if (const Node* v = get(k); v && truthy(*v)) m.set(k, Node::boolean(true));
-  if (const Node* v = get("meta"); v && truthy(*v)) m.set("meta", *v);
+    if (const Node* v = get(k); v && yaml::truthy(*v)) m.set(k, Node::boolean(true));
+  if (const Node* v = get("meta"); v && yaml::truthy(*v)) m.set("meta", *v);
   return m;
 }
 
