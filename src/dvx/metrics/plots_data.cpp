@@ -151,6 +151,32 @@ Json node_to_json(const yaml::Node& n) {
   return nullptr;
 }
 
+// os.path.commonpath() of relative '/'-separated paths.
+std::string posix_common_path(const std::vector<std::string>& paths) {
+  auto split = [](const std::string& p) {
+    std::vector<std::string> parts;
+    size_t s = 0;
+    while (s <= p.size()) {
+      size_t e = p.find('/', s);
+      if (e == std::string::npos) e = p.size();
+      std::string part = p.substr(s, e - s);
+      if (!part.empty() && part != ".") parts.push_back(part);
+      s = e + 1;
+    }
+    return parts;
+  };
+  std::vector<std::string> common = split(paths.front());
+  for (size_t i = 1; i < paths.size(); ++i) {
+    auto parts = split(paths[i]);
+    size_t n = 0;
+    while (n < common.size() && n < parts.size() && common[n] == parts[n]) ++n;
+    common.resize(n);
+  }
+  std::string out;
+  for (auto& c : common) out += (out.empty() ? "" : "/") + c;
+  return out;
+}
+
 PlotError file_not_found(const std::string& path) {
   return {"FileNotFoundError", "[Errno 2] No such file or directory: '" + path + "'"};
 }

@@ -49,4 +49,7 @@ Json node_to_json(const yaml::Node& n);
 // The message of a missing file as Python writes it: "[Errno 2] No such file or directory: '<path>'".
 PlotError file_not_found(const std::string& path);
 
+// os.path.commonpath() of '/'-separated relative paths (whole components; "" when none).
+std::string posix_common_path(const std::vector<std::string>& paths);
+
 }  // namespace dvx::metrics

@@ -214,32 +214,6 @@ void verify_field(const FileDatapoints& f2d, const std::string& file, const Json
   }
 }
 
-// os.path.commonpath() of relative '/'-separated paths.
-std::string common_path(const std::vector<std::string>& paths) {
-  auto split = [](const std::string& p) {
-    std::vector<std::string> parts;
-    size_t s = 0;
-    while (s <= p.size()) {
-      size_t e = p.find('/', s);
-      if (e == std::string::npos) e = p.size();
-      std::string part = p.substr(s, e - s);
-      if (!part.empty() && part != ".") parts.push_back(part);
-      s = e + 1;
-    }
-    return parts;
-  };
-  std::vector<std::string> common = split(paths.front());
-  for (size_t i = 1; i < paths.size(); ++i) {
-    auto parts = split(paths[i]);
-    size_t n = 0;
-    while (n < common.size() && n < parts.size() && common[n] == parts[n]) ++n;
-    common.resize(n);
-  }
-  std::string out;
-  for (auto& c : common) out += (out.empty() ? "" : "/") + c;
-  return out;
-}
-
 std::string short_file(const std::string& file, size_t prefix) {
   std::string s = file.substr(std::min(prefix, file.size()));
   size_t b = s.find_first_not_of("/\\");
@@ -310,7 +284,7 @@ Flat flat_vega(const std::string& plot_id, const FileData& data, const Json& pro
   if (inferred_y) update["y"] = k_inferred_y;
   else if (y_fields_set.empty()) update["y"] = nullptr;
   else update["y"] = ys.front().second;
-  size_t prefix = y_files.size() > 1 ? common_path(y_files).size() : 0;
+  size_t prefix = y_files.size() > 1 ? posix_common_path(y_files).size() : 0;
   Json anchors = Json::array();
   for (auto& [f, fl] : ys) anchors.push_back(Json::object({{"filename", short_file(f, prefix)}, {"field", fl}}));
   update["anchors_y_definitions"] = std::move(anchors);
@@ -346,23 +320,6 @@ Flat flat_vega(const std::string& plot_id, const FileData& data, const Json& pro
   for (auto& [k, v] : update.items()) properties[k] = v;
   out.properties = std::move(properties);
   return out;
-}
-
-// infer_data_sources().
-std::vector<std::string> data_sources(const std::string& plot_id, const Json& config) {
-  std::vector<std::string> sources;
-  const Json* y = get(config, "y");
-  if (y && y->is_object()) {
-    for (auto& [k, v] : y->items()) sources.push_back(k);
-  } else {
-    sources.push_back(plot_id);
-  }
-  const Json* x = get(config, "x");
-  if (x && x->is_object() && !x->empty()) sources.push_back(x->items().begin().key());
-  std::vector<std::string> distinct;
-  for (auto& s : sources)
-    if (std::find(distinct.begin(), distinct.end(), s) == distinct.end()) distinct.push_back(s);
-  return distinct;
 }
 
 std::string py_repr(const std::string& s) {
@@ -572,6 +529,23 @@ void replace_all(std::string& s, const std::string& from, const std::string& to)
 
 }  // namespace
 
+// infer_data_sources().
+std::vector<std::string> plot_data_sources(const std::string& plot_id, const Json& config) {
+  std::vector<std::string> sources;
+  const Json* y = get(config, "y");
+  if (y && y->is_object()) {
+    for (auto& [k, v] : y->items()) sources.push_back(k);
+  } else {
+    sources.push_back(plot_id);
+  }
+  const Json* x = get(config, "x");
+  if (x && x->is_object() && !x->empty()) sources.push_back(x->items().begin().key());
+  std::vector<std::string> distinct;
+  for (auto& s : sources)
+    if (std::find(distinct.begin(), distinct.end(), s) == distinct.end()) distinct.push_back(s);
+  return distinct;
+}
+
 std::string html_id(const std::string& name) {
   static const std::string special = "!@#$%^&*()[]{};,<>?\\/:.|`~=_+ ";
   std::string out = name;
@@ -635,7 +609,7 @@ std::vector<PlotRenderer> match_renderers(const std::vector<RevisionPlots>& revi
     bool have_type = false;
     for (auto& e : group) {
       const RevisionPlots& rp = revisions[e.rev];
-      auto sources = data_sources(e.inner_id, *e.def);
+      auto sources = plot_data_sources(e.inner_id, *e.def);
       bool image = is_image_path(e.inner_id);
       r.type = image ? PlotRenderer::Type::image : PlotRenderer::Type::vega;
       have_type = true;

@@ -37,6 +37,10 @@ struct RevisionPlots {
   std::map<std::string, PlotFileData> sources;  // data file -> its content or error
 };
 
+// infer_data_sources(): the files a definition reads (the keys of a `y` mapping and the file of an
+// `x` mapping, else the plot id itself), without repeats.
+std::vector<std::string> plot_data_sources(const std::string& plot_id, const Json& config);
+
 // One plot to draw: DVC's renderer plus the errors match_defs_renderers() attached to it.
 struct PlotRenderer {
   enum class Type { vega, image };

@@ -1,0 +1,48 @@
+// `plots show`, `plots diff`, `plots modify` and `plots templates` (cli.md §6.9): plain options
+// in, a plain result out; nothing here prints. The page and image files are written here.
+// Thread-safety: one operation per Repo at a time.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dvx/metrics/plots_collect.h"
+#include "dvx/repo/repo.h"
+
+namespace dvx::api {
+
+struct PlotsOptions {
+  std::vector<std::string> targets;  // paths or plot ids as the user wrote them
+  bool diff = false;                 // `plots diff`: `revisions` are compared (with DVC's defaults)
+  std::vector<std::string> revisions;
+  metrics::PlotProps props = metrics::PlotProps::object();  // -t/-x/-y/--title/--x-label/--y-label/--no-header
+  std::string out;            // -o/--out ("" -> plots.out_dir -> dvc_plots)
+  bool json = false, split = false, show_vega = false;
+  std::string html_template;  // --html-template ("" -> plots.html_template)
+  std::optional<bool> offline;  // --offline (nullopt -> plots.offline)
+};
+
+struct PlotsResult {
+  std::vector<std::string> errors;    // ERROR lines (without the prefix), in DVC's order
+  std::vector<std::string> warnings;  // WARNING lines ("In 'workspace', ...")
+  std::optional<metrics::Json> json;  // --json: the document to print
+  std::optional<metrics::Json> vega;  // --show-vega: the spec to print (absent: nothing)
+  std::optional<std::string> page;    // the absolute path of the index.html written
+  bool auto_open = false;             // plots.auto_open
+};
+
+// Collects the revisions, matches renderers and produces the requested output. Throws UserError
+// for DVC's argument errors (exit 1) and metrics::PlotsRenderError for template/page errors.
+PlotsResult plots_show(repo::Repo& repo, const PlotsOptions& options);
+
+// Where the Vega, Vega-Lite and vega-embed sources for offline pages are looked for, in order:
+// $DVX_VEGA_DIR, ~/.local/share/dvx/vega, /usr/local/share/dvx/vega, /usr/share/dvx/vega.
+std::vector<std::string> vega_search_path();
+
+// `plots modify`: sets (and with `unset` removes) display properties of a stage's plot output in
+// its dvc.yaml. Errors as DVC's: not an output, not a plot, unknown properties.
+void plots_modify(repo::Repo& repo, const std::string& target, const metrics::PlotProps& props,
+                  const std::optional<std::vector<std::string>>& unset);
+
+}  // namespace dvx::api
