@@ -174,7 +174,7 @@ void register_plots_commands(CLI::App& app, Action& action) {
         ctx.lock(*repo, ExitCode::error);
         std::optional<std::vector<std::string>> u;
         if (unset_opt->count() > 0) u = unset;
-        api::plots_modify(*repo, target, props.props(), u);
+        ctx.console.out(api::plots_modify(*repo, target, props.props(), u));
         return 0;
       };
     });

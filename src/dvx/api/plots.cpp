@@ -77,7 +77,7 @@ VegaLibs load_vega_libs() {
 
 std::vector<std::string> vega_search_path() {
   std::vector<std::string> dirs;
-  if (const char* env = std::getenv("DVX_VEGA_DIR"); env && *env) dirs.emplace_back(env);
+  if (const char* env = std::getenv("DVX_VEGA_DIR"); env && *env) return {env};
   if (const char* home = std::getenv("HOME"); home && *home) dirs.push_back(std::string(home) + "/.local/share/dvx/vega");
   dirs.emplace_back("/usr/local/share/dvx/vega");
   dirs.emplace_back("/usr/share/dvx/vega");
@@ -211,8 +211,8 @@ yaml::Node json_to_node(const Json& j) {
 
 }  // namespace
 
-void plots_modify(repo::Repo& repo, const std::string& target, const metrics::PlotProps& props,
-                  const std::optional<std::vector<std::string>>& unset) {
+std::string plots_modify(repo::Repo& repo, const std::string& target, const metrics::PlotProps& props,
+                         const std::optional<std::vector<std::string>>& unset) {
   if (auto t = props.find("template"); t != props.end()) {
     auto tpl = metrics::load_template(t->get<std::string>(), repo.dvc_dir() + "/plots", repo.cwd());
     if (!tpl) throw metrics::PlotsRenderError(tpl.error().message);
@@ -227,12 +227,11 @@ void plots_modify(repo::Repo& repo, const std::string& target, const metrics::Pl
         stage = &st;
         out = &o;
       }
-  if (!stage) throw UserError("Unable to find DVC file with output '" + target + "'", ExitCode::failure);
-  if (stage->is_dvc_file()) throw UserError("'" + target + "' is not a known plot. Use `dvc plots modify` to turn it into one.",
-                                            ExitCode::failure);
+  if (!stage) throw UserError("Unable to find DVC file with output '" + target + "'", ExitCode::error);
+  if (stage->is_dvc_file()) throw UserError("'" + target + "' is not a known plot. Use `dvc plots modify` to turn it into one.");
   bool is_plot = out->def.kind == formats::StageOut::Kind::plot;
   if (!is_plot && unset)
-    throw UserError("'" + target + "' is not a known plot. Use `dvc plots modify` to turn it into one.", ExitCode::failure);
+    throw UserError("'" + target + "' is not a known plot. Use `dvc plots modify` to turn it into one.");
   if (!stage->def.group.empty()) throw UserError("cannot dump a parametrized stage: '" + stage->def.name + "'");
 
   std::string path = repo.root() + "/" + stage->file_rel;
@@ -273,13 +272,33 @@ void plots_modify(repo::Repo& repo, const std::string& target, const metrics::Pl
     if (!missing.empty()) {
       std::string list_text;
       for (auto& m : missing) list_text += (list_text.empty() ? "'" : ", '") + m + "'";
-      throw UserError("display properties [" + list_text + "] not found in plot '" + target + "'", ExitCode::failure);
+      throw UserError("display properties [" + list_text + "] not found in plot '" + target + "'");
     }
     for (auto& u : *unset) options.erase(u);
   }
   for (auto& [k, v] : props.items()) options.set(k, json_to_node(v));
   if (options.map.empty()) *entry = yaml::Node::str(entry->map.front().first);
+  if (!is_plot) {
+    // The stage's output lists changed length, so DVC writes them anew from its output objects:
+    // plot properties come after the other options, in DVC's PLOT_PROPS order.
+    for (auto& e2 : list->seq) {
+      if (!e2.is_mapping() || !e2.map.front().second.is_mapping()) continue;
+      auto& opts = e2.map.front().second.map;
+      std::vector<std::pair<std::string, yaml::Node>> head, plot, tail;
+      for (auto& kv : opts) {
+        if (std::find(plot_props.begin(), plot_props.end(), kv.first) != plot_props.end()) continue;
+        (kv.first == "remote" || kv.first == "push" ? tail : head).push_back(kv);
+      }
+      for (auto& k : plot_props)
+        for (auto& kv : opts)
+          if (kv.first == k) plot.push_back(kv);
+      opts = std::move(head);
+      opts.insert(opts.end(), plot.begin(), plot.end());
+      opts.insert(opts.end(), tail.begin(), tail.end());
+    }
+  }
   if (auto st2 = fsx::write_file_atomic(path, yaml::emit(*doc)); !st2) throw UserError(st2.error().message);
+  return "Modifying stage '" + stage->def.name + "' in '" + stage->file_rel + "'";
 }
 
 }  // namespace dvx::api

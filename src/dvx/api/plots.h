@@ -36,13 +36,16 @@ struct PlotsResult {
 // for DVC's argument errors (exit 1) and metrics::PlotsRenderError for template/page errors.
 PlotsResult plots_show(repo::Repo& repo, const PlotsOptions& options);
 
-// Where the Vega, Vega-Lite and vega-embed sources for offline pages are looked for, in order:
-// $DVX_VEGA_DIR, ~/.local/share/dvx/vega, /usr/local/share/dvx/vega, /usr/share/dvx/vega.
+// Where vega.min.js, vega-lite.min.js and vega-embed.min.js for offline pages are looked for:
+// only $DVX_VEGA_DIR when it is set, else ~/.local/share/dvx/vega, /usr/local/share/dvx/vega,
+// /usr/share/dvx/vega (`./dev setup` installs them there).
 std::vector<std::string> vega_search_path();
 
-// `plots modify`: sets (and with `unset` removes) display properties of a stage's plot output in
-// its dvc.yaml. Errors as DVC's: not an output, not a plot, unknown properties.
-void plots_modify(repo::Repo& repo, const std::string& target, const metrics::PlotProps& props,
-                  const std::optional<std::vector<std::string>>& unset);
+// `plots modify`: sets (and with `unset` removes) display properties of a stage's output in its
+// dvc.yaml; an output that is not a plot yet moves to the stage's `plots`. Returns DVC's line
+// "Modifying stage '<name>' in '<dvc.yaml>'". Errors as DVC's (exit 255): not an output, not a
+// plot (with `unset`), unknown properties. The file is rewritten whole (comments are not kept).
+std::string plots_modify(repo::Repo& repo, const std::string& target, const metrics::PlotProps& props,
+                         const std::optional<std::vector<std::string>>& unset);
 
 }  // namespace dvx::api
