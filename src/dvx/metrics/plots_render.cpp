@@ -293,14 +293,29 @@ Flat flat_vega(const std::string& plot_id, const FileData& data, const Json& pro
   for (size_t i = 0; i < ys.size(); ++i) {
     auto& [y_file, y_field] = ys[i];
     if (xs.size() > 1) std::tie(x_file, x_field) = std::pair<std::optional<std::string>, std::string>(xs[i].first, xs[i].second);
+    // The rows of the y file: moved out when no later series reads that file (x or y), else copied.
+    bool reused = false;
+    for (size_t j = i + 1; j < ys.size(); ++j)
+      reused = reused || ys[j].first == y_file || (j < xs.size() && xs[j].first == y_file);
+    if (xs.size() == 1 && i + 1 < ys.size() && xs[0].first == y_file) reused = true;
     std::vector<Json> dps;
-    if (const auto* src = find_dps(f2d, y_file)) dps = *src;
+    bool moved = false;
+    for (auto& [f, d] : f2d)
+      if (f == y_file) {
+        if (reused) dps = d;
+        else {
+          dps = std::move(d);
+          moved = true;
+        }
+        break;
+      }
     if (inferred_y) update_from_field(dps, k_inferred_y, nullptr, y_field);
     if (x_field == k_index && !x_file) {
       for (size_t k = 0; k < dps.size(); ++k) dps[k][k_index] = k;
     } else {
       static const std::vector<Json> none;
-      const auto* xsrc = find_dps(f2d, *x_file);
+      // x from the same file: the rows themselves hold it (their x values are the file's).
+      const auto* xsrc = moved && *x_file == y_file ? &dps : find_dps(f2d, *x_file);
       try {
         update_from_field(dps, multiple_x ? std::string(k_inferred_x) : x_field, xsrc ? xsrc : &none, x_field);
       } catch (const std::out_of_range&) {
@@ -700,13 +715,18 @@ Json filled_spec(PlotRenderer& r, const RenderOptions& options, bool split, Json
   for (const char* name : {"title", "x", "y", "x_label", "y_label", "data"}) {
     std::string n = name;
     if (n == "data") {
+      // The datapoints move into the spec: a renderer is filled once.
+      Json values = Json::array();
+      values.get_ref<Json::array_t&>().reserve(r.datapoints.size());
+      for (auto& dp : r.datapoints) values.push_back(std::move(dp));
+      r.datapoints.clear();
       if (f.is_split(n)) {
-        f.set_split(n, Json(r.datapoints));
+        f.set_split(n, std::move(values));
         continue;
       }
       if (!has_anchor(f.content(), anchor_text(n)))
         throw PlotsRenderError("Template '" + tpl->name + "' is not using '" + anchor_text(n) + "' anchor");
-      f.fill(n, Json(r.datapoints));
+      fill_anchor(f.content(), anchor_text(n), std::move(values));
       continue;
     }
     const Json* v = get(props, n);

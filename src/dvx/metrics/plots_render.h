@@ -68,6 +68,7 @@ std::vector<PlotRenderer> match_renderers(const std::vector<RevisionPlots>& revi
 std::vector<std::string> renderer_revisions(const PlotRenderer& r);
 
 // The filled Vega-Lite spec (`--show-vega`, the HTML page); {} when there is no datapoint.
+// The renderer's datapoints move into the spec (a renderer is filled once).
 // With `split`, the anchors DVC splits stay in the spec and their values go to `anchor_definitions`.
 Json filled_spec(PlotRenderer& r, const RenderOptions& options, bool split = false, Json* anchor_definitions = nullptr);
 

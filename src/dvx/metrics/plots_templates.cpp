@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 namespace dvx::metrics {
@@ -48,18 +49,29 @@ bool list_has(const Json& list, std::string_view anchor) {
   return false;
 }
 
-void replace_in_list(Json& list, std::string_view anchor, const Json& value);
+void replace_in_list(Json& list, std::string_view anchor, const Json& value, Json*& movable);
 
-void replace_in_object(Json& obj, std::string_view anchor, const Json& value) {
+// `movable` (when given) is moved into the first place that takes the whole value; later places
+// get copies of `value` (which then aliases the moved-into place).
+void take(Json& slot, const Json& value, Json*& movable) {
+  if (movable) {
+    slot = std::move(*movable);
+    movable = nullptr;
+  } else {
+    slot = value;
+  }
+}
+
+void replace_in_object(Json& obj, std::string_view anchor, const Json& value, Json*& movable) {
   for (auto& [k, v] : obj.items()) {
     if (v.is_object()) {
-      replace_in_object(v, anchor, value);
+      replace_in_object(v, anchor, value, movable);
     } else if (v.is_array()) {
-      replace_in_list(v, anchor, value);
+      replace_in_list(v, anchor, value, movable);
     } else if (v.is_string()) {
       auto& s = v.get_ref<std::string&>();
       if (s == anchor) {
-        v = value;
+        take(v, value, movable);
       } else if (value.is_string() && s.find(anchor) != std::string::npos) {
         const auto& with = value.get_ref<const std::string&>();
         std::string out;
@@ -75,11 +87,11 @@ void replace_in_object(Json& obj, std::string_view anchor, const Json& value) {
   }
 }
 
-void replace_in_list(Json& list, std::string_view anchor, const Json& value) {
+void replace_in_list(Json& list, std::string_view anchor, const Json& value, Json*& movable) {
   for (auto& e : list) {
-    if (e.is_array()) replace_in_list(e, anchor, value);
-    else if (e.is_object()) replace_in_object(e, anchor, value);
-    else if (e.is_string() && e.get_ref<const std::string&>() == anchor) e = value;
+    if (e.is_array()) replace_in_list(e, anchor, value, movable);
+    else if (e.is_object()) replace_in_object(e, anchor, value, movable);
+    else if (e.is_string() && e.get_ref<const std::string&>() == anchor) take(e, value, movable);
   }
 }
 
@@ -129,7 +141,32 @@ bool has_anchor(const Json& content, std::string_view anchor) {
 }
 
 void fill_anchor(Json& content, std::string_view anchor, const Json& value) {
-  if (content.is_object()) replace_in_object(content, anchor, value);
+  Json* none = nullptr;
+  if (content.is_object()) replace_in_object(content, anchor, value, none);
+}
+
+void fill_anchor(Json& content, std::string_view anchor, Json&& value) {
+  // The first place takes the value itself; a copy is kept only when the anchor appears again.
+  Json keep = std::move(value);
+  Json* movable = &keep;
+  if (!content.is_object()) return;
+  Json copy_source;
+  // Count the places first so that a single place (the usual data anchor) costs no copy.
+  size_t places = 0;
+  std::function<void(const Json&)> count = [&](const Json& j) {
+    if (j.is_object()) {
+      for (auto& [k, v] : j.items())
+        if (v.is_string() && v.get_ref<const std::string&>() == anchor) ++places;
+        else if (v.is_structured()) count(v);
+    } else if (j.is_array()) {
+      for (auto& e : j)
+        if (e.is_string() && e.get_ref<const std::string&>() == anchor) ++places;
+        else if (e.is_structured()) count(e);
+    }
+  };
+  count(content);
+  if (places > 1) copy_source = keep;
+  replace_in_object(content, anchor, places > 1 ? copy_source : keep, movable);
 }
 
 std::string escape_field(std::string_view field) {

@@ -50,6 +50,8 @@ bool has_anchor(const Json& content, std::string_view anchor);
 // string values containing it get it replaced when `value` is a string; list elements equal to
 // it become `value`. Recurses through objects and lists.
 void fill_anchor(Json& content, std::string_view anchor, const Json& value);
+// The same, moving `value` into its first place (large data arrays are not copied).
+void fill_anchor(Json& content, std::string_view anchor, Json&& value);
 // dvc-render's escape_special_characters(): '.', '[' and ']' preceded by a backslash.
 std::string escape_field(std::string_view field);
 
