@@ -58,6 +58,7 @@ void register_stage_commands(CLI::App& app, Action& action);
 void register_dag_command(CLI::App& app, Action& action);
 void register_run_command(CLI::App& app, Action& action);
 void register_freeze_commands(CLI::App& app, Action& action);
+void register_plots_commands(CLI::App& app, Action& action);
 
 // Adds -q/-v to a subcommand (DVC accepts them after the command too).
 void add_common_flags(CLI::App* sub, Globals& g);

@@ -166,6 +166,7 @@ constexpr KeyInfo kKeys[] = {
   {"plots", "html_template", VT::string, "", "HTML template"},
   {"plots", "auto_open", VT::boolean, "false", "open plots in a browser"},
   {"plots", "out_dir", VT::string, "", "output directory"},
+  {"plots", "offline", VT::boolean, "false", "dvx: inline Vega in the plots page (no network needed)"},
   // exp
   {"exp", "code", VT::string, "", "obsolete"},
   {"exp", "data", VT::string, "", "obsolete"},

@@ -981,27 +981,6 @@ struct Resolver {
   }
 };
 
-// Python's strict UTF-8 decoding: no overlong forms, surrogates or code points past U+10FFFF.
-bool valid_utf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t n = c >= 0xC2 && c <= 0xDF ? 1 : c >= 0xE0 && c <= 0xEF ? 2 : c >= 0xF0 && c <= 0xF4 ? 3 : 0;
-    if (n == 0 || i + n >= s.size()) return false;
-    unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
-    if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) || (c == 0xF0 && c1 < 0x90) ||
-        (c == 0xF4 && c1 > 0x8F))
-      return false;
-    for (size_t k = 1; k <= n; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    i += n + 1;
-  }
-  return true;
-}
 
 // The line of a stage's key in `stages`.
 int key_line(const Node& stages, const std::string& name, const Node& value,
@@ -1065,7 +1044,7 @@ std::string StageDef::cmd_text() const {
 
 Result<DvcYaml> parse_dvc_yaml(std::string_view text, const std::string& filename, const VarsLoader& load,
                                const FlagStyle& flags) {
-  if (!valid_utf8(text)) {
+  if (!is_valid_utf8(text)) {
     std::string rel = filename.starts_with("./") ? filename.substr(2) : filename;
     return fail(ErrorCode::corruption, "unable to read: '" + rel + "', is not valid utf-8");
   }

@@ -518,18 +518,6 @@ class PyReader {
 
 };
 
-bool valid_utf8(std::string_view s) {
-  size_t i = 0, n = s.size();
-  while (i < n) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (len == 0 || i + len > n) return false;
-    for (size_t k = 1; k < len; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    i += len;
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -550,7 +538,7 @@ Result<Node> parse_params(std::string_view text, const std::string& filename, Pa
   if (text.size() > k_parse_limits.max_bytes)
     return fail(ErrorCode::invalid_argument, "unable to read: '" + filename + "', file is larger than " +
                                                  std::to_string(k_parse_limits.max_bytes >> 20) + " MiB");
-  if (!valid_utf8(text)) return fail(ErrorCode::corruption, "unable to read: '" + filename + "', is not valid utf-8");
+  if (!is_valid_utf8(text)) return fail(ErrorCode::corruption, "unable to read: '" + filename + "', is not valid utf-8");
   switch (format) {
     case ParamsFormat::json: return parse_json(text, filename);
     case ParamsFormat::toml: return parse_toml(text, filename);

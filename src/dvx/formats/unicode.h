@@ -18,4 +18,8 @@ void utf8_append(std::string& out, char32_t cp);
 // Encodes code points as UTF-8 (inverse of utf8_decode).
 std::string utf8_encode(std::u32string_view s);
 
+// Python's strict UTF-8 decoding succeeds: no invalid bytes, overlong forms, surrogates or code
+// points past U+10FFFF.
+bool is_valid_utf8(std::string_view s);
+
 }  // namespace dvx::formats
