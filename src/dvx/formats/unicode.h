@@ -18,4 +18,8 @@ void utf8_append(std::string& out, char32_t cp);
 // Encodes code points as UTF-8 (inverse of utf8_decode).
 std::string utf8_encode(std::u32string_view s);
 
+// Terminal cells a text takes, as Python's rich/tabulate count them: East Asian Wide and
+// Fullwidth characters 2, combining marks and zero-width characters 0, others 1.
+size_t display_width(std::string_view s);
+
 }  // namespace dvx::formats
