@@ -30,7 +30,9 @@ RECORDED = [
 ]
 
 
-def _recorded_test(name, fixture, setup, args):
+def recorded_test(name, fixture, setup, args, normalize=lambda text: text):
+    """A test running `dvx <args>` on a fixture (after `setup`) against DVC's recorded output:
+    JSON as objects, text after `normalize`."""
     def test(self):
         self.extract_fixture(fixture)
         if setup:
@@ -42,7 +44,8 @@ def _recorded_test(name, fixture, setup, args):
         if name.endswith(".json"):
             self.assertEqual(json.loads(out), json.loads(expected))
         else:
-            self.assertEqual(out, expected)
+            self.assertEqual(normalize(out), normalize(expected))
+            self.assertEqual(len(out), len(expected))
     test.__doc__ = f"{name}: dvc {' '.join(args)}"
     return test
 
@@ -52,7 +55,7 @@ class TestRecordedMetrics(dvxtest.DvxTestCase):
 
 
 for _row in RECORDED:
-    setattr(TestRecordedMetrics, "test_" + _row[0].replace(".", "_").replace("-", "_"), _recorded_test(*_row))
+    setattr(TestRecordedMetrics, "test_" + _row[0].replace(".", "_").replace("-", "_"), recorded_test(*_row))
 
 
 METRICS_JSON = ('{"acc": 0.123456789, "loss": {"train": 0.1, "val": 12345.678912}, "auc": 1, '

@@ -9,6 +9,7 @@ tables with several files are compared with their per-file row blocks sorted, JS
 import json
 
 import dvxtest
+import test_metrics
 
 RECORDED = [
     ("pipeline.params-diff.json", "pipeline", "", ["params", "diff", "--json", "HEAD~1"]),
@@ -39,30 +40,12 @@ def file_blocks(table):
     return lines[:head] + [r for k in sorted(blocks) for r in blocks[k]] + [l for l in lines[head:] if not l]
 
 
-def _recorded_test(name, fixture, setup, args):
-    def test(self):
-        self.extract_fixture(fixture)
-        if setup:
-            self.sh(setup)
-        code, out, err = self.run(*args)
-        self.assertEqual(code, 0, err)
-        self.assertEqual(err, "")
-        expected = dvxtest.output_text(name)
-        if name.endswith(".json"):
-            self.assertEqual(json.loads(out), json.loads(expected))
-        else:
-            self.assertEqual(file_blocks(out), file_blocks(expected))
-            self.assertEqual(len(out), len(expected))
-    test.__doc__ = f"{name}: dvc {' '.join(args)}"
-    return test
-
-
 class TestRecordedParams(dvxtest.DvxTestCase):
     pass
 
 
 for _row in RECORDED:
-    setattr(TestRecordedParams, "test_" + _row[0].replace(".", "_").replace("-", "_"), _recorded_test(*_row))
+    setattr(TestRecordedParams, "test_" + _row[0].replace(".", "_").replace("-", "_"), test_metrics.recorded_test(*_row, normalize=file_blocks))
 
 
 class TestParamsDiff(dvxtest.DvxTestCase):
