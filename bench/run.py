@@ -1181,7 +1181,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="the default preset plus 1M × 1 KiB (needs ~20 GiB and a while)")
     ap.set_defaults(preset="default")
     ap.add_argument("--reps", type=int, help="repetitions per measurement (default: preset's)")
-    ap.add_argument("--only", help="comma-separated data set keys or labels to run (e.g. many-10000x1024), or `pipelines` or `plots`")
+    ap.add_argument("--only", help="comma-separated data set keys or labels to run (e.g. many-10000x1024), or `pipelines`, `metrics` or `plots`")
     ap.add_argument("--no-baselines", action="store_true", help="skip DVC, git-lfs and git-annex")
     ap.add_argument("--readme", dest="readme", action="store_true", default=None,
                     help="rewrite README.md's Benchmarks section (default for the default/huge presets)")
@@ -1232,6 +1232,14 @@ def main(argv: list[str]) -> int:
         dvc = None if args.no_baselines else Bench.find_dvc_static(dvx_src)
         rows = plots.plots_rows(dvx_src, dvc, args.work, args.preset == "quick", args.reps)
         print(plots.render(rows))
+        return 0
+    if args.only and "metrics" in {w.strip() for w in args.only.split(",")}:
+        # metrics/params over a repository of 50 commits (bench/metrics.py)
+        sys.path.insert(0, HERE)
+        import metrics
+        dvc = None if args.no_baselines else Bench.find_dvc_static(dvx_src)
+        rows = metrics.metrics_rows(dvx_src, dvc, args.work, args.preset == "quick", args.reps)
+        print(metrics.render(rows))
         return 0
     if args.only:
         want = {w.strip() for w in args.only.split(",")}

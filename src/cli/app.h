@@ -59,6 +59,11 @@ void register_dag_command(CLI::App& app, Action& action);
 void register_run_command(CLI::App& app, Action& action);
 void register_freeze_commands(CLI::App& app, Action& action);
 void register_plots_commands(CLI::App& app, Action& action);
+void register_metrics_commands(CLI::App& app, Action& action);
+void register_params_commands(CLI::App& app, Action& action);
+
+// "DVC failed to load some metrics for following revisions: '<a, b>'." on stderr (none: nothing).
+void report_errored(Context& ctx, const std::vector<std::string>& errored);
 
 // Adds -q/-v to a subcommand (DVC accepts them after the command too).
 void add_common_flags(CLI::App* sub, Globals& g);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "dvx/formats/yaml_edit.h"
+#include "dvx/metrics/show.h"
 #include "dvx/pipeline/repro.h"
 #include "dvx/pipeline/status.h"
 #include "dvx/repo/repo.h"
@@ -210,5 +211,35 @@ struct DagResult {
   std::vector<std::pair<size_t, size_t>> edges;
 };
 DagResult dag(repo::Repo& repo, const std::optional<std::string>& target, bool full, bool outs);
+
+// ---- metrics / params (cli.md §6.3, §6.4) -------------------------------------------------
+struct MetricsShowOptions {
+  std::vector<std::string> targets;  // paths as given (relative to the CWD)
+  bool all_branches = false, all_tags = false, all_commits = false;
+};
+struct MetricsShowResult {
+  // Per revision, file paths relative to the CWD; the workspace entry hidden as DVC hides it.
+  std::vector<metrics::RevisionResult> revisions;
+  std::vector<std::string> errored;  // names of revisions where something failed to load
+};
+// `metrics show`. An unknown revision throws DVC's error (255).
+MetricsShowResult metrics_show(repo::Repo& repo, const MetricsShowOptions& opts);
+
+struct CompareOptions {
+  std::string a_rev = "HEAD", b_rev = "workspace";
+  std::vector<std::string> targets;  // paths as given (relative to the CWD)
+  bool all = false;        // keep unchanged keys
+  bool deps_only = false;  // params: only stage dependencies
+};
+struct CompareResult {
+  std::vector<metrics::FileDiff> diffs;  // file paths relative to the CWD
+  std::vector<std::string> errored;      // a_rev and/or b_rev when something failed to load
+  // "failed to load metrics (params) in revision '<rev>', <why>" for a revision that failed whole.
+  std::vector<std::string> warnings;
+};
+// `metrics diff` / `params diff` between two revisions ("workspace" is the workspace); empty in
+// a repository without commits.
+CompareResult metrics_diff(repo::Repo& repo, const CompareOptions& opts);
+CompareResult params_diff(repo::Repo& repo, const CompareOptions& opts);
 
 }  // namespace dvx::api

@@ -152,7 +152,7 @@ std::vector<std::string> gc(repo::Repo& repo, const GcOptions& opts, const Confi
     for (auto& o : st.outs) keep.add_output(o, "");
   auto at = [](const std::string& commit) { return " (at commit " + commit.substr(0, 7) + ")"; };
   for (auto& commit : detail::revision_commits(repo, opts.all_branches, opts.all_tags, opts.all_commits))
-    keep.add_stages(detail::stages_at(repo, commit), at(commit));
+    keep.add_stages(repo::stages_at(repo, commit), at(commit));
   if (opts.rev) {
     auto* git = repo.git();
     if (!git) throw UserError("--rev needs a Git repository");
@@ -162,7 +162,7 @@ std::vector<std::string> gc(repo::Repo& repo, const GcOptions& opts, const Confi
         if (i == 0 || commit.error().code != ErrorCode::not_found) throw UserError(commit.error().message);
         break;  // the history is shorter than -n commits
       }
-      keep.add_stages(detail::stages_at(repo, *commit), at(*commit));
+      keep.add_stages(repo::stages_at(repo, *commit), at(*commit));
     }
   }
   recover_manifests(repo, keep, opts.remote, opts.dry, jobs);

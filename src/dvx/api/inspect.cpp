@@ -44,7 +44,7 @@ void index_actual(repo::Repo& repo, const repo::Output& o, Index& idx, bool gran
   }
 }
 
-using detail::stages_at;
+using repo::stages_at;
 
 bool matches_targets(const std::string& path, const std::vector<std::string>& targets) {
   if (targets.empty()) return true;

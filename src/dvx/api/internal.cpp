@@ -151,39 +151,6 @@ void gitignore_remove(repo::Repo& repo, const std::string& out_rel) {
   if (*r) repo.track_for_git(git->work_tree() + "/" + **r);
 }
 
-std::vector<repo::DvcStage> stages_at(repo::Repo& repo, const std::string& commit) {
-  std::vector<repo::DvcStage> out;
-  auto* git = repo.git();
-  if (!git) return out;
-  auto files = git->list_dvc_files_at(commit);
-  if (!files) raise(files.error());
-  std::string prefix = fsx::relative_path(repo.root(), git->work_tree());
-  for (auto& f : *files) {
-    bool lock = fsx::base_name(f) == "dvc.lock";
-    if (!f.ends_with(".dvc") && !lock) continue;
-    if (prefix != "." && !fsx::is_within(f, prefix)) continue;
-    auto text = git->read_file_at(commit, f);
-    if (!text) raise(text.error());
-    if (!*text) continue;
-    std::string rel = prefix == "." ? f : f.substr(prefix.size() + 1);
-    // An invalid file stops the command: skipping it would drop its outputs from what gc
-    // keeps and push/fetch transfer.
-    try {
-      if (lock) {
-        auto yaml_text = git->read_file_at(commit, fsx::join_path(fsx::parent_dir(f), "dvc.yaml"));
-        if (!yaml_text) raise(yaml_text.error());
-        std::string y = *yaml_text ? **yaml_text : std::string();
-        for (auto& st : repo.load_lock(rel, **text, y)) out.push_back(std::move(st));
-        continue;
-      }
-      out.push_back(repo.load_stage(rel, **text));
-    } catch (const UserError& e) {
-      throw UserError("'" + rel + "' at commit " + commit.substr(0, 7) + ": " + e.what(), e.code());
-    }
-  }
-  return out;
-}
-
 std::vector<std::string> revision_commits(repo::Repo& repo, bool all_branches, bool all_tags, bool all_commits) {
   std::vector<std::string> out;
   auto* git = repo.git();

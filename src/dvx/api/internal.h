@@ -39,9 +39,6 @@ bool gitignore_add(repo::Repo& repo, const std::string& out_rel);
 void gitignore_add_many(repo::Repo& repo, const std::vector<std::string>& out_rels);
 void gitignore_remove(repo::Repo& repo, const std::string& out_rel);
 
-// The .dvc files of a Git commit, parsed (paths relative to the repo root).
-std::vector<repo::DvcStage> stages_at(repo::Repo& repo, const std::string& commit);
-
 // Commits selected by -a/-T/-A (resolved ids, unique, in a stable order).
 std::vector<std::string> revision_commits(repo::Repo& repo, bool all_branches, bool all_tags, bool all_commits);
 

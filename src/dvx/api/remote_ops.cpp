@@ -78,7 +78,7 @@ UsedSet collect_used(repo::Repo& repo, const TransferOptions& opts, bool for_pus
   for (auto& t : opts.targets)
     if (auto rel = repo.relative(repo.absolute(t))) targets.push_back(*rel);
   for (auto& commit : detail::revision_commits(repo, opts.all_branches, opts.all_tags, opts.all_commits)) {
-    for (auto& st : detail::stages_at(repo, commit))
+    for (auto& st : repo::stages_at(repo, commit))
       for (auto& o : st.outs) {
         bool wanted = targets.empty();
         for (auto& t : targets)

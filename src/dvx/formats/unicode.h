@@ -21,5 +21,8 @@ std::string utf8_encode(std::u32string_view s);
 // Python's strict UTF-8 decoding succeeds: no invalid bytes, overlong forms, surrogates or code
 // points past U+10FFFF.
 bool is_valid_utf8(std::string_view s);
+// Terminal cells a text takes, as Python's rich/tabulate count them: East Asian Wide and
+// Fullwidth characters 2, combining marks and zero-width characters 0, others 1.
+size_t display_width(std::string_view s);
 
 }  // namespace dvx::formats

@@ -31,15 +31,22 @@ bool inside_or_equal(const std::string& path, const std::string& dir) {
 }  // namespace
 
 formats::DvcYaml read_dvc_yaml(repo::Repo& repo, const std::string& rel) {
+  const std::string& root = repo.root();
+  return read_dvc_yaml(repo, rel, [&root](const std::string& file) {
+    return fsx::read_file_prefix(root + "/" + file, k_read_limit);
+  });
+}
+
+formats::DvcYaml read_dvc_yaml(repo::Repo& repo, const std::string& rel, const TreeReader& read) {
   std::string abs = repo.root() + "/" + rel;
-  auto text = fsx::read_file_prefix(abs, k_read_limit);
+  auto text = read(rel);
   if (!text) throw UserError(text.error().message);
   std::string dir = fsx::parent_dir(abs);
   formats::VarsLoader loader = [&](const std::string& file) -> Result<yaml::Node> {
     std::string path = fsx::absolute_path(file, dir);
     if (!fsx::is_within(path, repo.root()))
       return fail(ErrorCode::invalid_argument, "'" + file + "' is outside of the repository");
-    auto t = fsx::read_file_prefix(path, k_read_limit);
+    auto t = read(path.substr(repo.root().size() + 1));
     if (!t) return std::unexpected(t.error());
     return formats::parse_params(*t, repo.display(path), formats::params_format(path));
   };

@@ -6,6 +6,7 @@
 // Thread-safety: built once per command, then read-only (shared by parallel repro workers).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -100,5 +101,10 @@ class Index {
 
 // Reads a dvc.yaml (repo-relative) of the project; `display` names it in errors.
 formats::DvcYaml read_dvc_yaml(repo::Repo& repo, const std::string& rel);
+// Bytes of a repo-relative file of some tree (the workspace, a Git commit); an error with code
+// not_found when it is absent.
+using TreeReader = std::function<Result<std::string>(const std::string& rel)>;
+// The same, with the dvc.yaml and its vars/params files read through `read` (a Git commit's tree).
+formats::DvcYaml read_dvc_yaml(repo::Repo& repo, const std::string& rel, const TreeReader& read);
 
 }  // namespace dvx::pipeline

@@ -420,4 +420,37 @@ const std::vector<DvcStage>& Repo::stages() {
   return m_stages;
 }
 
+std::vector<DvcStage> stages_at(Repo& repo, const std::string& commit) {
+  std::vector<DvcStage> out;
+  auto* git = repo.git();
+  if (!git) return out;
+  auto files = git->list_dvc_files_at(commit);
+  if (!files) throw UserError(files.error().message);
+  std::string prefix = fsx::relative_path(repo.root(), git->work_tree());
+  for (auto& f : *files) {
+    bool lock = fsx::base_name(f) == "dvc.lock";
+    if (!f.ends_with(".dvc") && !lock) continue;
+    if (prefix != "." && !fsx::is_within(f, prefix)) continue;
+    auto text = git->read_file_at(commit, f);
+    if (!text) throw UserError(text.error().message);
+    if (!*text) continue;
+    std::string rel = prefix == "." ? f : f.substr(prefix.size() + 1);
+    // An invalid file stops the command: skipping it would drop its outputs from what gc
+    // keeps and push/fetch transfer.
+    try {
+      if (lock) {
+        auto yaml_text = git->read_file_at(commit, fsx::join_path(fsx::parent_dir(f), "dvc.yaml"));
+        if (!yaml_text) throw UserError(yaml_text.error().message);
+        std::string y = *yaml_text ? **yaml_text : std::string();
+        for (auto& st : repo.load_lock(rel, **text, y)) out.push_back(std::move(st));
+        continue;
+      }
+      out.push_back(repo.load_stage(rel, **text));
+    } catch (const UserError& e) {
+      throw UserError("'" + rel + "' at commit " + commit.substr(0, 7) + ": " + e.what(), e.code());
+    }
+  }
+  return out;
+}
+
 }  // namespace dvx::repo

@@ -157,6 +157,11 @@ class Repo {
   unsigned m_jobs = 2;
 };
 
+// The .dvc files and dvc.lock outputs of a Git commit, parsed (paths relative to the repo root;
+// empty outside Git). An invalid file throws UserError naming it and the commit: a caller that
+// skipped it would lose its outputs (gc's keep-set, transfers).
+std::vector<DvcStage> stages_at(Repo& repo, const std::string& commit);
+
 // DVC's lock failure message.
 extern const char* const kLockErrorMessage;
 

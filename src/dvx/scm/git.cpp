@@ -335,6 +335,57 @@ Result<std::vector<std::string>> Git::list_dvc_files_at(const std::string& commi
   return out;
 }
 
+Result<std::optional<std::vector<std::string>>> Git::list_files_at(const std::string& commit,
+                                                                  const std::string& dir_rel) const {
+  auto tree = m_impl->tree_of(commit);
+  if (!tree) return std::unexpected(tree.error());
+  std::string rel = clean_rel(dir_rel);
+  if (rel_escapes(rel)) return std::optional<std::vector<std::string>>();
+  TreePtr sub;
+  git_tree* walk_root = tree->get();
+  if (!rel.empty()) {
+    git_tree_entry* entry_raw = nullptr;
+    int rc = git_tree_entry_bypath(&entry_raw, tree->get(), rel.c_str());
+    TreeEntryPtr entry(entry_raw);
+    if (rc == GIT_ENOTFOUND) {
+      git_error_clear();
+      return std::optional<std::vector<std::string>>();
+    }
+    if (rc < 0) return fail_git("failed to look up '" + rel + "' at " + commit, rc);
+    if (git_tree_entry_type(entry.get()) != GIT_OBJECT_TREE) return std::optional<std::vector<std::string>>();
+    git_tree* sub_raw = nullptr;
+    rc = git_tree_lookup(&sub_raw, m_impl->repo.get(), git_tree_entry_id(entry.get()));
+    sub = TreePtr(sub_raw);
+    if (rc < 0) return fail_git("failed to read '" + rel + "' at " + commit, rc);
+    walk_root = sub.get();
+  }
+  struct Walk {
+    std::string prefix;
+    std::vector<std::string> files;
+  } walk{rel.empty() ? std::string() : rel + "/", {}};
+  auto cb = [](const char* root, const git_tree_entry* entry, void* payload) -> int {
+    if (git_tree_entry_type(entry) != GIT_OBJECT_BLOB) return 0;
+    auto* w = static_cast<Walk*>(payload);
+    w->files.push_back(w->prefix + root + git_tree_entry_name(entry));
+    return 0;
+  };
+  int rc = git_tree_walk(walk_root, GIT_TREEWALK_PRE, cb, &walk);
+  if (rc < 0) return fail_git("failed to list files at " + commit, rc);
+  std::sort(walk.files.begin(), walk.files.end());
+  return std::optional<std::vector<std::string>>(std::move(walk.files));
+}
+
+Result<std::optional<std::string>> Git::current_branch() const {
+  git_reference* raw = nullptr;
+  int rc = git_reference_lookup(&raw, m_impl->repo.get(), "HEAD");
+  RefPtr head(raw);
+  if (rc < 0) return fail_git("failed to read git HEAD", rc);
+  if (git_reference_type(head.get()) != GIT_REFERENCE_SYMBOLIC) return std::optional<std::string>();
+  std::string target = git_reference_symbolic_target(head.get());
+  if (!target.starts_with("refs/heads/")) return std::optional<std::string>();
+  return std::optional<std::string>(target.substr(11));
+}
+
 Result<std::vector<std::string>> Git::branches() const {
   git_branch_iterator* it_raw = nullptr;
   int rc = git_branch_iterator_new(&it_raw, m_impl->repo.get(), GIT_BRANCH_LOCAL);

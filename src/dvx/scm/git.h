@@ -64,7 +64,14 @@ class Git {
   // Every file path in the tree of `commit` that ends with ".dvc" or whose name is "dvc.yaml" or
   // "dvc.lock" (recursive, '/'-separated, sorted).
   Result<std::vector<std::string>> list_dvc_files_at(const std::string& commit) const;
+  // Every file below the folder `dir_rel` in the tree of `commit` ('/'-separated paths relative
+  // to the work tree, recursive, sorted); nullopt when `dir_rel` is not a folder there.
+  Result<std::optional<std::vector<std::string>>> list_files_at(const std::string& commit,
+                                                                const std::string& dir_rel) const;
 
+  // Short name of the branch HEAD points to (also when it has no commit yet); nullopt when HEAD
+  // is detached.
+  Result<std::optional<std::string>> current_branch() const;
   // Local branch names (short, sorted).
   Result<std::vector<std::string>> branches() const;
   // Tag names (sorted).

@@ -181,6 +181,21 @@ void git_reference_free(git_reference *ref) {
   fn(ref);
 }
 
+int git_reference_lookup(git_reference **out, git_repository *repo, const char *name) {
+  static const auto fn = dvx::scm::git2_symbol<int (*)(git_reference **out, git_repository *repo, const char *name)>("git_reference_lookup");
+  return fn(out, repo, name);
+}
+
+const char * git_reference_symbolic_target(const git_reference *ref) {
+  static const auto fn = dvx::scm::git2_symbol<const char * (*)(const git_reference *ref)>("git_reference_symbolic_target");
+  return fn(ref);
+}
+
+git_reference_t git_reference_type(const git_reference *ref) {
+  static const auto fn = dvx::scm::git2_symbol<git_reference_t (*)(const git_reference *ref)>("git_reference_type");
+  return fn(ref);
+}
+
 const char * git_repository_commondir(const git_repository *repo) {
   static const auto fn = dvx::scm::git2_symbol<const char * (*)(const git_repository *repo)>("git_repository_commondir");
   return fn(repo);
@@ -329,6 +344,11 @@ git_object_t git_tree_entry_type(const git_tree_entry *entry) {
 void git_tree_free(git_tree *tree) {
   static const auto fn = dvx::scm::git2_symbol<void (*)(git_tree *tree)>("git_tree_free");
   fn(tree);
+}
+
+int git_tree_lookup(git_tree **out, git_repository *repo, const git_oid *id) {
+  static const auto fn = dvx::scm::git2_symbol<int (*)(git_tree **out, git_repository *repo, const git_oid *id)>("git_tree_lookup");
+  return fn(out, repo, id);
 }
 
 int git_tree_walk(const git_tree *tree, git_treewalk_mode mode, git_treewalk_cb callback, void *payload) {

@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""Metrics/params rows of the benchmark: `python3 bench/run.py --only metrics` (or
+python3 bench/metrics.py). A Git repository with 50 commits, each changing params.yaml (YAML),
+params.json and a metrics.json declared in dvc.yaml (a stage with params deps and a metrics
+output, plus top-level metrics): `metrics show -A` (every commit read from Git) and
+`params diff HEAD~49` / `metrics diff HEAD~1`, against DVC when DVX_BENCH_DVC is set
+(target: >= 20x faster).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+
+from pipelines import env_for, med, timed, fmt
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+DVC_YAML = """stages:
+  train:
+    cmd: python3 -c pass
+    params:
+    - lr
+    - train.epochs
+    - params.json:
+      - batch
+    metrics:
+    - metrics.json:
+        cache: false
+metrics:
+- eval/scores.yaml
+"""
+
+
+def make_repo(path, tool, env, commits):
+    if os.path.exists(path):
+        shutil.rmtree(path)
+    os.makedirs(os.path.join(path, "eval"))
+    run = lambda *a: subprocess.run(a, cwd=path, env=env, check=True, stdout=subprocess.DEVNULL)
+    run("git", "init", "-q")
+    run(tool, "init", "-q")
+    with open(os.path.join(path, "dvc.yaml"), "w") as f:
+        f.write(DVC_YAML)
+    for i in range(commits):
+        with open(os.path.join(path, "params.yaml"), "w") as f:
+            f.write(f"lr: {0.001 * (i + 1)}\ntrain:\n  epochs: {10 + i}\n  layers: [16, 8]\nname: run{i}\n")
+        with open(os.path.join(path, "params.json"), "w") as f:
+            json.dump({"batch": 32 + i, "flip": i % 2 == 0}, f)
+        with open(os.path.join(path, "metrics.json"), "w") as f:
+            json.dump({"acc": 0.5 + i / 200, "loss": {"train": 1 / (i + 1), "val": 1.5 / (i + 1)}, "epoch": i}, f)
+        with open(os.path.join(path, "eval", "scores.yaml"), "w") as f:
+            f.write(f"auc: {0.7 + i / 500}\nf1: {0.6 + i / 400}\n")
+        run("git", "add", "-A")
+        run("git", "commit", "-q", "-m", f"run {i}")
+
+
+def metrics_rows(dvx, dvc, work, quick, reps, say=print):
+    commits = 50
+    base = os.path.join(work, "metrics")
+    os.makedirs(base, exist_ok=True)
+    env = env_for(base)
+    p = os.path.join(base, "repo")
+    make_repo(p, dvx, env, commits)
+    ops = [("metrics show -A", ["metrics", "show", "-A", "--json"]),
+           ("metrics show -A (table)", ["metrics", "show", "-A"]),
+           ("params diff HEAD~49", ["params", "diff", f"HEAD~{commits - 1}", "--json"]),
+           ("params diff --all", ["params", "diff", "--all"]),
+           ("metrics diff HEAD~1", ["metrics", "diff", "HEAD~1"])]
+    rows = []
+    for title, args in ops:
+        d = med([timed([dvx, *args], p, env)[0] for _ in range(reps)])
+        c = med([timed([dvc, *args], p, env)[0] for _ in range(1 if quick else min(reps, 2))]) if dvc else None
+        say(f"  {title}: dvx {fmt(d)}" + (f", dvc {fmt(c)} ({c / d:.0f}x)" if c else ""))
+        rows.append((f"{commits} commits", title, d, c))
+    if dvc:  # the same answers
+        for _, args in ops:
+            if "--json" in args:
+                a = json.loads(subprocess.run([dvx, *args], cwd=p, env=env, capture_output=True).stdout)
+                b = json.loads(subprocess.run([dvc, *args], cwd=p, env=env, capture_output=True).stdout)
+                if a != b:
+                    say(f"  WARNING: dvx and dvc disagree on {' '.join(args)}")
+    shutil.rmtree(base, ignore_errors=True)
+    return rows
+
+
+def render(rows) -> str:
+    out = ["| repository | operation | dvx | DVC | speed-up | target |", "|---|---|---:|---:|---:|---|"]
+    for g, op, d, c in rows:
+        ratio = c / d if c else None
+        out.append(f"| {g} | {op} | {fmt(d)} | {fmt(c)} | {'' if ratio is None else f'{ratio:.0f}×'} | "
+                   f"≥ 20× {'' if ratio is None else ('met' if ratio >= 20 else '**not met**')} |")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    import argparse
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--work", default=os.path.join(HERE, "work"))
+    a = ap.parse_args()
+    dvx = os.path.abspath(os.environ.get("DVX_BIN") or os.path.join(HERE, "..", "build", "dvx"))
+    dvc = os.environ.get("DVX_BENCH_DVC")
+    print(render(metrics_rows(dvx, dvc, a.work, a.quick, a.reps)))
