@@ -71,20 +71,6 @@ std::optional<yaml::Node> extract_metrics(const yaml::Node& v) {
   }
 }
 
-// Python truthiness of a value (for DVC's `val or {}`).
-bool truthy(const yaml::Node& v) {
-  switch (v.kind) {
-    case Kind::null: return false;
-    case Kind::boolean: return v.b;
-    case Kind::integer: return v.i != 0;
-    case Kind::floating: return v.f != 0;
-    case Kind::string: return !v.s.empty();
-    case Kind::sequence: return !v.seq.empty();
-    case Kind::mapping: return !v.map.empty();
-  }
-  return false;
-}
-
 // dpath.search(doc, key) merged into `out`: the value at the dotted key with its parents.
 void merge_key(const yaml::Node& doc, const std::vector<std::string>& parts, size_t i, yaml::Node& out) {
   if (i == parts.size()) return;
@@ -167,7 +153,7 @@ FileResult read_metrics_file(RevisionTree& tree, const std::string& rel) {
     return r;
   }
   auto m = extract_metrics(std::get<yaml::Node>(doc));
-  r.data = m && truthy(*m) ? *m : yaml::Node::mapping();
+  r.data = m && yaml::truthy(*m) ? *m : yaml::Node::mapping();
   return r;
 }
 
@@ -320,7 +306,7 @@ std::vector<FileDiff> diff(const RevisionResult* old_rev, const RevisionResult* 
       std::unordered_set<std::string> seen;
       auto value = [](const yaml::Node& d, const std::map<std::string, yaml::Node>& m,
                       const std::string& k) -> std::optional<yaml::Node> {
-        if (!d.is_mapping() && truthy(d)) return yaml::Node::str("unable to parse");
+        if (!d.is_mapping() && yaml::truthy(d)) return yaml::Node::str("unable to parse");
         auto it = m.find(k);
         if (it == m.end()) return std::nullopt;
         return it->second;
@@ -328,8 +314,8 @@ std::vector<FileDiff> diff(const RevisionResult* old_rev, const RevisionResult* 
       for (auto& k : order)
         if (seen.insert(k).second) add(k, value(o, om, k), value(n, nm, k));
     } else {
-      add("", truthy(o) ? std::optional<yaml::Node>(o) : std::nullopt,
-          truthy(n) ? std::optional<yaml::Node>(n) : std::nullopt);
+      add("", yaml::truthy(o) ? std::optional<yaml::Node>(o) : std::nullopt,
+          yaml::truthy(n) ? std::optional<yaml::Node>(n) : std::nullopt);
     }
     if (!fd.keys.empty()) out.push_back(std::move(fd));
   }
