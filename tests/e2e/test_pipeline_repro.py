@@ -389,6 +389,40 @@ class TestStageFlags(PipelineCase):
         self.assertFalse(self.exists("a.txt"))
 
 
+class TestStageList(dvxtest.DvxTestCase):
+    """`stage list` descriptions and which broken dvc.yaml files stop it (checked with DVC 3.64)."""
+
+    def setUp(self):
+        super().setUp()
+        self.make_repo()
+        self.write("params.yaml", "lr: 1\np: 2\n")
+        self.write("other.yaml", "k: 1\n")
+        self.write("dvc.yaml", "stages:\n  a:\n    cmd: echo a\n"
+                   "  b:\n    cmd: echo b\n    deps: [x.txt, y.txt]\n    params: [lr, other.yaml: [k], p]\n"
+                   "  c:\n    cmd: echo c\n    params: [lr]\n"
+                   "  d:\n    cmd: echo d\n    outs: [o.txt]\n    metrics: [m.json]\n")
+        self.write("sub/dvc.yaml", "stages:\n  s:\n    cmd: [\n")
+
+    def test_descriptions_and_broken_files(self):
+        code, out, err = self.run("stage", "list")
+        self.assertEqual(out, "a  No outputs or dependencies\n"
+                              "b  Depends on x.txt, y.txt, params.yaml, other.yaml\n"
+                              "c  Depends on params.yaml\n"
+                              "d  Outputs o.txt; Reports m.json\n")
+        # other dvc.yaml files are not read without targets, even with -R/--fail
+        for args in (["-R"], ["--fail"], ["-R", "--fail"]):
+            self.assertEqual(self.run("stage", "list", *args)[1], out, args)
+        # -R over a folder: a dvc.yaml found there that does not load is skipped ...
+        code, out2, err = self.run("stage", "list", "-R", ".")
+        self.assertEqual(out2, out)
+        self.assertEqual(self.run("stage", "list", "--all")[1], out)
+        # ... unless --fail; a file named as target always stops the command
+        for args in (["-R", "--fail", "."], ["--all", "--fail"], ["sub/dvc.yaml"]):
+            code, o, err = self.run("stage", "list", *args, check=None)
+            self.assertEqual(code, 255, args)
+            self.assertIn("'./sub/dvc.yaml' is invalid.", err, args)
+
+
 class TestParallelJobs(PipelineCase):
     """`-j` is a dvx addition (DVC has no parallel repro)."""
 

@@ -1,6 +1,7 @@
 // Pipelines at the api level: repro (the engine is in pipeline/, the data operations it shares
 // with add/commit are provided here), stage list, and the pipeline part of status.
 #include <algorithm>
+#include <set>
 #include <map>
 
 #include "dvx/api/internal.h"
@@ -100,7 +101,16 @@ std::string stage_description(const pipeline::Stage& st) {
     std::vector<std::string> parts;
     if (!outs.empty()) parts.push_back("Outputs " + join(outs, ", "));
     if (!reports.empty()) parts.push_back("Reports " + join(reports, ", "));
-    desc = parts.empty() ? "No outputs or metrics" : join(parts, "; ");
+    // dvc/commands/stage.py generate_description
+    if (st.outs.empty()) {
+      std::vector<std::string> deps;
+      for (auto& d : st.deps) deps.push_back(d.written);
+      for (auto& p : st.params)  // one params dependency per file
+        if (std::find(deps.begin(), deps.end(), p.written) == deps.end()) deps.push_back(p.written);
+      desc = deps.empty() ? "No outputs or dependencies" : "Depends on " + join(deps, ", ");
+    } else {
+      desc = join(parts, "; ");
+    }
   }
   // At most 80 characters, the last one an ellipsis when cut.
   size_t chars = 0, cut = std::string::npos;
@@ -116,7 +126,31 @@ std::string stage_description(const pipeline::Stage& st) {
 }  // namespace
 
 std::vector<StageListEntry> stage_list(repo::Repo& repo, const StageListOptions& opts) {
-  auto index = pipeline::Index::load(repo);
+  // DVC loads the cwd's dvc.yaml and the files targets name directly (their errors stop the
+  // command); files found by -R go through an error handler that only logs, unless --fail.
+  // Other files are not read at all.
+  std::set<std::string> named;
+  std::vector<std::string> folders;  // -R targets: their files fail the command only with --fail
+  if (opts.targets.empty()) named.insert(fsx::relative_path(repo.cwd() + "/dvc.yaml", repo.root()));
+  for (auto& t : opts.targets) {
+    std::string file = t.find(':') != std::string::npos ? t.substr(0, t.rfind(':')) : t;
+    std::string abs = repo.absolute(file);
+    if (fsx::stat_path(abs).type == fsx::FileType::directory) {
+      if (opts.recursive) folders.push_back(abs);
+      else named.insert(fsx::relative_path(abs + "/dvc.yaml", repo.root()));
+      continue;
+    }
+    named.insert(fsx::relative_path(abs, repo.root()));
+  }
+  auto lenient = [&](const std::string& file_rel) {
+    if (named.count(file_rel)) return false;
+    if (opts.all) return !opts.fail;  // the whole index goes through the handler
+    if (opts.fail)
+      for (auto& f : folders)
+        if (fsx::is_within(repo.root() + "/" + file_rel, f)) return false;
+    return true;
+  };
+  auto index = pipeline::Index::load(repo, lenient);
   std::vector<size_t> sel;
   if (opts.all) {
     for (size_t i = 0; i < index->stages().size(); ++i) sel.push_back(i);

@@ -1186,4 +1186,9 @@ bool valid_stage_name(std::string_view name) {
   });
 }
 
+std::string dvc_error_path(const std::string& path_from_cwd) {
+  if (path_from_cwd.starts_with("..") || path_from_cwd.starts_with("/")) return path_from_cwd;
+  return "./" + path_from_cwd;
+}
+
 }  // namespace dvx::formats

@@ -90,6 +90,10 @@ Error yaml_syntax_error(const Error& parse_error, std::string_view text, const s
 // size) is reported in DVC's frame with the limit's own words.
 Error yaml_file_error(const Error& parse_error, std::string_view text, const std::string& filename);
 
+// How DVC names a file in these errors (strictyaml.make_relpath): the path from the current
+// directory with "./" in front, unless it starts with ".." (or is absolute).
+std::string dvc_error_path(const std::string& path_from_cwd);
+
 // Stage names that `stage add` accepts: no ASCII punctuation other than '_' and '-'.
 bool valid_stage_name(std::string_view name);
 

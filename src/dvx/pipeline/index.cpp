@@ -18,10 +18,9 @@ namespace {
 
 constexpr size_t k_read_limit = 64u << 20;
 
-// "./dvc.yaml" for the CWD's file, else the path from the CWD (as DVC names it in errors).
+// The file as DVC names it in errors ("./dvc.yaml", "./sub/dvc.yaml", "../dvc.yaml").
 std::string error_name(const repo::Repo& repo, const std::string& abs) {
-  std::string d = repo.display(abs);
-  return d.find('/') == std::string::npos ? "./" + d : d;
+  return formats::dvc_error_path(repo.display(abs));
 }
 
 bool inside_or_equal(const std::string& path, const std::string& dir) {
@@ -58,7 +57,9 @@ formats::DvcYaml read_dvc_yaml(repo::Repo& repo, const std::string& rel, const T
   return std::move(*parsed);
 }
 
-std::unique_ptr<Index> Index::load(repo::Repo& repo) {
+std::unique_ptr<Index> Index::load(repo::Repo& repo) { return load(repo, {}); }
+
+std::unique_ptr<Index> Index::load(repo::Repo& repo, const std::function<bool(const std::string&)>& skip_broken) {
   auto index = std::unique_ptr<Index>(new Index());
   index->m_repo = &repo;
   const std::string& root = repo.root();
@@ -72,7 +73,13 @@ std::unique_ptr<Index> Index::load(repo::Repo& repo) {
   });
   // dvc.yaml stages, then .dvc files, each group in walk order (DVC's index order).
   for (const auto& file : files) {
-    auto dvc_yaml = read_dvc_yaml(repo, file);
+    formats::DvcYaml dvc_yaml;
+    try {
+      dvc_yaml = read_dvc_yaml(repo, file);
+    } catch (const UserError&) {
+      if (skip_broken && skip_broken(file)) continue;
+      throw;
+    }
     std::string dir = fsx::parent_dir(root + "/" + file);
     std::string lock_rel = file.substr(0, file.size() - 4) + "lock";
     for (auto& def : dvc_yaml.stages) {

@@ -60,6 +60,9 @@ class Index {
   // Loads every stage of the project. Parse errors of dvc.yaml files throw UserError (exit 255);
   // graph errors (duplicate/overlapping outputs, cycles) are raised by check().
   static std::unique_ptr<Index> load(repo::Repo& repo);
+  // The same, but a dvc.yaml that fails to load is left out when `skip_broken(file_rel)` says so
+  // (`stage list -R` without --fail lists what loads, as DVC does).
+  static std::unique_ptr<Index> load(repo::Repo& repo, const std::function<bool(const std::string&)>& skip_broken);
 
   repo::Repo& repo() const { return *m_repo; }
   const std::vector<Stage>& stages() const { return m_stages; }

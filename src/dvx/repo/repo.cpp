@@ -275,8 +275,7 @@ std::vector<DvcStage> Repo::load_lock(const std::string& rel_path, const std::st
   std::vector<DvcStage> out;
   auto doc = yaml::parse(lock_text, rel_path);
   if (!doc) {
-    std::string shown = display(m_root + "/" + rel_path);
-    if (shown.find('/') == std::string::npos) shown = "./" + shown;
+    std::string shown = formats::dvc_error_path(display(m_root + "/" + rel_path));
     auto again = yaml::parse(lock_text, shown);  // the same error, named as DVC names the file
     throw UserError(formats::yaml_file_error(again ? doc.error() : again.error(), lock_text, shown).message,
                     ExitCode::failure);
