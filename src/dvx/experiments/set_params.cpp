@@ -127,6 +127,32 @@ Node primitive_value(std::string_view text) {
   return Node::str(std::string(text));
 }
 
+// Hydra's _get_value_element_as_str: how BasicSweeper writes a value back into an override.
+std::string hydra_str(const Node& v) {
+  switch (v.kind) {
+    case Kind::null: return "null";
+    case Kind::string: {
+      std::string out;
+      for (char c : v.s) {
+        if (std::string_view("\\()[]{}:=, \t").find(c) != std::string_view::npos) out += '\\';
+        out += c;
+      }
+      return out;
+    }
+    case Kind::sequence: {
+      std::vector<std::string> items;
+      for (const auto& x : v.seq) items.push_back(hydra_str(x));
+      return "[" + join(items, ",") + "]";
+    }
+    case Kind::mapping: {
+      std::vector<std::string> items;
+      for (const auto& [k, x] : v.map) items.push_back(hydra_str(Node::str(k)) + ":" + hydra_str(x));
+      return "{" + join(items, ",") + "}";
+    }
+    default: return metrics::py_str(v);
+  }
+}
+
 // One element of a value with its source text (for sweeps).
 struct Element {
   Node value;
@@ -198,62 +224,67 @@ class ValueParser {
     return Element{Node::str(std::move(out)), {}, {}, false};
   }
 
-  Result<Element> list() {
-    size_t start = m_i++;
-    Element e{Node::sequence(), {}, {}, false};
+  // The items of a bracketed sequence up to `close` (the opening bracket already read), each read
+  // by `item`: `[a, b]`, `{k: v}`, `f(a, b)`.
+  template <class Item>
+  Status items(size_t start, char close, Item item) {
     skip_ws();
-    if (m_i < m_s.size() && m_s[m_i] == ']') {
+    if (m_i < m_s.size() && m_s[m_i] == close) {
       ++m_i;
-      return e;
+      return {};
     }
     while (true) {
-      auto x = element(false);
-      if (!x) return x;
-      if (x->is_sweep) return syntax_error(m_s.substr(start, m_i - start));
-      e.value.push_back(std::move(x->value));
+      if (auto st = item(); !st) return st;
       if (m_i < m_s.size() && m_s[m_i] == ',') {
         ++m_i;
         continue;
       }
-      if (m_i < m_s.size() && m_s[m_i] == ']') {
+      if (m_i < m_s.size() && m_s[m_i] == close) {
         ++m_i;
-        return e;
+        return {};
       }
       return syntax_error(m_s.substr(start));
     }
   }
 
+  // An element inside a container: a sweep is not allowed there.
+  Result<Node> inner_value(size_t start) {
+    auto x = element(false);
+    if (!x) return std::unexpected(x.error());
+    if (x->is_sweep) return syntax_error(m_s.substr(start, m_i - start));
+    return std::move(x->value);
+  }
+
+  Result<Element> list() {
+    size_t start = m_i++;
+    Element e{Node::sequence(), {}, {}, false};
+    auto st = items(start, ']', [&]() -> Status {
+      auto v = inner_value(start);
+      if (!v) return std::unexpected(v.error());
+      e.value.push_back(std::move(*v));
+      return {};
+    });
+    if (!st) return std::unexpected(st.error());
+    return e;
+  }
+
   Result<Element> dict() {
     size_t start = m_i++;
     Element e{Node::mapping(), {}, {}, false};
-    skip_ws();
-    if (m_i < m_s.size() && m_s[m_i] == '}') {
-      ++m_i;
-      return e;
-    }
-    while (true) {
+    auto st = items(start, '}', [&]() -> Status {
       skip_ws();
       size_t k = m_i;
-      while (m_i < m_s.size() && m_s[m_i] != ':' && m_s[m_i] != ',' && m_s[m_i] != '}' && m_s[m_i] != '{' &&
-             m_s[m_i] != '[' && m_s[m_i] != ']')
-        ++m_i;
+      while (m_i < m_s.size() && std::string_view(":,{}[]").find(m_s[m_i]) == std::string_view::npos) ++m_i;
       std::string_view key = trim(m_s.substr(k, m_i - k));
       if (key.empty() || m_i >= m_s.size() || m_s[m_i] != ':') return syntax_error(m_s.substr(start));
       ++m_i;
-      auto x = element(false);
-      if (!x) return x;
-      if (x->is_sweep) return syntax_error(m_s.substr(start, m_i - start));
-      e.value.set(key, std::move(x->value));
-      if (m_i < m_s.size() && m_s[m_i] == ',') {
-        ++m_i;
-        continue;
-      }
-      if (m_i < m_s.size() && m_s[m_i] == '}') {
-        ++m_i;
-        return e;
-      }
-      return syntax_error(m_s.substr(start));
-    }
+      auto v = inner_value(start);
+      if (!v) return std::unexpected(v.error());
+      e.value.set(key, std::move(*v));
+      return {};
+    });
+    if (!st) return std::unexpected(st.error());
+    return e;
   }
 
   static bool primitive_char(char c) {
@@ -313,23 +344,13 @@ class ValueParser {
       ~CallDepth() { --n; }
     } depth{m_calls};
     std::vector<Element> args;
-    skip_ws();
-    if (m_i < m_s.size() && m_s[m_i] == ')') ++m_i;
-    else
-      while (true) {
-        auto x = element(false);
-        if (!x) return x;
-        args.push_back(std::move(*x));
-        if (m_i < m_s.size() && m_s[m_i] == ',') {
-          ++m_i;
-          continue;
-        }
-        if (m_i < m_s.size() && m_s[m_i] == ')') {
-          ++m_i;
-          break;
-        }
-        return syntax_error(m_s.substr(start));
-      }
+    auto st = items(start, ')', [&]() -> Status {
+      auto x = element(false);
+      if (!x) return std::unexpected(x.error());
+      args.push_back(std::move(*x));
+      return {};
+    });
+    if (!st) return std::unexpected(st.error());
     Element e;
     if (name == "choice") {
       e.is_sweep = true;
@@ -374,7 +395,7 @@ class ValueParser {
 std::vector<std::string> split_key(std::string_view key) { return split(key, '.'); }
 
 bool valid_key(std::string_view key) {
-  if (key.empty()) return false;
+  if (key.empty()) return true;  // Hydra's grammar allows it; it then names no existing key
   for (const auto& p : split_key(key)) {
     if (p.empty()) return false;
     bool digits = std::all_of(p.begin(), p.end(), is_digit);
@@ -524,19 +545,6 @@ struct TomlTable {
   size_t end = 0;  // line after its last entry (or header)
 };
 
-std::vector<std::string> split_lines_keep(std::string_view text) {
-  std::vector<std::string> lines;
-  size_t b = 0;
-  while (b < text.size()) {
-    size_t e = text.find('\n', b);
-    if (e == std::string_view::npos) e = text.size();
-    else ++e;
-    lines.emplace_back(text.substr(b, e - b));
-    b = e;
-  }
-  return lines;
-}
-
 // The parts of a (dotted, possibly quoted) TOML key.
 std::vector<std::string> toml_key_parts(std::string_view k) {
   std::vector<std::string> parts;
@@ -641,18 +649,14 @@ std::vector<TomlTable> toml_layout(const std::vector<std::string>& lines) {
 
 class TomlEditor {
  public:
-  explicit TomlEditor(std::string_view text) : m_lines(split_lines_keep(text)) {}
+  explicit TomlEditor(std::string_view text) : m_lines(split(text, '\n')) {}
 
   Status apply(const Node& original, const Node& merged) {
     std::vector<std::string> path;
     return walk(original, merged, path);
   }
 
-  std::string text() const {
-    std::string out;
-    for (const auto& l : m_lines) out += l;
-    return out;
-  }
+  std::string text() const { return join(m_lines, "\n"); }
 
  private:
   std::vector<std::string> m_lines;
@@ -701,32 +705,32 @@ class TomlEditor {
   Status insert(std::vector<TomlTable>& tables, const std::vector<std::string>& path, const Node& v) {
     std::vector<std::string> parent(path.begin(), path.end() - 1);
     auto t = std::find_if(tables.begin(), tables.end(), [&](const TomlTable& x) { return x.path == parent; });
-    if (v.is_mapping() && (t == tables.end() || true)) {
-      if (t != tables.end() && t->header == SIZE_MAX && !v.map.empty()) {
-        // A new table: `[path]` at the end of the document, after a blank line.
-        std::string block = "\n[";
-        for (size_t i = 0; i < path.size(); ++i) block += (i ? "." : "") + toml_key(path[i]);
-        block += "]\n";
+    if (v.is_mapping()) {
+      if (t != tables.end() && !v.map.empty()) {
+        // A new table `[path]` after a blank line: at the end of the document, or of its parent table.
+        std::vector<std::string> block{"", "["};
+        for (size_t i = 0; i < path.size(); ++i) block[1] += (i ? "." : "") + toml_key(path[i]);
+        block[1] += "]";
         for (const auto& [k, x] : v.map) {
           auto text = toml_value(x);
           if (!text) return std::unexpected(text.error());
-          block += toml_key(k) + " = " + *text + "\n";
+          block.push_back(toml_key(k) + " = " + *text);
         }
-        if (!m_lines.empty() && (m_lines.back().empty() || m_lines.back().back() != '\n')) m_lines.back() += "\n";
-        m_lines.push_back(block);
+        // Before the empty last "line" of a text that ends with a newline.
+        auto at = t->header == SIZE_MAX ? m_lines.end() - (!m_lines.empty() && m_lines.back().empty() ? 1 : 0)
+                                        : m_lines.begin() + static_cast<long>(t->end);
+        m_lines.insert(at, block.begin(), block.end());
         return {};
       }
     }
     auto text = toml_value(v);
     if (!text) return std::unexpected(text.error());
-    std::string line = toml_key(path.back()) + " = " + *text + "\n";
+    std::string line = toml_key(path.back()) + " = " + *text;
     if (t == tables.end()) {
       // The parent is a table written with dotted keys or inline: rewrite the whole parent.
       return fail(ErrorCode::invalid_argument, "cannot add '" + path.back() + "' to this TOML layout");
     }
     size_t at = t->entries.empty() ? (t->header == SIZE_MAX ? 0 : t->header + 1) : t->end;
-    if (at > 0 && at <= m_lines.size() && !m_lines[at - 1].empty() && m_lines[at - 1].back() != '\n')
-      m_lines[at - 1] += "\n";
     m_lines.insert(m_lines.begin() + static_cast<long>(at), line);
     return {};
   }
@@ -748,7 +752,7 @@ class TomlEditor {
 // ---- Python: DVC's _update_lines ----
 
 Result<std::string> rewrite_python(std::string_view text, const Node& original, const Node& merged) {
-  auto lines = split_lines_keep(text);
+  auto lines = split(text, '\n');
   auto walk = [&](auto&& self, const Node& old_d, const Node& new_d) -> Status {
     for (const auto& [k, v] : new_d.map) {
       const Node* o = old_d.find(k);
@@ -764,9 +768,7 @@ Result<std::string> rewrite_python(std::string_view text, const Node& original, 
     return {};
   };
   if (auto st = walk(walk, original, merged); !st) return std::unexpected(st.error());
-  std::string out;
-  for (const auto& l : lines) out += l;
-  return out;
+  return join(lines, "\n");
 }
 
 }  // namespace
@@ -803,12 +805,15 @@ Result<Override> parse_override(std::string_view text) {
   if (elems->size() > 1) {
     for (auto& e : *elems) {
       if (e.is_sweep) return syntax_error(vtext);
-      o.sweep.push_back(e.text);
+      o.sweep.push_back(hydra_str(e.value));
     }
   } else if ((*elems)[0].is_sweep) {
-    for (auto& v : (*elems)[0].sweep) o.sweep.push_back(v.is_string() ? v.s : metrics::py_str(v));
+    for (auto& v : (*elems)[0].sweep) o.sweep.push_back(hydra_str(v));
   } else {
     o.value = std::move((*elems)[0].value);
+    // A quoted string keeps its quotes (QuotedString.with_quotes()).
+    bool quoted = !o.value_text.empty() && (o.value_text[0] == '\'' || o.value_text[0] == '"');
+    o.value_string = quoted ? o.value_text : hydra_str(*o.value);
   }
   if (!o.sweep.empty() && o.op == OverrideOp::remove) return syntax_error(vtext);
   return o;
@@ -841,7 +846,7 @@ Result<std::vector<std::vector<std::pair<std::string, std::vector<std::string>>>
       auto o = parse_override(text);
       if (!o) return std::unexpected(o.error());
       std::vector<std::string> choices;
-      if (o->sweep.empty()) choices.push_back(text.find('=') == std::string::npos ? o->key_element : o->key_element + "=" + o->value_text);
+      if (o->sweep.empty()) choices.push_back(o->value ? o->key_element + "=" + o->value_string : o->key_element);
       else
         for (auto& v : o->sweep) choices.push_back(o->key_element + "=" + v);
       auto it = std::find_if(keys.begin(), keys.end(), [&](const auto& k) { return k.first == o->key_element; });

@@ -26,8 +26,10 @@ struct Override {
   OverrideOp op = OverrideOp::set;
   std::string key;                  // dotted key ("train.epochs"; a number indexes a list)
   std::optional<yaml::Node> value;  // the typed value; absent for `~key` and for sweeps
-  // Sweep elements (`a,b`, `choice(a,b)`, `range(1,4)`), each as Hydra writes it ("0.1", "'x y'").
+  // Sweep elements (`a,b`, `choice(a,b)`, `range(1,4)`), each as Hydra writes it back ("0.1",
+  // "a\ b": strings with Hydra's special characters escaped, bools True/False).
   std::vector<std::string> sweep;
+  std::string value_string;         // the value as Hydra writes it back (quoted strings as written)
   std::string key_element;          // the key with its prefix, as Hydra names it ("+new", "~old")
   std::string value_text;           // the value as written, trimmed ("" for `~key`)
   std::string input;                // the whole override text

@@ -140,7 +140,6 @@ TEST(SetParams, SyntaxErrors) {
   EXPECT_EQ(o.error().message,
             "no viable alternative at input '['\nSee https://hydra.cc/docs/1.2/advanced/override_grammar/basic for details");
   EXPECT_FALSE(parse_override("lr"));
-  EXPECT_FALSE(parse_override("=1"));
   EXPECT_FALSE(parse_override("a..b=1"));
   EXPECT_FALSE(parse_override("a=x]"));
   EXPECT_FALSE(parse_override("a='open"));
@@ -155,8 +154,15 @@ TEST(SetParams, Sweeps) {
   o = parse_override("n=range(1,4)");
   EXPECT_EQ(o->sweep, (std::vector<std::string>{"1", "2", "3"}));
   o = parse_override("n=choice(a, 'b c')");
-  EXPECT_EQ(o->sweep, (std::vector<std::string>{"a", "b c"}));
+  EXPECT_EQ(o->sweep, (std::vector<std::string>{"a", "b\\ c"}));
 
+  // As DVC 3.64 queued them: strings written back with Hydra's escapes.
+  auto q = expand_sweeps({"params.toml:lr=0.1,0.2", "params.toml:name=choice('a b',c)",
+                          "params.toml:train.epochs=range(1,3)"});
+  ASSERT_TRUE(q) << q.error().message;
+  ASSERT_EQ(q->size(), 8u);
+  EXPECT_EQ((*q)[1][0].second, (std::vector<std::string>{"lr=0.1", "name=a\\ b", "train.epochs=2"}));
+  EXPECT_EQ((*q)[6][0].second, (std::vector<std::string>{"lr=0.2", "name=c", "train.epochs=1"}));
   auto sets = expand_sweeps({"lr=0.1,0.2", "params.json:b=x", "e=range(1,3)"});
   ASSERT_TRUE(sets) << sets.error().message;
   ASSERT_EQ(sets->size(), 4u);
@@ -193,6 +199,11 @@ TEST(SetParams, HydraErrors) {
   d = doc;
   st = apply(d, {"train.foo=1"});
   EXPECT_NE(st.error().message.find("Key 'foo' is not in struct\n    full_key: train.foo"), std::string::npos);
+  d = doc;
+  st = apply(d, {"=1"});
+  EXPECT_EQ(st.error().message,
+            "Invalid `--set-param` value: Could not override ''.\nTo append to your config use +=1: "
+            "Key '' is not in struct\n    full_key: \n    object_type=dict");
   d = doc;
   st = apply(d, {"~nokey"});
   EXPECT_EQ(st.error().message, "Invalid `--set-param` value: Could not delete from config. 'nokey' does not exist.");
@@ -250,6 +261,25 @@ TEST(SetParams, TomlEdits) {
   ASSERT_TRUE(out) << out.error().message;
   EXPECT_EQ(*out, "title = \"x\"\ndepth = 4  # inline\narr = [5]\n\n[a]\ne = 2\n\n[a.c]\nd = \"r\"\n");
   EXPECT_FALSE(rewrite_params("a = 1\n", "p.toml", {"a=null"}));
+  out = rewrite_params("a = 1", "p.toml", {"+b='x y'", "+t.k=[1]"});
+  ASSERT_TRUE(out) << out.error().message;
+  EXPECT_EQ(*out, "a = 1\nb = \"x y\"\n\n[t]\nk = [1]");
+  // DVC's _update_lines writes str() of the value over " = <str() of the old one>": a changed
+  // string is not found on its line ("abc" is quoted there) and is left as it was.
+  out = rewrite_params("SEED = 7\nNAME = \"abc\"\nFLAG = True\n", "p.py", {"NAME=xyz", "FLAG=false", "SEED=1.5"});
+  ASSERT_TRUE(out) << out.error().message;
+  EXPECT_EQ(*out, "SEED = 1.5\nNAME = \"abc\"\nFLAG = False\n");
+  // As DVC 3.64 (tomlkit) writes them: a new sub-table after its parent, a removed table's blank line kept.
+  std::string doc = "# c\nlr = 0.1  # learning rate\nname = \"x\"\n\n[train]\nepochs = 5\n";
+  out = rewrite_params(doc, "params.toml", {"+train.sub.x=1"});
+  EXPECT_EQ(*out, "# c\nlr = 0.1  # learning rate\nname = \"x\"\n\n[train]\nepochs = 5\n\n[train.sub]\nx = 1\n");
+  out = rewrite_params(doc, "params.toml", {"+opt.lr=1"});
+  EXPECT_EQ(*out, "# c\nlr = 0.1  # learning rate\nname = \"x\"\n\n[train]\nepochs = 5\n\n[opt]\nlr = 1\n");
+  out = rewrite_params(doc, "params.toml", {"~train"});
+  EXPECT_EQ(*out, "# c\nlr = 0.1  # learning rate\nname = \"x\"\n\n");
+  out = rewrite_params("", "new.toml", {"+a=1.5"});
+  ASSERT_TRUE(out);
+  EXPECT_EQ(*out, "a = 1.5\n");
 }
 
 TEST(SetParams, MissingFileFailsLikeMissingKey) {
