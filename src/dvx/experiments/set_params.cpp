@@ -756,7 +756,7 @@ Result<std::string> rewrite_python(std::string_view text, const Node& original, 
   auto walk = [&](auto&& self, const Node& old_d, const Node& new_d) -> Status {
     for (const auto& [k, v] : new_d.map) {
       const Node* o = old_d.find(k);
-      if (!o) return fail(ErrorCode::invalid_argument, "unexpected error - '" + k + "'");  // KeyError
+      if (!o) return fail(ErrorCode::invalid_argument, "'" + k + "'");  // DVC's KeyError: a new key
       if (v.is_mapping()) {
         if (auto st = self(self, *o, v); !st) return st;
       } else if (!yaml::equal(v, *o) && o->line > 0 && static_cast<size_t>(o->line) <= lines.size()) {

@@ -66,7 +66,8 @@ yaml::Node merge_into(const yaml::Node& original, const yaml::Node& updated);
 // (formats::render_round_trip), JSON by json.dump (one line, no newline at the end), TOML
 // round-tripped like tomlkit, Python by DVC's line substitution of changed values. `text` is empty
 // for a file that does not exist yet. Errors: parse errors of the file or of
-// an override, apply_overrides() errors, values a format cannot hold.
+// an override, apply_overrides() errors, values a format cannot hold (null in TOML), a key added
+// to a Python file (DVC fails with an unexpected KeyError: the message is "'<key>'").
 Result<std::string> rewrite_params(std::string_view text, const std::string& filename,
                                    const std::vector<std::string>& overrides);
 
