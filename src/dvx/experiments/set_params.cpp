@@ -179,7 +179,8 @@ class ValueParser {
       out.push_back(std::move(*e));
       skip_ws();
       if (m_i >= m_s.size()) break;
-      if (m_s[m_i] != ',') return syntax_error(m_s.substr(m_i));
+      if (m_s[m_i] != ',')
+        return parsing_error(m_input, "extraneous input '" + std::string(1, m_s[m_i]) + "' expecting <EOF>");
       ++m_i;
     }
     return out;

@@ -139,9 +139,15 @@ TEST(SetParams, SyntaxErrors) {
   ASSERT_FALSE(o);
   EXPECT_EQ(o.error().message,
             "no viable alternative at input '['\nSee https://hydra.cc/docs/1.2/advanced/override_grammar/basic for details");
-  EXPECT_FALSE(parse_override("lr"));
+  EXPECT_EQ(parse_override("lr").error().message,
+            "Error parsing override 'lr'\nmissing EQUAL at '<EOF>'\n"
+            "See https://hydra.cc/docs/1.2/advanced/override_grammar/basic for details");
+  EXPECT_EQ(parse_override("lr=x]").error().message,
+            "Error parsing override 'lr=x]'\nextraneous input ']' expecting <EOF>\n"
+            "See https://hydra.cc/docs/1.2/advanced/override_grammar/basic for details");
+  EXPECT_EQ(parse_override("lr=#").error().message,
+            "LexerNoViableAltException: lr=#\nSee https://hydra.cc/docs/1.2/advanced/override_grammar/basic for details");
   EXPECT_FALSE(parse_override("a..b=1"));
-  EXPECT_FALSE(parse_override("a=x]"));
   EXPECT_FALSE(parse_override("a='open"));
   EXPECT_FALSE(parse_override("a=nosuch(1)"));
 }
@@ -183,39 +189,31 @@ Status apply(yaml::Node& doc, std::vector<std::string> texts) {
   return apply_overrides(doc, os);
 }
 
+// Each as DVC 3.64 printed it after "ERROR: " (`dvc exp run -S ...` in a scratch repo).
 TEST(SetParams, HydraErrors) {
-  auto doc = *yaml::parse("lr: 0.1\nn: null\ntrain:\n  epochs: 5\n  layers: [8, 4]\n", "params.yaml");
-  auto d = doc;
-  auto st = apply(d, {"a.b=1"});
-  ASSERT_FALSE(st);
-  EXPECT_EQ(st.error().message,
-            "Invalid `--set-param` value: Could not override 'a.b'.\nTo append to your config use +a.b=1: "
-            "Key 'a' is not in struct\n    full_key: a\n    object_type=dict");
-  d = doc;
-  st = apply(d, {"lr.x=1"});
-  EXPECT_EQ(st.error().message,
-            "Invalid `--set-param` value: Could not override 'lr.x'.\nTo append to your config use +lr.x=1: "
-            "Key 'x' is not in struct\n    full_key: lr.x\n    object_type=dict");
-  d = doc;
-  st = apply(d, {"train.foo=1"});
-  EXPECT_NE(st.error().message.find("Key 'foo' is not in struct\n    full_key: train.foo"), std::string::npos);
-  d = doc;
-  st = apply(d, {"=1"});
-  EXPECT_EQ(st.error().message,
-            "Invalid `--set-param` value: Could not override ''.\nTo append to your config use +=1: "
-            "Key '' is not in struct\n    full_key: \n    object_type=dict");
-  d = doc;
-  st = apply(d, {"~nokey"});
-  EXPECT_EQ(st.error().message, "Invalid `--set-param` value: Could not delete from config. 'nokey' does not exist.");
-  d = doc;
-  st = apply(d, {"+lr=5"});
-  EXPECT_EQ(st.error().message,
-            "Invalid `--set-param` value: Could not append to config. An item is already at 'lr'.\n"
-            "Either remove + prefix: 'lr=5'\nOr add a second + to add or override 'lr': '++lr=5'");
-  d = doc;
-  st = apply(d, {"~lr=0.2"});
-  EXPECT_EQ(st.error().message,
-            "Invalid `--set-param` value: Could not delete from config. The value of 'lr' is 0.1 and not 0.2.");
+  const auto doc = *yaml::parse("lr: 0.1\nn: null\ntrain:\n  epochs: 5\n  layers: [8, 4]\n", "params.yaml");
+  auto error_of = [&](const std::string& text) {
+    auto d = doc;
+    auto st = apply(d, {text});
+    EXPECT_FALSE(st) << text;
+    return st ? std::string() : st.error().message;
+  };
+  const std::string p = "Invalid `--set-param` value: ";
+  EXPECT_EQ(error_of("a.b=1"), p + "Could not override 'a.b'.\nTo append to your config use +a.b=1: "
+                                   "Key 'a' is not in struct\n    full_key: a\n    object_type=dict");
+  EXPECT_EQ(error_of("lr.x=1"), p + "Could not override 'lr.x'.\nTo append to your config use +lr.x=1: "
+                                    "Key 'x' is not in struct\n    full_key: lr.x\n    object_type=dict");
+  EXPECT_EQ(error_of("train.foo=1"), p + "Could not override 'train.foo'.\nTo append to your config use "
+                                         "+train.foo=1: Key 'foo' is not in struct\n    full_key: train.foo\n"
+                                         "    object_type=dict");
+  EXPECT_EQ(error_of("=1"), p + "Could not override ''.\nTo append to your config use +=1: "
+                                "Key '' is not in struct\n    full_key: \n    object_type=dict");
+  EXPECT_EQ(error_of("~nokey"), p + "Could not delete from config. 'nokey' does not exist.");
+  EXPECT_EQ(error_of("+lr=5"), p + "Could not append to config. An item is already at 'lr'.\n"
+                                   "Either remove + prefix: 'lr=5'\nOr add a second + to add or override 'lr': '++lr=5'");
+  EXPECT_EQ(error_of("~lr=0.2"), p + "Could not delete from config. The value of 'lr' is 0.1 and not 0.2.");
+  EXPECT_EQ(error_of("train.layers.5=5"), p + "Error merging override train.layers.5=5: list index out of range");
+  EXPECT_EQ(error_of("lr=1,2"), "Sweep overrides can't be used without `--queue`");
 }
 
 TEST(SetParams, HydraRules) {
@@ -246,6 +244,24 @@ TEST(SetParams, YamlLayoutAsSpecified) {
             "# top comment\nlr: 0.001 # learning rate\nname:\ntrain:\n  epochs: abc # epochs comment\n"
             "  layers:          # flow list\n  - 3\n  - 4\n  opt: {name: adam, beta: 0.9}\n  sub: x\nflags:\n- a\n- b\n"
             "newkey: 5\ndate: '2024-01-01'\nt: true\nq: '007'\n");
+}
+
+// As DVC 3.64 wrote them (scratch repo): comment lines stay where they were.
+TEST(SetParams, YamlCommentsAroundEdits) {
+  std::string in = "# top\nlr: 0.1  # c1\n# between\nseed: 42\ntrain:\n  epochs: 5 # e\n  # trailing train\nlast: x\n";
+  auto expect = [&](const std::string& o, const std::string& want) {
+    auto out = rewrite_params(in, "params.yaml", {o});
+    ASSERT_TRUE(out) << o << ": " << out.error().message;
+    EXPECT_EQ(*out, want) << o;
+  };
+  expect("~seed", "# top\nlr: 0.1  # c1\n# between\ntrain:\n  epochs: 5 # e\n  # trailing train\nlast: x\n");
+  expect("+opt={a: 1, b: [1, 2]}",
+         in + "opt:\n  a: 1\n  b:\n  - 1\n  - 2\n");
+  expect("~last", "# top\nlr: 0.1  # c1\n# between\nseed: 42\ntrain:\n  epochs: 5 # e\n  # trailing train\n");
+  expect("+train.new=1",
+         "# top\nlr: 0.1  # c1\n# between\nseed: 42\ntrain:\n  epochs: 5 # e\n  # trailing train\n  new: 1\nlast: x\n");
+  expect("lr=0.123456789012",
+         "# top\nlr: 0.123456789012 # c1\n# between\nseed: 42\ntrain:\n  epochs: 5 # e\n  # trailing train\nlast: x\n");
 }
 
 TEST(SetParams, JsonPrettyBecomesOneLine) {
