@@ -731,7 +731,10 @@ class TomlEditor {
       // The parent is a table written with dotted keys or inline: rewrite the whole parent.
       return fail(ErrorCode::invalid_argument, "cannot add '" + path.back() + "' to this TOML layout");
     }
-    size_t at = t->entries.empty() ? (t->header == SIZE_MAX ? 0 : t->header + 1) : t->end;
+    // After the table's last line that is not blank (comments included), as tomlkit appends.
+    size_t begin = t->header == SIZE_MAX ? 0 : t->header + 1;
+    size_t at = t + 1 != tables.end() ? (t + 1)->header : m_lines.size();
+    while (at > begin && trim(m_lines[at - 1]).empty()) --at;
     m_lines.insert(m_lines.begin() + static_cast<long>(at), line);
     return {};
   }

@@ -293,6 +293,9 @@ TEST(SetParams, TomlEdits) {
   EXPECT_EQ(*out, "# c\nlr = 0.1  # learning rate\nname = \"x\"\n\n[train]\nepochs = 5\n\n[opt]\nlr = 1\n");
   out = rewrite_params(doc, "params.toml", {"~train"});
   EXPECT_EQ(*out, "# c\nlr = 0.1  # learning rate\nname = \"x\"\n\n");
+  doc = "# head\n\n[a]\nopt = {x = 1, y = \"s\"}\nb.c = 2\n";
+  out = rewrite_params(doc, "params.toml", {"+top=1", "a.opt.x=2", "a.b.c=3"});
+  EXPECT_EQ(*out, "# head\ntop = 1\n\n[a]\nopt = {x = 2, y = \"s\"}\nb.c = 3\n");
   out = rewrite_params("", "new.toml", {"+a=1.5"});
   ASSERT_TRUE(out);
   EXPECT_EQ(*out, "a = 1.5\n");
