@@ -6,6 +6,7 @@
 #include <map>
 
 #include "dvx/base/strings.h"
+#include "dvx/formats/params.h"
 #include "dvx/formats/py_json.h"
 #include "dvx/formats/yaml_edit.h"
 #include "dvx/metrics/format.h"

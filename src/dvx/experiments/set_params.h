@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "dvx/base/result.h"
-#include "dvx/formats/params.h"
 #include "dvx/formats/yaml.h"
 
 namespace dvx::experiments {
@@ -36,8 +35,10 @@ struct Override {
 };
 
 // Parses one override (`file:` already split off). Errors (ErrorCode::invalid_argument) carry
-// Hydra's parser message, as DVC prints it after "unexpected error - ": "no viable alternative
-// at input '['\nSee https://hydra.cc/docs/1.2/advanced/override_grammar/basic for details".
+// Hydra's parser message, as DVC prints it after "unexpected error - ", then "\nSee
+// https://hydra.cc/docs/1.2/advanced/override_grammar/basic for details": "no viable alternative
+// at input '['", "Error parsing override 'lr'\nmissing EQUAL at '<EOF>'", "Error parsing override
+// 'lr=x]'\nextraneous input ']' expecting <EOF>", "LexerNoViableAltException: lr=#".
 Result<Override> parse_override(std::string_view text);
 
 // DVC's to_path_overrides: each `-S` argument grouped by the params file it names (`file:` before
@@ -53,7 +54,8 @@ Result<std::vector<std::vector<std::pair<std::string, std::vector<std::string>>>
 // Applies overrides to a params document as Hydra does on DVC's struct-mode OmegaConf copy.
 // Errors (ErrorCode::invalid_argument) read as DVC prints them after "ERROR: ", e.g.
 // "Invalid `--set-param` value: Could not override 'lr'.\nTo append to your config use +lr=0.5:
-// Key 'lr' is not in struct\n    full_key: lr\n    object_type=dict". A sweep cannot be applied.
+// Key 'lr' is not in struct\n    full_key: lr\n    object_type=dict". A sweep cannot be applied:
+// "Sweep overrides can't be used without `--queue`".
 Status apply_overrides(yaml::Node& doc, const std::vector<Override>& overrides);
 
 // DVC's merge_dicts + remove_missing_keys of the overridden copy into the loaded document:
