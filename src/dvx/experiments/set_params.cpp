@@ -680,7 +680,7 @@ class TomlEditor {
       const TomlEntry* e = entry(path, tables);
       Status st;
       if (o && o->is_mapping() && v.is_mapping() && !e) st = walk(*o, v, path);
-      else if (o && e) st = replace(*e, v);
+      else if (o && e) st = replace(*e, v, o);
       else if (!o) st = insert(tables, path, v);
       if (!st) return st;
       path.pop_back();
@@ -694,14 +694,31 @@ class TomlEditor {
     return {};
   }
 
-  Status replace(const TomlEntry& e, const Node& v) {
-    auto text = toml_value(v);
+  Status replace(const TomlEntry& e, const Node& v, const Node* orig) {
+    auto text = inline_table_grown(v, orig);
+    if (!text) text = toml_value(v);
     if (!text) return std::unexpected(text.error());
     std::string head = m_lines[e.first].substr(0, e.value_begin);
     std::string tail = m_lines[e.last].substr(std::min(e.value_end, m_lines[e.last].size()));
     m_lines.erase(m_lines.begin() + static_cast<long>(e.first) + 1, m_lines.begin() + static_cast<long>(e.last) + 1);
     m_lines[e.first] = head + *text + tail;
     return {};
+  }
+
+  // tomlkit appends keys to an existing inline table after a bare ",": `{x = 1, y = 2,z = 3}`.
+  // The text when `v` is `orig` (a non-empty mapping) with keys added at the end; an error otherwise.
+  static Result<std::string> inline_table_grown(const Node& v, const Node* orig) {
+    if (!orig || !orig->is_mapping() || !v.is_mapping() || orig->map.empty() || v.map.size() <= orig->map.size())
+      return fail(ErrorCode::invalid_argument, "not a grown inline table");
+    std::string out = "{";
+    for (size_t i = 0; i < v.map.size(); ++i) {
+      if (i < orig->map.size() && v.map[i].first != orig->map[i].first)
+        return fail(ErrorCode::invalid_argument, "not a grown inline table");
+      auto x = toml_value(v.map[i].second);
+      if (!x) return x;
+      out += (i == 0 ? "" : i < orig->map.size() ? ", " : ",") + toml_key(v.map[i].first) + " = " + *x;
+    }
+    return out + "}";
   }
 
   Status insert(std::vector<TomlTable>& tables, const std::vector<std::string>& path, const Node& v) {

@@ -249,17 +249,20 @@ TEST(SetParams, YamlLayoutAsSpecified) {
 // As DVC 3.64 wrote them (scratch repo): comment lines stay where they were.
 TEST(SetParams, YamlCommentsAroundEdits) {
   std::string in = "# top\nlr: 0.1  # c1\n# between\nseed: 42\ntrain:\n  epochs: 5 # e\n  # trailing train\nlast: x\n";
-  auto expect = [&](const std::string& o, const std::string& want) {
-    auto out = rewrite_params(in, "params.yaml", {o});
+  auto out_of = [](const std::string& text, const std::string& o, const std::string& want) {
+    auto out = rewrite_params(text, "params.yaml", {o});
     ASSERT_TRUE(out) << o << ": " << out.error().message;
     EXPECT_EQ(*out, want) << o;
   };
+  auto expect = [&](const std::string& o, const std::string& want) { out_of(in, o, want); };
   expect("~seed", "# top\nlr: 0.1  # c1\n# between\ntrain:\n  epochs: 5 # e\n  # trailing train\nlast: x\n");
   expect("+opt={a: 1, b: [1, 2]}",
          in + "opt:\n  a: 1\n  b:\n  - 1\n  - 2\n");
   expect("~last", "# top\nlr: 0.1  # c1\n# between\nseed: 42\ntrain:\n  epochs: 5 # e\n  # trailing train\n");
   expect("+train.new=1",
          "# top\nlr: 0.1  # c1\n# between\nseed: 42\ntrain:\n  epochs: 5 # e\n  # trailing train\n  new: 1\nlast: x\n");
+  out_of("train:\n  opt: {name: adam, beta: 0.9}  # o\n", "+train.opt.c=1",
+         "train:\n  opt: {name: adam, beta: 0.9, c: 1} # o\n");
   expect("lr=0.123456789012",
          "# top\nlr: 0.123456789012 # c1\n# between\nseed: 42\ntrain:\n  epochs: 5 # e\n  # trailing train\nlast: x\n");
 }
@@ -296,6 +299,8 @@ TEST(SetParams, TomlEdits) {
   doc = "# head\n\n[a]\nopt = {x = 1, y = \"s\"}\nb.c = 2\n";
   out = rewrite_params(doc, "params.toml", {"+top=1", "a.opt.x=2", "a.b.c=3"});
   EXPECT_EQ(*out, "# head\ntop = 1\n\n[a]\nopt = {x = 2, y = \"s\"}\nb.c = 3\n");
+  out = rewrite_params(doc, "params.toml", {"+a.opt.z=1", "+a.opt.w=[1]"});
+  EXPECT_EQ(*out, "# head\n\n[a]\nopt = {x = 1, y = \"s\",z = 1,w = [1]}\nb.c = 2\n");
   out = rewrite_params("", "new.toml", {"+a=1.5"});
   ASSERT_TRUE(out);
   EXPECT_EQ(*out, "a = 1.5\n");
