@@ -203,7 +203,11 @@ class PyReader {
         if (assignment_follows()) {
           auto v = value_or_skip();
           if (!v) return std::unexpected(v.error());
-          if (*v) scope->set(word, std::move(**v));
+          if (*v) {
+            // The assignment's line: DVC's rewrite of changed values (exp run -S) edits that line.
+            (*v)->line = 1 + static_cast<int>(std::count(m_t.begin(), m_t.begin() + line_start, '\n'));
+            scope->set(word, std::move(**v));
+          }
           continue;
         }
       }

@@ -19,7 +19,8 @@ ParamsFormat params_format(std::string_view path);
 // Parses a params file's text. An empty YAML/JSON document is an empty mapping. Errors read
 // "unable to read: '<filename>', YAML file structure is corrupted" (JSON/TOML/Python), followed
 // by the parser's "file:line:col: what"; invalid UTF-8: "unable to read: '<filename>', is not
-// valid utf-8". Work is bounded by formats::k_parse_limits like every reader.
+// valid utf-8". A Python module-level or class-level assignment's value carries the line of the
+// assignment in Node::line. Work is bounded by formats::k_parse_limits like every reader.
 Result<yaml::Node> parse_params(std::string_view text, const std::string& filename, ParamsFormat format);
 
 // The value at a dotted key ("train.epochs", "layers.0" indexes a sequence); nullptr when absent.

@@ -45,6 +45,37 @@ bool line_matches(std::string_view orig, std::string_view emitted) {
   return i != 0 && i != std::string_view::npos && rest[i] == '#';
 }
 
+// Where the end-of-line comment of a line starts ('#' after a blank, outside quotes), or npos.
+size_t comment_start(std::string_view line) {
+  char quote = 0;
+  for (size_t i = 0; i < line.size(); ++i) {
+    char c = line[i];
+    if (quote) {
+      if (c == quote) quote = 0;
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+    } else if (c == '#' && i > 0 && (line[i - 1] == ' ' || line[i - 1] == '\t')) {
+      return i;
+    }
+  }
+  return std::string_view::npos;
+}
+
+// `emitted` (re-emitted lines of a changed entry) with the end-of-line comment of the entry's
+// original key line kept on its first line, as ruamel keeps it: at its column when the new text
+// fits before it, else after one space.
+std::string with_key_line_comment(std::string emitted, std::string_view orig_key_line) {
+  size_t c = comment_start(orig_key_line);
+  if (c == std::string_view::npos) return emitted;
+  size_t nl = emitted.find('\n');
+  if (nl == std::string::npos) nl = emitted.size();
+  std::string first = emitted.substr(0, nl);
+  if (comment_start(first) != std::string::npos) return emitted;
+  first += first.size() < c ? std::string(c - first.size(), ' ') : std::string(" ");
+  first += orig_key_line.substr(c);
+  return first + emitted.substr(nl);
+}
+
 // The lines ruamel writes for `key: value` nested under the mapping keys `path`.
 std::string emit_chunk(const std::vector<std::string>& path, const std::string& key, const Node& value) {
   Node inner = Node::mapping();
@@ -149,7 +180,7 @@ struct Renderer {
     if (same && w == want.size()) {
       append_lines(out, lines, b, e);
     } else {
-      out += emitted;
+      out += with_key_line_comment(std::move(emitted), lines[b]);
       append_lines(out, lines, content_end, e);
     }
   }

@@ -393,8 +393,7 @@ class Writer {
           write(U',');
           whitespace = false;
         }
-        if (!whitespace) write(U' ');
-        Node kn = Node::str(n.map[k].first);
+        Node kn = Node::str(n.map[k].first);  // its writer puts the one space after ','
         write_string(kn, true, true, indent);
         write(U':');
         whitespace = false;

@@ -307,3 +307,9 @@ TEST(YamlEmit, KeysAreQuotedLikeValues) {
 
 }  // namespace
 }  // namespace dvx::yaml
+
+TEST(YamlEmit, FlowMappingEntriesOneSpaceApart) {
+  auto d = dvx::yaml::parse("opt: {name: adam, beta: 0.9, c: [1, 2]}\n", "f.yaml");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(dvx::yaml::emit(*d), "opt: {name: adam, beta: 0.9, c: [1, 2]}\n");
+}
