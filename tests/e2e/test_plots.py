@@ -154,6 +154,34 @@ class TestRevisions(PlotsRepo):
         data = self.json_out("plots", "diff", "HEAD~1", "--json")["data"]["plots/loss.csv"][0]
         self.assertEqual(data["revisions"], ["workspace", "HEAD~1"])
 
+    def test_directory_of_plots_at_a_commit(self):
+        # Recorded with DVC 3.64: a folder definition stands for each file in it, at every revision.
+        self.make_repo()
+        self.write("logs/acc.csv", b"step,acc\n0,0.1\n1,0.2\n")
+        self.write("logs/loss.csv", b"step,loss\n0,0.9\n1,0.5\n")
+        self.write("dvc.yaml", b"plots:\n- logs:\n    x: step\n")
+        self.commit_all("one")
+        self.write("logs/acc.csv", b"step,acc\n0,0.3\n")
+        self.commit_all("two")
+        acc_1 = [{"step": "0", "acc": "0.1", "rev": "HEAD~1"}, {"step": "1", "acc": "0.2", "rev": "HEAD~1"}]
+        loss = [{"step": "0", "loss": "0.9"}, {"step": "1", "loss": "0.5"}]
+        for revs, expected in (
+                (["HEAD~1"], {"logs/acc.csv": ([{"step": "0", "acc": "0.3", "rev": "workspace"}] + acc_1,
+                                               ["workspace", "HEAD~1"]),
+                              "logs/loss.csv": ([dict(r, rev=rev) for rev in ("workspace", "HEAD~1") for r in loss],
+                                                ["workspace", "HEAD~1"])}),
+                (["HEAD~1", "HEAD"], {"logs/acc.csv": (acc_1 + [{"step": "0", "acc": "0.3", "rev": "HEAD"}],
+                                                       ["HEAD~1", "HEAD"]),
+                                      "logs/loss.csv": ([dict(r, rev=rev) for rev in ("HEAD~1", "HEAD") for r in loss],
+                                                        ["HEAD~1", "HEAD"])})):
+            d = self.json_out("plots", "diff", *revs, "--json")
+            self.assertEqual(list(d), ["data"])
+            self.assertEqual(list(d["data"]), ["logs/acc.csv", "logs/loss.csv"])
+            for name, (values, rev_names) in expected.items():
+                entry = d["data"][name][0]
+                self.assertEqual(entry["revisions"], rev_names)
+                self.assertEqual(entry["content"]["data"]["values"], values)
+
 
 class TestImagesAndErrors(PlotsRepo):
     def setup_repo(self):

@@ -42,6 +42,15 @@ std::vector<std::string> diff_revisions(repo::Repo& repo, const std::vector<std:
   return revs;
 }
 
+// The commit a revision names; UserError when Git does not know it.
+std::string resolve_commit(repo::Repo& repo, const std::string& rev) {
+  scm::Git* git = repo.git();
+  if (!git) throw UserError("unknown Git revision '" + rev + "'");
+  auto commit = git->resolve(rev);
+  if (!commit) throw UserError(commit.error().message);
+  return *commit;
+}
+
 bool has_error(const metrics::RevisionPlots& r) {
   if (r.definitions_error) return true;
   return std::any_of(r.sources.begin(), r.sources.end(),
@@ -107,8 +116,9 @@ PlotsResult plots_show(repo::Repo& repo, const PlotsOptions& o) {
 
   std::vector<metrics::RevisionPlots> collected;
   for (auto& rev : ordered) {
-    auto files = rev == "workspace" ? metrics::workspace_files(repo) : metrics::git_revision_files(repo, rev);
-    auto r = metrics::collect_revision(*files, targets, o.props);
+    auto tree = rev == "workspace" ? metrics::RevisionTree::workspace(repo)
+                                   : metrics::RevisionTree::at_commit(repo, resolve_commit(repo, rev));
+    auto r = metrics::collect_revision(*tree, rev, targets, o.props);
     if (r.definitions.empty() && !r.definitions_error) continue;  // nothing defined at this revision
     collected.push_back(std::move(r));
   }
