@@ -3,6 +3,7 @@
 
 #include "app.h"
 #include "dvx/base/strings.h"
+#include "dvx/metrics/format.h"
 #include "dvx/platform/files.h"
 
 namespace dvx::cli {
@@ -97,27 +98,11 @@ void register_diff_command(CLI::App& app, Action& action) {
           add("renamed", r.renamed, 2);
           add("modified", r.modified, 1);
           if (with_missing) add("not in cache", r.not_in_cache, 0);
-          std::vector<std::string> header = *show_hash ? std::vector<std::string>{"Status", "Hash", "Path"}
-                                                      : std::vector<std::string>{"Status", "Path"};
-          std::vector<size_t> w(header.size());
-          for (size_t i = 0; i < header.size(); ++i) w[i] = header[i].size();
-          for (auto& row : rows)
-            for (size_t i = 0; i < row.size(); ++i) w[i] = std::max(w[i], row[i].size());
-          auto line = [&](const std::vector<std::string>& cells) {
-            std::string s = "|";
-            for (size_t i = 0; i < cells.size(); ++i) {
-              std::string c = cells[i];
-              c.resize(w[i], ' ');
-              s += " " + c + " |";
-            }
-            return s;
-          };
-          ctx.console.out(line(header));
-          std::string sep = "|";
-          for (auto x : w) sep += std::string(x + 2, '-') + "|";
-          ctx.console.out(sep);
-          for (auto& row : rows) ctx.console.out(line(row));
-          ctx.console.out("");
+          metrics::Table table;
+          table.headers = *show_hash ? std::vector<std::string>{"Status", "Hash", "Path"}
+                                     : std::vector<std::string>{"Status", "Path"};
+          table.rows = std::move(rows);
+          ctx.console.write(metrics::render_markdown(table));
           return 0;
         }
         int64_t na = 0, nd = 0, nr = 0, nm = 0, nn = 0;

@@ -107,6 +107,14 @@ class TestDiff(dvxtest.DvxTestCase):
                               "Modified:\n    data/\n    foo.txt\n\n"
                               "files summary: 1 added, 1 modified\n")
 
+    def test_markdown_output(self):
+        # DVC's tables: columns at least as wide as their header plus two, an empty line after.
+        self.assertEqual(self.dvx("diff", "--md"), "| Status   | Path   |\n|----------|--------|\n\n")
+        self.write("data/new.txt", "new\n")
+        self.assertEqual(self.dvx("diff", "--md"),
+                         "| Status   | Path         |\n|----------|--------------|\n"
+                         "| added    | data/new.txt |\n| modified | data/        |\n\n")
+
     def test_repo_without_commits(self):
         self.tmp_repo = os.path.join(self.tmp, "fresh")
         self.init_git(self.tmp_repo)
