@@ -215,8 +215,10 @@ std::string stage_add(repo::Repo& repo, const formats::StageAddSpec& spec) {
     std::vector<const pipeline::Out*> outs;
     for (auto& o : index->stage(i).outs) outs.push_back(&o);
     std::stable_sort(outs.begin(), outs.end(), [&](auto* a, auto* b) { return rank(*a) < rank(*b); });
+    std::vector<std::string> rels;
     for (auto* o : outs)
-      if (o->def.cache) detail::gitignore_add(repo, o->rel);
+      if (o->def.cache) rels.push_back(o->rel);
+    detail::gitignore_add_many(repo, rels);
   }
   return "Added stage '" + spec.name + "' in '" + shown + "'";
 }

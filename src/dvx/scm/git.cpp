@@ -3,6 +3,8 @@
 #include <git2.h>
 
 #include <algorithm>
+#include <unordered_set>
+#include <unordered_map>
 #include <cstring>
 
 #include "dvx/base/strings.h"
@@ -586,16 +588,21 @@ Status check_gitignore_name(const std::string& output_rel_path) {
 Result<std::vector<std::string>> ignore_outputs(const Git& git, const std::vector<std::string>& output_rel_paths) {
   struct File {
     std::string abs, rel, content;
+    std::unordered_set<std::string> lines;  // its lines without "\n", for the duplicate check
     uint32_t mode = 0644;
     bool dirty = false;
   };
   std::vector<File> files;  // in the order first touched
-  std::vector<std::string> added;  // outputs given an entry here: they and their contents are ignored now
-  auto covered = [&](const std::string& rel) {
+  std::unordered_map<std::string, size_t> file_at;  // abs .gitignore -> index in files
+  std::unordered_set<std::string> added;  // outputs given an entry here: they and their contents are ignored now
+  auto covered = [&](const std::string& rel) {  // the path or one of its parents (O(depth), not O(batch))
     std::string c = clean_rel(rel);
-    for (const std::string& a : added)
-      if (c == a || (c.size() > a.size() && c.compare(0, a.size(), a) == 0 && c[a.size()] == '/')) return true;
-    return false;
+    while (true) {
+      if (added.count(c)) return true;
+      size_t slash = c.rfind('/');
+      if (slash == std::string::npos) return false;
+      c.resize(slash);
+    }
   };
   for (const std::string& output_rel_path : output_rel_paths) {
     auto target = gitignore_target(git.work_tree(), output_rel_path);
@@ -606,7 +613,8 @@ Result<std::vector<std::string>> ignore_outputs(const Git& git, const std::vecto
     if (*ignored) continue;
     if (auto ok = check_gitignore_name(output_rel_path); !ok) return std::unexpected(ok.error());
     const std::string entry = gitignore_entry(output_rel_path);
-    auto it = std::find_if(files.begin(), files.end(), [&](const File& f) { return f.abs == target->abs_gitignore; });
+    auto found = file_at.find(target->abs_gitignore);
+    auto it = found == file_at.end() ? files.end() : files.begin() + static_cast<std::ptrdiff_t>(found->second);
     if (it == files.end()) {
       File f;
       f.abs = target->abs_gitignore;
@@ -617,19 +625,20 @@ Result<std::vector<std::string>> ignore_outputs(const Git& git, const std::vecto
         if (!bytes) return std::unexpected(bytes.error());
         f.content = std::move(*bytes);
         f.mode = st.mode & 07777;
+        for (const std::string& line : split_lines_keep_ends(f.content))
+          f.lines.insert(line.ends_with('\n') ? line.substr(0, line.size() - 1) : line);
       }
+      file_at.emplace(f.abs, files.size());
       files.push_back(std::move(f));
       it = files.end() - 1;
     }
-    bool present = false;
-    for (const std::string& line : split_lines_keep_ends(it->content))
-      if (line == entry + "\n" || line == entry) present = true;
-    if (present) continue;
+    if (it->lines.count(entry)) continue;
     if (!it->content.empty() && it->content.back() != '\n') it->content += '\n';
     it->content += entry;
     it->content += '\n';
+    it->lines.insert(entry);
     it->dirty = true;
-    added.push_back(clean_rel(output_rel_path));
+    added.insert(clean_rel(output_rel_path));
   }
   std::vector<std::string> changed;
   for (const File& f : files) {
