@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -41,7 +42,6 @@ using Action = std::function<int(Context&)>;
 
 // Registration functions, one per group of commands; each adds its subcommands to `app` and
 // sets `action` when its subcommand is selected.
-void register_data_commands(CLI::App& app, Action& action);
 void register_add_command(CLI::App& app, Action& action);
 void register_commit_command(CLI::App& app, Action& action);
 void register_checkout_command(CLI::App& app, Action& action);
@@ -61,6 +61,14 @@ void register_freeze_commands(CLI::App& app, Action& action);
 void register_plots_commands(CLI::App& app, Action& action);
 void register_metrics_commands(CLI::App& app, Action& action);
 void register_params_commands(CLI::App& app, Action& action);
+
+// A registration function and the top-level commands (with aliases) it adds, in the order
+// `dvx --help` lists them. main() registers only the group of the command it runs.
+struct CommandGroup {
+  void (*add)(CLI::App& app, Action& action);
+  std::vector<std::string_view> names;
+};
+const std::vector<CommandGroup>& command_groups();
 
 // "DVC failed to load some metrics for following revisions: '<a, b>'." on stderr (none: nothing).
 void report_errored(Context& ctx, const std::vector<std::string>& errored);

@@ -35,9 +35,19 @@ IMPLEMENTED = {
     "add", "cache", "check-ignore", "checkout", "commit", "config", "data", "pull", "push",
     "fetch", "status", "destroy", "diff", "gc", "git-hook", "init", "install", "list", "ls",
     "move", "mv", "remote", "remove", "rm", "root", "unprotect", "version", "doctor",
+    "repro", "stage", "dag", "run", "freeze", "unfreeze", "plots", "metrics", "params",
 }
 COMMANDS = [c for c in COMMANDS
             if c[0] in IMPLEMENTED and c != ["git-hook", "merge-driver"]]
+
+# An alias's help is its command's help.
+ALIASES = {"doctor": "version", "ls": "list", "mv": "move", "rm": "remove", "ds": "dataset",
+           "ls-url": "list-url", "exp": "experiments"}
+
+
+def usage_re(name):
+    return r"(?im)^usage: (\S+ )*(" + re.escape(name) + "|" + re.escape(ALIASES.get(name, name)) + ") "
+
 
 NOT_A_REPO = re.compile(
     r"^ERROR: you are not inside of a DVC repository \(checked up to mount point '[^']+'\)$",
@@ -58,6 +68,20 @@ class TestHelp(dvxtest.DvxTestCase):
                 self.assertEqual(code, 0, f"stdout:\n{out}\nstderr:\n{err}")
                 self.assertTrue(out.strip(), "help text expected on stdout")
                 self.assertRegex(out, r"(?i)usage")
+                # the help of that very command (main() registers only the command's group)
+                self.assertRegex(out, usage_re(cmd[-1]))
+
+    def test_every_listed_command_runs_through_its_group(self):
+        # The commands of the "invalid choice" list (every group registered) each parse on
+        # their own: a command missing from, or put in the wrong group of, main's table fails.
+        code, out, err = self.run("nosuchcmd", cwd=self.tmp)
+        names = re.findall(r"'([a-z-]+)'", err.split("choose from", 1)[1].split(")", 1)[0])
+        self.assertGreater(len(names), 30)
+        for name in names:
+            with self.subTest(cmd=name):
+                code, out, err = self.run(name, "--help", cwd=self.tmp)
+                self.assertEqual(code, 0, f"stdout:\n{out}\nstderr:\n{err}")
+                self.assertRegex(out, usage_re(name))
 
 
 class TestParserErrors(dvxtest.DvxTestCase):

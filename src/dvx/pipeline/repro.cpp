@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <set>
@@ -190,6 +191,60 @@ std::vector<size_t> plan(const Index& index, const ReproOptions& opts) {
 
 namespace {
 
+// Run-cache entries are written by a thread of their own: nothing later in the run reads them
+// (a stage's key names its own outputs, so no other stage of the run can hit its entry), and
+// each costs two folders and a file, which would otherwise sit between one stage's end and the
+// next one's start. A kill loses at most entries not yet written (each is written atomically);
+// a failed write is reported as a warning when the run ends.
+class RunCacheWriter {
+ public:
+  explicit RunCacheWriter(const RunCache& rc) : m_rc(rc) {}
+  ~RunCacheWriter() { finish(); }
+  void save(formats::LockStage entry) {
+    std::lock_guard<std::mutex> l(m_mutex);
+    m_queue.push_back(std::move(entry));
+    if (!m_thread.joinable()) m_thread = std::thread([this] { loop(); });
+    m_cv.notify_one();
+  }
+  // Waits for every queued entry; returns the errors of failed writes.
+  std::vector<std::string> finish() {
+    {
+      std::lock_guard<std::mutex> l(m_mutex);
+      m_done = true;
+      m_cv.notify_one();
+    }
+    if (m_thread.joinable()) m_thread.join();
+    return std::exchange(m_errors, {});
+  }
+
+ private:
+  void loop() {
+    std::unique_lock<std::mutex> l(m_mutex);
+    while (true) {
+      m_cv.wait(l, [&] { return m_done || !m_queue.empty(); });
+      if (m_queue.empty()) return;
+      auto entry = std::move(m_queue.front());
+      m_queue.pop_front();
+      l.unlock();
+      try {
+        m_rc.save(entry);
+      } catch (const UserError& e) {
+        l.lock();
+        m_errors.push_back(e.what());
+        continue;
+      }
+      l.lock();
+    }
+  }
+  const RunCache& m_rc;
+  std::mutex m_mutex;
+  std::condition_variable m_cv;
+  std::deque<formats::LockStage> m_queue;
+  std::vector<std::string> m_errors;
+  bool m_done = false;
+  std::thread m_thread;
+};
+
 class Engine {
  public:
   Engine(Index& index, const ReproOptions& opts, const ReproIo& io)
@@ -206,6 +261,7 @@ class Engine {
   const ReproIo& m_io;
   Checker m_checker;
   RunCache m_rc;
+  RunCacheWriter m_rc_writer{m_rc};
   std::mutex m_mutex;       // checks, saves, lock writes, printing
   std::atomic<bool> m_cancel{false};  // set on a failure without -k: running commands are stopped
   bool m_need_blank = false;
@@ -344,7 +400,7 @@ void Engine::save(size_t i, formats::LockStage entry, Sink& sink) {
   }
   std::sort(entry.outs.begin(), entry.outs.end(), [](auto& a, auto& b) { return a.path < b.path; });
   std::sort(entry.deps.begin(), entry.deps.end(), [](auto& a, auto& b) { return a.path < b.path; });
-  if (rc_save) m_rc.save(entry);
+  if (rc_save) m_rc_writer.save(entry);
   write_entry(i, entry, sink);
 }
 
@@ -647,6 +703,7 @@ ReproResult Engine::run(const std::vector<size_t>& order) {
   lock.unlock();
   for (auto& t : threads) t.join();
   flush_locks(true);  // every finished stage's entry, also after a failure or an interrupt
+  for (auto& e : m_rc_writer.finish()) m_io.warn("failed to save a run-cache entry: " + e);
   if (jobs > 1) order_new_entries(order);
   if (interrupted || platform::interrupt_signal()) throw UserError("interrupted by the user", ExitCode::interrupted);
   if (fatal) throw *fatal;
@@ -688,6 +745,7 @@ void Engine::commit(size_t i) {
     m_checker.current_deps(i, cur);
     save(i, std::move(cur), sink);
     flush_locks(true);
+    for (auto& e : m_rc_writer.finish()) throw UserError(e);
   } catch (const StageFailure& f) {
     throw UserError(f.message);
   }

@@ -1,0 +1,32 @@
+// The table of command groups (app.h): which registration function adds which top-level
+// commands. Each command lives in its own file (cmd_<name>.cpp).
+#include "app.h"
+
+namespace dvx::cli {
+
+const std::vector<CommandGroup>& command_groups() {
+  static const std::vector<CommandGroup> groups{
+      {register_project_commands, {"init", "destroy", "install", "git-hook", "root", "version", "doctor"}},
+      {register_add_command, {"add"}},
+      {register_commit_command, {"commit"}},
+      {register_checkout_command, {"checkout"}},
+      {register_status_command, {"status", "data"}},
+      {register_diff_command, {"diff"}},
+      {register_remove_command, {"remove", "rm", "move", "mv", "unprotect"}},
+      {register_gc_command, {"gc"}},
+      {register_list_command, {"list", "ls", "check-ignore"}},
+      {register_remote_commands, {"push", "fetch", "pull"}},
+      {register_config_commands, {"config", "remote", "cache"}},
+      {register_repro_command, {"repro"}},
+      {register_stage_commands, {"stage"}},
+      {register_dag_command, {"dag"}},
+      {register_run_command, {"run"}},
+      {register_freeze_commands, {"freeze", "unfreeze"}},
+      {register_plots_commands, {"plots"}},
+      {register_metrics_commands, {"metrics"}},
+      {register_params_commands, {"params"}},
+  };
+  return groups;
+}
+
+}  // namespace dvx::cli
