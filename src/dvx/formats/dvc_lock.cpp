@@ -198,15 +198,36 @@ Result<DvcLock> DvcLock::from_document(yaml::Node document, const std::string& f
   for (auto& [name, entry] : doc->find("stages")->map) {
     auto st = lock_stage_from_node(entry, "stage '" + name + "'");
     if (!st) return std::unexpected(lock_error(filename, entry, st.error().message));
+    lock.m_typed.emplace(name, std::move(*st));
   }
   lock.m_doc = std::move(document);
   return lock;
 }
 
-std::optional<LockStage> DvcLock::stage(std::string_view name) const {
+Node* DvcLock::stages_node() {
+  if (!m_doc.is_mapping()) m_doc = Node::mapping();
+  if (!m_doc.find("schema")) m_doc.set("schema", Node::str("2.0"));
+  Node* stages = m_doc.find("stages");
+  if (!stages) stages = &m_doc.set("stages", Node::mapping());
+  return stages;
+}
+
+const Node* DvcLock::find_stage(std::string_view name) const {
   const Node* stages = m_doc.find("stages");
-  if (!stages) return std::nullopt;
-  const Node* n = stages->find(name);
+  if (!stages || !stages->is_mapping()) return nullptr;
+  if (m_pos_stale) {
+    m_pos.clear();
+    for (size_t k = 0; k < stages->map.size(); ++k) m_pos.emplace(stages->map[k].first, k);
+    m_pos_stale = false;
+  }
+  auto it = m_pos.find(std::string(name));
+  if (it == m_pos.end() || it->second >= stages->map.size() || stages->map[it->second].first != name) return nullptr;
+  return &stages->map[it->second].second;
+}
+
+std::optional<LockStage> DvcLock::stage(std::string_view name) const {
+  if (auto it = m_typed.find(std::string(name)); it != m_typed.end()) return it->second;
+  const Node* n = find_stage(name);
   if (!n) return std::nullopt;
   auto st = lock_stage_from_node(*n, std::string(name));
   if (!st) return std::nullopt;  // validated by parse()
@@ -221,16 +242,45 @@ std::vector<std::string> DvcLock::stage_names() const {
 }
 
 void DvcLock::set_stage(const std::string& name, const LockStage& st) {
-  if (!m_doc.is_mapping()) m_doc = Node::mapping();
-  if (!m_doc.find("schema")) m_doc.set("schema", Node::str("2.0"));
-  Node* stages = m_doc.find("stages");
-  if (!stages) stages = &m_doc.set("stages", Node::mapping());
-  stages->set(name, lock_stage_to_node(st));
+  Node* stages = stages_node();
+  Node node = lock_stage_to_node(st);
+  if (const Node* found = find_stage(name)) {
+    *const_cast<Node*>(found) = std::move(node);
+  } else {
+    stages->map.emplace_back(name, std::move(node));
+    if (!m_pos_stale) m_pos[name] = stages->map.size() - 1;
+  }
+  m_typed.insert_or_assign(name, st);
 }
 
 bool DvcLock::remove_stage(std::string_view name) {
   Node* stages = m_doc.find("stages");
-  return stages && stages->erase(name);
+  if (!stages || !stages->erase(name)) return false;
+  m_typed.erase(std::string(name));
+  m_pos_stale = true;
+  return true;
+}
+
+void DvcLock::move_to_end(const std::vector<std::string>& names) {
+  Node* stages = m_doc.find("stages");
+  if (!stages || !stages->is_mapping()) return;
+  std::unordered_map<std::string_view, size_t> rank;
+  for (size_t k = 0; k < names.size(); ++k) rank.emplace(names[k], k);
+  std::vector<std::pair<std::string, Node>> kept, moved(names.size());
+  std::vector<char> present(names.size(), 0);
+  for (auto& e : stages->map) {
+    auto it = rank.find(e.first);
+    if (it == rank.end()) {
+      kept.push_back(std::move(e));
+    } else {
+      present[it->second] = 1;
+      moved[it->second] = std::move(e);
+    }
+  }
+  for (size_t k = 0; k < names.size(); ++k)
+    if (present[k]) kept.push_back(std::move(moved[k]));
+  stages->map = std::move(kept);
+  m_pos_stale = true;
 }
 
 bool DvcLock::empty() const {

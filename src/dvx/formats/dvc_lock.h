@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "dvx/base/result.h"
@@ -49,6 +50,9 @@ class DvcLock {
   void set_stage(const std::string& name, const LockStage& st);
   // Removes a stage's entry; returns whether it was there.
   bool remove_stage(std::string_view name);
+  // Moves the entries of `names` (those present) to the end, in that order; the others keep
+  // their order. One pass, whatever the number of names.
+  void move_to_end(const std::vector<std::string>& names);
   bool empty() const;
 
   // The file text as DVC writes it ("schema: '2.0'\nstages:\n  ...").
@@ -56,6 +60,14 @@ class DvcLock {
 
  private:
   yaml::Node m_doc;  // ordered document; untouched entries keep their exact values
+  // Lookups by stage name in constant time (a pipeline of n stages asks for n entries):
+  // name -> position in the "stages" mapping (rebuilt after a removal), and the typed entries
+  // read by from_document or set since.
+  mutable std::unordered_map<std::string, size_t> m_pos;
+  mutable bool m_pos_stale = true;
+  std::unordered_map<std::string, LockStage> m_typed;
+  yaml::Node* stages_node();
+  const yaml::Node* find_stage(std::string_view name) const;
 };
 
 // The YAML mapping of one stage entry in DVC's key order (cmd, deps, params, outs), each

@@ -319,9 +319,9 @@ formats::DvcLock& Index::lock(const std::string& lock_rel) const {
   if (it != m_locks.end()) return *it->second;
   std::string abs = m_repo->root() + "/" + lock_rel;
   std::unique_ptr<formats::DvcLock> lk;
-  if (const yaml::Node* doc = m_repo->lock_document(lock_rel)) {
+  if (auto doc = m_repo->take_lock_document(lock_rel)) {
     // Already parsed by the repository's output index: validated here, not parsed again.
-    auto parsed = formats::DvcLock::from_document(*doc, error_name(*m_repo, abs));
+    auto parsed = formats::DvcLock::from_document(std::move(*doc), error_name(*m_repo, abs));
     if (!parsed) throw UserError(parsed.error().message);
     m_lock_exists[lock_rel] = true;
     return *m_locks.emplace(lock_rel, std::make_unique<formats::DvcLock>(std::move(*parsed))).first->second;

@@ -725,14 +725,10 @@ void Engine::order_new_entries(const std::vector<size_t>& order) {
   for (auto& [lock_rel, stages] : by_lock) {
     if (stages.size() < 2) continue;
     auto& lock = m_index.lock(lock_rel);
-    std::vector<std::pair<std::string, formats::LockStage>> entries;
-    for (size_t i : stages) {
-      const std::string& name = m_index.stage(i).name;
-      if (auto e = lock.stage(name)) entries.emplace_back(name, std::move(*e));
-    }
+    std::vector<std::string> names;
+    for (size_t i : stages) names.push_back(m_index.stage(i).name);
     std::string before = lock.emit();
-    for (auto& [name, _] : entries) lock.remove_stage(name);
-    for (auto& [name, e] : entries) lock.set_stage(name, e);
+    lock.move_to_end(names);
     if (lock.emit() != before) m_index.write_lock(lock_rel);
   }
 }

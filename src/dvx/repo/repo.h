@@ -93,12 +93,15 @@ class Repo {
     m_stages_loaded = false;
     m_lock_docs.clear();
   }
-  // The parsed document of a dvc.lock (repo-relative) as stages() read it, or nullptr when it
-  // was not read (or the stages were reloaded since): the pipeline index uses it instead of
-  // parsing the file a second time.
-  const yaml::Node* lock_document(const std::string& rel_path) const {
+  // Hands over the parsed document of a dvc.lock (repo-relative) as stages() read it, or nullopt
+  // when it was not read (or was taken, or the stages were reloaded since): the pipeline index
+  // uses it instead of parsing the file a second time.
+  std::optional<yaml::Node> take_lock_document(const std::string& rel_path) {
     auto it = m_lock_docs.find(rel_path);
-    return it == m_lock_docs.end() ? nullptr : &it->second;
+    if (it == m_lock_docs.end()) return std::nullopt;
+    std::optional<yaml::Node> doc(std::move(it->second));
+    m_lock_docs.erase(it);
+    return doc;
   }
   // Every dvc.yaml of the workspace (repo-relative, in walk order: a folder's file before its
   // subfolders'), found by the same walk as stages().
