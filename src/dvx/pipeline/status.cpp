@@ -90,9 +90,14 @@ workspace::OutputState Checker::state_of(const std::string& abs) {
 }
 
 void Checker::forget(const std::string& abs) {
-  for (auto it = m_states.begin(); it != m_states.end();) {
-    if (it->first == abs || fsx::is_within(it->first, abs) || fsx::is_within(abs, it->first)) it = m_states.erase(it);
-    else ++it;
+  // The path itself, what is inside it (a range of the sorted map) and the folders holding it
+  // (one lookup per parent): a repro forgets each output it writes, so no full scan here.
+  m_states.erase(abs);
+  std::string prefix = abs + "/";
+  m_states.erase(m_states.lower_bound(prefix), m_states.lower_bound(abs + "0"));  // '0' follows '/'
+  for (std::string p = fsx::parent_dir(abs); !p.empty() && p != "/"; p = fsx::parent_dir(p)) {
+    m_states.erase(p);
+    if (p.size() <= 1) break;
   }
   m_params_files.erase(abs);
 }
@@ -120,19 +125,19 @@ StageChanges Checker::check(size_t i, bool allow_missing) {
   if (st.is_dvc_file()) {
     for (auto& o : st.dvc->outs) {
       auto rec = o.recorded();
-      std::string name = m_repo.display(o.abs_path);
+      auto name = [&] { return m_repo.display(o.abs_path); };
       if (rec && o.entry.cache) {
         auto cs = m_repo.cache_state(*rec);
         if (cs != repo::CacheState::complete) {
-          if (!allow_missing) ch.outs.emplace_back(name, cs == repo::CacheState::corrupted ? "corrupted" : "not in cache");
+          if (!allow_missing) ch.outs.emplace_back(name(), cs == repo::CacheState::corrupted ? "corrupted" : "not in cache");
           continue;
         }
       }
       auto cur = state_of(o.abs_path);
       if (cur.kind == Kind::missing) {
-        if (!allow_missing) ch.outs.emplace_back(name, "deleted");
+        if (!allow_missing) ch.outs.emplace_back(name(), "deleted");
       } else if (!rec || cur.oid != rec->oid || !cur.dangling.empty()) {
-        ch.outs.emplace_back(name, "modified");
+        ch.outs.emplace_back(name(), "modified");
       }
     }
     ch.always = st.always_changed;
@@ -146,29 +151,29 @@ StageChanges Checker::check(size_t i, bool allow_missing) {
         for (auto& e : entry->deps)
           if (e.path == d.written) rec = &e;
       auto cur = state_of(d.abs);
-      std::string name = m_repo.display(d.abs);
+      auto name = [&] { return m_repo.display(d.abs); };
       if (cur.kind == Kind::missing) {
-        if (!allow_missing) ch.deps.push_back({name, "deleted", {}});
+        if (!allow_missing) ch.deps.push_back({name(), "deleted", {}});
       } else if (!rec || !rec->md5 || *rec->md5 != cur.oid) {
-        ch.deps.push_back({name, "modified", {}});
+        ch.deps.push_back({name(), "modified", {}});
       }
     }
     for (auto& p : st.params) {
-      std::string name = m_repo.display(p.abs);
+      auto name = [&] { return m_repo.display(p.abs); };
       const yaml::Node* doc = params_file(p.abs);
       const std::vector<std::pair<std::string, yaml::Node>>* recorded = nullptr;
       if (entry)
         for (auto& [file, values] : entry->params)
           if (file == p.written) recorded = &values;
       if (!doc) {
-        ch.deps.push_back({name, "deleted", {}});
+        ch.deps.push_back({name(), "deleted", {}});
         continue;
       }
       if (!recorded) {
-        ch.deps.push_back({name, "new", {}});
+        ch.deps.push_back({name(), "new", {}});
         continue;
       }
-      DepChange dc{name, "", {}};
+      DepChange dc{name(), "", {}};
       std::vector<std::string> keys = param_keys(p, doc);
       for (auto& [k, _] : *recorded)
         if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
@@ -189,19 +194,19 @@ StageChanges Checker::check(size_t i, bool allow_missing) {
     if (entry)
       for (auto& e : entry->outs)
         if (e.path == o.written) rec = &e;
-    std::string name = m_repo.display(o.abs);
+    auto name = [&] { return m_repo.display(o.abs); };
     if (rec && rec->md5 && o.def.cache) {
       auto cs = m_repo.cache_state(odb::ObjectId{*rec->md5, odb::Layout::v3});
       if (cs != repo::CacheState::complete) {
-        if (!allow_missing) ch.outs.emplace_back(name, cs == repo::CacheState::corrupted ? "corrupted" : "not in cache");
+        if (!allow_missing) ch.outs.emplace_back(name(), cs == repo::CacheState::corrupted ? "corrupted" : "not in cache");
         continue;
       }
     }
     auto cur = state_of(o.abs);
     if (cur.kind == Kind::missing) {
-      if (!allow_missing) ch.outs.emplace_back(name, "deleted");
+      if (!allow_missing) ch.outs.emplace_back(name(), "deleted");
     } else if (!rec || !rec->md5 || *rec->md5 != cur.oid || !cur.dangling.empty()) {
-      ch.outs.emplace_back(name, "modified");
+      ch.outs.emplace_back(name(), "modified");
     }
   }
   ch.command = entry && !yaml::equal(entry->cmd, st.def.cmd);  // a stage never run: deps/outs tell
