@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include "dvx/base/strings.h"
 #include "dvx/formats/unicode.h"
@@ -873,12 +874,13 @@ struct Resolver {
     warn_overwrite(ctx, is_map ? std::vector<std::string>{"item", "key"} : std::vector<std::string>{"item"},
                    name);
     std::vector<std::pair<std::string, Node>> items;
+    std::unordered_map<std::string, size_t> item_pos;  // a later equal key replaces the value in place
     auto put = [&](std::string key, const Node& value) {
-      for (auto& [k, v] : items)
-        if (k == key) {
-          v = value;
-          return;
-        }
+      auto [it, fresh] = item_pos.emplace(key, items.size());
+      if (!fresh) {
+        items[it->second].second = value;
+        return;
+      }
       items.emplace_back(std::move(key), value);
     };
     if (is_map) {
