@@ -180,7 +180,20 @@ struct Renderer {
     if (same && w == want.size()) {
       append_lines(out, lines, b, e);
     } else {
-      out += with_key_line_comment(std::move(emitted), lines[b]);
+      std::string text = with_key_line_comment(std::move(emitted), lines[b]);
+      // A block sequence changed item by item (apply_diff: same length) keeps the comment lines
+      // before its first item: ruamel attaches them to that position, not to the item replaced.
+      if (orig.is_sequence() && upd.is_sequence() && !orig.flow && !orig.seq.empty() &&
+          orig.seq.size() == upd.seq.size()) {
+        std::string lead;
+        for (size_t i = b + 1; i < content_end && is_trivia(lines[i]); ++i) {
+          lead += lines[i];
+          lead += '\n';
+        }
+        size_t nl = text.find('\n');
+        if (!lead.empty() && nl != std::string::npos) text.insert(nl + 1, lead);
+      }
+      out += text;
       append_lines(out, lines, content_end, e);
     }
   }
