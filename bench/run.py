@@ -449,6 +449,7 @@ class Bench:
     @staticmethod
     def find_dvc_static(dvx_src: str) -> str | None:
         cand = os.environ.get("DVX_BENCH_DVC") or shutil.which("dvc")
+        cand = cand and (shutil.which(cand) or cand)  # a bare name (dvc-real) as found on PATH
         if not cand or not os.access(cand, os.X_OK):
             return None
         real = os.path.realpath(cand)

@@ -92,11 +92,38 @@ bool Datapoints::keys_of_first_row_cover_all() const {
   return std::all_of(m_cells.begin(), m_cells.end(), [&](const Cell& c) { return in_first[c.key]; });
 }
 
-void Datapoints::set_each(std::string_view name, std::string_view json_text) {
-  KeyId key = intern(name);
-  std::uint64_t off = add_text(json_text);
-  Cell v{key, static_cast<std::uint32_t>(json_text.size()), off};
-  rewrite(key, [&](size_t) { return std::optional<Cell>(v); });
+void Datapoints::set_each(std::string_view name, std::string_view json_text) { set_each({{name, json_text}}); }
+
+void Datapoints::set_each(std::initializer_list<std::pair<std::string_view, std::string_view>> values) {
+  std::vector<Cell> set;
+  for (auto& [name, text] : values) {
+    KeyId key = intern(name);
+    std::uint64_t off = add_text(text);
+    set.push_back({key, static_cast<std::uint32_t>(text.size()), off});
+  }
+  std::vector<Cell> cells;
+  cells.reserve(m_cells.size() + size() * set.size());
+  std::vector<std::uint32_t> starts;
+  starts.reserve(m_row_start.size());
+  starts.push_back(0);
+  std::vector<bool> placed(set.size());
+  for (size_t r = 0; r < size(); ++r) {
+    std::fill(placed.begin(), placed.end(), false);
+    size_t first = cells.size();
+    for (auto& c : row(r)) cells.push_back(c);
+    for (size_t k = 0; k < set.size(); ++k) {
+      bool found = false;
+      for (size_t i = first; i < cells.size() && !found; ++i)
+        if (cells[i].key == set[k].key) {
+          cells[i] = set[k];
+          found = true;
+        }
+      if (!found) cells.push_back(set[k]);
+    }
+    starts.push_back(static_cast<std::uint32_t>(cells.size()));
+  }
+  m_cells = std::move(cells);
+  m_row_start = std::move(starts);
 }
 
 void Datapoints::set_index(std::string_view name) {
@@ -125,9 +152,12 @@ bool Datapoints::copy_field(std::string_view to, const Datapoints& src, std::str
   return true;
 }
 
-void Datapoints::erase(std::string_view name) {
-  auto key = find_key(name);
-  if (!key) return;
+void Datapoints::erase(std::initializer_list<std::string_view> names) {
+  std::vector<bool> gone(m_keys.size(), false);
+  bool any = false;
+  for (auto name : names)
+    if (auto key = find_key(name)) any = gone[*key] = true;
+  if (!any) return;
   std::vector<Cell> cells;
   cells.reserve(m_cells.size());
   std::vector<std::uint32_t> starts;
@@ -135,11 +165,16 @@ void Datapoints::erase(std::string_view name) {
   starts.push_back(0);
   for (size_t r = 0; r < size(); ++r) {
     for (auto& c : row(r))
-      if (c.key != *key) cells.push_back(c);
+      if (!gone[c.key]) cells.push_back(c);
     starts.push_back(static_cast<std::uint32_t>(cells.size()));
   }
   m_cells = std::move(cells);
   m_row_start = std::move(starts);
+}
+
+void Datapoints::append(Datapoints&& other) {
+  if (empty() && m_keys.empty()) *this = std::move(other);
+  else append(other);
 }
 
 void Datapoints::append(const Datapoints& other) {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <span>
 #include <string>
@@ -71,6 +72,8 @@ class Datapoints {
 
   // Whole-table edits, each Python's `for dp in rows: dp[name] = ...`:
   void set_each(std::string_view name, std::string_view json_text);  // one value for every row
+  // Several keys set in order (as one set_each after the other), in one pass over the rows.
+  void set_each(std::initializer_list<std::pair<std::string_view, std::string_view>> name_and_json_text);
   void set_index(std::string_view name);                              // row i gets i
   // Row i gets the `from` value of `src`'s row i, where that row has one. `src` may be *this.
   // Returns false (nothing changed) when `src` has a different number of rows.
@@ -78,9 +81,11 @@ class Datapoints {
   // Row i gets the value computed from row i (nullopt: unchanged).
   template <class F>
   void set_each_computed(std::string_view name, F&& json_text_of_row);
-  void erase(std::string_view name);
+  void erase(std::string_view name) { erase({name}); }
+  void erase(std::initializer_list<std::string_view> names);  // in one pass
   // `other`'s rows after these.
   void append(const Datapoints& other);
+  void append(Datapoints&& other);
   // Rows merged index by index (get_datapoints(): later lists update the rows of earlier ones).
   void merge_rows(const Datapoints& other);
 

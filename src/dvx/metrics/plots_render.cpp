@@ -337,10 +337,10 @@ Flat flat_vega(const std::string& plot_id, const FileData& data, const Json& pro
                                                "' from '" + y_file + "'. They have to have same length."};
       }
     }
-    dps.set_each("rev", json_string(rev));
-    dps.set_each("filename", json_string(short_file(y_file, prefix)));
-    dps.set_each("field", json_string(y_field));
-    out.datapoints.append(dps);
+    dps.set_each({{"rev", json_string(rev)},
+                  {"filename", json_string(short_file(y_file, prefix))},
+                  {"field", json_string(y_field)}});
+    out.datapoints.append(std::move(dps));
   }
   if (out.datapoints.empty()) return Flat{{}, Json::object()};
   for (auto& [k, v] : update.items()) properties[k] = v;
@@ -520,12 +520,14 @@ void update_datapoints(Datapoints& dps, const std::optional<std::vector<std::str
         j = json_string(dps.string_at(r, "filename").value_or("") + "::" + dps.string_at(r, "field").value_or(""));
       return std::optional<std::string>(j);
     });
-    dps.erase("filename");
-    dps.erase("field");
+    dps.erase({"filename", "field"});
     return;
   }
-  for (const char* k : {"filename", "field"})
-    if (std::find(varied->begin(), varied->end(), k) == varied->end()) dps.erase(k);
+  bool keep_filename = std::find(varied->begin(), varied->end(), "filename") != varied->end();
+  bool keep_field = std::find(varied->begin(), varied->end(), "field") != varied->end();
+  if (!keep_filename && !keep_field) dps.erase({"filename", "field"});
+  else if (!keep_filename) dps.erase("filename");
+  else if (!keep_field) dps.erase("field");
 }
 
 const char* k_vega_div_pre = "\n    <div id = \"";
@@ -690,8 +692,7 @@ std::vector<PlotRenderer> match_renderers(const std::vector<RevisionPlots>& revi
       if ((!dps.empty() || !images.empty()) && std::find(revs.begin(), revs.end(), rp.rev) == revs.end())
         revs.push_back(rp.rev);
       if (first_props.empty() && !rev_props.empty()) first_props = rev_props;
-      if (r.datapoints.empty()) r.datapoints = std::move(dps);
-      else r.datapoints.append(dps);
+      r.datapoints.append(std::move(dps));
       for (auto& i : images) r.images.push_back(std::move(i));
     }
     if (!first_props.contains("title")) first_props["title"] = r.name;

@@ -120,6 +120,14 @@ TEST(PlotsDatapoints, EditsMatchDictSemantics) {
     d.set_index("step");
     ASSERT_EQ(d.json_text(), py_json_dumps(rows)) << "set_index, seed " << seed;
 
+    // several keys in one pass: as one assignment after the other
+    Json a = g.value(), b = g.value();
+    ref_set_each(rows, "field", a);
+    ref_set_each(rows, "rev", b);
+    ref_set_each(rows, "filename", a);
+    d.set_each({{"field", py_json_dumps(a)}, {"rev", py_json_dumps(b)}, {"filename", py_json_dumps(a)}});
+    ASSERT_EQ(d.json_text(), py_json_dumps(rows)) << "set_each of several, seed " << seed;
+
     // copy_field from another table and from itself (update_from_field).
     for (size_t i = 0; i < rows.size(); ++i)
       if (other[i].contains("loss")) rows[i]["x"] = other[i]["loss"];
@@ -134,6 +142,13 @@ TEST(PlotsDatapoints, EditsMatchDictSemantics) {
     for (auto& dp : rows) dp.erase("acc");
     d.erase("acc");
     ASSERT_EQ(d.json_text(), py_json_dumps(rows)) << "erase, seed " << seed;
+    for (auto& dp : rows) {
+      dp.erase("field");
+      dp.erase("nope");
+      dp.erase("filename");
+    }
+    d.erase({"field", "nope", "filename"});
+    ASSERT_EQ(d.json_text(), py_json_dumps(rows)) << "erase of several, seed " << seed;
 
     // merge_rows: later rows update earlier ones index by index (lists of other lengths too).
     Json more = g.rows(g.pick(2 * n + 1));
