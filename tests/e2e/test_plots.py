@@ -381,6 +381,20 @@ class TestModifyKeepsComments(PlotsRepo):
         self.assertEqual(self.read("dvc.yaml"), self.HEAD + tail.replace(b"        x: step\n        y", b"        y") +
                          b"    - model.pkl:\n        x: e\n")
 
+    def test_item_comments_stay_with_their_index(self):
+        # deps are serialized sorted: the items change places, their end-of-line comments do not
+        self.make_repo()
+        self.write("dvc.yaml", b"stages:\n  prep:\n    cmd: echo prep  # prep\n    deps:\n    - z.py\n    - a.py  # first\n"
+                               b"    params:\n    - lr\n    metrics:\n    - m.json:\n        cache: false\n    plots:\n"
+                               b"    - p.csv:\n        title: T\n        x: step\n        cache: false\n  train:\n    cmd: echo t\n")
+        self.dvx("plots", "modify", "p.csv", "--no-header", "-y", "v")
+        self.dvx("plots", "modify", "m.json", "-x", "a", "--x-label", "XL")
+        self.assertEqual(self.read("dvc.yaml"), (
+            b"stages:\n  prep:\n    cmd: echo prep  # prep\n    deps:\n    - a.py\n    - z.py  # first\n    params:\n"
+            b"    - lr\n    plots:\n    - m.json:\n        cache: false\n        x: a\n        x_label: XL\n    - p.csv:\n"
+            b"        cache: false\n        x: step\n        y: v\n        title: T\n        header: false\n  train:\n"
+            b"    cmd: echo t\n"))
+
     def test_template_flag_without_a_value(self):
         # `-t` takes an optional value (nargs="?"): alone it means no template
         self.spec_repo()
