@@ -312,7 +312,7 @@ std::string plots_modify(repo::Repo& repo, const std::string& target, const metr
   for (auto& [k, v] : props.items()) options.set(k, json_to_node(v));
   if (options.map.empty()) *entry = yaml::Node::str(entry->map.front().first);
   yaml::apply_diff(formats::pipeline_stage_node(stage_def), *def);
-  std::string out_text = formats::render_round_trip(*text, *doc, updated_doc);
+  std::string out_text = formats::render_round_trip(*text, *doc, updated_doc, formats::SequenceEdits::item_by_item);
   if (auto st2 = fsx::write_file_atomic(path, out_text); !st2) throw UserError(st2.error().message);
   return "Modifying stage '" + stage->def.name + "' in '" + stage->file_rel + "'";
 }

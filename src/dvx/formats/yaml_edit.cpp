@@ -100,6 +100,7 @@ void append_lines(std::string& out, const std::vector<std::string_view>& lines, 
 
 struct Renderer {
   const std::vector<std::string_view>& lines;
+  SequenceEdits sequences = SequenceEdits::replaced;
 
   // The lines that start the items of a block sequence (at the indent of its first item).
   static std::vector<size_t> item_starts(const std::vector<std::string_view>& ls, size_t b, size_t e) {
@@ -230,8 +231,8 @@ struct Renderer {
       std::string text = with_key_line_comment(std::move(emitted), lines[b]);
       // A block sequence changed item by item (apply_diff: same length) keeps the comment lines
       // before its first item: ruamel attaches them to that position, not to the item replaced.
-      if (orig.is_sequence() && upd.is_sequence() && !orig.flow && !orig.seq.empty() &&
-          orig.seq.size() == upd.seq.size()) {
+      if (sequences == SequenceEdits::item_by_item && orig.is_sequence() && upd.is_sequence() && !orig.flow &&
+          !orig.seq.empty() && orig.seq.size() == upd.seq.size()) {
         text = with_item_comments(std::move(text), b + 1, content_end);
         std::string lead;
         for (size_t i = b + 1; i < content_end && is_trivia(lines[i]); ++i) {
@@ -404,11 +405,12 @@ Node outs_node(const Node& written, bool plot) {
 
 }  // namespace
 
-std::string render_round_trip(std::string_view original_text, const Node& original, const Node& updated) {
+std::string render_round_trip(std::string_view original_text, const Node& original, const Node& updated,
+                              SequenceEdits sequences) {
   if (!original.is_mapping() || original.flow || original.map.empty() || !updated.is_mapping())
     return yaml::emit(updated);
   auto lines = split_lines(original_text);
-  Renderer r{lines};
+  Renderer r{lines, sequences};
   std::string out;
   std::vector<std::string> path;
   size_t e = lines.size();
