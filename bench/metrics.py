@@ -13,7 +13,7 @@ import os
 import shutil
 import subprocess
 
-from pipelines import env_for, med, timed, fmt
+from pipelines import env_for, fmt, median_times
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -69,8 +69,8 @@ def metrics_rows(dvx, dvc, work, quick, reps, say=print):
            ("metrics diff HEAD~1", ["metrics", "diff", "HEAD~1"])]
     rows = []
     for title, args in ops:
-        d = med([timed([dvx, *args], p, env)[0] for _ in range(reps)])
-        c = med([timed([dvc, *args], p, env)[0] for _ in range(1 if quick else min(reps, 2))]) if dvc else None
+        d = median_times([dvx, *args], p, env, reps)[0]
+        c = median_times([dvc, *args], p, env, 1 if quick else min(reps, 2))[0] if dvc else None
         say(f"  {title}: dvx {fmt(d)}" + (f", dvc {fmt(c)} ({c / d:.0f}x)" if c else ""))
         rows.append((f"{commits} commits", title, d, c))
     if dvc:  # the same answers

@@ -22,7 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def timed(argv, cwd, env):
-    """Wall time and peak RSS (KB) of one child."""
+    """Wall time, peak RSS (KB) and CPU time (user + sys seconds) of one child."""
     t0 = time.perf_counter()
     p = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, ru = os.wait4(p.pid, 0)
@@ -32,7 +32,14 @@ def timed(argv, cwd, env):
     p.returncode = os.waitstatus_to_exitcode(status)
     if p.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} failed ({p.returncode}): {err[-500:]}")
-    return secs, ru.ru_maxrss
+    return secs, ru.ru_maxrss, ru.ru_utime + ru.ru_stime
+
+
+def median_times(argv, cwd, env, n):
+    """Median wall and median CPU seconds of n runs of one child (CPU time is what a loaded
+    machine disturbs least)."""
+    runs = [timed(argv, cwd, env) for _ in range(max(n, 1))]
+    return med([r[0] for r in runs]), med([r[2] for r in runs])
 
 
 def med(xs):

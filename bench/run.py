@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import hashlib
+import importlib
 import json
 import os
 import platform
@@ -448,6 +449,7 @@ class Bench:
     @staticmethod
     def find_dvc_static(dvx_src: str) -> str | None:
         cand = os.environ.get("DVX_BENCH_DVC") or shutil.which("dvc")
+        cand = cand and (shutil.which(cand) or cand)  # a bare name (dvc-real) as found on PATH
         if not cand or not os.access(cand, os.X_OK):
             return None
         real = os.path.realpath(cand)
@@ -1205,6 +1207,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return a
 
 
+# `--only <group>`: benchmark groups with their own repositories and rows: module, rows function.
+GROUPS = {
+    "pipelines": ("pipelines", "pipeline_rows"),
+    "plots": ("plots", "plots_rows"),
+    "metrics": ("metrics", "metrics_rows"),
+}
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     if args.render:
@@ -1217,32 +1227,17 @@ def main(argv: list[str]) -> int:
     if not os.access(dvx_src, os.X_OK):
         sys.exit(f"bench: no dvx binary at {dvx_src} (run ./dev build, or set DVX_BIN)")
     datasets = PRESETS[args.preset]["datasets"]
-    if args.only and "pipelines" in {w.strip() for w in args.only.split(",")}:
-        # the pipeline group: its own projects and rows (bench/pipelines.py)
-        sys.path.insert(0, HERE)
-        import pipelines
-        dvc = None if args.no_baselines else Bench.find_dvc_static(dvx_src)
-        rows = pipelines.pipeline_rows(dvx_src, dvc, args.work, args.preset == "quick", args.reps)
-        print(pipelines.render(rows))
-        return 0
-    if args.only and "plots" in {w.strip() for w in args.only.split(",")}:
-        # the plots group: its own repository and rows (bench/plots.py)
-        sys.path.insert(0, HERE)
-        import plots
-        dvc = None if args.no_baselines else Bench.find_dvc_static(dvx_src)
-        rows = plots.plots_rows(dvx_src, dvc, args.work, args.preset == "quick", args.reps)
-        print(plots.render(rows))
-        return 0
-    if args.only and "metrics" in {w.strip() for w in args.only.split(",")}:
-        # metrics/params over a repository of 50 commits (bench/metrics.py)
-        sys.path.insert(0, HERE)
-        import metrics
-        dvc = None if args.no_baselines else Bench.find_dvc_static(dvx_src)
-        rows = metrics.metrics_rows(dvx_src, dvc, args.work, args.preset == "quick", args.reps)
-        print(metrics.render(rows))
-        return 0
+    want = {w.strip() for w in args.only.split(",")} if args.only else set()
+    for group, (module, rows_of) in GROUPS.items():
+        if group in want:
+            # a group with its own repositories and rows (bench/<module>.py)
+            sys.path.insert(0, HERE)
+            mod = importlib.import_module(module)
+            dvc = None if args.no_baselines else Bench.find_dvc_static(dvx_src)
+            rows = getattr(mod, rows_of)(dvx_src, dvc, args.work, args.preset == "quick", args.reps)
+            print(mod.render(rows))
+            return 0
     if args.only:
-        want = {w.strip() for w in args.only.split(",")}
         datasets = [d for d in datasets if d.key in want or d.label in want]
         if not datasets:
             sys.exit(f"bench: --only matched no data set of preset {args.preset}")

@@ -11,6 +11,7 @@ namespace {
 struct PropsFlags {
   std::string tmpl, x, y, title, x_label, y_label;
   bool no_header = false;
+  // The properties given, in DVC's PLOT_PROPS order (the order `plots modify` writes new ones in).
   metrics::PlotProps props() const {
     metrics::PlotProps p = metrics::PlotProps::object();
     auto set = [&](const char* k, const std::string& v) {
@@ -19,17 +20,19 @@ struct PropsFlags {
     set("template", tmpl);
     set("x", x);
     set("y", y);
-    if (no_header) p["header"] = false;
-    set("title", title);
     set("x_label", x_label);
     set("y_label", y_label);
+    set("title", title);
+    if (no_header) p["header"] = false;
     return p;
   }
 };
 
 void add_props_flags(CLI::App* sub, PropsFlags& f) {
+  // nargs="?" in DVC: `-t` alone is accepted and means no template.
   sub->add_option("-t,--template", f.tmpl,
-                  "Special JSON or HTML schema file to inject with the data. See https://man.dvc.org/plots#plot-templates");
+                  "Special JSON or HTML schema file to inject with the data. See https://man.dvc.org/plots#plot-templates")
+      ->expected(0, 1);
   sub->add_option("-x", f.x, "Field name for X axis.");
   sub->add_option("-y", f.y, "Field name for Y axis.");
   sub->add_flag("--no-header", f.no_header, "Provided CSV or TSV datafile does not have a header.");
@@ -143,7 +146,8 @@ void register_plots_commands(CLI::App& app, Action& action) {
     auto* sub = plots->add_subcommand("diff", "Show multiple versions of a plot by overlaying them in a single image.");
     sub->add_option("--targets", targets,
                     "Specific plots to visualize. Accepts any file path or plot name from `dvc.yaml` file. Shows all "
-                    "tracked plots by default.");
+                    "tracked plots by default.")
+        ->expected(0, -1);  // nargs="*": `--targets` alone means every plot
     sub->add_flag("-e,--experiment", experiment)->group("");
     sub->add_option("revisions", revisions, "Git commits to plot from");
     add_props_flags(sub, props);
@@ -152,7 +156,8 @@ void register_plots_commands(CLI::App& app, Action& action) {
       action = [](Context& ctx) {
         api::PlotsOptions o;
         o.diff = true;
-        o.targets = targets;
+        for (auto& t : targets)  // `--targets` with no value leaves an empty entry
+          if (!t.empty()) o.targets.push_back(t);
         o.revisions = revisions;
         o.props = props.props();
         return run_plots(ctx, std::move(o), ui);

@@ -87,6 +87,25 @@ class TestDiff(dvxtest.DvxTestCase):
         self.assertEqual(self.json_out("diff", "--json", "--targets", "data"),
                          ws(modified=[{"path": "data/"}, {"path": "data/a.txt"}]))
 
+    def test_target_inside_a_tracked_directory(self):
+        # A file or folder inside a tracked directory selects only the entries below it: the
+        # directory's own entry is not listed (checked against dvc 3.64).
+        self.write("data/new.txt", "new\n")
+        self.write("data/sub/c.txt", "c\n")
+        self.write("data/a.txt", "changed\n")
+        self.assertEqual(self.json_out("diff", "--json", "--targets", "data/new.txt"),
+                         ws(added=[{"path": "data/new.txt"}]))
+        self.assertEqual(self.json_out("diff", "--json", "--targets", "data/sub"),
+                         ws(added=[{"path": "data/sub/c.txt"}]))
+        self.assertEqual(self.json_out("diff", "--json", "--targets", "data/new.txt", "data/a.txt"),
+                         ws(added=[{"path": "data/new.txt"}], modified=[{"path": "data/a.txt"}]))
+        # the folder itself still lists its own entry
+        self.assertEqual(self.json_out("diff", "--json", "--targets", "data"),
+                         ws(added=[{"path": "data/new.txt"}, {"path": "data/sub/c.txt"}],
+                            modified=[{"path": "data/"}, {"path": "data/a.txt"}]))
+        code, out, err = self.run("diff", "--json", "--targets", "data/nonexistent")
+        self.assertEqual((code, out), (0, "{}\n"), err)
+
     def test_not_in_cache(self):
         # recorded in HEAD, missing from the workspace and from the cache: "not in cache"
         # instead of "deleted"

@@ -6,8 +6,11 @@ The other expectations were recorded with DVC 3.64 (`dvc-real`) on the repositor
 `DVX_BIN=$(which dvc-real) python3 tests/e2e/test_plots.py` passes too (dvx-only `--offline` skips).
 """
 
+import csv
+import io
 import json
 import os
+import random
 import subprocess
 
 import dvxtest
@@ -300,6 +303,104 @@ class TestTemplatesAndModify(PlotsRepo):
                          b"stages:\n  st:\n    cmd: echo\n    plots:\n    - nh.csv:\n        cache: false\n"
                          b"        x: '0'\n        title: Old\n        header: false\n    - x.csv:\n        cache: false\n"
                          b"        x: a\n")
+
+
+class TestCsvRowsAgainstPython(PlotsRepo):
+    """Differential: generated CSV files (quoting, delimiters and newlines inside fields, escapes,
+    control characters, unicode, short rows, blank lines, repeated and special column names) read
+    by dvx give the rows Python's csv.DictReader gives (what DVC reads), and the JSON text is what
+    json.dumps writes for them."""
+
+    CELLS = ["", "0", "1.5", "-2e-7", "a b", 'say "hi"', "x,y", "line\nbreak", "tab\there", "back\\slash",
+             "\u00e9t\u00e9", "\u2014", "\U0001f600", "\x01", "\x7f", "'q'", "</script>", "null", "{}", "[1]"]
+    NAMES = ["step", "loss", "acc", "rev", "field", "filename", "\u00e9", "a b", "c,d", 'q"t', "null", "x"]
+
+    def make_csv(self, rnd):
+        names = [rnd.choice(self.NAMES) for _ in range(rnd.randint(1, 4))]
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator=rnd.choice(["\n", "\r\n"]))
+        w.writerow(names)
+        for _ in range(rnd.randint(1, 8)):
+            if rnd.random() < 0.1:
+                buf.write("\n")  # a blank line: no row
+            n = len(names) if rnd.random() < 0.8 else rnd.randint(1, len(names))
+            w.writerow([rnd.choice(self.CELLS) for _ in range(n)])
+        return buf.getvalue()
+
+    def test_generated_files(self):
+        self.make_repo()
+        rnd = random.Random(11)
+        files = {}
+        for i in range(25):
+            name = f"d{i}.csv"
+            files[name] = self.make_csv(rnd)
+            self.write(name, files[name].encode())
+        code, out, err = self.run("plots", "show", "--json", *files)
+        self.assertEqual(code, 0, err)
+        # the text is json.dumps's own
+        self.assertEqual(out, json.dumps(json.loads(out)) + "\n")
+        data = json.loads(out)["data"]
+        for name, text in files.items():
+            rows = list(csv.DictReader(io.StringIO(text, newline=None)))
+            # one file, one field: DVC drops "filename" and "field" again (_update_datapoints)
+            want = [{k: v for k, v in {**{("null" if k is None else k): v for k, v in r.items()},
+                                       "step": i, "rev": "workspace"}.items() if k not in ("filename", "field")}
+                    for i, r in enumerate(rows)]
+            got = data[name][0]["content"]["data"]["values"]
+            self.assertEqual(json.dumps(got), json.dumps(want), name + ":\n" + text)
+
+
+class TestModifyKeepsComments(PlotsRepo):
+    """`plots modify` applies the serialized stage to the loaded document as DVC's apply_diff does,
+    so comments outside the changed entries stay (recorded with dvc 3.64)."""
+
+    COMMENTED = (b"# top comment\nstages:\n  train:  # the training stage\n    cmd: python train.py  # runs it\n"
+                 b"    deps:\n    - train.py\n    plots:\n    # the loss curve\n    - loss.csv:\n        x: step  # x axis\n"
+                 b"    - acc.csv\n    outs:\n    - model.pkl\n# trailing comment\n")
+    HEAD = b"# top comment\nstages:\n  train:  # the training stage\n    cmd: python train.py  # runs it\n" \
+           b"    deps:\n    - train.py\n    plots:\n"
+
+    def test_comments_stay_through_modify_and_unset(self):
+        self.make_repo()
+        self.write("dvc.yaml", self.COMMENTED)
+        self.assertEqual(self.dvx("plots", "modify", "loss.csv", "--title", "Loss", "-y", "loss"),
+                         "Modifying stage 'train' in 'dvc.yaml'\n")
+        # the plots are serialized sorted by path; same length, so entry by entry
+        self.assertEqual(self.read("dvc.yaml"), self.HEAD + (
+            b"    # the loss curve\n    - acc.csv\n    - loss.csv:\n        x: step\n        y: loss\n"
+            b"        title: Loss\n    outs:\n    - model.pkl\n# trailing comment\n"))
+        self.dvx("plots", "modify", "acc.csv", "-x", "step")
+        self.assertEqual(self.read("dvc.yaml"), self.HEAD + (
+            b"    # the loss curve\n    - acc.csv:\n        x: step\n    - loss.csv:\n        x: step\n        y: loss\n"
+            b"        title: Loss\n    outs:\n    - model.pkl\n# trailing comment\n"))
+        # an output that becomes a plot: the plots list is replaced, `outs` goes (with the comment after it)
+        self.dvx("plots", "modify", "model.pkl", "-x", "e")
+        tail = b"    - acc.csv:\n        x: step\n    - loss.csv:\n        x: step\n        y: loss\n        title: Loss\n"
+        self.assertEqual(self.read("dvc.yaml"), self.HEAD + tail + b"    - model.pkl:\n        x: e\n")
+        self.dvx("plots", "modify", "loss.csv", "--unset", "x")
+        self.assertEqual(self.read("dvc.yaml"), self.HEAD + tail.replace(b"        x: step\n        y", b"        y") +
+                         b"    - model.pkl:\n        x: e\n")
+
+    def test_item_comments_stay_with_their_index(self):
+        # deps are serialized sorted: the items change places, their end-of-line comments do not
+        self.make_repo()
+        self.write("dvc.yaml", b"stages:\n  prep:\n    cmd: echo prep  # prep\n    deps:\n    - z.py\n    - a.py  # first\n"
+                               b"    params:\n    - lr\n    metrics:\n    - m.json:\n        cache: false\n    plots:\n"
+                               b"    - p.csv:\n        title: T\n        x: step\n        cache: false\n  train:\n    cmd: echo t\n")
+        self.dvx("plots", "modify", "p.csv", "--no-header", "-y", "v")
+        self.dvx("plots", "modify", "m.json", "-x", "a", "--x-label", "XL")
+        self.assertEqual(self.read("dvc.yaml"), (
+            b"stages:\n  prep:\n    cmd: echo prep  # prep\n    deps:\n    - a.py\n    - z.py  # first\n    params:\n"
+            b"    - lr\n    plots:\n    - m.json:\n        cache: false\n        x: a\n        x_label: XL\n    - p.csv:\n"
+            b"        cache: false\n        x: step\n        y: v\n        title: T\n        header: false\n  train:\n"
+            b"    cmd: echo t\n"))
+
+    def test_template_flag_without_a_value(self):
+        # `-t` takes an optional value (nargs="?"): alone it means no template
+        self.spec_repo()
+        self.assertEqual(self.json_out("plots", "show", "--json", "-t"), self.json_out("plots", "show", "--json"))
+        # `--targets` of plots diff takes zero or more values (nargs="*")
+        self.assertEqual(self.json_out("plots", "diff", "--json", "--targets"), self.json_out("plots", "diff", "--json"))
 
 
 class TestOffline(PlotsRepo):

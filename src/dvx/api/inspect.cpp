@@ -55,6 +55,16 @@ bool matches_targets(const std::string& path, const std::vector<std::string>& ta
   return false;
 }
 
+// An entry of `dvc diff --targets`: the path itself or a path below a target (a file target
+// inside a tracked folder selects that file only, not the folder's own entry).
+bool under_targets(const std::string& path, const std::vector<std::string>& targets) {
+  if (targets.empty()) return true;
+  std::string p = path;
+  if (!p.empty() && p.back() == '/') p.pop_back();
+  return std::any_of(targets.begin(), targets.end(),
+                     [&](const std::string& t) { return t.empty() || t == "." || fsx::is_within(p, t); });
+}
+
 }  // namespace
 
 DiffResult diff(repo::Repo& repo, const std::optional<std::string>& a_rev, const std::optional<std::string>& b_rev,
@@ -102,13 +112,13 @@ DiffResult diff(repo::Repo& repo, const std::optional<std::string>& a_rev, const
   }
   std::vector<DiffEntry> added, deleted;
   for (auto& [p, h] : a) {
-    if (!matches_targets(p, targets)) continue;
+    if (!under_targets(p, targets)) continue;
     auto it = b.find(p);
     if (it == b.end()) deleted.push_back({p, "", h, ""});
     else if (it->second != h) res.modified.push_back({p, "", h, it->second});
   }
   for (auto& [p, h] : b) {
-    if (!matches_targets(p, targets)) continue;
+    if (!under_targets(p, targets)) continue;
     if (!a.count(p)) added.push_back({p, "", "", h});
   }
   // Renames: a deleted and an added file with the same content.
@@ -128,7 +138,7 @@ DiffResult diff(repo::Repo& repo, const std::optional<std::string>& a_rev, const
   for (size_t i = 0; i < deleted.size(); ++i)
     if (!renamed_deleted[i]) res.deleted.push_back(deleted[i]);
   for (auto& [p, h] : not_in_cache)
-    if (matches_targets(p, targets) && a.count(p) && a[p] == h) res.not_in_cache.push_back({p, "", h, h});
+    if (under_targets(p, targets) && a.count(p) && a[p] == h) res.not_in_cache.push_back({p, "", h, h});
   std::sort(res.renamed.begin(), res.renamed.end(), [](auto& x, auto& y) { return x.old_path < y.old_path; });
   return res;
 }

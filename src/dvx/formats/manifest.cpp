@@ -5,6 +5,7 @@
 
 #include "dvx/formats/limits.h"
 #include "dvx/formats/py_json.h"
+#include "dvx/formats/py_json_read.h"
 #include "dvx/formats/unicode.h"
 
 namespace dvx::formats {
@@ -136,71 +137,7 @@ class Reader {
       ++m_p;
   }
 
-  static int hexval(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  }
-
-  bool hex4(unsigned& v) {
-    if (m_p + 4 > m_s.size()) return false;
-    v = 0;
-    for (int k = 0; k < 4; ++k) {
-      int h = hexval(m_s[m_p + k]);
-      if (h < 0) return false;
-      v = (v << 4) | static_cast<unsigned>(h);
-    }
-    m_p += 4;
-    return true;
-  }
-
-  bool string(std::string& out) {
-    if (!eat('"')) return false;
-    out.clear();
-    while (true) {
-      size_t start = m_p;
-      while (m_p < m_s.size() && m_s[m_p] != '"' && m_s[m_p] != '\\' &&
-             static_cast<unsigned char>(m_s[m_p]) >= 0x20)
-        ++m_p;
-      out.append(m_s.data() + start, m_p - start);
-      if (m_p >= m_s.size()) return false;
-      char c = m_s[m_p++];
-      if (c == '"') return true;
-      if (c != '\\') return false;  // raw control character
-      if (m_p >= m_s.size()) return false;
-      char e = m_s[m_p++];
-      switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
-        case 'u': {
-          unsigned v;
-          if (!hex4(v)) return false;
-          char32_t cp = v;
-          if (v >= 0xD800 && v <= 0xDBFF && m_p + 6 <= m_s.size() && m_s[m_p] == '\\' &&
-              m_s[m_p + 1] == 'u') {
-            size_t save = m_p;
-            m_p += 2;
-            unsigned lo;
-            if (hex4(lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
-              cp = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00);
-            } else {
-              m_p = save;
-            }
-          }
-          utf8_append(out, cp);  // lone U+DC80..DCFF become raw bytes (surrogateescape)
-          break;
-        }
-        default: return false;
-      }
-    }
-  }
+  bool string(std::string& out) { return py_json_read_string(m_s, m_p, out); }
 
   // Skips a value at nesting `depth` (the list is 1, its objects 2). Recursive, so bounded by
   // the shared depth limit; a manifest has no aliases, so its memory is linear in its size and

@@ -100,6 +100,54 @@ void append_lines(std::string& out, const std::vector<std::string_view>& lines, 
 
 struct Renderer {
   const std::vector<std::string_view>& lines;
+  SequenceEdits sequences = SequenceEdits::replaced;
+
+  // The lines that start the items of a block sequence (at the indent of its first item).
+  static std::vector<size_t> item_starts(const std::vector<std::string_view>& ls, size_t b, size_t e) {
+    std::vector<size_t> out;
+    size_t indent = std::string_view::npos;
+    for (size_t i = b; i < e; ++i) {
+      if (is_trivia(ls[i])) continue;
+      size_t ind = indent_of(ls[i]);
+      if (indent == std::string_view::npos) indent = ind;
+      if (ind == indent && ls[i].substr(ind).starts_with("-")) out.push_back(i);
+    }
+    return out;
+  }
+
+  // A one-line item at index i keeps the end-of-line comment the original item i had (ruamel
+  // keeps it with the index when apply_diff replaces the item). `text` is the re-emitted entry,
+  // its key line first; the original items are in lines [b, e).
+  std::string with_item_comments(std::string text, size_t b, size_t e) const {
+    auto out_lines = split_lines(text);
+    auto orig_items = item_starts(lines, b, e);
+    auto new_items = item_starts(out_lines, 1, out_lines.size());
+    if (orig_items.size() != new_items.size()) return text;
+    auto one_line = [](const std::vector<std::string_view>& ls, const std::vector<size_t>& items, size_t k,
+                       size_t end) {
+      size_t next = k + 1 < items.size() ? items[k + 1] : end;
+      for (size_t i = items[k] + 1; i < next; ++i)
+        if (!is_trivia(ls[i])) return false;
+      return true;
+    };
+    std::vector<std::string> rewritten(out_lines.begin(), out_lines.end());
+    bool changed = false;
+    for (size_t k = 0; k < orig_items.size(); ++k) {
+      std::string_view o = lines[orig_items[k]];
+      if (comment_start(o) == std::string_view::npos || !one_line(lines, orig_items, k, e) ||
+          !one_line(out_lines, new_items, k, out_lines.size()))
+        continue;
+      rewritten[new_items[k]] = with_key_line_comment(rewritten[new_items[k]], o);
+      changed = true;
+    }
+    if (!changed) return text;
+    std::string joined;
+    for (auto& l : rewritten) {
+      joined += l;
+      joined += '\n';
+    }
+    return joined;
+  }
 
   // The entries of a block mapping whose key lines are at `indent` within lines [b, e); false when
   // the text does not have the shape of `orig`. Like ruamel, comments and blank lines after an
@@ -180,7 +228,21 @@ struct Renderer {
     if (same && w == want.size()) {
       append_lines(out, lines, b, e);
     } else {
-      out += with_key_line_comment(std::move(emitted), lines[b]);
+      std::string text = with_key_line_comment(std::move(emitted), lines[b]);
+      // A block sequence changed item by item (apply_diff: same length) keeps the comment lines
+      // before its first item: ruamel attaches them to that position, not to the item replaced.
+      if (sequences == SequenceEdits::item_by_item && orig.is_sequence() && upd.is_sequence() && !orig.flow &&
+          !orig.seq.empty() && orig.seq.size() == upd.seq.size()) {
+        text = with_item_comments(std::move(text), b + 1, content_end);
+        std::string lead;
+        for (size_t i = b + 1; i < content_end && is_trivia(lines[i]); ++i) {
+          lead += lines[i];
+          lead += '\n';
+        }
+        size_t nl = text.find('\n');
+        if (!lead.empty() && nl != std::string::npos) text.insert(nl + 1, lead);
+      }
+      out += text;
       append_lines(out, lines, content_end, e);
     }
   }
@@ -343,11 +405,12 @@ Node outs_node(const Node& written, bool plot) {
 
 }  // namespace
 
-std::string render_round_trip(std::string_view original_text, const Node& original, const Node& updated) {
+std::string render_round_trip(std::string_view original_text, const Node& original, const Node& updated,
+                              SequenceEdits sequences) {
   if (!original.is_mapping() || original.flow || original.map.empty() || !updated.is_mapping())
     return yaml::emit(updated);
   auto lines = split_lines(original_text);
-  Renderer r{lines};
+  Renderer r{lines, sequences};
   std::string out;
   std::vector<std::string> path;
   size_t e = lines.size();

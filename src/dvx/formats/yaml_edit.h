@@ -88,7 +88,12 @@ Result<RemovedStage> remove_stage(std::string_view text, const std::string& file
 // comments, others are re-emitted, removed entries are cut (with the comments after them), new
 // ones appended after the comments that follow the last entry of their mapping (ruamel attaches
 // those to the deepest last value). A text it cannot map to `original` is re-emitted whole.
+// How `updated`'s sequences came from `original`'s: replaced as wholes (a new list assigned, as
+// DVC's merge_dicts does: their comments go), or, where the length is unchanged, item by item (as
+// DVC's apply_diff does: comments before the first item and each one-line item's end-of-line
+// comment stay at their index).
+enum class SequenceEdits { replaced, item_by_item };
 std::string render_round_trip(std::string_view original_text, const yaml::Node& original,
-                              const yaml::Node& updated);
+                              const yaml::Node& updated, SequenceEdits sequences = SequenceEdits::replaced);
 
 }  // namespace dvx::formats

@@ -19,11 +19,6 @@ namespace {
 constexpr size_t k_read_limit = 64u << 20;
 
 // normpath of a '/'-joined repo-relative path ("a/./b/../c" -> "a/c"; "" for the root).
-std::string norm_rel(const std::string& dir, const std::string& written) {
-  std::string joined = dir.empty() ? written : dir + "/" + written;
-  std::string abs = fsx::normalize_path("/" + joined);
-  return abs == "/" ? std::string() : abs.substr(1);
-}
 
 class WorkspaceTree final : public RevisionTree {
  public:
@@ -124,11 +119,12 @@ bool fetch_from_default_remote(repo::Repo& repo, const std::vector<odb::ObjectId
   return res.missing.empty() && res.failed.empty();
 }
 
-FileError not_found(const std::string& rel) {
-  return {"FileNotFoundError", "[Errno 2] No such file or directory: '" + rel + "'"};
-}
-
 }  // namespace
+
+std::string join_repo_path(const std::string& dir, const std::string& path) {
+  if (dir.empty() || (!path.empty() && path[0] == '/')) return fsx::normalize_path(path);
+  return fsx::normalize_path(dir + "/" + path);
+}
 
 std::unique_ptr<RevisionTree> RevisionTree::workspace(repo::Repo& repo) {
   return std::make_unique<WorkspaceTree>(repo);
@@ -196,13 +192,13 @@ std::optional<odb::ObjectId> RevisionTree::tracked_object(const std::string& rel
   return std::nullopt;
 }
 
-std::variant<std::string, FileError> RevisionTree::read(const std::string& rel) {
+std::variant<std::string, ErrorEntry> RevisionTree::read(const std::string& rel) {
   if (auto text = read_tree_file(rel)) return std::move(*text);
   auto id = tracked_object(rel);
-  if (!id) return not_found(rel);
+  if (!id) return file_not_found(rel);
   std::optional<std::string> bytes;
   if (!id->oid.empty()) bytes = read_object(*id);
-  if (!bytes) return FileError{"FileNotFoundError", "[Errno 2] No storage files available: '" + rel + "'"};
+  if (!bytes) return ErrorEntry{"FileNotFoundError", "[Errno 2] No storage files available: '" + rel + "'"};
   return std::move(*bytes);
 }
 
@@ -244,9 +240,9 @@ template <typename F>
 void for_each_stage_out(RevisionTree& tree, formats::StageOut::Kind kind, F&& f) {
   for (auto& pf : tree.pipelines())
     for (auto& st : pf.yaml.stages) {
-      std::string wdir = norm_rel(pf.dir, st.wdir.empty() ? "." : st.wdir);
+      std::string wdir = join_repo_path(pf.dir, st.wdir.empty() ? "." : st.wdir);
       for (auto& o : st.outs)
-        if (o.kind == kind) f(norm_rel(wdir, o.path), o, pf);
+        if (o.kind == kind) f(join_repo_path(wdir, o.path), o, pf);
     }
 }
 
@@ -264,7 +260,7 @@ std::vector<std::string> metrics_files(RevisionTree& tree, const std::vector<std
     for_each_stage_out(tree, formats::StageOut::Kind::metric,
                        [&](const std::string& rel, const formats::StageOut&, const PipelineFile&) { paths.push_back(rel); });
     for (auto& pf : tree.pipelines())
-      for (auto& m : pf.yaml.metrics) paths.push_back(norm_rel(pf.dir, m));
+      for (auto& m : pf.yaml.metrics) paths.push_back(join_repo_path(pf.dir, m));
   }
   std::vector<std::string> out;
   std::unordered_set<std::string> seen;
@@ -292,13 +288,13 @@ std::vector<ParamsFile> params_files(RevisionTree& tree, const std::vector<std::
   } else {
     for (auto& pf : tree.pipelines())
       for (auto& st : pf.yaml.stages) {
-        std::string wdir = norm_rel(pf.dir, st.wdir.empty() ? "." : st.wdir);
-        for (auto& p : st.params) mention(norm_rel(wdir, p.file), p.whole_file ? std::vector<std::string>{} : p.keys);
+        std::string wdir = join_repo_path(pf.dir, st.wdir.empty() ? "." : st.wdir);
+        for (auto& p : st.params) mention(join_repo_path(wdir, p.file), p.whole_file ? std::vector<std::string>{} : p.keys);
       }
     if (!deps_only) {
       for (auto& pf : tree.pipelines())
-        for (auto& p : pf.yaml.params) mention(norm_rel(pf.dir, p), {});
-      if (!std::holds_alternative<FileError>(tree.read("params.yaml"))) mention("params.yaml", {});
+        for (auto& p : pf.yaml.params) mention(join_repo_path(pf.dir, p), {});
+      if (!std::holds_alternative<ErrorEntry>(tree.read("params.yaml"))) mention("params.yaml", {});
     }
   }
   std::vector<ParamsFile> out;

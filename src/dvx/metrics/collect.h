@@ -20,17 +20,14 @@
 
 #include "dvx/formats/dvc_yaml.h"
 #include "dvx/formats/yaml.h"
+#include "dvx/metrics/error_entry.h"
 #include "dvx/repo/repo.h"
 
 namespace dvx::metrics {
 
-// A failure to read one file (or a whole revision), as DVC encodes exceptions in --json:
-// {"type": "<ExceptionClass>", "msg": "<text>"}.
-struct FileError {
-  std::string type;
-  std::string msg;
-  bool operator==(const FileError&) const = default;
-};
+// posixpath.normpath(posixpath.join(dir, path)), as DVC joins a path written in a dvc.yaml (or a
+// stage's wdir) to its folder: repo-relative, "." for the root itself.
+std::string join_repo_path(const std::string& dir, const std::string& path);
 
 // One dvc.yaml of a revision, parsed.
 struct PipelineFile {
@@ -58,11 +55,11 @@ class RevisionTree {
   // The commit id, or nullopt for the workspace.
   const std::optional<std::string>& commit() const { return m_commit; }
 
-  // Bytes of a repo-relative file, or the FileError DVC reports: FileNotFoundError
+  // Bytes of a repo-relative file, or the ErrorEntry DVC reports: FileNotFoundError
   // "[Errno 2] No such file or directory: '<rel>'" when it is neither in the tree nor a tracked
   // output, "[Errno 2] No storage files available: '<rel>'" when it is a tracked output whose
   // object is neither in the cache nor on the default remote.
-  std::variant<std::string, FileError> read(const std::string& rel);
+  std::variant<std::string, ErrorEntry> read(const std::string& rel);
   // Files below a repo-relative folder (in the tree or inside a tracked directory output),
   // sorted; nullopt when `rel` is not a folder at this revision.
   std::optional<std::vector<std::string>> list_dir(const std::string& rel);

@@ -14,11 +14,6 @@ namespace fsx = dvx::platform;
 
 namespace {
 
-std::string join_norm(const std::string& dir, const std::string& path) {
-  if (dir.empty() || (!path.empty() && path[0] == '/')) return fsx::normalize_path(path);
-  return fsx::normalize_path(dir + "/" + path);
-}
-
 // ---- definitions -----------------------------------------------------------------------------
 
 // dpath.merge(): objects merge key by key, anything else is replaced.
@@ -93,7 +88,7 @@ Json adjust_sources(const Json& props, const std::string& config_dir) {
     if (it != out.end()) out.erase(it);
     Json fresh = Json::object();
     if (old.is_object())
-      for (auto& [file, val] : old.items()) fresh[join_norm(config_dir, file)] = val;
+      for (auto& [file, val] : old.items()) fresh[join_repo_path(config_dir, file)] = val;
     out[axis] = std::move(fresh);
   }
   return out;
@@ -122,7 +117,7 @@ RevisionPlots collect_revision(RevisionTree& tree, const std::string& name, cons
       try {
         regexes.emplace_back(t, std::regex::ECMAScript);
       } catch (const std::regex_error& e) {
-        throw PlotError{"error", "bad target pattern '" + t + "'"};
+        throw ErrorEntry{"error", "bad target pattern '" + t + "'"};
       }
     }
     // _collect_pipeline_files(): top-level definitions of each dvc.yaml.
@@ -147,14 +142,14 @@ RevisionPlots collect_revision(RevisionTree& tree, const std::string& name, cons
         else it->second = std::move(def);
       }
       std::vector<std::string> parents;
-      for (auto& [id, def] : items) parents.push_back(join_norm(dir, id));
+      for (auto& [id, def] : items) parents.push_back(join_repo_path(dir, id));
       for (auto& [id, def] : items) {
         Json plot_props = def.is_object() ? def : Json::object();
         const Json* y = plot_props.contains("y") ? &plot_props["y"] : nullptr;
         bool id_is_path = plot_props.empty() || !(y && y->is_object());
         if (!matches(regexes, rel, id)) continue;
         if (id_is_path) {
-          std::string data_path = join_norm(dir, id);
+          std::string data_path = join_repo_path(dir, id);
           Json p = merged(plot_props, props);
           auto list = tree.list_dir(data_path);
           if (!list) {
@@ -177,7 +172,7 @@ RevisionPlots collect_revision(RevisionTree& tree, const std::string& name, cons
     }
     // _collect_output_plots(): stage outputs under `plots:`.
     for (auto& po : plot_outputs(tree)) {
-      if (po.def->options.is_sequence()) throw PlotError{"DvcException", "Multiple plots per data file not supported."};
+      if (po.def->options.is_sequence()) throw ErrorEntry{"DvcException", "Multiple plots per data file not supported."};
       Json oprops = plot_output_props(*po.def);
       plot_outs.emplace_back(po.rel, oprops);
       if (!matches(regexes, po.file->rel, po.rel)) continue;
@@ -189,16 +184,16 @@ RevisionPlots collect_revision(RevisionTree& tree, const std::string& name, cons
       bool exists = false;
       if (!defs.empty()) {
         if (tree.list_dir(t)) exists = true;
-        else if (!std::holds_alternative<FileError>(tree.read(t))) exists = true;
+        else if (!std::holds_alternative<ErrorEntry>(tree.read(t))) exists = true;
       }
       if (defs.empty() || exists)
         for (auto& f : unpack(tree, t)) defs.add("", f, props);
     }
-  } catch (const PlotError& e) {
+  } catch (const ErrorEntry& e) {
     out.definitions_error = e;
     return out;
   } catch (const UserError& e) {
-    out.definitions_error = PlotError{"DvcException", e.what()};
+    out.definitions_error = ErrorEntry{"DvcException", e.what()};
     return out;
   }
   out.definitions = defs.take();
@@ -216,11 +211,11 @@ RevisionPlots collect_revision(RevisionTree& tree, const std::string& name, cons
     p = merged(p, props);
     bool header = !(p.contains("header") && p["header"].is_boolean() && !p["header"].get<bool>());
     auto bytes = tree.read(src);
-    if (auto* err = std::get_if<FileError>(&bytes)) {
+    if (auto* err = std::get_if<ErrorEntry>(&bytes)) {
       PlotFileData d;
       d.kind = PlotFileData::Kind::error;
-      d.error = tree.list_dir(src) ? PlotError{"IsADirectoryError", "[Errno 21] Is a directory: '" + src + "'"}
-                                   : PlotError{err->type, err->msg};
+      d.error = tree.list_dir(src) ? ErrorEntry{"IsADirectoryError", "[Errno 21] Is a directory: '" + src + "'"}
+                                   : ErrorEntry{err->type, err->msg};
       out.sources[src] = std::move(d);
       continue;
     }

@@ -1,6 +1,9 @@
 #include "dvx/metrics/plots_data.h"
 
+#include <algorithm>
+
 #include "dvx/formats/params.h"
+#include "dvx/formats/py_json.h"
 #include "dvx/formats/unicode.h"
 
 namespace dvx::metrics {
@@ -20,6 +23,7 @@ std::string_view extension(std::string_view path) {
 
 // Python's universal newlines: "\r\n" and lone "\r" read as "\n".
 std::string universal_newlines(std::string_view s) {
+  if (s.find('\r') == std::string_view::npos) return std::string(s);
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size(); ++i) {
@@ -33,54 +37,73 @@ std::string universal_newlines(std::string_view s) {
   return out;
 }
 
+// The fields of one row, unquoted, as ranges of one buffer (reused from row to row).
+struct Row {
+  std::string buf;
+  std::vector<std::pair<size_t, size_t>> fields;  // (start, length) in buf
+  size_t size() const { return fields.size(); }
+  std::string_view operator[](size_t i) const { return std::string_view(buf).substr(fields[i].first, fields[i].second); }
+};
+
 // One row of Python's csv reader (excel dialect, given delimiter) starting at `pos`; returns false
 // at the end of the text. An empty line gives an empty row.
-bool read_row(std::string_view text, size_t& pos, char delim, std::vector<std::string>& row) {
-  row.clear();
-  if (pos >= text.size()) return false;
-  std::string field;
+bool read_row(std::string_view text, size_t& pos, char delim, Row& row) {
+  row.buf.clear();
+  row.fields.clear();
+  const size_t n = text.size();
+  if (pos >= n) return false;
+  size_t field_start = 0;
+  auto push = [&] {
+    row.fields.emplace_back(field_start, row.buf.size() - field_start);
+    field_start = row.buf.size();
+  };
   bool quoted = false, in_quotes = false, field_started = false;
-  while (pos < text.size()) {
+  while (pos < n) {
     char c = text[pos];
     if (in_quotes) {
-      if (c == '"') {
-        if (pos + 1 < text.size() && text[pos + 1] == '"') {
-          field += '"';
-          pos += 2;
-          continue;
-        }
-        in_quotes = false;
-        ++pos;
+      size_t q = text.find('"', pos);
+      if (q == std::string_view::npos) {
+        row.buf.append(text.substr(pos));
+        pos = n;
+        break;
+      }
+      row.buf.append(text.substr(pos, q - pos));
+      pos = q;
+      if (pos + 1 < n && text[pos + 1] == '"') {
+        row.buf += '"';
+        pos += 2;
         continue;
       }
-      field += c;
+      in_quotes = false;
       ++pos;
       continue;
     }
     if (c == '\n') {
       ++pos;
-      if (field_started || !row.empty()) row.push_back(std::move(field));
+      if (field_started || !row.fields.empty()) push();
       return true;
     }
     if (c == delim) {
-      row.push_back(std::move(field));
-      field.clear();
+      push();
       quoted = false;
       field_started = true;  // a delimiter means a field follows, even an empty one
       ++pos;
       continue;
     }
-    if (c == '"' && field.empty() && !quoted) {
+    if (c == '"' && row.buf.size() == field_start && !quoted) {
       quoted = in_quotes = true;
       field_started = true;
       ++pos;
       continue;
     }
-    field += c;
+    // A run of plain characters (a quote here is one of them).
+    size_t j = pos + 1;
+    while (j < n && text[j] != '\n' && text[j] != delim && text[j] != '"') ++j;
+    row.buf.append(text.substr(pos, j - pos));
     field_started = true;
-    ++pos;
+    pos = j;
   }
-  if (field_started || !row.empty() || in_quotes) row.push_back(std::move(field));
+  if (field_started || !row.fields.empty() || in_quotes) push();
   return true;
 }
 
@@ -98,33 +121,51 @@ bool is_image_path(std::string_view path) {
   return ext == ".jpg" || ext == ".jpeg" || ext == ".gif" || ext == ".png" || ext == ".svg";
 }
 
-Json parse_delimited(std::string_view text, char delimiter, bool header) {
-  Json rows = Json::array();
-  std::vector<std::string> names;
-  std::vector<std::string> row;
+Datapoints parse_delimited(std::string_view text, char delimiter, bool header) {
+  Datapoints rows;
+  std::vector<Datapoints::KeyId> names;
+  Row row;
   size_t pos = 0;
   if (header) {
     if (!read_row(text, pos, delimiter, row)) return rows;
-    names = row;
+    for (size_t i = 0; i < row.size(); ++i) names.push_back(rows.intern(row[i]));
   } else {
     size_t p0 = 0;
     if (read_row(text, p0, ',', row))
-      for (size_t i = 0; i < row.size(); ++i) names.push_back(std::to_string(i));
+      for (size_t i = 0; i < row.size(); ++i) names.push_back(rows.intern(std::to_string(i)));
   }
+  std::vector<Datapoints::KeyId> sorted = names;
+  std::sort(sorted.begin(), sorted.end());
+  bool distinct = std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end();
+  std::string value, extra;
   while (read_row(text, pos, delimiter, row)) {
-    if (row.empty()) continue;
-    Json d = Json::object();
+    if (row.size() == 0) continue;
+    rows.begin_row();
     size_t n = std::min(names.size(), row.size());
-    for (size_t i = 0; i < n; ++i) d[names[i]] = std::move(row[i]);
-    if (row.size() > names.size()) {
-      Json extra = Json::array();
-      for (size_t i = names.size(); i < row.size(); ++i) extra.push_back(std::move(row[i]));
-      d["null"] = std::move(extra);
-    } else {
-      for (size_t i = row.size(); i < names.size(); ++i)
-        if (!d.contains(names[i])) d[names[i]] = nullptr;
+    for (size_t i = 0; i < n; ++i) {
+      if (distinct) {  // the value's JSON text goes straight into the arena
+        size_t start = rows.arena().size();
+        formats::py_json_append_string(rows.arena(), row[i]);
+        rows.put_new_from(names[i], start);
+      } else {  // a repeated column name: the later value replaces the earlier one in place
+        value.clear();
+        formats::py_json_append_string(value, row[i]);
+        rows.put(names[i], value);
+      }
     }
-    rows.push_back(std::move(d));
+    if (row.size() > names.size()) {
+      extra = "[";
+      for (size_t i = names.size(); i < row.size(); ++i) {
+        if (i > names.size()) extra += ", ";
+        formats::py_json_append_string(extra, row[i]);
+      }
+      extra += ']';
+      rows.put(rows.intern("null"), extra);
+    } else {  // restval: None for the names past the row's end (a repeated name too)
+      for (size_t i = row.size(); i < names.size(); ++i)
+        if (distinct) rows.put_new(names[i], "null");
+        else rows.put(names[i], "null");
+    }
   }
   return rows;
 }
@@ -177,10 +218,6 @@ std::string posix_common_path(const std::vector<std::string>& paths) {
   return out;
 }
 
-PlotError file_not_found(const std::string& path) {
-  return {"FileNotFoundError", "[Errno 2] No such file or directory: '" + path + "'"};
-}
-
 PlotFileData parse_plot_file(std::string_view path, std::string_view bytes, bool header) {
   PlotFileData out;
   if (is_image_path(path)) {
@@ -203,7 +240,10 @@ PlotFileData parse_plot_file(std::string_view path, std::string_view bytes, bool
   if (sv) {
     if (!header && text.empty())
       return error_data("TypeError", "object of type 'NoneType' has no len()");
-    out.data = parse_delimited(text, ext == ".tsv" ? '\t' : ',', header);
+    out.rows = parse_delimited(text, ext == ".tsv" ? '\t' : ',', header);
+    if (out.rows->empty()) return PlotFileData{};
+    out.kind = PlotFileData::Kind::data;
+    return out;
   } else {
     auto doc = formats::parse_params(text, p, format);
     if (!doc) {

@@ -11,23 +11,20 @@
 #include <vector>
 
 #include "dvx/formats/yaml.h"
+#include "dvx/metrics/error_entry.h"
+#include "dvx/metrics/plots_datapoints.h"
 #include "dvx/metrics/plots_templates.h"
 
 namespace dvx::metrics {
-
-// An exception as DVC's encode_exception() reports it.
-struct PlotError {
-  std::string type;  // Python class name: "FileNotFoundError", "JSONFileCorruptedError", ...
-  std::string msg;   // str(exception)
-};
 
 // What a plot source holds after reading.
 struct PlotFileData {
   enum class Kind { none, data, image, error };
   Kind kind = Kind::none;  // none: the file parsed to nothing (empty CSV, empty list)
-  Json data;               // kind == data: the parsed document
+  Json data;               // kind == data, JSON/YAML/TOML/Python: the parsed document
+  std::optional<Datapoints> rows;  // kind == data, CSV/TSV: the document, a list of rows
   std::string image;       // kind == image: the file's bytes
-  PlotError error;         // kind == error
+  ErrorEntry error;         // kind == error
 };
 
 // Image extensions dvc-render passes through (case-sensitive, as DVC compares them).
@@ -39,15 +36,12 @@ bool is_image_path(std::string_view path);
 // PlotMetricTypeError. `bytes` is the file content.
 PlotFileData parse_plot_file(std::string_view path, std::string_view bytes, bool header);
 
-// csv.DictReader over `text` (newlines already universal): rows as objects of strings; a short
+// csv.DictReader over `text` (newlines already universal): rows as dicts of strings; a short
 // row gets nulls for the missing columns, a long one its extra values as a list under "null".
-Json parse_delimited(std::string_view text, char delimiter, bool header);
+Datapoints parse_delimited(std::string_view text, char delimiter, bool header);
 
 // The data of a YAML document model as JSON values (timestamps as their text).
 Json node_to_json(const yaml::Node& n);
-
-// The message of a missing file as Python writes it: "[Errno 2] No such file or directory: '<path>'".
-PlotError file_not_found(const std::string& path);
 
 // os.path.commonpath() of '/'-separated relative paths (whole components; "" when none).
 std::string posix_common_path(const std::vector<std::string>& paths);

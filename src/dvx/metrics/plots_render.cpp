@@ -1,6 +1,7 @@
 #include "dvx/metrics/plots_render.h"
 
 #include <algorithm>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -84,39 +85,54 @@ bool all_objects(const Json& lst) {
   return std::all_of(lst.begin(), lst.end(), [](const Json& e) { return e.is_object(); });
 }
 
+// A list of a data file (_lists()) and, when every item is an object, its rows.
+struct DataList {
+  bool objects = false;
+  const Datapoints* rows = nullptr;
+};
+
+// _lists() of a data file: a CSV file is one list of rows; the lists of a JSON/YAML document are
+// found in it and their rows put in `owned`.
+std::vector<DataList> data_lists(const PlotFileData& file, std::deque<Datapoints>& owned) {
+  if (file.rows) return {DataList{true, &*file.rows}};
+  std::vector<const Json*> lists;
+  collect_lists(file.data, lists);
+  std::vector<DataList> out;
+  for (const Json* l : lists) {
+    if (!all_objects(*l)) {
+      out.push_back({});
+      continue;
+    }
+    owned.push_back(Datapoints::from_json(*l));
+    out.push_back({true, &owned.back()});
+  }
+  return out;
+}
+
 // _is_datapoints(): every item an object, all with the keys of the first.
-bool is_datapoints(const Json& lst) {
-  if (!all_objects(lst)) return false;
-  if (lst.empty()) throw ConvertError{"AttributeError", "'NoneType' object has no attribute 'keys'"};
-  std::set<std::string> first, all;
-  for (auto& [k, v] : lst.front().items()) first.insert(k);
-  for (auto& e : lst)
-    for (auto& [k, v] : e.items()) all.insert(k);
-  return first == all;
+bool is_datapoints(const DataList& lst) {
+  if (!lst.objects) return false;
+  if (lst.rows->empty()) throw ConvertError{"AttributeError", "'NoneType' object has no attribute 'keys'"};
+  return lst.rows->keys_of_first_row_cover_all();
 }
 
 // get_datapoints(): the rows of every datapoint list of a file, merged index by index.
-std::vector<Json> get_datapoints(const Json& content) {
-  std::vector<const Json*> lists;
-  collect_lists(content, lists);
-  std::vector<Json> result;
-  for (const Json* lst : lists) {
-    if (!is_datapoints(*lst)) continue;
-    size_t index = 0;
-    for (auto& dp : *lst) {
-      if (result.size() <= index) result.push_back(Json::object());
-      if (result.size() == index + 1 && result[index].empty()) result[index] = dp;
-      else
-        for (auto& [k, v] : dp.items()) result[index][k] = v;
-      ++index;
-    }
+Datapoints get_datapoints(const PlotFileData& content) {
+  std::deque<Datapoints> owned;
+  Datapoints result;
+  bool any = false;
+  for (auto& lst : data_lists(content, owned)) {
+    if (!is_datapoints(lst)) continue;
+    if (!any) result = *lst.rows;
+    else result.merge_rows(*lst.rows);
+    any = true;
   }
   return result;
 }
 
-using FileData = std::vector<std::pair<std::string, const Json*>>;  // source -> parsed content
+using FileData = std::vector<std::pair<std::string, const PlotFileData*>>;  // source -> parsed content
 
-const Json* find_data(const FileData& data, const std::string& file) {
+const PlotFileData* find_data(const FileData& data, const std::string& file) {
   for (auto& [f, d] : data)
     if (f == file) return d;
   return nullptr;
@@ -146,16 +162,14 @@ Json infer_x_y(const std::string& plot_id, const FileData& data, const Json& pro
   }
   if (!y || y->is_null()) {
     Json inferred_y = nullptr;
-    if (const Json* content = find_data(data, plot_id)) {
-      std::vector<const Json*> lists;
-      collect_lists(*content, lists);
-      for (const Json* lst : lists) {
-        if (!all_objects(*lst)) continue;
-        if (lst->empty()) throw ConvertError{"AttributeError", "'NoneType' object has no attribute 'keys'"};
-        const Json& first = lst->front();
+    if (const PlotFileData* content = find_data(data, plot_id)) {
+      std::deque<Datapoints> owned;
+      for (auto& lst : data_lists(*content, owned)) {
+        if (!lst.objects) continue;
+        if (lst.rows->empty()) throw ConvertError{"AttributeError", "'NoneType' object has no attribute 'keys'"};
+        auto first = lst.rows->row(0);
         if (first.empty()) throw ConvertError{"TypeError", "'NoneType' object is not subscriptable"};
-        inferred_y = Json::object({{plot_id, first.items().begin().key()}});
-        for (auto& [k, v] : first.items()) inferred_y[plot_id] = k;  // last key
+        inferred_y = Json::object({{plot_id, lst.rows->key_name(first.back().key)}});  // the last key
         break;
       }
     }
@@ -193,9 +207,9 @@ Json infer_x_label(const Json& props) {
   return single_field(x, "x");
 }
 
-using FileDatapoints = std::vector<std::pair<std::string, std::vector<Json>>>;
+using FileDatapoints = std::vector<std::pair<std::string, Datapoints>>;
 
-const std::vector<Json>* find_dps(const FileDatapoints& f2d, const std::string& file) {
+const Datapoints* find_dps(const FileDatapoints& f2d, const std::string& file) {
   for (auto& [f, d] : f2d)
     if (f == file) return &d;
   return nullptr;
@@ -205,10 +219,9 @@ void verify_field(const FileDatapoints& f2d, const std::string& file, const Json
   const auto* dps = find_dps(f2d, file);
   if (!dps) return;
   if (dps->empty()) throw ConvertError{"TypeError", "argument of type 'NoneType' is not iterable"};
-  const Json& first = dps->front();
-  if (!field.is_string() || !first.contains(field.get<std::string>())) {
+  if (!field.is_string() || !dps->row_has(0, field.get_ref<const std::string&>())) {
     std::string found;
-    for (auto& [k, v] : first.items()) found += (found.empty() ? "" : ", ") + k;
+    for (auto& k : dps->row_keys(0)) found += (found.empty() ? "" : ", ") + k;
     throw ConvertError{"FieldNotFoundError",
                        "Could not find provided field ('" + field_text(field) + "') in data fields ('" + found + "')."};
   }
@@ -222,18 +235,19 @@ std::string short_file(const std::string& file, size_t prefix) {
   return s.substr(b, e - b + 1);
 }
 
-void update_from_field(std::vector<Json>& target, const std::string& field, const std::vector<Json>* source,
+void update_from_field(Datapoints& target, const std::string& field, const Datapoints* source,
                        const std::string& source_field) {
-  const std::vector<Json>& src = source ? *source : target;
-  if (src.size() != target.size()) throw std::out_of_range("length");
-  for (size_t i = 0; i < target.size(); ++i) {
-    auto it = src[i].find(source_field);
-    if (it != src[i].end()) target[i][field] = *it;
-  }
+  if (!target.copy_field(field, source ? *source : target, source_field)) throw std::out_of_range("length");
+}
+
+std::string json_string(const std::string& s) {
+  std::string out;
+  formats::py_json_append_string(out, s);
+  return out;
 }
 
 struct Flat {
-  std::vector<Json> datapoints;
+  Datapoints datapoints;
   Json properties;
 };
 
@@ -298,7 +312,7 @@ Flat flat_vega(const std::string& plot_id, const FileData& data, const Json& pro
     for (size_t j = i + 1; j < ys.size(); ++j)
       reused = reused || ys[j].first == y_file || (j < xs.size() && xs[j].first == y_file);
     if (xs.size() == 1 && i + 1 < ys.size() && xs[0].first == y_file) reused = true;
-    std::vector<Json> dps;
+    Datapoints dps;
     bool moved = false;
     for (auto& [f, d] : f2d)
       if (f == y_file) {
@@ -311,9 +325,9 @@ Flat flat_vega(const std::string& plot_id, const FileData& data, const Json& pro
       }
     if (inferred_y) update_from_field(dps, k_inferred_y, nullptr, y_field);
     if (x_field == k_index && !x_file) {
-      for (size_t k = 0; k < dps.size(); ++k) dps[k][k_index] = k;
+      dps.set_index(k_index);
     } else {
-      static const std::vector<Json> none;
+      static const Datapoints none;
       // x from the same file: the rows themselves hold it (their x values are the file's).
       const auto* xsrc = moved && *x_file == y_file ? &dps : find_dps(f2d, *x_file);
       try {
@@ -323,13 +337,10 @@ Flat flat_vega(const std::string& plot_id, const FileData& data, const Json& pro
                                                "' from '" + y_file + "'. They have to have same length."};
       }
     }
-    std::string short_y = short_file(y_file, prefix);
-    for (auto& dp : dps) {
-      dp["rev"] = rev;
-      dp["filename"] = short_y;
-      dp["field"] = y_field;
-    }
-    for (auto& dp : dps) out.datapoints.push_back(std::move(dp));
+    dps.set_each({{"rev", json_string(rev)},
+                  {"filename", json_string(short_file(y_file, prefix))},
+                  {"field", json_string(y_field)}});
+    out.datapoints.append(std::move(dps));
   }
   if (out.datapoints.empty()) return Flat{{}, Json::object()};
   for (auto& [k, v] : update.items()) properties[k] = v;
@@ -485,28 +496,38 @@ class Filler {
   Json m_split_content = Json::object();
 };
 
-void check_field_exists(const std::vector<Json>& dps, const Json& field) {
+void check_field_exists(const Datapoints& dps, const Json& field) {
   if (!field.is_string()) return;
   const auto& f = field.get_ref<const std::string&>();
-  for (auto& dp : dps)
-    if (dp.contains(f)) return;
+  if (dps.any_row_has(f)) return;
   throw PlotsRenderError("Field '" + f + "' does not exist in provided data.");
 }
 
 // _update_datapoints().
-void update_datapoints(std::vector<Json>& dps, const std::optional<std::vector<std::string>>& varied) {
+void update_datapoints(Datapoints& dps, const std::optional<std::vector<std::string>>& varied) {
   if (!varied) return;
   if (varied->size() == 2) {
-    for (auto& dp : dps) {
-      dp["filename::field"] = dp.value("filename", "") + "::" + dp.value("field", "");
-      dp.erase("filename");
-      dp.erase("field");
-    }
+    // The same few (filename, field) texts repeat over the rows: each pair is joined once.
+    std::map<std::pair<std::string, std::string>, std::string> joined;
+    auto key_filename = dps.find_key("filename"), key_field = dps.find_key("field");
+    dps.set_each_computed("filename::field", [&](size_t r) {
+      auto text_of = [&](std::optional<Datapoints::KeyId> key) {
+        const Datapoints::Cell* c = key ? dps.find(r, *key) : nullptr;
+        return c ? std::string(dps.text(*c)) : std::string();
+      };
+      auto& j = joined[{text_of(key_filename), text_of(key_field)}];
+      if (j.empty())
+        j = json_string(dps.string_at(r, "filename").value_or("") + "::" + dps.string_at(r, "field").value_or(""));
+      return std::optional<std::string>(j);
+    });
+    dps.erase({"filename", "field"});
     return;
   }
-  for (auto& dp : dps)
-    for (const char* k : {"filename", "field"})
-      if (std::find(varied->begin(), varied->end(), k) == varied->end()) dp.erase(k);
+  bool keep_filename = std::find(varied->begin(), varied->end(), "filename") != varied->end();
+  bool keep_field = std::find(varied->begin(), varied->end(), "field") != varied->end();
+  if (!keep_filename && !keep_field) dps.erase({"filename", "field"});
+  else if (!keep_filename) dps.erase("filename");
+  else if (!keep_field) dps.erase("field");
 }
 
 const char* k_vega_div_pre = "\n    <div id = \"";
@@ -630,17 +651,18 @@ std::vector<PlotRenderer> match_renderers(const std::vector<RevisionPlots>& revi
       have_type = true;
       r.name = image ? e.inner_id : plot_id;
       FileData data;
-      std::vector<std::pair<std::string, PlotError>> errs;
+      std::vector<std::pair<std::string, ErrorEntry>> errs;
       for (auto& s : sources) {
         auto it = rp.sources.find(s);
         if (it == rp.sources.end()) continue;
-        if (it->second.kind == PlotFileData::Kind::data) data.emplace_back(s, &it->second.data);
+        if (it->second.kind == PlotFileData::Kind::data) data.emplace_back(s, &it->second);
         else if (it->second.kind == PlotFileData::Kind::image && image && !it->second.image.empty())
-          data.emplace_back(s, nullptr);
+          data.emplace_back(s, &it->second);
         else if (it->second.kind == PlotFileData::Kind::error) errs.emplace_back(s, it->second.error);
       }
       if (!errs.empty()) r.source_errors.emplace_back(rp.rev, std::move(errs));
-      std::vector<Json> dps;
+      Datapoints dps;
+      std::vector<ImagePoint> images;
       Json rev_props = Json::object();
       if (image) {
         for (auto& [file, unused] : data) {
@@ -653,7 +675,7 @@ std::vector<PlotRenderer> match_renderers(const std::vector<RevisionPlots>& revi
           std::ofstream o(dest, std::ios::binary | std::ios::trunc);
           o.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
           if (!o) throw PlotsRenderError("[Errno 2] No such file or directory: '" + dest.string() + "'");
-          dps.push_back(Json::object({{"rev", rp.rev}, {"filename", file}, {"src", dest.string()}}));
+          images.push_back({rp.rev, file, dest.string()});
         }
         rev_props = props;
       } else {
@@ -663,13 +685,15 @@ std::vector<PlotRenderer> match_renderers(const std::vector<RevisionPlots>& revi
           rev_props = std::move(flat.properties);
         } catch (const ConvertError& ce) {
           warnings.push_back("In " + py_repr(rp.rev) + ", " + lower(ce.msg));
-          r.definition_errors.emplace_back(rp.rev, PlotError{ce.type, ce.msg});
+          r.definition_errors.emplace_back(rp.rev, ErrorEntry{ce.type, ce.msg});
           continue;
         }
       }
-      if (!dps.empty() && std::find(revs.begin(), revs.end(), rp.rev) == revs.end()) revs.push_back(rp.rev);
+      if ((!dps.empty() || !images.empty()) && std::find(revs.begin(), revs.end(), rp.rev) == revs.end())
+        revs.push_back(rp.rev);
       if (first_props.empty() && !rev_props.empty()) first_props = rev_props;
-      for (auto& d : dps) r.datapoints.push_back(std::move(d));
+      r.datapoints.append(std::move(dps));
+      for (auto& i : images) r.images.push_back(std::move(i));
     }
     if (!first_props.contains("title")) first_props["title"] = r.name;
     if (!revs.empty()) first_props["revs_with_datapoints"] = revs;
@@ -685,12 +709,11 @@ std::vector<std::string> renderer_revisions(const PlotRenderer& r) {
     for (auto& e : *v) revs.push_back(e.get<std::string>());
     return revs;
   }
-  for (auto& dp : r.datapoints) {
-    auto it = dp.find("rev");
-    if (it != dp.end() && it->is_string() && !it->get_ref<const std::string&>().empty() &&
-        std::find(revs.begin(), revs.end(), it->get<std::string>()) == revs.end())
-      revs.push_back(it->get<std::string>());
-  }
+  auto add = [&](const std::string& rev) {
+    if (!rev.empty() && std::find(revs.begin(), revs.end(), rev) == revs.end()) revs.push_back(rev);
+  };
+  for (auto& i : r.images) add(i.rev);
+  for (size_t k = 0; k < r.datapoints.size(); ++k) add(r.datapoints.string_at(k, "rev").value_or(""));
   return revs;
 }
 
@@ -715,11 +738,9 @@ Json filled_spec(PlotRenderer& r, const RenderOptions& options, bool split, Json
   for (const char* name : {"title", "x", "y", "x_label", "y_label", "data"}) {
     std::string n = name;
     if (n == "data") {
-      // The datapoints move into the spec: a renderer is filled once.
-      Json values = Json::array();
-      values.get_ref<Json::array_t&>().reserve(r.datapoints.size());
-      for (auto& dp : r.datapoints) values.push_back(std::move(dp));
-      r.datapoints.clear();
+      // The rows go into the spec as their JSON text, written once (a renderer is filled once).
+      Json values = formats::py_json_raw(r.datapoints.json_text());
+      r.datapoints = Datapoints();
       if (f.is_split(n)) {
         f.set_split(n, std::move(values));
         continue;
@@ -754,8 +775,8 @@ Json renderer_json(PlotRenderer& r, const RenderOptions& options, bool split) {
     out.push_back(std::move(e));
     return out;
   }
-  for (auto& dp : r.datapoints)
-    out.push_back(Json::object({{"type", "image"}, {"revisions", Json::array({dp["rev"]})}, {"url", dp["src"]}}));
+  for (auto& i : r.images)
+    out.push_back(Json::object({{"type", "image"}, {"revisions", Json::array({i.rev})}, {"url", i.src}}));
   return out;
 }
 
@@ -821,14 +842,14 @@ std::string render_page(std::vector<PlotRenderer>& renderers, const RenderOption
                          "', spec);\n        </script>\n    </div>\n    ");
     } else {
       std::string partial;
-      for (auto& dp : r->datapoints) {
-        std::string src = dp.value("src", "");
+      for (auto& i : r->images) {
+        std::string src = i.src;
         if (!src.starts_with("data:image;base64") && std::filesystem::path(src).is_absolute() && !html_dir.empty())
           src = std::filesystem::path(src).lexically_relative(html_dir).string();
         partial += "\n\n                <div\n                    style=\"border:1px dotted black;margin:2px;display:\n"
                    "                    inline-block;\n                    overflow:hidden;margin-left:8px;\">\n"
                    "                    <p>" +
-                   dp.value("rev", "") + "</p>\n                    <img src=\"" + src +
+                   i.rev + "</p>\n                    <img src=\"" + src +
                    "\">\n                </div>\n                ";
       }
       if (partial.empty()) {

@@ -33,7 +33,7 @@ struct ConfigPlots {
 struct RevisionPlots {
   std::string rev;                            // "workspace", "HEAD", "HEAD~1", ...
   std::vector<ConfigPlots> definitions;       // by config file, in collection order
-  std::optional<PlotError> definitions_error;  // the whole collection failed
+  std::optional<ErrorEntry> definitions_error;  // the whole collection failed
   std::map<std::string, PlotFileData> sources;  // data file -> its content or error
 };
 
@@ -41,15 +41,21 @@ struct RevisionPlots {
 // `x` mapping, else the plot id itself), without repeats.
 std::vector<std::string> plot_data_sources(const std::string& plot_id, const Json& config);
 
+// An image of an image plot, as dvc-render's datapoint {"rev", "filename", "src"}.
+struct ImagePoint {
+  std::string rev, filename, src;
+};
+
 // One plot to draw: DVC's renderer plus the errors match_defs_renderers() attached to it.
 struct PlotRenderer {
   enum class Type { vega, image };
   Type type = Type::vega;
-  std::string name;              // plot id ("loss", "dvc.yaml::train.csv", "img.png")
-  std::vector<Json> datapoints;  // vega: data rows; image: {"rev", "filename", "src"}
+  std::string name;                // plot id ("loss", "dvc.yaml::train.csv", "img.png")
+  Datapoints datapoints;           // vega: the data rows
+  std::vector<ImagePoint> images;  // image: the images written under `out`
   Json properties = Json::object();  // x, y, labels, title, template, revs_with_datapoints, ...
-  std::vector<std::pair<std::string, std::vector<std::pair<std::string, PlotError>>>> source_errors;  // rev -> source -> error
-  std::vector<std::pair<std::string, PlotError>> definition_errors;  // rev -> error
+  std::vector<std::pair<std::string, std::vector<std::pair<std::string, ErrorEntry>>>> source_errors;  // rev -> source -> error
+  std::vector<std::pair<std::string, ErrorEntry>> definition_errors;  // rev -> error
 };
 
 struct RenderOptions {

@@ -34,19 +34,19 @@ const char* corrupted_type(formats::ParamsFormat f) {
   return "YAMLFileCorruptedError";
 }
 
-// Parses a file of the tree as DVC's load_path does; FileError on failure.
-std::variant<yaml::Node, FileError> load(RevisionTree& tree, const std::string& rel) {
+// Parses a file of the tree as DVC's load_path does; ErrorEntry on failure.
+std::variant<yaml::Node, ErrorEntry> load(RevisionTree& tree, const std::string& rel) {
   auto bytes = tree.read(rel);
-  if (auto* err = std::get_if<FileError>(&bytes)) return *err;
+  if (auto* err = std::get_if<ErrorEntry>(&bytes)) return *err;
   auto fmt = formats::params_format(rel);
   std::string name = fs_display(tree.repo(), rel);
   auto doc = formats::parse_params(std::get<std::string>(bytes), name, fmt);
   if (!doc) {
     std::string msg = doc.error().message;
     if (auto p = msg.find("is not valid utf-8"); p != std::string::npos)
-      return FileError{"EncodingError", msg.substr(0, p + 18)};
+      return ErrorEntry{"EncodingError", msg.substr(0, p + 18)};
     if (auto p = msg.find(" corrupted"); p != std::string::npos) msg = msg.substr(0, p + 10);
-    return FileError{corrupted_type(fmt), msg};
+    return ErrorEntry{corrupted_type(fmt), msg};
   }
   if (doc->is_null()) return yaml::Node::mapping();
   return std::move(*doc);
@@ -96,7 +96,7 @@ void merge_key(const yaml::Node& doc, const std::vector<std::string>& parts, siz
 
 // A revision that could not be collected. A params/vars file that failed to parse is reported
 // as DVC's <Kind>FileCorruptedError, whatever dvc.yaml context wraps it.
-FileError error_of(const UserError& e) {
+ErrorEntry error_of(const UserError& e) {
   std::string msg = e.what();
   auto start = msg.find("unable to read: '");
   auto end = msg.find(" file structure is corrupted", start == std::string::npos ? 0 : start);
@@ -121,7 +121,7 @@ bool results_equal(const RevisionResult& a, const RevisionResult& b) {
   return true;
 }
 
-json error_json(const FileError& e) { return json{{"type", e.type}, {"msg", e.msg}}; }
+json error_json(const ErrorEntry& e) { return json{{"type", e.type}, {"msg", e.msg}}; }
 
 // DVC's format_dict: lists become their str() form (flattening keeps nested mappings).
 yaml::Node format_lists(const yaml::Node& v) {
@@ -148,7 +148,7 @@ bool RevisionResult::failed() const {
 FileResult read_metrics_file(RevisionTree& tree, const std::string& rel) {
   FileResult r{rel, std::nullopt, std::nullopt};
   auto doc = load(tree, rel);
-  if (auto* err = std::get_if<FileError>(&doc)) {
+  if (auto* err = std::get_if<ErrorEntry>(&doc)) {
     r.error = *err;
     return r;
   }
@@ -160,7 +160,7 @@ FileResult read_metrics_file(RevisionTree& tree, const std::string& rel) {
 FileResult read_params_file(RevisionTree& tree, const ParamsFile& file) {
   FileResult r{file.path, std::nullopt, std::nullopt};
   auto doc = load(tree, file.path);
-  if (auto* err = std::get_if<FileError>(&doc)) {
+  if (auto* err = std::get_if<ErrorEntry>(&doc)) {
     r.error = *err;
     return r;
   }

@@ -20,14 +20,14 @@ namespace dvx::metrics {
 struct FileResult {
   std::string path;  // repo-relative (the api makes it CWD-relative)
   std::optional<yaml::Node> data;
-  std::optional<FileError> error;
+  std::optional<ErrorEntry> error;
 };
 
 // One revision: its files, or the error that stopped it (e.g. an invalid dvc.yaml).
 struct RevisionResult {
   std::string name;  // brancher name: "", "workspace", "HEAD~1", "master,v1", a sha
   std::vector<FileResult> files;
-  std::optional<FileError> error;
+  std::optional<ErrorEntry> error;
   // A file or the revision failed (DVC: "DVC failed to load some metrics for following revisions").
   bool failed() const;
 };

@@ -1,6 +1,7 @@
 #include "dvx/platform/process.h"
 
 #include <dirent.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -309,5 +310,12 @@ void install_interrupt_handlers() {
 int interrupt_signal() { return g_interrupt.load(); }
 
 void clear_interrupt() { g_interrupt.store(0); }
+
+void retain_freed_memory() {
+#if defined(__GLIBC__)
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);  // blocks up to 256 MiB come from (and go back to) the heap
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);  // and the heap's top is not trimmed below that
+#endif
+}
 
 }  // namespace dvx::platform

@@ -55,6 +55,12 @@ Result<RunResult> run_shell(const std::string& command_line, const RunOptions& o
 // interrupt; idempotent. Until a command runs, an interrupt only sets the flag. Without them an
 // interrupt kills dvx by default and leaves the command's group running.
 void install_interrupt_handlers();
+
+// Keeps large blocks that the process frees in its heap for reuse, instead of handing them back
+// to the kernel (which maps and zeroes fresh pages on the next large allocation): for commands
+// that build and drop many large buffers (plots over big data files). Process-wide, glibc only
+// (a no-op elsewhere).
+void retain_freed_memory();
 // Whether an interrupt arrived since install_interrupt_handlers(); the signal number or 0.
 int interrupt_signal();
 // Forgets a recorded interrupt (tests; a caller that has fully handled it).

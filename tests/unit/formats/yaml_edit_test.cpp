@@ -247,6 +247,22 @@ TEST(YamlEdit, AddStageToFileWithoutStages) {
   EXPECT_FALSE(r.has_value());
 }
 
+TEST(YamlEdit, SequencesReplacedOrEditedItemByItem) {
+  std::string text = "deps:  # inputs\n# the list\n- z.py\n- a.py  # first\nouts:\n- m\n";
+  auto orig = yaml::parse(text, "dvc.yaml");
+  ASSERT_TRUE(orig);
+  Node upd = *orig;
+  std::swap(upd.find("deps")->seq[0], upd.find("deps")->seq[1]);
+  // a list assigned anew (merge_dicts) loses the comments inside it
+  EXPECT_EQ(render_round_trip(text, *orig, upd), "deps:  # inputs\n- a.py\n- z.py\nouts:\n- m\n");
+  // apply_diff changes it item by item: the comments stay where they were
+  EXPECT_EQ(render_round_trip(text, *orig, upd, SequenceEdits::item_by_item),
+            "deps:  # inputs\n# the list\n- a.py\n- z.py  # first\nouts:\n- m\n");
+  // a length change replaces the list either way
+  upd.find("deps")->seq.pop_back();
+  EXPECT_EQ(render_round_trip(text, *orig, upd, SequenceEdits::item_by_item), "deps:  # inputs\n- a.py\nouts:\n- m\n");
+}
+
 TEST(YamlEdit, RemoveStage) {
   auto r = remove_stage(kCommented, "dvc.yaml", "a");
   ASSERT_TRUE(r.has_value()) << r.error().message;

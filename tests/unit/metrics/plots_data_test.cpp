@@ -12,24 +12,25 @@ std::string dumps(const Json& j) { return formats::py_json_dumps(j); }
 TEST(PlotsData, CsvValuesStayStrings) {
   auto d = parse_plot_file("train.csv", "epoch,loss\n1,0.9\r\n2,0.5\n", true);
   ASSERT_EQ(d.kind, PlotFileData::Kind::data);
-  EXPECT_EQ(dumps(d.data), R"([{"epoch": "1", "loss": "0.9"}, {"epoch": "2", "loss": "0.5"}])");
+  ASSERT_TRUE(d.rows);
+  EXPECT_EQ(d.rows->json_text(), R"([{"epoch": "1", "loss": "0.9"}, {"epoch": "2", "loss": "0.5"}])");
 }
 
 TEST(PlotsData, CsvQuotingBlankLinesShortAndLongRows) {
   auto j = parse_delimited("a,b\n\"x,1\",\"say \"\"hi\"\"\"\n\n3\n4,5,6\n", ',', true);
-  EXPECT_EQ(dumps(j), R"([{"a": "x,1", "b": "say \"hi\""}, {"a": "3", "b": null}, {"a": "4", "b": "5", "null": ["6"]}])");
+  EXPECT_EQ(j.json_text(), R"([{"a": "x,1", "b": "say \"hi\""}, {"a": "3", "b": null}, {"a": "4", "b": "5", "null": ["6"]}])");
   auto q = parse_delimited("a\n\"multi\nline\"\n", ',', true);
-  EXPECT_EQ(dumps(q), R"([{"a": "multi\nline"}])");
+  EXPECT_EQ(q.json_text(), R"([{"a": "multi\nline"}])");
 }
 
 TEST(PlotsData, TsvAndNoHeader) {
   auto t = parse_plot_file("m.tsv", "x\ty\n1\t2\n", true);
-  EXPECT_EQ(dumps(t.data), R"([{"x": "1", "y": "2"}])");
+  EXPECT_EQ(t.rows->json_text(), R"([{"x": "1", "y": "2"}])");
   auto n = parse_plot_file("m.csv", "1,2\n3,4\n", false);
-  EXPECT_EQ(dumps(n.data), R"([{"0": "1", "1": "2"}, {"0": "3", "1": "4"}])");
+  EXPECT_EQ(n.rows->json_text(), R"([{"0": "1", "1": "2"}, {"0": "3", "1": "4"}])");
   // DVC counts the columns of a header-less TSV on its first row split at commas.
   auto nt = parse_plot_file("m.tsv", "1\t2\n", false);
-  EXPECT_EQ(dumps(nt.data), R"([{"0": "1", "null": ["2"]}])");
+  EXPECT_EQ(nt.rows->json_text(), R"([{"0": "1", "null": ["2"]}])");
 }
 
 TEST(PlotsData, EmptyCsvIsNoData) {
