@@ -68,25 +68,16 @@ void flatten_into(const yaml::Node& v, const std::string& prefix,
   }
 }
 
-yaml::Node round_floats(const yaml::Node& v, const CellFormat& fmt) {
-  if (v.kind == Kind::floating) return yaml::Node::floating(py_round(v.f, fmt.precision));
+// Every float of a value (also inside lists and mappings) replaced by `f(x)`: DVC's
+// _format_field, which rounds them (round_decimals) or turns them into the strings
+// format(x, ".Ng") gives (significant), which then print quoted inside lists ("['0.1', 2]").
+template <class F>
+yaml::Node map_floats(const yaml::Node& v, const F& f) {
+  if (v.kind == Kind::floating) return f(v.f);
   if (v.kind == Kind::sequence || v.kind == Kind::mapping) {
     yaml::Node out = v;
-    for (auto& x : out.seq) x = round_floats(x, fmt);
-    for (auto& [k, x] : out.map) x = round_floats(x, fmt);
-    return out;
-  }
-  return v;
-}
-
-// DVC's _format_field with a precision: floats become the strings format(x, ".Ng") gives, also
-// inside lists and mappings, which then print as quoted strings ("['0.1', 2]").
-yaml::Node format_g_floats(const yaml::Node& v, const CellFormat& fmt) {
-  if (v.kind == Kind::floating) return yaml::Node::str(py_format_g(v.f, fmt.precision));
-  if (v.kind == Kind::sequence || v.kind == Kind::mapping) {
-    yaml::Node out = v;
-    for (auto& x : out.seq) x = format_g_floats(x, fmt);
-    for (auto& [k, x] : out.map) x = format_g_floats(x, fmt);
+    for (auto& x : out.seq) x = map_floats(x, f);
+    for (auto& [k, x] : out.map) x = map_floats(x, f);
     return out;
   }
   return v;
@@ -162,8 +153,10 @@ nlohmann::ordered_json to_json(const yaml::Node& v) {
 std::string format_cell(const yaml::Node& v, const CellFormat& fmt) {
   switch (fmt.kind) {
     case CellFormat::Kind::raw: return py_str(v);
-    case CellFormat::Kind::round_decimals: return py_str(round_floats(v, fmt));
-    case CellFormat::Kind::significant: return py_str(format_g_floats(v, fmt));
+    case CellFormat::Kind::round_decimals:
+      return py_str(map_floats(v, [&](double x) { return yaml::Node::floating(py_round(x, fmt.precision)); }));
+    case CellFormat::Kind::significant:
+      return py_str(map_floats(v, [&](double x) { return yaml::Node::str(py_format_g(x, fmt.precision)); }));
   }
   return py_str(v);
 }

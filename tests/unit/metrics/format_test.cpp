@@ -173,6 +173,21 @@ std::vector<BoxColumn> experiments_columns() {
   return cols;
 }
 
+// The example of cli.md §6.8: acc the only metric; lr, epochs params (epochs collapsible);
+// train.sh the only dep.
+Table small_table() {
+  return Table{{"Experiment", "Created", "acc", "lr", "epochs", "train.sh"},
+               {{"workspace", "-", "0.8", "0.2", "5", "a9cae3da72c0e560c94eefaddaa65046"},
+                {"master", "11:18 AM", "0.9", "0.1", "5", "a9cae3da72c0e560c94eefaddaa65046"},
+                {"└── 0b0e05c [fast]", "11:18 AM", "0.8", "0.2", "5", "a9cae3da72c0e560c94eefaddaa65046"}}};
+}
+
+std::vector<BoxColumn> small_columns() {
+  return {{BoxColumn::Justify::left, false, true},  {BoxColumn::Justify::left, false, false},
+          {BoxColumn::Justify::right, false, true}, {BoxColumn::Justify::left, false, false},
+          {BoxColumn::Justify::left, true, false},  {BoxColumn::Justify::left, false, false}};
+}
+
 TEST(RenderBox, CollapsesColumnsToFitTheConsoleAsDvcDoes) {
   Table t = table_of_markdown(recorded("experiments.exp-show.md"));
   ASSERT_EQ(t.headers.size(), 30u);
@@ -181,13 +196,8 @@ TEST(RenderBox, CollapsesColumnsToFitTheConsoleAsDvcDoes) {
 }
 
 TEST(RenderBox, NaturalWidthWhenItFits) {
-  Table t{{"Experiment", "Created", "acc", "lr", "epochs", "train.sh"},
-          {{"workspace", "-", "0.8", "0.2", "5", "a9cae3da72c0e560c94eefaddaa65046"},
-           {"master", "11:18 AM", "0.9", "0.1", "5", "a9cae3da72c0e560c94eefaddaa65046"},
-           {"└── 0b0e05c [fast]", "11:18 AM", "0.8", "0.2", "5", "a9cae3da72c0e560c94eefaddaa65046"}}};
-  std::vector<BoxColumn> cols{{BoxColumn::Justify::left, false, true},  {BoxColumn::Justify::left, false, false},
-                              {BoxColumn::Justify::right, false, true}, {BoxColumn::Justify::left, false, false},
-                              {BoxColumn::Justify::left, true, false},  {BoxColumn::Justify::left, false, false}};
+  Table t = small_table();
+  std::vector<BoxColumn> cols = small_columns();
   std::string rule = " " + [] {
     std::string s;
     for (int i = 0; i < 87; ++i) s += "─";
@@ -203,14 +213,8 @@ TEST(RenderBox, NaturalWidthWhenItFits) {
 }
 
 TEST(RenderBox, EightyColumnsCollapseAndTruncate) {
-  Table t{{"Experiment", "Created", "acc", "lr", "epochs", "train.sh"},
-          {{"workspace", "-", "0.8", "0.2", "5", "a9cae3da72c0e560c94eefaddaa65046"},
-           {"master", "11:18 AM", "0.9", "0.1", "5", "a9cae3da72c0e560c94eefaddaa65046"},
-           {"└── 0b0e05c [fast]", "11:18 AM", "0.8", "0.2", "5", "a9cae3da72c0e560c94eefaddaa65046"}}};
-  // acc: the only metric; lr, epochs: params (epochs collapsible); train.sh: the only dep
-  std::vector<BoxColumn> cols{{BoxColumn::Justify::left, false, true},  {BoxColumn::Justify::left, false, false},
-                              {BoxColumn::Justify::right, false, true}, {BoxColumn::Justify::left, false, false},
-                              {BoxColumn::Justify::left, true, false},  {BoxColumn::Justify::left, false, false}};
+  Table t = small_table();
+  std::vector<BoxColumn> cols = small_columns();
   std::string out = render_box(t, cols, 80);
   std::string rule;
   for (int i = 0; i < 78; ++i) rule += "─";
