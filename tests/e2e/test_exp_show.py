@@ -374,6 +374,20 @@ class TestHandMadeExperiments(dvxtest.DvxTestCase):
         self.assertEqual(self.dvx("exp", "diff"), "\nPath         Param    HEAD    workspace    Change\n"
                                                   "params.yaml  name     big     small        diff not supported\n")
 
+    def test_created_today_shows_the_time(self):
+        """A commit made today: `%I:%M %p` in the table, the ISO time in --csv."""
+        import re
+        import subprocess
+        self.write("params.yaml", "lr: 0.5\nepochs: 10\n")
+        self.git("add", "-A")
+        subprocess.run(["git", "commit", "-q", "-m", "today"], cwd=self.repo, env=self.env, check=True)
+        md = self.dvx("exp", "show", "--md").splitlines()
+        created = md[3].split("|")[2].strip()
+        self.assertRegex(created, r"^(0[1-9]|1[0-2]):[0-5][0-9] (AM|PM)$")
+        iso = self.rows()[1]["Created"]
+        self.assertTrue(iso.startswith(datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT")) or
+                        re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$", iso), iso)
+
     def test_no_commits(self):
         self.git("rm", "-rq", "--cached", ".")
         self.git("update-ref", "-d", "HEAD")
