@@ -32,6 +32,12 @@ size_t console_width() {
   return 80;
 }
 
+// Text DVC prints also with -q (its tables written with force=True): `exp diff`, `exp show --md`.
+void write_forced(Context& ctx, const std::string& text) {
+  if (text.empty()) return;
+  ctx.console.out_always(text.back() == '\n' ? text.substr(0, text.size() - 1) : text);
+}
+
 // DVC lays the table out up to 1024 columns wide when it goes to the pager (or is piped).
 constexpr size_t k_pager_width = 1024;
 
@@ -99,7 +105,7 @@ void register_show(CLI::App* group, Action& action) {
         return 1;
       }
       if (f->json) {
-        ctx.console.out_always(json_text(ctx, experiments::show_json(states)));
+        ctx.console.out(json_text(ctx, experiments::show_json(states)));
         return 0;
       }
       experiments::TableOptions topts;
@@ -121,7 +127,7 @@ void register_show(CLI::App* group, Action& action) {
         return 0;
       }
       if (f->md) {
-        ctx.console.write(metrics::render_markdown(t.table));
+        write_forced(ctx, metrics::render_markdown(t.table));
         return 0;
       }
       std::vector<metrics::BoxColumn> cols;
@@ -173,7 +179,7 @@ void register_diff(CLI::App* group, Action& action) {
         nlohmann::ordered_json j = nlohmann::ordered_json::object();
         j["metrics"] = metrics::diff_json(d.metrics);
         j["params"] = metrics::diff_json(d.params);
-        ctx.console.out_always(json_text(ctx, j));
+        ctx.console.out(json_text(ctx, j));
         return 0;
       }
       std::string a_name = a.value_or("HEAD"), b_name = b.value_or("workspace");
@@ -184,11 +190,12 @@ void register_diff(CLI::App* group, Action& action) {
         // without rows: the Markdown header and rule, but no plain header
         return f->md ? metrics::render_markdown(t) : metrics::render_plain(t);
       };
-      ctx.console.write(render(metrics::diff_table(d.metrics, "Metric", a_name, b_name, f->no_path, true, metric_fmt,
+      // tables and the line between them are printed also with -q
+      write_forced(ctx, render(metrics::diff_table(d.metrics, "Metric", a_name, b_name, f->no_path, true, metric_fmt,
                                                    "diff not supported")));
       ctx.console.out_always("");
-      ctx.console.write(render(
-          metrics::diff_table(d.params, "Param", a_name, b_name, f->no_path, true, param_fmt, "diff not supported")));
+      write_forced(ctx, render(metrics::diff_table(d.params, "Param", a_name, b_name, f->no_path, true, param_fmt,
+                                                   "diff not supported")));
       return 0;
     };
   });

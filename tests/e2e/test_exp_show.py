@@ -98,6 +98,16 @@ class TestRecordedExperiments(dvxtest.DvxTestCase):
                          "|-------------|----------|---------|---------|----------|\n"
                          "| params.yaml | train.lr | 0.1     | 0.2     | 0.1      |\n\n")
 
+    def test_quiet(self):
+        """-q silences the JSON, CSV, table and list, but not the Markdown table nor `exp diff`'s
+        tables (DVC writes those with force=True)."""
+        self.extract_fixture("experiments")
+        for args in (["exp", "show", "--json"], ["exp", "show", "--csv"], ["exp", "show"], ["exp", "list"],
+                     ["exp", "diff", "--json", "exp-a", "exp-b"]):
+            self.assertEqual(self.dvx(*args, "-q"), "", args)
+        self.assertEqual(self.dvx("exp", "diff", "-q", "exp-a", "exp-b"), dvxtest.output_text("experiments.exp-diff.txt"))
+        self.assertTrue(self.dvx("exp", "show", "-q", "--md").startswith("| Experiment "))
+
     def test_unknown_revision(self):
         self.extract_fixture("experiments")
         code, out, err = self.run("exp", "show", "--rev", "nope")
