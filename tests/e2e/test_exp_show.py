@@ -343,6 +343,35 @@ class TestHandMadeExperiments(dvxtest.DvxTestCase):
         self.assertEqual([r["Experiment"] for r in rows], ["", "", "stacked", "good"])
         self.assertEqual(rows[2]["lr"], "0.4")
 
+    def test_revisions_that_cannot_be_read(self):
+        """An experiment whose dvc.yaml or params.yaml is broken: the record's `error` as DVC
+        reports it, no data, empty cells."""
+        b = self.baseline
+        self.write("dvc.yaml", "stages: [\n")
+        self.git("add", "-A")
+        tree = self.git("write-tree").strip()
+        bad = self.git("commit-tree", tree, "-p", b, "-m", "bad").strip()
+        self.git("reset", "-q", "--hard", "HEAD")
+        self.git("update-ref", f"refs/exps/{b[:2]}/{b[2:]}/bad-yaml", bad)
+        self.write("dvc.yaml", DVC_YAML.replace("    cmd: python train.py\n", "    cmd: python train.py\n    foo: 1\n"))
+        self.git("add", "-A")
+        tree = self.git("write-tree").strip()
+        schema = self.git("commit-tree", tree, "-p", b, "-m", "schema").strip()
+        self.git("reset", "-q", "--hard", "HEAD")
+        self.git("update-ref", f"refs/exps/{b[:2]}/{b[2:]}/bad-schema", schema)
+        data = self.json_out("exp", "show", "--json")
+        errors = {e["name"]: (e["revs"][0]["error"], e["revs"][0]["data"]) for e in data[1]["experiments"]}
+        self.assertEqual(errors["bad-yaml"], ({"msg": "unable to read: 'dvc.yaml', YAML file structure is corrupted",
+                                               "type": "YAMLSyntaxError"}, None))
+        self.assertEqual(errors["bad-schema"], ({"msg": f"'./dvc.yaml' validation failed in revision '{schema[:7]}'",
+                                                 "type": "YAMLValidationError"}, None))
+        rows = {r["Experiment"]: r for r in self.rows()}
+        self.assertEqual((rows["bad-yaml"]["Created"], rows["bad-yaml"]["lr"]), ("", ""))
+        self.write("params.yaml", "lr: [\n")
+        data = self.json_out("exp", "show", "--json")
+        self.assertEqual(data[0]["error"], {"msg": "unable to read: 'params.yaml', YAML file structure is corrupted",
+                                            "type": "YAMLFileCorruptedError"})
+
     def test_diff_of_experiment_names(self):
         self.make_exp("exp-one", lr=0.2, acc=0.6)
         self.make_exp("exp-two", lr=0.4, acc=0.6, loss=0.5)

@@ -109,7 +109,24 @@ void collect_deps_outs(metrics::RevisionTree& tree, const std::vector<repo::DvcS
   }
 }
 
-metrics::FileError error_of(const std::exception& e) { return {"DvcException", e.what()}; }
+// A revision that could not be read, as DVC's exp show reports it: a dvc.yaml that is not YAML
+// is a YAMLSyntaxError "unable to read: '<rel>', YAML file structure is corrupted", one that
+// fails the schema a YAMLValidationError "'./<rel>' validation failed[ in revision '<sha7>']";
+// the other messages stay as they are.
+metrics::FileError exp_error(metrics::FileError e, const std::string& rev) {
+  if (e.type != "DvcException" || !e.msg.starts_with("'")) return e;
+  size_t end = e.msg.find('\'', 1);
+  if (end == std::string::npos) return e;
+  std::string file = e.msg.substr(1, end - 1);
+  std::string rest = e.msg.substr(end + 1);
+  std::string rel = file.starts_with("./") ? file.substr(2) : file;
+  if (rest.starts_with(" is invalid.")) return {"YAMLSyntaxError", "unable to read: '" + rel + "', YAML file structure is corrupted"};
+  if (rest.starts_with(" validation failed")) {
+    std::string where = rev == "workspace" ? "" : " in revision '" + rev.substr(0, 7) + "'";
+    return {"YAMLValidationError", "'" + file + "' validation failed" + where};
+  }
+  return e;
+}
 
 ExpState read_state(repo::Repo& repo, const std::string& rev, bool param_deps) {
   ExpState st;
@@ -130,12 +147,12 @@ ExpState read_state(repo::Repo& repo, const std::string& rev, bool param_deps) {
     }
     auto params = metrics::gather_params(*tree, rev, {}, param_deps);
     if (params.error) {
-      st.error = params.error;
+      st.error = exp_error(*params.error, rev);
       return st;
     }
     auto mets = metrics::gather_metrics(*tree, rev, {});
     if (mets.error) {
-      st.error = mets.error;
+      st.error = exp_error(*mets.error, rev);
       return st;
     }
     d.params = std::move(params.files);
@@ -145,7 +162,7 @@ ExpState read_state(repo::Repo& repo, const std::string& rev, bool param_deps) {
     st.data = std::move(d);
   } catch (const UserError& e) {
     st.data.reset();
-    st.error = error_of(e);
+    st.error = exp_error({"DvcException", e.what()}, rev);
   }
   return st;
 }
