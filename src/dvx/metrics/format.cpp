@@ -400,7 +400,9 @@ std::string render_box(const Table& t, const std::vector<BoxColumn>& columns_in,
   }
   size_t extra = 2 + (n - 1);
   size_t avail = max_width > extra ? max_width - extra : 0;
-  std::vector<size_t> widths = natural;
+  // rich measures each column against the room there is: none wider than all of it
+  std::vector<size_t> widths(n);
+  for (size_t i = 0; i < n; ++i) widths[i] = avail < 1 ? 1 : std::min(natural[i], avail);
   if (sum(widths) > avail) {
     // DVC's Table._collapse_widths: collapsible columns to 0, right to left, until it fits.
     long long excess = static_cast<long long>(sum(widths)) - static_cast<long long>(avail);
