@@ -474,5 +474,16 @@ class TestHandMadeExperiments(dvxtest.DvxTestCase):
         self.assertEqual((code, out, err), (255, "", "ERROR: unknown Git revision 'HEAD'\n"))
 
 
+class TestWithoutGit(dvxtest.DvxTestCase):
+    def test_no_scm_project(self):
+        os.makedirs(self.repo)
+        self.init_dvc_files(config=b"[core]\n    no_scm = True\n")
+        msg = ("Only supported for Git repositories. If you're seeing this error in a Git repo, try updating "
+               "the DVC configuration with `dvc config core.no_scm false`.\n")
+        self.assertEqual(self.run("exp", "show")[::2], (1, "ERROR: failed to show experiments - " + msg))
+        self.assertEqual(self.run("exp", "diff")[::2], (1, "ERROR: failed to show experiments diff - " + msg))
+        self.assertEqual(self.run("exp", "list")[::2], (255, "ERROR: " + msg))
+
+
 if __name__ == "__main__":
     dvxtest.main()

@@ -11,20 +11,19 @@ namespace {
 
 scm::Git& git_of(repo::Repo& repo) {
   auto* git = repo.git();
-  if (!git) throw UserError("Only supported for Git repositories.");
+  if (!git)
+    throw UserError("Only supported for Git repositories. If you're seeing this error in a Git repo, try updating the DVC configuration with `dvc config core.no_scm false`.");
   return *git;
 }
 
 }  // namespace
 
 std::vector<experiments::ExpState> exp_show(repo::Repo& repo, const experiments::ShowOptions& opts) {
-  git_of(repo);
   return experiments::collect(repo, opts);
 }
 
 experiments::DiffResult exp_diff(repo::Repo& repo, const std::optional<std::string>& a_rev,
                                  const std::optional<std::string>& b_rev, bool all, bool param_deps) {
-  git_of(repo);
   return experiments::diff(repo, a_rev, b_rev, all, param_deps);
 }
 

@@ -109,6 +109,14 @@ void collect_deps_outs(metrics::RevisionTree& tree, const std::vector<repo::DvcS
   }
 }
 
+// The project's Git; DVC's error in a project without one.
+scm::Git& git_of(repo::Repo& repo) {
+  auto* git = repo.git();
+  if (!git)
+    throw UserError("Only supported for Git repositories. If you're seeing this error in a Git repo, try updating the DVC configuration with `dvc config core.no_scm false`.");
+  return *git;
+}
+
 // A revision that could not be read, as DVC's exp show reports it: a dvc.yaml that is not YAML
 // is a YAMLSyntaxError "unable to read: '<rel>', YAML file structure is corrupted", one that
 // fails the schema a YAMLValidationError "'./<rel>' validation failed[ in revision '<sha7>']";
@@ -198,8 +206,7 @@ ExpState collect_rev(repo::Repo& repo, const std::string& rev, bool param_deps) 
 }
 
 std::vector<ExpState> collect(repo::Repo& repo, const ShowOptions& opts) {
-  auto* git = repo.git();
-  if (!git) throw UserError("Only supported for Git repositories.");
+  auto* git = &git_of(repo);
   auto has = git->has_commits();
   if (!has || !*has) return {};
   auto exp_refs = list_exp_refs(*git);
@@ -660,8 +667,7 @@ ExpTable tabulate(const std::vector<ExpState>& states, const TableOptions& opts)
 DiffResult diff(repo::Repo& repo, const std::optional<std::string>& a_rev, const std::optional<std::string>& b_rev,
                 bool all, bool param_deps) {
   DiffResult out;
-  auto* git = repo.git();
-  if (!git) throw UserError("Only supported for Git repositories.");
+  auto* git = &git_of(repo);
   auto has = git->has_commits();
   if (!has || !*has) return out;
   auto refs = list_exp_refs(*git);
