@@ -3,8 +3,10 @@
 python3 bench/metrics.py). A Git repository with 50 commits, each changing params.yaml (YAML),
 params.json and a metrics.json declared in dvc.yaml (a stage with params deps and a metrics
 output, plus top-level metrics): `metrics show -A` (every commit read from Git) and
-`params diff HEAD~49` / `metrics diff HEAD~1`, against DVC when DVX_BENCH_DVC is set
-(target: >= 20x faster).
+`params diff HEAD~49` / `metrics diff HEAD~1`; then 100 experiments made with git on HEAD
+(commit-tree on the baseline + update-ref refs/exps/...): `exp show -f` (JSON and table; -f makes
+DVC read every experiment rather than its exp cache) and `exp diff` of two of them; against DVC
+when DVX_BENCH_DVC is set (target: >= 20x faster).
 """
 from __future__ import annotations
 
@@ -55,6 +57,22 @@ def make_repo(path, tool, env, commits):
         run("git", "commit", "-q", "-m", f"run {i}")
 
 
+def make_experiments(path, env, n):
+    """n experiments on HEAD, each one commit (parent: HEAD) with its own params and metrics."""
+    out = lambda *a: subprocess.run(a, cwd=path, env=env, check=True, capture_output=True).stdout.decode().strip()
+    base = out("git", "rev-parse", "HEAD")
+    for i in range(n):
+        with open(os.path.join(path, "params.yaml"), "w") as f:
+            f.write(f"lr: {0.0005 * (i + 1)}\ntrain:\n  epochs: {5 + i % 7}\n  layers: [16, 8]\nname: exp{i}\n")
+        with open(os.path.join(path, "metrics.json"), "w") as f:
+            json.dump({"acc": 0.6 + i / 400, "loss": {"train": 1 / (i + 2), "val": 1.2 / (i + 2)}, "epoch": i}, f)
+        out("git", "add", "-A")
+        tree = out("git", "write-tree")
+        commit = out("git", "commit-tree", tree, "-p", base, "-m", f"dvc: commit experiment {i}")
+        out("git", "update-ref", f"refs/exps/{base[:2]}/{base[2:]}/exp-{i}", commit)
+    out("git", "reset", "-q", "--hard", "HEAD")
+
+
 def metrics_rows(dvx, dvc, work, quick, reps, say=print):
     commits = 50
     base = os.path.join(work, "metrics")
@@ -67,12 +85,20 @@ def metrics_rows(dvx, dvc, work, quick, reps, say=print):
            ("params diff HEAD~49", ["params", "diff", f"HEAD~{commits - 1}", "--json"]),
            ("params diff --all", ["params", "diff", "--all"]),
            ("metrics diff HEAD~1", ["metrics", "diff", "HEAD~1"])]
+    experiments = 100
+    exp_ops = [("exp show -f --json", ["exp", "show", "-f", "--json"]),
+               ("exp show -f (table)", ["exp", "show", "-f"]),
+               ("exp diff exp-1 exp-2", ["exp", "diff", "exp-1", "exp-2", "--json"])]
     rows = []
-    for title, args in ops:
-        d = median_times([dvx, *args], p, env, reps)[0]
-        c = median_times([dvc, *args], p, env, 1 if quick else min(reps, 2))[0] if dvc else None
-        say(f"  {title}: dvx {fmt(d)}" + (f", dvc {fmt(c)} ({c / d:.0f}x)" if c else ""))
-        rows.append((f"{commits} commits", title, d, c))
+    for group, group_ops in ((f"{commits} commits", ops), (f"{experiments} experiments", exp_ops)):
+        if group_ops is exp_ops:
+            make_experiments(p, env, experiments)
+        for title, args in group_ops:
+            d = median_times([dvx, *args], p, env, reps)[0]
+            c = median_times([dvc, *args], p, env, 1 if quick else min(reps, 2))[0] if dvc else None
+            say(f"  {title}: dvx {fmt(d)}" + (f", dvc {fmt(c)} ({c / d:.0f}x)" if c else ""))
+            rows.append((group, title, d, c))
+    ops = ops + exp_ops
     if dvc:  # the same answers
         for _, args in ops:
             if "--json" in args:

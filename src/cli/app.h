@@ -61,6 +61,8 @@ void register_freeze_commands(CLI::App& app, Action& action);
 void register_plots_commands(CLI::App& app, Action& action);
 void register_metrics_commands(CLI::App& app, Action& action);
 void register_params_commands(CLI::App& app, Action& action);
+// `exp show`, `exp diff`, `exp list` (the `exp` group is created by whichever comes first).
+void register_exp_read_commands(CLI::App& app, Action& action);
 
 // A registration function and the top-level commands (with aliases) it adds, in the order
 // `dvx --help` lists them. main() registers only the group of the command it runs.

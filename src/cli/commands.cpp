@@ -25,6 +25,7 @@ const std::vector<CommandGroup>& command_groups() {
       {register_plots_commands, {"plots"}},
       {register_metrics_commands, {"metrics"}},
       {register_params_commands, {"params"}},
+      {register_exp_read_commands, {"exp", "experiments"}},
   };
   return groups;
 }

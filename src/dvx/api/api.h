@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "dvx/experiments/show.h"
 #include "dvx/formats/yaml_edit.h"
 #include "dvx/metrics/show.h"
 #include "dvx/pipeline/repro.h"
@@ -241,5 +242,27 @@ struct CompareResult {
 // a repository without commits.
 CompareResult metrics_diff(repo::Repo& repo, const CompareOptions& opts);
 CompareResult params_diff(repo::Repo& repo, const CompareOptions& opts);
+
+// ---- experiments: show / diff / list (cli.md §6.5, §6.8) ----------------------------------
+// `exp show`: the workspace and the selected baselines with their experiments (empty without
+// commits). An unknown --rev throws "unknown Git revision '<rev>'".
+std::vector<experiments::ExpState> exp_show(repo::Repo& repo, const experiments::ShowOptions& opts);
+// `exp diff [a_rev] [b_rev]`: revisions or experiment names, HEAD and the workspace by default.
+experiments::DiffResult exp_diff(repo::Repo& repo, const std::optional<std::string>& a_rev,
+                                 const std::optional<std::string>& b_rev, bool all, bool param_deps);
+
+struct ExpListOptions {
+  std::vector<std::string> revs;  // baselines (HEAD by default)
+  int num = 1;                    // first-parent commits from each
+  bool all_commits = false;       // every experiment, whatever its baseline
+  bool describe = true;           // name the baselines (not needed for --name-only/--sha-only)
+};
+struct ExpListBaseline {
+  std::string baseline;  // sha
+  std::string name;      // branch/tag name, else the 7-char sha
+  std::vector<std::pair<std::string, std::string>> experiments;  // (name, commit sha)
+};
+// `exp list`: experiments grouped by baseline in ref order.
+std::vector<ExpListBaseline> exp_list(repo::Repo& repo, const ExpListOptions& opts);
 
 }  // namespace dvx::api

@@ -64,4 +64,18 @@ std::string render_markdown(const Table& t);
 // Python csv.writer: minimal quoting, "\r\n" line ends, header first.
 std::string render_csv(const Table& t);
 
+// A column of the box-drawn table `exp show` prints.
+struct BoxColumn {
+  enum class Justify { left, right };
+  Justify justify = Justify::left;
+  bool collapse = false;  // may be collapsed to a "…" column when the table is too wide
+  bool no_wrap = false;   // truncated with "…" rather than wrapped when too narrow
+};
+// rich's table with box.HORIZONTALS as DVC's `exp show` draws it (cli.md §6.8): a rule of "─"
+// above and below the header and after the last row, cells padded by one space each side,
+// columns separated by one space, every line starting and ending with one space. At natural
+// width when that fits `max_width`; else collapsible columns are dropped from the right (a run
+// of them shown as one "…" column), then rich's shrinking (wrapping, "…" truncation).
+std::string render_box(const Table& t, const std::vector<BoxColumn>& columns, size_t max_width);
+
 }  // namespace dvx::metrics

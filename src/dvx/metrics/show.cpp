@@ -181,11 +181,10 @@ FileResult read_params_file(RevisionTree& tree, const ParamsFile& file) {
   return r;
 }
 
-RevisionResult gather_metrics(repo::Repo& repo, const Revision& rev, const std::vector<std::string>& targets) {
-  RevisionResult res{rev.name, {}, std::nullopt};
+RevisionResult gather_metrics(RevisionTree& tree, const std::string& name, const std::vector<std::string>& targets) {
+  RevisionResult res{name, {}, std::nullopt};
   try {
-    auto tree = open_revision(repo, rev);
-    for (auto& f : metrics_files(*tree, targets)) res.files.push_back(read_metrics_file(*tree, f));
+    for (auto& f : metrics_files(tree, targets)) res.files.push_back(read_metrics_file(tree, f));
   } catch (const UserError& e) {
     res.files.clear();
     res.error = error_of(e);
@@ -193,17 +192,25 @@ RevisionResult gather_metrics(repo::Repo& repo, const Revision& rev, const std::
   return res;
 }
 
-RevisionResult gather_params(repo::Repo& repo, const Revision& rev, const std::vector<std::string>& targets,
+RevisionResult gather_params(RevisionTree& tree, const std::string& name, const std::vector<std::string>& targets,
                              bool deps_only) {
-  RevisionResult res{rev.name, {}, std::nullopt};
+  RevisionResult res{name, {}, std::nullopt};
   try {
-    auto tree = open_revision(repo, rev);
-    for (auto& f : params_files(*tree, targets, deps_only)) res.files.push_back(read_params_file(*tree, f));
+    for (auto& f : params_files(tree, targets, deps_only)) res.files.push_back(read_params_file(tree, f));
   } catch (const UserError& e) {
     res.files.clear();
     res.error = error_of(e);
   }
   return res;
+}
+
+RevisionResult gather_metrics(repo::Repo& repo, const Revision& rev, const std::vector<std::string>& targets) {
+  return gather_metrics(*open_revision(repo, rev), rev.name, targets);
+}
+
+RevisionResult gather_params(repo::Repo& repo, const Revision& rev, const std::vector<std::string>& targets,
+                             bool deps_only) {
+  return gather_params(*open_revision(repo, rev), rev.name, targets, deps_only);
 }
 
 void hide_workspace(std::vector<RevisionResult>& results, const std::optional<std::string>& active_branch) {
@@ -339,7 +346,8 @@ json diff_json(const std::vector<FileDiff>& diffs) {
 }
 
 Table diff_table(const std::vector<FileDiff>& diffs, const std::string& title, const std::string& a_rev,
-                 const std::string& b_rev, bool no_path, bool show_change, const CellFormat& fmt) {
+                 const std::string& b_rev, bool no_path, bool show_change, const CellFormat& fmt,
+                 const std::string& on_empty_diff) {
   Table t;
   if (!no_path) t.headers.push_back("Path");
   t.headers.push_back(title);
@@ -357,7 +365,10 @@ Table diff_table(const std::vector<FileDiff>& diffs, const std::string& title, c
       row.push_back(k->key);
       row.push_back(cell(k->old_value));
       row.push_back(cell(k->new_value));
-      if (show_change) row.push_back(cell(k->diff));
+      if (show_change) {
+        if (k->diff) row.push_back(cell(k->diff));
+        else row.push_back(on_empty_diff);
+      }
       t.rows.push_back(std::move(row));
     }
   }

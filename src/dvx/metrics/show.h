@@ -45,6 +45,11 @@ FileResult read_params_file(RevisionTree& tree, const ParamsFile& file);
 // Every metrics (params) file of one revision; a revision that cannot be collected (an invalid
 // dvc.yaml, an unreadable .dvc file) gets `error`.
 RevisionResult gather_metrics(repo::Repo& repo, const Revision& rev, const std::vector<std::string>& targets);
+// The same through an open tree (`exp show` reads metrics, params, deps and outs from one tree);
+// `name` names the revision.
+RevisionResult gather_metrics(RevisionTree& tree, const std::string& name, const std::vector<std::string>& targets);
+RevisionResult gather_params(RevisionTree& tree, const std::string& name, const std::vector<std::string>& targets,
+                             bool deps_only);
 RevisionResult gather_params(repo::Repo& repo, const Revision& rev, const std::vector<std::string>& targets,
                              bool deps_only);
 
@@ -74,8 +79,10 @@ std::vector<FileDiff> diff(const RevisionResult* old_rev, const RevisionResult* 
 // {file: {key: {"old": v, "new": v[, "diff": d]}}}.
 nlohmann::ordered_json diff_json(const std::vector<FileDiff>& diffs);
 // `metrics diff` / `params diff` table: Path, <title>, a_rev, b_rev[, Change], keys sorted per
-// file; `fmt` rounds values and changes (metrics) or not (params).
+// file; `fmt` rounds values and changes (metrics) or not (params). A change that cannot be
+// computed reads `on_empty_diff` (`exp diff`: "diff not supported").
 Table diff_table(const std::vector<FileDiff>& diffs, const std::string& title, const std::string& a_rev,
-                 const std::string& b_rev, bool no_path, bool show_change, const CellFormat& fmt);
+                 const std::string& b_rev, bool no_path, bool show_change, const CellFormat& fmt,
+                 const std::string& on_empty_diff = "-");
 
 }  // namespace dvx::metrics

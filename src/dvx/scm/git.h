@@ -7,6 +7,7 @@
 // functions are safe on distinct .gitignore files.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,6 +16,21 @@
 #include "dvx/base/result.h"
 
 namespace dvx::scm {
+
+// One reference and the commit it leads to (symbolic refs followed, tags peeled).
+struct RefTarget {
+  std::string name;    // full name, "refs/heads/main"
+  std::string target;  // 40-hex id of the object it names (symbolic refs followed); "" if none
+  std::string commit;  // 40-hex id of the commit it leads to (tags peeled); "" when none
+};
+
+// What `git cat-file commit` tells about a commit.
+struct CommitInfo {
+  std::string id;                    // 40-hex
+  std::vector<std::string> parents;  // in order (first parent first)
+  int64_t time = 0;                  // committer time, seconds since the epoch
+  std::string message;
+};
 
 // Whether a status query counts untracked (not ignored) files as changes.
 enum class Untracked { include, exclude };
@@ -79,6 +95,12 @@ class Git {
   // Ids of every commit reachable from HEAD, local branches, tags and remote-tracking branches
   // (newest first); empty in a repository without commits.
   Result<std::vector<std::string>> all_commits() const;
+
+  // Every reference whose full name starts with `prefix` ("refs/exps/", "refs/heads/"), sorted
+  // by name (git_refs.cpp).
+  Result<std::vector<RefTarget>> refs_under(const std::string& prefix) const;
+  // The commit `id` (40-hex); not_found when it is not a commit of this repository.
+  Result<CommitInfo> commit_info(const std::string& id) const;
 
   // Untracked, not ignored files (files inside untracked directories listed one by one),
   // relative to the work tree, sorted.

@@ -56,6 +56,36 @@ void git_buf_dispose(git_buf *buffer) {
   fn(buffer);
 }
 
+void git_commit_free(git_commit *commit) {
+  static const auto fn = dvx::scm::git2_symbol<void (*)(git_commit *commit)>("git_commit_free");
+  fn(commit);
+}
+
+int git_commit_lookup(git_commit **commit, git_repository *repo, const git_oid *id) {
+  static const auto fn = dvx::scm::git2_symbol<int (*)(git_commit **commit, git_repository *repo, const git_oid *id)>("git_commit_lookup");
+  return fn(commit, repo, id);
+}
+
+const char * git_commit_message(const git_commit *commit) {
+  static const auto fn = dvx::scm::git2_symbol<const char * (*)(const git_commit *commit)>("git_commit_message");
+  return fn(commit);
+}
+
+const git_oid * git_commit_parent_id(const git_commit *commit, unsigned int n) {
+  static const auto fn = dvx::scm::git2_symbol<const git_oid * (*)(const git_commit *commit, unsigned int n)>("git_commit_parent_id");
+  return fn(commit, n);
+}
+
+unsigned int git_commit_parentcount(const git_commit *commit) {
+  static const auto fn = dvx::scm::git2_symbol<unsigned int (*)(const git_commit *commit)>("git_commit_parentcount");
+  return fn(commit);
+}
+
+git_time_t git_commit_time(const git_commit *commit) {
+  static const auto fn = dvx::scm::git2_symbol<git_time_t (*)(const git_commit *commit)>("git_commit_time");
+  return fn(commit);
+}
+
 void git_config_entry_free(git_config_entry *entry) {
   static const auto fn = dvx::scm::git2_symbol<void (*)(git_config_entry *entry)>("git_config_entry_free");
   fn(entry);
@@ -166,9 +196,19 @@ const git_oid * git_object_id(const git_object *obj) {
   return fn(obj);
 }
 
+int git_object_lookup(git_object **object, git_repository *repo, const git_oid *id, git_object_t type) {
+  static const auto fn = dvx::scm::git2_symbol<int (*)(git_object **object, git_repository *repo, const git_oid *id, git_object_t type)>("git_object_lookup");
+  return fn(object, repo, id, type);
+}
+
 int git_object_peel(git_object **peeled, const git_object *object, git_object_t target_type) {
   static const auto fn = dvx::scm::git2_symbol<int (*)(git_object **peeled, const git_object *object, git_object_t target_type)>("git_object_peel");
   return fn(peeled, object, target_type);
+}
+
+int git_oid_fromstr(git_oid *out, const char *str) {
+  static const auto fn = dvx::scm::git2_symbol<int (*)(git_oid *out, const char *str)>("git_oid_fromstr");
+  return fn(out, str);
 }
 
 char * git_oid_tostr(char *out, size_t n, const git_oid *id) {
@@ -181,9 +221,29 @@ void git_reference_free(git_reference *ref) {
   fn(ref);
 }
 
+void git_reference_iterator_free(git_reference_iterator *iter) {
+  static const auto fn = dvx::scm::git2_symbol<void (*)(git_reference_iterator *iter)>("git_reference_iterator_free");
+  fn(iter);
+}
+
+int git_reference_iterator_new(git_reference_iterator **out, git_repository *repo) {
+  static const auto fn = dvx::scm::git2_symbol<int (*)(git_reference_iterator **out, git_repository *repo)>("git_reference_iterator_new");
+  return fn(out, repo);
+}
+
 int git_reference_lookup(git_reference **out, git_repository *repo, const char *name) {
   static const auto fn = dvx::scm::git2_symbol<int (*)(git_reference **out, git_repository *repo, const char *name)>("git_reference_lookup");
   return fn(out, repo, name);
+}
+
+int git_reference_name_to_id(git_oid *out, git_repository *repo, const char *name) {
+  static const auto fn = dvx::scm::git2_symbol<int (*)(git_oid *out, git_repository *repo, const char *name)>("git_reference_name_to_id");
+  return fn(out, repo, name);
+}
+
+int git_reference_next_name(const char **out, git_reference_iterator *iter) {
+  static const auto fn = dvx::scm::git2_symbol<int (*)(const char **out, git_reference_iterator *iter)>("git_reference_next_name");
+  return fn(out, iter);
 }
 
 const char * git_reference_symbolic_target(const git_reference *ref) {

@@ -135,3 +135,118 @@ TEST(Recorded, ParamsDiffAllKeepsTypes) {
 
 }  // namespace
 }  // namespace dvx::metrics
+
+namespace dvx::metrics {
+namespace {
+
+// The cells of a recorded `exp show --md` table (the same cells as the box table).
+Table table_of_markdown(const std::string& md) {
+  Table t;
+  std::istringstream in(md);
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    if (n++ == 1) continue;  // the |---| rule
+    std::vector<std::string> cells;
+    size_t start = 1;
+    for (size_t p; (p = line.find(" |", start)) != std::string::npos; start = p + 2) {
+      std::string c = line.substr(start, p - start);
+      while (!c.empty() && c.front() == ' ') c.erase(0, 1);
+      while (!c.empty() && c.back() == ' ') c.pop_back();
+      cells.push_back(c);
+    }
+    if (t.headers.empty()) t.headers = cells;
+    else t.rows.push_back(cells);
+  }
+  return t;
+}
+
+// Experiment, Created; 5 metrics; 15 params; 8 deps (experiments fixture).
+std::vector<BoxColumn> experiments_columns() {
+  std::vector<BoxColumn> cols;
+  cols.push_back({BoxColumn::Justify::left, false, true});
+  cols.push_back({BoxColumn::Justify::left, false, false});
+  for (int i = 0; i < 5; ++i) cols.push_back({BoxColumn::Justify::right, i != 0, true});
+  for (int i = 0; i < 15; ++i) cols.push_back({BoxColumn::Justify::left, i != 0, false});
+  for (int i = 0; i < 8; ++i) cols.push_back({BoxColumn::Justify::left, i != 0, false});
+  return cols;
+}
+
+// The example of cli.md §6.8: acc the only metric; lr, epochs params (epochs collapsible);
+// train.sh the only dep.
+Table small_table() {
+  return Table{{"Experiment", "Created", "acc", "lr", "epochs", "train.sh"},
+               {{"workspace", "-", "0.8", "0.2", "5", "a9cae3da72c0e560c94eefaddaa65046"},
+                {"master", "11:18 AM", "0.9", "0.1", "5", "a9cae3da72c0e560c94eefaddaa65046"},
+                {"└── 0b0e05c [fast]", "11:18 AM", "0.8", "0.2", "5", "a9cae3da72c0e560c94eefaddaa65046"}}};
+}
+
+std::vector<BoxColumn> small_columns() {
+  return {{BoxColumn::Justify::left, false, true},  {BoxColumn::Justify::left, false, false},
+          {BoxColumn::Justify::right, false, true}, {BoxColumn::Justify::left, false, false},
+          {BoxColumn::Justify::left, true, false},  {BoxColumn::Justify::left, false, false}};
+}
+
+TEST(RenderBox, CollapsesColumnsToFitTheConsoleAsDvcDoes) {
+  Table t = table_of_markdown(recorded("experiments.exp-show.md"));
+  ASSERT_EQ(t.headers.size(), 30u);
+  ASSERT_EQ(t.rows.size(), 4u);
+  EXPECT_EQ(render_box(t, experiments_columns(), 160), recorded("experiments.exp-show.txt"));
+}
+
+TEST(RenderBox, NaturalWidthWhenItFits) {
+  Table t = small_table();
+  std::vector<BoxColumn> cols = small_columns();
+  std::string rule = " " + [] {
+    std::string s;
+    for (int i = 0; i < 87; ++i) s += "─";
+    return s;
+  }() + " \n";
+  // cli.md §6.8, natural width
+  EXPECT_EQ(render_box(t, cols, 1024),
+            rule + "  Experiment           Created    acc   lr    epochs   train.sh                          \n" + rule +
+                "  workspace            -          0.8   0.2   5        a9cae3da72c0e560c94eefaddaa65046  \n"
+                "  master               11:18 AM   0.9   0.1   5        a9cae3da72c0e560c94eefaddaa65046  \n"
+                "  └── 0b0e05c [fast]   11:18 AM   0.8   0.2   5        a9cae3da72c0e560c94eefaddaa65046  \n" +
+                rule);
+}
+
+TEST(RenderBox, EightyColumnsCollapseAndTruncate) {
+  Table t = small_table();
+  std::vector<BoxColumn> cols = small_columns();
+  std::string out = render_box(t, cols, 80);
+  std::string rule;
+  for (int i = 0; i < 78; ++i) rule += "─";
+  // cli.md §6.8: `epochs` collapsed away, the dep truncated
+  EXPECT_EQ(out, " " + rule + " \n" +
+                     "  Experiment           Created    acc   lr     train.sh                         \n" + " " + rule +
+                     " \n" +
+                     "  workspace            -          0.8   0.2    a9cae3da72c0e560c94eefaddaa650…  \n"
+                     "  master               11:18 AM   0.9   0.1    a9cae3da72c0e560c94eefaddaa650…  \n"
+                     "  └── 0b0e05c [fast]   11:18 AM   0.8   0.2    a9cae3da72c0e560c94eefaddaa650…  \n" +
+                     " " + rule + " \n");
+}
+
+}  // namespace
+}  // namespace dvx::metrics
+
+namespace dvx::metrics {
+namespace {
+
+TEST(FormatCell, SignificantDigitsAsDvcFormatsFields) {
+  CellFormat g5{CellFormat::Kind::significant, 5};
+  EXPECT_EQ(format_cell(Node::floating(0.9666666666666667), g5), "0.96667");
+  EXPECT_EQ(format_cell(Node::floating(123456789.123), g5), "1.2346e+08");
+  EXPECT_EQ(format_cell(Node::floating(1.2345678e-05), g5), "1.2346e-05");
+  EXPECT_EQ(format_cell(Node::integer(7), g5), "7");
+  EXPECT_EQ(format_cell(Node::boolean(true), g5), "True");
+  // floats inside lists become strings first (str(['0.1', 2]))
+  auto list = Node::sequence();
+  list.seq.push_back(Node::floating(0.123456789));
+  list.seq.push_back(Node::integer(2));
+  EXPECT_EQ(format_cell(list, g5), "['0.12346', 2]");
+}
+
+}  // namespace
+}  // namespace dvx::metrics

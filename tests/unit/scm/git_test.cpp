@@ -474,3 +474,50 @@ TEST_F(GitTest, ConfigGetAndSet) {
 
 }  // namespace
 }  // namespace dvx::scm
+
+namespace dvx::scm {
+namespace {
+
+TEST_F(GitTest, RefsUnderAPrefixAndCommitInfo) {
+  put("a", "1");
+  commit("first");
+  std::string first = git_out("rev-parse HEAD");
+  put("a", "2");
+  git("add -A");
+  git("-c core.hooksPath=/dev/null commit -q -m 'second line one' -m 'body'");
+  std::string second = git_out("rev-parse HEAD");
+  std::string blob = git_out("hash-object -w a");
+  git("update-ref refs/exps/ab/cdef/zeta " + second);
+  git("update-ref refs/exps/ab/cdef/alpha " + first);
+  git("update-ref refs/exps/ab/cdef/blob " + blob);
+  git("tag -a -m annotated v1 " + first);
+  git("symbolic-ref refs/exps/sym refs/heads/main");
+
+  Git g = open();
+  auto refs = g.refs_under("refs/exps/").value();
+  ASSERT_EQ(refs.size(), 4u);
+  EXPECT_EQ(refs[0].name, "refs/exps/ab/cdef/alpha");
+  EXPECT_EQ(refs[0].commit, first);
+  EXPECT_EQ(refs[1].name, "refs/exps/ab/cdef/blob");
+  EXPECT_EQ(refs[1].target, blob);
+  EXPECT_EQ(refs[1].commit, "");
+  EXPECT_EQ(refs[2].name, "refs/exps/ab/cdef/zeta");
+  EXPECT_EQ(refs[3].name, "refs/exps/sym");
+  EXPECT_EQ(refs[3].commit, second);
+  auto tags = g.refs_under("refs/tags/").value();
+  ASSERT_EQ(tags.size(), 1u);
+  EXPECT_NE(tags[0].target, first);  // the tag object
+  EXPECT_EQ(tags[0].commit, first);  // peeled
+
+  auto info = g.commit_info(second).value();
+  EXPECT_EQ(info.id, second);
+  EXPECT_THAT(info.parents, ElementsAre(first));
+  EXPECT_EQ(info.message, "second line one\n\nbody\n");
+  EXPECT_GT(info.time, 1600000000);
+  EXPECT_TRUE(g.commit_info(first).value().parents.empty());
+  EXPECT_EQ(g.commit_info(blob).error().code, ErrorCode::not_found);
+  EXPECT_EQ(g.commit_info("xyz").error().code, ErrorCode::not_found);
+}
+
+}  // namespace
+}  // namespace dvx::scm
