@@ -42,7 +42,7 @@ COMMANDS = [c for c in COMMANDS
 
 # An alias's help is its command's help.
 ALIASES = {"doctor": "version", "ls": "list", "mv": "move", "rm": "remove", "ds": "dataset",
-           "ls-url": "list-url", "exp": "experiments"}
+           "ls-url": "list-url", "exp": "experiments", "experiments": "exp"}
 
 
 def usage_re(name):
