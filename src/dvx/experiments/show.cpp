@@ -121,7 +121,7 @@ scm::Git& git_of(repo::Repo& repo) {
 // is a YAMLSyntaxError "unable to read: '<rel>', YAML file structure is corrupted", one that
 // fails the schema a YAMLValidationError "'./<rel>' validation failed[ in revision '<sha7>']";
 // the other messages stay as they are.
-metrics::FileError exp_error(metrics::FileError e, const std::string& rev) {
+metrics::ErrorEntry exp_error(metrics::ErrorEntry e, const std::string& rev) {
   if (e.type != "DvcException" || !e.msg.starts_with("'")) return e;
   size_t end = e.msg.find('\'', 1);
   if (end == std::string::npos) return e;

@@ -54,7 +54,7 @@ struct ExpState {
   std::string rev;                  // "workspace" or the commit sha
   std::optional<std::string> name;  // branch/tag name of a baseline, experiment name
   std::optional<ExpData> data;
-  std::optional<metrics::FileError> error;  // the revision could not be read
+  std::optional<metrics::ErrorEntry> error;  // the revision could not be read
   std::optional<std::vector<ExpRange>> experiments;  // baselines only (null without any)
 };
 

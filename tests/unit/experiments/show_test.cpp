@@ -144,7 +144,7 @@ TEST(Tabulate, SameKeyInTwoFilesIsQualified) {
 
 TEST(Tabulate, FailedFileShowsBang) {
   auto states = sample();
-  states[1].data->metrics[0] = {"metrics.json", std::nullopt, metrics::FileError{"FileNotFoundError", "x"}};
+  states[1].data->metrics[0] = {"metrics.json", std::nullopt, metrics::ErrorEntry{"FileNotFoundError", "x"}};
   TableOptions o;
   o.precision = 5;
   auto t = tabulate(states, o);
@@ -161,7 +161,7 @@ TEST(ShowJson, ShapeOfAState) {
   EXPECT_TRUE(j[1]["experiments"][0]["executor"].is_null());
   ExpState broken;
   broken.rev = sha('e');
-  broken.error = metrics::FileError{"DvcException", "bad"};
+  broken.error = metrics::ErrorEntry{"DvcException", "bad"};
   EXPECT_EQ(show_json({broken})[0]["error"].dump(), R"({"msg":"bad","type":"DvcException"})");
 }
 
