@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dvx/base/result.h"
@@ -94,6 +95,45 @@ class Git {
 
   // Drops cached ignore/attribute files so the next query re-reads them.
   void refresh_ignores() const;
+
+  // ---- commits and references (git_write.cpp), as DVC's experiments write them -----------------
+  // Commit a reference points to (symbolic references followed, tags peeled); nullopt when the
+  // reference does not exist.
+  Result<std::optional<std::string>> ref_target(const std::string& ref) const;
+  // Every reference whose full name starts with `prefix` ("refs/exps/"), with the commit it
+  // points to, sorted by name. References that peel to no commit are left out.
+  Result<std::vector<std::pair<std::string, std::string>>> list_refs(const std::string& prefix) const;
+  // Points `ref` (a full name, "refs/...") at commit `id`, creating or replacing it. `log_message`
+  // goes to the reflog where Git keeps one (branches).
+  Status set_ref(const std::string& ref, const std::string& id, const std::string& log_message = "");
+  // Deletes `ref`; a missing reference is not an error.
+  Status delete_ref(const std::string& ref);
+  // True when `ancestor` is `descendant` or one of its ancestors.
+  Result<bool> is_ancestor(const std::string& ancestor, const std::string& descendant) const;
+
+  // What a commit records.
+  struct CommitInfo {
+    std::string id, tree;
+    std::vector<std::string> parents;
+    std::string message;
+  };
+  Result<CommitInfo> commit_info(const std::string& rev) const;
+
+  // The tree `git add -u` then `git add <paths>` would give, built on a copy of the index (the
+  // index file is not changed): every tracked file updated from the work tree (deleted ones
+  // dropped), then each of `paths` added (folders recursively; paths that do not exist are
+  // dropped; ignored files skipped unless `force_paths`). Returns the tree id.
+  Result<std::string> workspace_tree(const std::vector<std::string>& paths, bool force_paths) const;
+  // Writes a commit of `tree` with these parents, author and committer from the Git config (as
+  // `git commit`), the message as given (no newline added); moves no reference. Returns its id.
+  Result<std::string> create_commit(const std::string& tree, const std::vector<std::string>& parents,
+                                    const std::string& message);
+  // Makes the index match the tree of `commit` (`git reset --mixed` without moving HEAD).
+  Status reset_index(const std::string& commit);
+  // Writes every file of `commit`'s tree into the work tree (content, executable bit, symlinks),
+  // replacing what is there atomically; files the tree does not hold are left alone. Returns the
+  // paths written, sorted.
+  Result<std::vector<std::string>> write_tree_files(const std::string& commit);
 
  private:
   struct Impl;
