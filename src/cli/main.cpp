@@ -146,6 +146,7 @@ int main(int argc, char** argv) {
   cli::register_plots_commands(app, action);
   cli::register_metrics_commands(app, action);
   cli::register_params_commands(app, action);
+  cli::register_exp_commands(app, action);
   // Targets are paths: CLI11 would read a value `[x,y]` as the list x, y. File names like
   // `[x,y]` or `{a}` must reach the command as they are.
   {

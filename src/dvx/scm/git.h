@@ -119,11 +119,15 @@ class Git {
   };
   Result<CommitInfo> commit_info(const std::string& rev) const;
 
+  // Whether workspace_tree() first updates the tracked files (`git add -u`) or keeps the index.
+  enum class Tracked { update, keep };
   // The tree `git add -u` then `git add <paths>` would give, built on a copy of the index (the
   // index file is not changed): every tracked file updated from the work tree (deleted ones
-  // dropped), then each of `paths` added (folders recursively; paths that do not exist are
-  // dropped; ignored files skipped unless `force_paths`). Returns the tree id.
-  Result<std::string> workspace_tree(const std::vector<std::string>& paths, bool force_paths) const;
+  // dropped) unless `tracked` is keep, then each of `paths` added (folders recursively; paths
+  // that do not exist are dropped; ignored files skipped unless `force_paths`). Returns the
+  // tree id.
+  Result<std::string> workspace_tree(const std::vector<std::string>& paths, bool force_paths,
+                                     Tracked tracked = Tracked::update) const;
   // Writes a commit of `tree` with these parents, author and committer from the Git config (as
   // `git commit`), the message as given (no newline added); moves no reference. Returns its id.
   Result<std::string> create_commit(const std::string& tree, const std::vector<std::string>& parents,

@@ -139,14 +139,15 @@ Result<Git::CommitInfo> Git::commit_info(const std::string& rev) const {
   return info;
 }
 
-Result<std::string> Git::workspace_tree(const std::vector<std::string>& paths, bool force_paths) const {
+Result<std::string> Git::workspace_tree(const std::vector<std::string>& paths, bool force_paths,
+                                        Tracked tracked) const {
   auto idx_r = m_impl->index();
   if (!idx_r) return std::unexpected(idx_r.error());
   git_index* idx = *idx_r;
   // The repository's index object is changed in memory only and re-read from disk at the end,
   // so the index file stays as it was.
   auto build = [&]() -> Result<std::string> {
-    int rc = git_index_update_all(idx, nullptr, nullptr, nullptr);
+    int rc = tracked == Tracked::update ? git_index_update_all(idx, nullptr, nullptr, nullptr) : 0;
     if (rc < 0) return fail_git("failed to update the git index", rc);
     refresh_ignores();
     for (const std::string& given : paths) {
