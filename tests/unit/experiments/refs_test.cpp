@@ -161,7 +161,7 @@ TEST_F(ExpRefsGit, CommitListResolve) {
   ASSERT_TRUE(found["exp-a"]);
   EXPECT_EQ(found["exp-a"]->commit, a);
   EXPECT_FALSE(found["nope"]);
-  EXPECT_TRUE(found[ExpRef{m_base, "exp-a"}.str()]);
+  EXPECT_TRUE((found[ExpRef{m_base, "exp-a"}.str()].has_value()));
   auto containing = exp_refs_containing(*m_git, m_base);
   ASSERT_TRUE(containing);
   EXPECT_EQ(containing->size(), 1u);
