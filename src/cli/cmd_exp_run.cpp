@@ -127,7 +127,7 @@ void register_branch(CLI::App& exp, Action& action) {
       ctx.console.out("Git branch '" + r.branch + "' has been created from experiment '" + r.name + "'.");
       ctx.console.out("To switch to the new branch run:");
       ctx.console.out("");
-      ctx.console.out(expand_tabs("\tgit checkout " + r.branch));
+      ctx.console.out("\tgit checkout " + r.branch);  // logged: the TAB stays
       return 0;
     };
   });

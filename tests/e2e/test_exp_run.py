@@ -258,7 +258,7 @@ class TestExpManage(ExpCase):
     def test_branch(self):
         out = self.dvx("exp", "branch", "xa")
         self.assertEqual(out, "Git branch 'xa-branch' has been created from experiment 'xa'.\n"
-                              "To switch to the new branch run:\n\n        git checkout xa-branch\n")
+                              "To switch to the new branch run:\n\n\tgit checkout xa-branch\n")
         self.assertEqual(self.ref_target("refs/heads/xa-branch"), self.a)
         code, out, err = self.run("exp", "branch", "xa")
         self.assertEqual((code, err), (255, "ERROR: Git branch 'xa-branch' already exists.\n"))
