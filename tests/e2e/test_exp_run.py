@@ -235,6 +235,7 @@ class TestExpManage(ExpCase):
         self.b = self.ref_target(self.ref("xb"))
 
     def test_apply(self):
+        self.write("notes.txt", "mine\n")
         out = self.dvx("exp", "apply", "xa")
         self.assertEqual(out, "Changes for experiment 'xa' have been applied to your current workspace.\n")
         self.assertEqual(self.read("params.yaml"), b"lr: 0.2\nepochs: 3\n")
@@ -246,6 +247,14 @@ class TestExpManage(ExpCase):
         # the work tree before (b's results) is kept at refs/exps/apply/stash
         stash = self.ref_target("refs/exps/apply/stash")
         self.assertEqual(self.show(stash, "params.yaml"), "lr: 0.3\nepochs: 3\n")
+        self.assertEqual(self.read("notes.txt"), b"mine\n")  # files the experiment lacks stay
+        # shaped as `git stash` shapes it: DVC's revert hint works
+        self.assertEqual(len(self.git("log", "-1", "--format=%P", stash).split()), 3)
+        self.git("reset", "-q", "--hard")
+        self.git("clean", "-q", "-f", "-d", "-e", ".dvc")
+        self.git("stash", "apply", "refs/exps/apply/stash")
+        self.assertEqual(self.read("params.yaml"), b"lr: 0.3\nepochs: 3\n")
+        self.assertEqual(self.read("notes.txt"), b"mine\n")
 
     def test_apply_by_sha_and_unknown(self):
         self.dvx("exp", "apply", self.b[:7])

@@ -276,7 +276,8 @@ ExpRunResult exp_save(repo::Repo& repo, const ExpSaveOptions& opts);
 
 // `exp apply`: the experiment's files written into the work tree (files it does not hold are
 // kept), the index reset to HEAD, DVC outputs checked out (forced); the previous work tree is
-// kept as a commit at refs/exps/apply/stash (parents HEAD and the index) first. `rev` is an
+// kept first at refs/exps/apply/stash as `git stash` would keep it (HEAD, index and untracked
+// files as parents). `rev` is an
 // experiment name, a full ref or a Git revision.
 void exp_apply(repo::Repo& repo, const std::string& rev);
 

@@ -271,15 +271,23 @@ void exp_apply(repo::Repo& repo, const std::string& rev) {
                       ExitCode::error);
     }
   }
-  // The work tree as it was, kept where DVC keeps its apply stash: a commit of the tracked
-  // changes and untracked files with HEAD and the index as parents (`git stash apply` takes it).
+  // The work tree as it was, kept where DVC keeps its apply stash, as `git stash` shapes it
+  // (`git stash apply refs/exps/apply/stash` takes it back): a commit of the tracked changes
+  // whose parents are HEAD, a commit of the index and one of the untracked files.
   if (checked(git.has_changes())) {
-    std::string index_tree = checked(git.workspace_tree({}, false, scm::Git::Tracked::keep));
-    std::string index_commit =
-        checked(git.create_commit(index_tree, {head}, "index on " + head.substr(0, 7) + "\n"));
-    std::string work_tree = checked(git.workspace_tree(checked(git.untracked_files()), false));
+    auto info = checked(git.commit_info(head));
+    std::string subject = info.message.substr(0, info.message.find('\n'));
+    auto branch = checked(git.current_branch());
+    std::string on = (branch ? *branch : std::string("(no branch)")) + ": " + head.substr(0, 7) + " " + subject + "\n";
+    std::vector<std::string> parents{head};
+    parents.push_back(checked(git.create_commit(checked(git.workspace_tree({}, false, scm::Git::Tracked::keep)),
+                                                {head}, "index on " + on)));
+    auto untracked = checked(git.untracked_files());
+    if (!untracked.empty())
+      parents.push_back(checked(git.create_commit(
+          checked(git.workspace_tree(untracked, false, scm::Git::Tracked::none)), {}, "untracked files on " + on)));
     std::string message = "dvc-exp-apply:" + head + ":" + *exp_rev + ":" + rev;
-    std::string stash = checked(git.create_commit(work_tree, {head, index_commit}, message));
+    std::string stash = checked(git.create_commit(checked(git.workspace_tree({}, false)), parents, message));
     checked(git.set_ref(std::string(exps::k_apply_head), head));
     checked(git.set_ref(std::string(exps::k_apply_stash), stash));
   }

@@ -119,8 +119,9 @@ class Git {
   };
   Result<CommitInfo> commit_info(const std::string& rev) const;
 
-  // Whether workspace_tree() first updates the tracked files (`git add -u`) or keeps the index.
-  enum class Tracked { update, keep };
+  // Whether workspace_tree() first updates the tracked files (`git add -u`), keeps the index, or
+  // starts from an empty one (the tree then holds only `paths`).
+  enum class Tracked { update, keep, none };
   // The tree `git add -u` then `git add <paths>` would give, built on a copy of the index (the
   // index file is not changed): every tracked file updated from the work tree (deleted ones
   // dropped) unless `tracked` is keep, then each of `paths` added (folders recursively; paths

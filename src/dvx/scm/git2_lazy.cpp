@@ -146,6 +146,11 @@ int git_index_add_bypath(git_index *index, const char *path) {
   return fn(index, path);
 }
 
+int git_index_clear(git_index *index) {
+  static const auto fn = dvx::scm::git2_symbol<int (*)(git_index *index)>("git_index_clear");
+  return fn(index);
+}
+
 size_t git_index_entrycount(const git_index *index) {
   static const auto fn = dvx::scm::git2_symbol<size_t (*)(const git_index *index)>("git_index_entrycount");
   return fn(index);

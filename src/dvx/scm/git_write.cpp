@@ -147,7 +147,9 @@ Result<std::string> Git::workspace_tree(const std::vector<std::string>& paths, b
   // The repository's index object is changed in memory only and re-read from disk at the end,
   // so the index file stays as it was.
   auto build = [&]() -> Result<std::string> {
-    int rc = tracked == Tracked::update ? git_index_update_all(idx, nullptr, nullptr, nullptr) : 0;
+    int rc = tracked == Tracked::update ? git_index_update_all(idx, nullptr, nullptr, nullptr)
+             : tracked == Tracked::none ? git_index_clear(idx)
+                                        : 0;
     if (rc < 0) return fail_git("failed to update the git index", rc);
     refresh_ignores();
     for (const std::string& given : paths) {
