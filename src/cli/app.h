@@ -72,6 +72,13 @@ struct CommandGroup {
 };
 const std::vector<CommandGroup>& command_groups();
 
+void register_exp_commands(CLI::App& app, Action& action);
+// The subcommands of `exp` that write experiments (cmd_exp_run.cpp).
+void register_exp_write_commands(CLI::App& exp, Action& action);
+
+// The flags `repro` shares with `exp run` (cmd_repro.cpp): -f, -i, -s, -p, -P, -R, --downstream, ...
+void add_repro_flags(CLI::App* sub, pipeline::ReproOptions& o);
+
 // "DVC failed to load some metrics for following revisions: '<a, b>'." on stderr (none: nothing).
 void report_errored(Context& ctx, const std::vector<std::string>& errored);
 

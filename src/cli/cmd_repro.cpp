@@ -3,26 +3,31 @@
 
 namespace dvx::cli {
 
+// The flags `repro` shares with `exp run` (which inherits them in DVC).
+void add_repro_flags(CLI::App* sub, pipeline::ReproOptions& o) {
+  sub->add_flag("-f,--force", o.force, "Reproduce even if dependencies were not changed.");
+  sub->add_flag("-i,--interactive", o.interactive, "Ask for confirmation before reproducing each stage.");
+  sub->add_flag("-s,--single-item", o.single_item, "Reproduce only single data item without recursive dependencies check.");
+  sub->add_flag("-p,--pipeline", o.pipeline, "Reproduce the whole pipeline that the specified targets belong to.");
+  sub->add_flag("-P,--all-pipelines", o.all_pipelines, "Reproduce all pipelines in the repo.");
+  sub->add_flag("-R,--recursive", o.recursive, "Reproduce all stages in the specified directory.");
+  sub->add_flag("--downstream", o.downstream, "Start from the specified stages when reproducing pipelines.");
+  sub->add_flag("--force-downstream", o.force_downstream, "Reproduce all descendants of a changed stage even if their direct dependencies didn't change.");
+  sub->add_flag("--pull", o.pull, "Try automatically pulling missing data.");
+  sub->add_flag("--allow-missing", o.allow_missing, "Skip stages with missing data but no other changes.");
+  sub->add_flag("--dry", o.dry, "Only print the commands that would be executed without actually executing.");
+  sub->add_flag("-k,--keep-going", o.keep_going, "Continue executing, skipping stages having dependencies on the failed stages.");
+  sub->add_flag("--ignore-errors", o.ignore_errors, "Ignore errors from stages.");
+  sub->add_flag("--glob", o.glob, "Allows targets containing shell-style wildcards.");
+  sub->add_flag("--no-commit", o.no_commit, "Don't put files/directories into cache.");
+  sub->add_flag("--no-run-cache", o.no_run_cache, "Execute stage commands even if they have already been run with the same command/dependencies/outputs/etc before.");
+}
+
 void register_repro_command(CLI::App& app, Action& action) {
   static pipeline::ReproOptions opts_storage{};
   auto* opts = &opts_storage;
   auto* sub = app.add_subcommand("repro", "Reproduce complete or partial pipelines.");
-  sub->add_flag("-f,--force", opts->force, "Reproduce even if dependencies were not changed.");
-  sub->add_flag("-i,--interactive", opts->interactive, "Ask for confirmation before reproducing each stage.");
-  sub->add_flag("-s,--single-item", opts->single_item, "Reproduce only single data item without recursive dependencies check.");
-  sub->add_flag("-p,--pipeline", opts->pipeline, "Reproduce the whole pipeline that the specified targets belong to.");
-  sub->add_flag("-P,--all-pipelines", opts->all_pipelines, "Reproduce all pipelines in the repo.");
-  sub->add_flag("-R,--recursive", opts->recursive, "Reproduce all stages in the specified directory.");
-  sub->add_flag("--downstream", opts->downstream, "Start from the specified stages when reproducing pipelines.");
-  sub->add_flag("--force-downstream", opts->force_downstream, "Reproduce all descendants of a changed stage even if their direct dependencies didn't change.");
-  sub->add_flag("--pull", opts->pull, "Try automatically pulling missing data.");
-  sub->add_flag("--allow-missing", opts->allow_missing, "Skip stages with missing data but no other changes.");
-  sub->add_flag("--dry", opts->dry, "Only print the commands that would be executed without actually executing.");
-  sub->add_flag("-k,--keep-going", opts->keep_going, "Continue executing, skipping stages having dependencies on the failed stages.");
-  sub->add_flag("--ignore-errors", opts->ignore_errors, "Ignore errors from stages.");
-  sub->add_flag("--glob", opts->glob, "Allows targets containing shell-style wildcards.");
-  sub->add_flag("--no-commit", opts->no_commit, "Don't put files/directories into cache.");
-  sub->add_flag("--no-run-cache", opts->no_run_cache, "Execute stage commands even if they have already been run with the same command/dependencies/outputs/etc before.");
+  add_repro_flags(sub, *opts);
   sub->add_option("-j,--jobs", opts->jobs, "Run up to this many independent stages at the same time (default 1).")
       ->check(CLI::PositiveNumber);
   sub->add_option("targets", opts->targets, "Stages to reproduce. 'dvc.yaml' by default.");

@@ -4,6 +4,15 @@
 
 namespace dvx::cli {
 
+namespace {
+// `exp`: the subcommands that write experiments (cmd_exp.cpp, cmd_exp_run.cpp) and those that
+// read them (cmd_exp_show.cpp) share one group.
+void register_exp_all_commands(CLI::App& app, Action& action) {
+  register_exp_commands(app, action);
+  register_exp_read_commands(app, action);
+}
+}  // namespace
+
 const std::vector<CommandGroup>& command_groups() {
   static const std::vector<CommandGroup> groups{
       {register_project_commands, {"init", "destroy", "install", "git-hook", "root", "version", "doctor"}},
@@ -25,7 +34,7 @@ const std::vector<CommandGroup>& command_groups() {
       {register_plots_commands, {"plots"}},
       {register_metrics_commands, {"metrics"}},
       {register_params_commands, {"params"}},
-      {register_exp_read_commands, {"exp", "experiments"}},
+      {register_exp_all_commands, {"exp", "experiments"}},
   };
   return groups;
 }

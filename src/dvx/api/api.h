@@ -265,4 +265,61 @@ struct ExpListBaseline {
 // `exp list`: experiments grouped by baseline in ref order.
 std::vector<ExpListBaseline> exp_list(repo::Repo& repo, const ExpListOptions& opts);
 
+// ---- experiments: run, save, apply, branch, remove, rename (api/experiments.cpp) ------------
+// Every operation needs Git with a commit: "Only supported for Git repositories. ..." (255)
+// without Git; a repository without commits fails as DVC does ("unexpected error - Empty git
+// repo", thrown as std::runtime_error).
+struct ExpRunOptions {
+  pipeline::ReproOptions repro;            // targets and repro flags, passed through
+  std::optional<std::string> name;         // -n (empty: generated)
+  std::vector<std::string> set_params;     // -S, "[<file>:]<override>"
+  std::optional<std::string> message;      // -m
+};
+struct ExpRunResult {
+  std::string name;    // the experiment's name
+  std::string commit;  // its commit id
+  std::string ref;     // refs/exps/<baseline[:2]>/<baseline[2:]>/<name>
+};
+// `exp run` in the workspace (DVC's workspace queue): -S overrides written into the params
+// files, "Reproducing experiment '<name>'" then the repro output on `io`, then the work tree
+// committed as the experiment (commit_experiment) with HEAD and the work tree left as they are
+// and the index reset to HEAD, as DVC leaves them.
+ExpRunResult exp_run(repo::Repo& repo, const ExpRunOptions& opts, const ReproOutput& io);
+
+struct ExpSaveOptions {
+  std::vector<std::string> targets;            // limit the `dvc commit` to these
+  std::optional<std::string> name;             // -n
+  bool recursive = false, force = false;
+  std::vector<std::string> include_untracked;  // -I, staged even when ignored
+  std::optional<std::string> message;          // -m
+  std::function<void(const std::string&)> warn;
+};
+// `exp save`: `dvc commit -f` of the stages, then the work tree committed as an experiment.
+ExpRunResult exp_save(repo::Repo& repo, const ExpSaveOptions& opts);
+
+// `exp apply`: the experiment's files written into the work tree (files it does not hold are
+// kept), the index reset to HEAD, DVC outputs checked out (forced); the previous work tree is
+// kept first at refs/exps/apply/stash as `git stash` would keep it (HEAD, index and untracked
+// files as parents). `rev` is an
+// experiment name, a full ref or a Git revision.
+void exp_apply(repo::Repo& repo, const std::string& rev);
+
+struct ExpBranchResult {
+  std::string branch, name;
+};
+// `exp branch`: a Git branch (default "<name>-branch") at the experiment's commit.
+ExpBranchResult exp_branch(repo::Repo& repo, const std::string& exp, const std::optional<std::string>& branch);
+
+struct ExpRemoveOptions {
+  std::vector<std::string> names;
+  std::vector<std::string> revs;  // --rev: experiments of these baselines
+  int num = 1;                    // -n: and of num-1 first parents of each
+  bool all_commits = false, keep = false, queue = false;
+};
+// `exp remove`: the names removed, in DVC's order (empty: "No experiments to remove.").
+std::vector<std::string> exp_remove(repo::Repo& repo, const ExpRemoveOptions& opts);
+
+// `exp rename`: the names renamed (empty when old and new names are the same).
+std::vector<std::string> exp_rename(repo::Repo& repo, const std::string& exp, const std::string& new_name, bool force);
+
 }  // namespace dvx::api

@@ -30,7 +30,7 @@ experiments::DiffResult exp_diff(repo::Repo& repo, const std::optional<std::stri
 std::vector<ExpListBaseline> exp_list(repo::Repo& repo, const ExpListOptions& opts) {
   auto& git = git_of(repo);
   std::vector<ExpListBaseline> out;
-  auto refs = experiments::list_exp_refs(git, experiments::RefNames::strict);
+  auto refs = experiments::read_exp_refs(git, experiments::RefNames::strict);
   std::optional<std::set<std::string>> wanted;
   if (!opts.all_commits) {
     experiments::BaselineSelection sel;

@@ -1,6 +1,7 @@
 // Helpers shared by the api operations (not part of the public API).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -74,6 +75,12 @@ void commit_pipeline(repo::Repo& repo, const CommitOptions& opts, const Confirm&
 // deleted when empty), its .gitignore entries go, its outputs are deleted with `outs`. Targets
 // naming no pipeline stage are returned.
 std::vector<std::string> remove_pipeline_stages(repo::Repo& repo, const std::vector<std::string>& targets, bool outs);
+
+// `repro` (api/pipeline.cpp) with a look at the index and the result before the index goes away
+// (`exp run` reads the entries of the stages that ran). `inspect` may be empty.
+using ReproInspect = std::function<void(pipeline::Index&, const pipeline::ReproResult&)>;
+pipeline::ReproResult repro_with(repo::Repo& repo, const pipeline::ReproOptions& opts, const ReproOutput& io,
+                                 const ReproInspect& inspect);
 
 // Turns a Result error into a UserError.
 [[noreturn]] void raise(const Error& e, ExitCode code = ExitCode::error);

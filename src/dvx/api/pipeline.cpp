@@ -65,6 +65,11 @@ static pipeline::ReproIo make_io(repo::Repo& repo, const ReproOutput& io) {
 }
 
 size_t repro(repo::Repo& repo, const pipeline::ReproOptions& opts, const ReproOutput& io) {
+  return detail::repro_with(repo, opts, io, nullptr).reproduced;
+}
+
+pipeline::ReproResult detail::repro_with(repo::Repo& repo, const pipeline::ReproOptions& opts, const ReproOutput& io,
+                                         const ReproInspect& inspect) {
   if (opts.pull && !opts.dry) {
     // --pull: the run-cache and the data the stages need, fetched and checked out first, so
     // that stages whose only change is missing data are restored instead of run.
@@ -82,8 +87,9 @@ size_t repro(repo::Repo& repo, const pipeline::ReproOptions& opts, const ReproOu
   auto index = pipeline::Index::load(repo);
   auto rio = make_io(repo, io);
   auto result = pipeline::reproduce(*index, opts, rio);
+  if (inspect) inspect(*index, result);
   repo.reload_stages();
-  return result.reproduced;
+  return result;
 }
 
 namespace {

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "dvx/base/user_error.h"
+#include "dvx/experiments/refs.h"
 
 namespace dvx::experiments {
 
@@ -11,42 +12,27 @@ namespace {
 
 constexpr const char* k_namespace = "refs/exps/";
 
-std::vector<std::string> split_slash(const std::string& s) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  for (size_t p; (p = s.find('/', start)) != std::string::npos; start = p + 1) parts.push_back(s.substr(start, p - start));
-  parts.push_back(s.substr(start));
-  return parts;
-}
-
-// DVC's _ignore_ref: the stash queues and the bookkeeping namespaces.
-bool is_skipped_namespace(const std::string& ref) {
-  for (const char* skip : {"refs/exps/apply", "refs/exps/celery", "refs/exps/exec", "refs/exps/temp"})
-    if (ref.starts_with(skip)) return true;
-  return ref == "refs/exps/stash" || ref == "refs/exps/celery/stash";
-}
-
 }  // namespace
 
-std::optional<ExpRef> parse_exp_ref(const std::string& ref) {
-  if (is_skipped_namespace(ref)) return std::nullopt;
-  auto parts = split_slash(ref);
-  if (parts.size() < 4 || parts.size() > 5 || parts[0] != "refs" || parts[1] != "exps") return std::nullopt;
-  ExpRef out;
+std::optional<ListedExpRef> parse_listed_ref(const std::string& ref) {
+  if (is_internal_ref(ref)) return std::nullopt;
+  auto parsed = ExpRef::parse(ref);
+  if (!parsed) return std::nullopt;
+  ListedExpRef out;
   out.ref = ref;
-  out.baseline = parts[2] + parts[3];
-  if (parts.size() == 5) out.name = parts[4];
+  out.baseline = std::move(parsed->baseline);
+  out.name = std::move(parsed->name);
   return out;
 }
 
-std::vector<ExpRef> list_exp_refs(const scm::Git& git, RefNames names) {
+std::vector<ListedExpRef> read_exp_refs(const scm::Git& git, RefNames names) {
   auto refs = git.refs_under(k_namespace);
   if (!refs) throw UserError(refs.error().message);
-  std::vector<ExpRef> out;
+  std::vector<ListedExpRef> out;
   for (auto& r : *refs) {
-    auto info = parse_exp_ref(r.name);
+    auto info = parse_listed_ref(r.name);
     if (!info) {
-      if (names == RefNames::strict && !is_skipped_namespace(r.name))
+      if (names == RefNames::strict && !is_internal_ref(r.name))
         throw UserError("'" + r.name + "' is not a valid experiment refname.");
       continue;
     }
@@ -57,16 +43,16 @@ std::vector<ExpRef> list_exp_refs(const scm::Git& git, RefNames names) {
   return out;
 }
 
-std::string resolve_rev(const scm::Git& git, const std::string& rev, const std::vector<ExpRef>& exp_refs) {
+std::string resolve_rev(const scm::Git& git, const std::string& rev, const std::vector<ListedExpRef>& exp_refs) {
   auto sha = git.resolve(rev);
   if (sha) return *sha;
   if (rev == "HEAD" || rev.starts_with("refs/")) throw UserError(sha.error().message);
-  std::vector<const ExpRef*> found;
+  std::vector<const ListedExpRef*> found;
   for (auto& r : exp_refs)
     if (r.name == rev) found.push_back(&r);
   if (found.size() > 1) {
     auto head = git.resolve("HEAD");
-    const ExpRef* pick = nullptr;
+    const ListedExpRef* pick = nullptr;
     for (auto* r : found)
       if (head && r->baseline == *head) pick = r;
     if (!pick) throw UserError("ambiguous Git revision '" + rev + "'");
@@ -100,7 +86,7 @@ std::map<std::string, std::string> describe(const scm::Git& git, const std::vect
 }
 
 std::vector<std::string> select_baselines(const scm::Git& git, const BaselineSelection& sel,
-                                          const std::vector<ExpRef>& exp_refs) {
+                                          const std::vector<ListedExpRef>& exp_refs) {
   std::vector<std::string> revs = sel.revs;
   if (revs.empty() && !sel.all_branches && !sel.all_tags && !sel.all_commits) revs.push_back("HEAD");
   std::vector<std::string> out;

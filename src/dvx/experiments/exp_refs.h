@@ -12,8 +12,9 @@
 
 namespace dvx::experiments {
 
-// One experiment: refs/exps/<baseline[0:2]>/<baseline[2:]>/<name>.
-struct ExpRef {
+// One experiment ref as listings read it (refs.h's ExpRef, with the ref's targets):
+// refs/exps/<baseline[0:2]>/<baseline[2:]>/<name>.
+struct ListedExpRef {
   std::string ref;       // full ref name
   std::string baseline;  // the baseline sha as the ref spells it
   std::string name;      // experiment name ("" for a ref without one)
@@ -23,18 +24,18 @@ struct ExpRef {
 
 // An experiment ref name taken apart as DVC's ExpRefInfo.from_ref; nullopt for the namespaces DVC
 // skips (stash queues, apply, exec, celery, temp) and names that are not 4-5 '/'-parts long.
-std::optional<ExpRef> parse_exp_ref(const std::string& ref);
+std::optional<ListedExpRef> parse_listed_ref(const std::string& ref);
 
 // Every experiment ref of the repository, sorted by ref name (targets and commits filled in).
 // A name of the wrong shape is skipped, or with RefNames::strict (`exp list`) fails with DVC's
 // "'<ref>' is not a valid experiment refname.".
 enum class RefNames { skip_invalid, strict };
-std::vector<ExpRef> list_exp_refs(const scm::Git& git, RefNames names = RefNames::skip_invalid);
+std::vector<ListedExpRef> read_exp_refs(const scm::Git& git, RefNames names = RefNames::skip_invalid);
 
 // A Git revision, or else an experiment name (DVC's resolve_rev): an experiment name that several
 // baselines share resolves to the one whose baseline is HEAD, else fails with "ambiguous Git
 // revision '<rev>'". Unknown names throw UserError "unknown Git revision '<rev>'".
-std::string resolve_rev(const scm::Git& git, const std::string& rev, const std::vector<ExpRef>& exp_refs);
+std::string resolve_rev(const scm::Git& git, const std::string& rev, const std::vector<ListedExpRef>& exp_refs);
 
 // Names of baseline commits as DVC's describe: the current branch for HEAD's commit when HEAD is
 // on a branch, else the first tag, else the first branch pointing at it; absent when none.
@@ -50,7 +51,7 @@ struct BaselineSelection {
   bool all_branches = false, all_tags = false, all_commits = false;
 };
 std::vector<std::string> select_baselines(const scm::Git& git, const BaselineSelection& sel,
-                                          const std::vector<ExpRef>& exp_refs);
+                                          const std::vector<ListedExpRef>& exp_refs);
 
 // Python's datetime.fromtimestamp(t): the local time of a commit, as "YYYY-MM-DDTHH:MM:SS"
 // (isoformat) or formatted with strftime `fmt`.

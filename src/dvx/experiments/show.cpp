@@ -209,7 +209,7 @@ std::vector<ExpState> collect(repo::Repo& repo, const ShowOptions& opts) {
   auto* git = &git_of(repo);
   auto has = git->has_commits();
   if (!has || !*has) return {};
-  auto exp_refs = list_exp_refs(*git);
+  auto exp_refs = read_exp_refs(*git);
   auto baselines = select_baselines(*git, opts.baselines, exp_refs);
   std::map<std::string, std::string> names;
   if (!opts.sha_only) names = describe(*git, baselines);
@@ -670,7 +670,7 @@ DiffResult diff(repo::Repo& repo, const std::optional<std::string>& a_rev, const
   auto* git = &git_of(repo);
   auto has = git->has_commits();
   if (!has || !*has) return out;
-  auto refs = list_exp_refs(*git);
+  auto refs = read_exp_refs(*git);
   std::string a = resolve_rev(*git, a_rev.value_or("HEAD"), refs);
   std::string b = b_rev ? resolve_rev(*git, *b_rev, refs) : "workspace";
   std::vector<ReadKey> keys{{a, param_deps}};

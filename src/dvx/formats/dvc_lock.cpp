@@ -71,7 +71,8 @@ Result<LockEntry> entry_from(const Node& n, const std::string& where) {
 }
 
 // json of an entry with size/nfiles dropped at every depth (formats.md §11).
-nlohmann::ordered_json to_json(const Node& n) {
+// `sizes`: keep the size/nfiles keys (the run-cache drops them at every depth).
+nlohmann::ordered_json to_json(const Node& n, bool sizes = false) {
   switch (n.kind) {
     case Kind::null: return nullptr;
     case Kind::boolean: return n.b;
@@ -80,13 +81,13 @@ nlohmann::ordered_json to_json(const Node& n) {
     case Kind::string: return n.s;
     case Kind::sequence: {
       auto a = nlohmann::ordered_json::array();
-      for (auto& e : n.seq) a.push_back(to_json(e));
+      for (auto& e : n.seq) a.push_back(to_json(e, sizes));
       return a;
     }
     case Kind::mapping: {
       auto o = nlohmann::ordered_json::object();
       for (auto& [k, v] : n.map)
-        if (k != "size" && k != "nfiles") o[k] = to_json(v);
+        if (sizes || (k != "size" && k != "nfiles")) o[k] = to_json(v, sizes);
       return o;
     }
   }
@@ -301,6 +302,12 @@ std::string run_cache_key_json(const LockStage& entry) {
     for (auto& o : j["outs"]) paths.push_back(o["path"]);
     j["outs"] = paths;
   }
+  return py_json_dumps(j, true);
+}
+
+std::string lock_stages_json(const std::vector<std::pair<std::string, LockStage>>& stages) {
+  auto j = nlohmann::ordered_json::object();
+  for (auto& [name, st] : stages) j[name] = to_json(lock_stage_to_node(st), true);
   return py_json_dumps(j, true);
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "dvx/base/result.h"
@@ -81,5 +82,8 @@ Result<LockStage> lock_stage_from_node(const yaml::Node& node, const std::string
 // the key's outs are the output paths only).
 std::string run_cache_key_json(const LockStage& entry);
 std::string run_cache_value_json(const LockStage& entry);
+// json.dumps({name: entry, ...}, sort_keys=True) of stage entries as DVC's to_lockfile gives
+// them (sizes kept): the text whose sha256 DVC names an experiment by (BaseExecutor.hash_exp).
+std::string lock_stages_json(const std::vector<std::pair<std::string, LockStage>>& stages);
 
 }  // namespace dvx::formats

@@ -575,6 +575,7 @@ ReproResult Engine::run(const std::vector<size_t>& order) {
       case Outcome::reproduced:
         state[k] = State::done;
         ++result.reproduced;
+        result.reproduced_stages.push_back(order[k]);
         m_need_blank = true;
         if (m_opts.force_downstream)
           for (size_t d : m_index.downstream(order[k])) m_forced.insert(d);

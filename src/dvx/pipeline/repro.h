@@ -48,6 +48,7 @@ struct ReproIo {
 
 struct ReproResult {
   size_t reproduced = 0;             // stages run, restored or verified
+  std::vector<size_t> reproduced_stages;  // their indexes in the Index, in the order they finished
   std::vector<std::string> failed;   // addresses of stages that failed (-k / --ignore-errors)
 };
 

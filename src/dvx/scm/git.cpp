@@ -1,4 +1,5 @@
 #include "dvx/scm/git.h"
+#include "dvx/scm/git_impl.h"
 
 #include <git2.h>
 
@@ -13,31 +14,8 @@
 #include "dvx/platform/files.h"
 
 namespace dvx::scm {
+using namespace detail;
 namespace {
-
-// libgit2 must be initialised once per process before any call; it is never shut down because
-// Git objects may outlive main's locals.
-void ensure_libgit2() {
-  static const int init_result = git_libgit2_init();
-  (void)init_result;
-}
-
-std::string strip_trailing_slash(std::string s) {
-  while (s.size() > 1 && s.back() == '/') s.pop_back();
-  return s;
-}
-
-// Work-tree relative path in the form libgit2 expects: '/'-separated, no "./", no trailing '/'.
-std::string clean_rel(const std::string& rel_path) {
-  std::string p = platform::normalize_path(rel_path);
-  if (p == ".") return "";
-  while (p.starts_with("./")) p.erase(0, 2);
-  return strip_trailing_slash(p);
-}
-
-bool rel_escapes(const std::string& rel) {
-  return rel == ".." || rel.starts_with("../") || rel.starts_with("/");
-}
 
 bool is_dvc_file_name(std::string_view path) {
   size_t slash = path.rfind('/');
@@ -46,6 +24,7 @@ bool is_dvc_file_name(std::string_view path) {
 }
 
 }  // namespace
+
 
 Git::Git(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
 Git::Git(Git&&) noexcept = default;

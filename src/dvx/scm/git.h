@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dvx/base/result.h"
@@ -27,9 +28,10 @@ struct RefTarget {
 // What `git cat-file commit` tells about a commit.
 struct CommitInfo {
   std::string id;                    // 40-hex
+  std::string tree;                  // 40-hex
   std::vector<std::string> parents;  // in order (first parent first)
   int64_t time = 0;                  // committer time, seconds since the epoch
-  std::string message;
+  std::string message;               // raw, as stored
 };
 
 // Whether a status query counts untracked (not ignored) files as changes.
@@ -99,8 +101,9 @@ class Git {
   // Every reference whose full name starts with `prefix` ("refs/exps/", "refs/heads/"), sorted
   // by name (git_refs.cpp).
   Result<std::vector<RefTarget>> refs_under(const std::string& prefix) const;
-  // The commit `id` (40-hex); not_found when it is not a commit of this repository.
-  Result<CommitInfo> commit_info(const std::string& id) const;
+  // The commit `rev` names (any revision resolve() accepts); not_found ("unknown Git revision
+  // '<rev>'") when it names no commit of this repository.
+  Result<CommitInfo> commit_info(const std::string& rev) const;
 
   // Untracked, not ignored files (files inside untracked directories listed one by one),
   // relative to the work tree, sorted.
@@ -116,6 +119,41 @@ class Git {
 
   // Drops cached ignore/attribute files so the next query re-reads them.
   void refresh_ignores() const;
+
+  // ---- commits and references (git_write.cpp), as DVC's experiments write them -----------------
+  // Commit a reference points to (symbolic references followed, tags peeled); nullopt when the
+  // reference does not exist.
+  Result<std::optional<std::string>> ref_target(const std::string& ref) const;
+  // refs_under() as (name, commit) pairs, leaving out references that peel to no commit.
+  Result<std::vector<std::pair<std::string, std::string>>> list_refs(const std::string& prefix) const;
+  // Points `ref` (a full name, "refs/...") at commit `id`, creating or replacing it. `log_message`
+  // goes to the reflog where Git keeps one (branches).
+  Status set_ref(const std::string& ref, const std::string& id, const std::string& log_message = "");
+  // Deletes `ref`; a missing reference is not an error.
+  Status delete_ref(const std::string& ref);
+  // True when `ancestor` is `descendant` or one of its ancestors.
+  Result<bool> is_ancestor(const std::string& ancestor, const std::string& descendant) const;
+
+  // Whether workspace_tree() first updates the tracked files (`git add -u`), keeps the index, or
+  // starts from an empty one (the tree then holds only `paths`).
+  enum class Tracked { update, keep, none };
+  // The tree `git add -u` then `git add <paths>` would give, built on a copy of the index (the
+  // index file is not changed): every tracked file updated from the work tree (deleted ones
+  // dropped) unless `tracked` is keep, then each of `paths` added (folders recursively; paths
+  // that do not exist are dropped; ignored files skipped unless `force_paths`). Returns the
+  // tree id.
+  Result<std::string> workspace_tree(const std::vector<std::string>& paths, bool force_paths,
+                                     Tracked tracked = Tracked::update) const;
+  // Writes a commit of `tree` with these parents, author and committer from the Git config (as
+  // `git commit`), the message as given (no newline added); moves no reference. Returns its id.
+  Result<std::string> create_commit(const std::string& tree, const std::vector<std::string>& parents,
+                                    const std::string& message);
+  // Makes the index match the tree of `commit` (`git reset --mixed` without moving HEAD).
+  Status reset_index(const std::string& commit);
+  // Writes every file of `commit`'s tree into the work tree (content, executable bit, symlinks),
+  // replacing what is there atomically; files the tree does not hold are left alone. Returns the
+  // paths written, sorted.
+  Result<std::vector<std::string>> write_tree_files(const std::string& commit);
 
  private:
   struct Impl;

@@ -56,6 +56,11 @@ void git_buf_dispose(git_buf *buffer) {
   fn(buffer);
 }
 
+int git_commit_create(git_oid *id, git_repository *repo, const char *update_ref, const git_signature *author, const git_signature *committer, const char *message_encoding, const char *message, const git_tree *tree, size_t parent_count, const git_commit *parents[]) {
+  static const auto fn = dvx::scm::git2_symbol<int (*)(git_oid *id, git_repository *repo, const char *update_ref, const git_signature *author, const git_signature *committer, const char *message_encoding, const char *message, const git_tree *tree, size_t parent_count, const git_commit *parents[])>("git_commit_create");
+  return fn(id, repo, update_ref, author, committer, message_encoding, message, tree, parent_count, parents);
+}
+
 void git_commit_free(git_commit *commit) {
   static const auto fn = dvx::scm::git2_symbol<void (*)(git_commit *commit)>("git_commit_free");
   fn(commit);
@@ -66,8 +71,8 @@ int git_commit_lookup(git_commit **commit, git_repository *repo, const git_oid *
   return fn(commit, repo, id);
 }
 
-const char * git_commit_message(const git_commit *commit) {
-  static const auto fn = dvx::scm::git2_symbol<const char * (*)(const git_commit *commit)>("git_commit_message");
+const char * git_commit_message_raw(const git_commit *commit) {
+  static const auto fn = dvx::scm::git2_symbol<const char * (*)(const git_commit *commit)>("git_commit_message_raw");
   return fn(commit);
 }
 
@@ -83,6 +88,11 @@ unsigned int git_commit_parentcount(const git_commit *commit) {
 
 git_time_t git_commit_time(const git_commit *commit) {
   static const auto fn = dvx::scm::git2_symbol<git_time_t (*)(const git_commit *commit)>("git_commit_time");
+  return fn(commit);
+}
+
+const git_oid * git_commit_tree_id(const git_commit *commit) {
+  static const auto fn = dvx::scm::git2_symbol<const git_oid * (*)(const git_commit *commit)>("git_commit_tree_id");
   return fn(commit);
 }
 
@@ -121,6 +131,11 @@ const git_error * git_error_last(void) {
   return fn();
 }
 
+int git_graph_descendant_of(git_repository *repo, const git_oid *commit, const git_oid *ancestor) {
+  static const auto fn = dvx::scm::git2_symbol<int (*)(git_repository *repo, const git_oid *commit, const git_oid *ancestor)>("git_graph_descendant_of");
+  return fn(repo, commit, ancestor);
+}
+
 int git_ignore_path_is_ignored(int *ignored, git_repository *repo, const char *path) {
   static const auto fn = dvx::scm::git2_symbol<int (*)(int *ignored, git_repository *repo, const char *path)>("git_ignore_path_is_ignored");
   return fn(ignored, repo, path);
@@ -134,6 +149,11 @@ int git_index_add_all(git_index *index, const git_strarray *pathspec, unsigned i
 int git_index_add_bypath(git_index *index, const char *path) {
   static const auto fn = dvx::scm::git2_symbol<int (*)(git_index *index, const char *path)>("git_index_add_bypath");
   return fn(index, path);
+}
+
+int git_index_clear(git_index *index) {
+  static const auto fn = dvx::scm::git2_symbol<int (*)(git_index *index)>("git_index_clear");
+  return fn(index);
 }
 
 size_t git_index_entrycount(const git_index *index) {
@@ -161,6 +181,11 @@ int git_index_read(git_index *index, int force) {
   return fn(index, force);
 }
 
+int git_index_read_tree(git_index *index, const git_tree *tree) {
+  static const auto fn = dvx::scm::git2_symbol<int (*)(git_index *index, const git_tree *tree)>("git_index_read_tree");
+  return fn(index, tree);
+}
+
 int git_index_remove_bypath(git_index *index, const char *path) {
   static const auto fn = dvx::scm::git2_symbol<int (*)(git_index *index, const char *path)>("git_index_remove_bypath");
   return fn(index, path);
@@ -179,6 +204,11 @@ int git_index_update_all(git_index *index, const git_strarray *pathspec, git_ind
 int git_index_write(git_index *index) {
   static const auto fn = dvx::scm::git2_symbol<int (*)(git_index *index)>("git_index_write");
   return fn(index);
+}
+
+int git_index_write_tree(git_oid *out, git_index *index) {
+  static const auto fn = dvx::scm::git2_symbol<int (*)(git_oid *out, git_index *index)>("git_index_write_tree");
+  return fn(out, index);
 }
 
 int git_libgit2_init(void) {
@@ -206,6 +236,11 @@ int git_object_peel(git_object **peeled, const git_object *object, git_object_t 
   return fn(peeled, object, target_type);
 }
 
+int git_oid_equal(const git_oid *a, const git_oid *b) {
+  static const auto fn = dvx::scm::git2_symbol<int (*)(const git_oid *a, const git_oid *b)>("git_oid_equal");
+  return fn(a, b);
+}
+
 int git_oid_fromstr(git_oid *out, const char *str) {
   static const auto fn = dvx::scm::git2_symbol<int (*)(git_oid *out, const char *str)>("git_oid_fromstr");
   return fn(out, str);
@@ -214,6 +249,16 @@ int git_oid_fromstr(git_oid *out, const char *str) {
 char * git_oid_tostr(char *out, size_t n, const git_oid *id) {
   static const auto fn = dvx::scm::git2_symbol<char * (*)(char *out, size_t n, const git_oid *id)>("git_oid_tostr");
   return fn(out, n, id);
+}
+
+int git_reference_create(git_reference **out, git_repository *repo, const char *name, const git_oid *id, int force, const char *log_message) {
+  static const auto fn = dvx::scm::git2_symbol<int (*)(git_reference **out, git_repository *repo, const char *name, const git_oid *id, int force, const char *log_message)>("git_reference_create");
+  return fn(out, repo, name, id, force, log_message);
+}
+
+int git_reference_delete(git_reference *ref) {
+  static const auto fn = dvx::scm::git2_symbol<int (*)(git_reference *ref)>("git_reference_delete");
+  return fn(ref);
 }
 
 void git_reference_free(git_reference *ref) {
@@ -244,6 +289,11 @@ int git_reference_name_to_id(git_oid *out, git_repository *repo, const char *nam
 int git_reference_next_name(const char **out, git_reference_iterator *iter) {
   static const auto fn = dvx::scm::git2_symbol<int (*)(const char **out, git_reference_iterator *iter)>("git_reference_next_name");
   return fn(out, iter);
+}
+
+int git_reference_peel(git_object **out, const git_reference *ref, git_object_t type) {
+  static const auto fn = dvx::scm::git2_symbol<int (*)(git_object **out, const git_reference *ref, git_object_t type)>("git_reference_peel");
+  return fn(out, ref, type);
 }
 
 const char * git_reference_symbolic_target(const git_reference *ref) {
@@ -346,6 +396,21 @@ int git_revwalk_sorting(git_revwalk *walk, unsigned int sort_mode) {
   return fn(walk, sort_mode);
 }
 
+int git_signature_default(git_signature **out, git_repository *repo) {
+  static const auto fn = dvx::scm::git2_symbol<int (*)(git_signature **out, git_repository *repo)>("git_signature_default");
+  return fn(out, repo);
+}
+
+void git_signature_free(git_signature *sig) {
+  static const auto fn = dvx::scm::git2_symbol<void (*)(git_signature *sig)>("git_signature_free");
+  fn(sig);
+}
+
+int git_signature_now(git_signature **out, const char *name, const char *email) {
+  static const auto fn = dvx::scm::git2_symbol<int (*)(git_signature **out, const char *name, const char *email)>("git_signature_now");
+  return fn(out, name, email);
+}
+
 const git_status_entry * git_status_byindex(git_status_list *statuslist, size_t idx) {
   static const auto fn = dvx::scm::git2_symbol<const git_status_entry * (*)(git_status_list *statuslist, size_t idx)>("git_status_byindex");
   return fn(statuslist, idx);
@@ -379,6 +444,11 @@ int git_tag_list(git_strarray *tag_names, git_repository *repo) {
 int git_tree_entry_bypath(git_tree_entry **out, const git_tree *root, const char *path) {
   static const auto fn = dvx::scm::git2_symbol<int (*)(git_tree_entry **out, const git_tree *root, const char *path)>("git_tree_entry_bypath");
   return fn(out, root, path);
+}
+
+git_filemode_t git_tree_entry_filemode(const git_tree_entry *entry) {
+  static const auto fn = dvx::scm::git2_symbol<git_filemode_t (*)(const git_tree_entry *entry)>("git_tree_entry_filemode");
+  return fn(entry);
 }
 
 void git_tree_entry_free(git_tree_entry *entry) {

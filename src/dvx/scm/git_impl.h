@@ -1,6 +1,6 @@
-// scm-internal: the libgit2 holders, error helpers and Git::Impl shared by the scm sources
-// (git.cpp, git_refs.cpp). Never included outside src/dvx/scm.
-// Thread-safety: as Git.
+// Private to src/dvx/scm: the libgit2 pieces git.cpp, git_refs.cpp and git_write.cpp share (RAII holders,
+// error conversion, path helpers) and the definition of Git::Impl. Never included outside scm.
+// Thread-safety: as Git (one thread per object).
 #pragma once
 
 #include <git2.h>
@@ -9,10 +9,18 @@
 #include <string>
 
 #include "dvx/base/result.h"
+#include "dvx/platform/files.h"
 #include "dvx/scm/git.h"
 
 namespace dvx::scm {
 namespace detail {
+
+// libgit2 must be initialised once per process before any call; it is never shut down because
+// Git objects may outlive main's locals.
+inline void ensure_libgit2() {
+  static const int init_result = git_libgit2_init();
+  (void)init_result;
+}
 
 // RAII holders for every libgit2 object type used here.
 template <class T, void (*Free)(T*)>
@@ -30,6 +38,9 @@ using ObjectPtr = GitPtr<git_object, git_object_free>;
 using TreePtr = GitPtr<git_tree, git_tree_free>;
 using TreeEntryPtr = GitPtr<git_tree_entry, git_tree_entry_free>;
 using BlobPtr = GitPtr<git_blob, git_blob_free>;
+using CommitPtr = GitPtr<git_commit, git_commit_free>;
+using SignaturePtr = GitPtr<git_signature, git_signature_free>;
+using RefIterPtr = GitPtr<git_reference_iterator, git_reference_iterator_free>;
 using RefPtr = GitPtr<git_reference, git_reference_free>;
 using BranchIterPtr = GitPtr<git_branch_iterator, git_branch_iterator_free>;
 using RevwalkPtr = GitPtr<git_revwalk, git_revwalk_free>;
@@ -88,6 +99,23 @@ inline std::unexpected<Error> fail_git(const std::string& what, int rc) {
   return std::unexpected<Error>(make_git_error(what, rc));
 }
 
+inline std::string strip_trailing_slash(std::string s) {
+  while (s.size() > 1 && s.back() == '/') s.pop_back();
+  return s;
+}
+
+// Work-tree relative path in the form libgit2 expects: '/'-separated, no "./", no trailing '/'.
+inline std::string clean_rel(const std::string& rel_path) {
+  std::string p = platform::normalize_path(rel_path);
+  if (p == ".") return "";
+  while (p.starts_with("./")) p.erase(0, 2);
+  return strip_trailing_slash(p);
+}
+
+inline bool rel_escapes(const std::string& rel) {
+  return rel == ".." || rel.starts_with("../") || rel.starts_with("/");
+}
+
 inline std::string oid_hex(const git_oid* oid) {
   char out[GIT_OID_HEXSZ + 1];
   git_oid_tostr(out, sizeof out, oid);
@@ -99,6 +127,8 @@ inline std::string oid_hex(const git_oid* oid) {
 using namespace detail;
 
 struct Git::Impl {
+  using TreePtr = detail::TreePtr;
+  using RepoPtr = detail::RepoPtr;
   RepoPtr repo;
   std::string work_tree;
   std::string git_dir;
@@ -108,11 +138,11 @@ struct Git::Impl {
   Result<git_index*> index() const {
     git_index* idx = nullptr;
     int rc = git_repository_index(&idx, repo.get());
-    if (rc < 0) return fail_git("failed to open the git index", rc);
+    if (rc < 0) return detail::fail_git("failed to open the git index", rc);
     // git_repository_index hands out a new reference each time; the repository keeps its own.
     git_index_free(idx);
     rc = git_index_read(idx, 0);
-    if (rc < 0) return fail_git("failed to read the git index", rc);
+    if (rc < 0) return detail::fail_git("failed to read the git index", rc);
     return idx;
   }
 

@@ -46,26 +46,29 @@ Result<std::vector<RefTarget>> Git::refs_under(const std::string& prefix) const 
   return out;
 }
 
-Result<CommitInfo> Git::commit_info(const std::string& id) const {
+Result<CommitInfo> Git::commit_info(const std::string& rev) const {
+  auto id = resolve(rev);
+  if (!id) return std::unexpected(id.error());
   git_oid oid;
-  if (id.size() != GIT_OID_HEXSZ || git_oid_fromstr(&oid, id.c_str()) < 0) {
+  if (git_oid_fromstr(&oid, id->c_str()) < 0) {
     git_error_clear();
-    return fail(ErrorCode::not_found, "unknown Git revision '" + id + "'");
+    return fail(ErrorCode::not_found, "unknown Git revision '" + rev + "'");
   }
   git_commit* raw = nullptr;
   int rc = git_commit_lookup(&raw, m_impl->repo.get(), &oid);
   CommitPtr commit(raw);
   if (rc == GIT_ENOTFOUND || rc == GIT_EINVALIDSPEC) {
     git_error_clear();
-    return fail(ErrorCode::not_found, "unknown Git revision '" + id + "'");
+    return fail(ErrorCode::not_found, "unknown Git revision '" + rev + "'");
   }
-  if (rc < 0) return fail_git("failed to read commit '" + id + "'", rc);
+  if (rc < 0) return fail_git("failed to read commit '" + *id + "'", rc);
   CommitInfo info;
-  info.id = id;
+  info.id = *id;
+  info.tree = oid_hex(git_commit_tree_id(commit.get()));
   unsigned n = git_commit_parentcount(commit.get());
   for (unsigned i = 0; i < n; ++i) info.parents.push_back(oid_hex(git_commit_parent_id(commit.get(), i)));
   info.time = static_cast<int64_t>(git_commit_time(commit.get()));
-  if (const char* msg = git_commit_message(commit.get())) info.message = msg;
+  if (const char* msg = git_commit_message_raw(commit.get())) info.message = msg;
   return info;
 }
 

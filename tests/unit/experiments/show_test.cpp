@@ -59,18 +59,18 @@ std::vector<std::string> column(const ExpTable& t, const std::string& name) {
 }
 
 TEST(ParseExpRef, TakesApartDvcRefNames) {
-  auto r = parse_exp_ref("refs/exps/48/ff4e33d7577dc520929fd54041c64621bb5b2c/exp-a");
+  auto r = parse_listed_ref("refs/exps/48/ff4e33d7577dc520929fd54041c64621bb5b2c/exp-a");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->baseline, "48ff4e33d7577dc520929fd54041c64621bb5b2c");
   EXPECT_EQ(r->name, "exp-a");
-  auto nameless = parse_exp_ref("refs/exps/48/ff4e33d7577dc520929fd54041c64621bb5b2c");
+  auto nameless = parse_listed_ref("refs/exps/48/ff4e33d7577dc520929fd54041c64621bb5b2c");
   ASSERT_TRUE(nameless);
   EXPECT_EQ(nameless->name, "");
-  EXPECT_FALSE(parse_exp_ref("refs/exps/stash"));
-  EXPECT_FALSE(parse_exp_ref("refs/exps/exec/EXEC_HEAD"));
-  EXPECT_FALSE(parse_exp_ref("refs/exps/celery/failed"));
-  EXPECT_FALSE(parse_exp_ref("refs/exps/48/ff/a/b"));
-  EXPECT_FALSE(parse_exp_ref("refs/heads/48/ff/a"));
+  EXPECT_FALSE(parse_listed_ref("refs/exps/stash"));
+  EXPECT_FALSE(parse_listed_ref("refs/exps/exec/EXEC_HEAD"));
+  EXPECT_FALSE(parse_listed_ref("refs/exps/celery/failed"));
+  EXPECT_FALSE(parse_listed_ref("refs/exps/48/ff/a/b"));
+  EXPECT_FALSE(parse_listed_ref("refs/heads/48/ff/a"));
 }
 
 TEST(Tabulate, CsvColumnsRowsAndTypes) {

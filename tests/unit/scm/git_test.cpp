@@ -472,6 +472,95 @@ TEST_F(GitTest, ConfigGetAndSet) {
   EXPECT_EQ(g.config_get("user.name").value(), std::optional<std::string>("Test"));
 }
 
+
+// ---- git_write.cpp: trees of the work tree, commits, references --------------------------------
+
+TEST_F(GitTest, WorkspaceTreeIsAddUpdateThenPathsAndLeavesTheIndexFile) {
+  put("a.txt", "a\n");
+  put("b.txt", "b\n");
+  put(".gitignore", "*.log\n");
+  commit("base");
+  put("a.txt", "a2\n");
+  fs::remove(m_dir + "/b.txt");
+  put("s.txt", "staged\n");
+  git("add s.txt");
+  put("c.txt", "untracked\n");
+  put("d.log", "ignored\n");
+  put("e.txt", "left out\n");
+  std::string status_before = git_out("status --porcelain");
+  Git g = open();
+  auto tree = g.workspace_tree({"c.txt", "d.log", "missing.txt"}, false);
+  ASSERT_TRUE(tree) << tree.error().message;
+  EXPECT_EQ(git_out("ls-tree -r --name-only " + *tree), ".gitignore\na.txt\nc.txt\ns.txt");
+  EXPECT_EQ(git_out("cat-file -p " + *tree + ":a.txt"), "a2");
+  EXPECT_EQ(git_out("status --porcelain"), status_before);
+  auto forced = g.workspace_tree({"d.log"}, true);
+  ASSERT_TRUE(forced);
+  EXPECT_EQ(git_out("ls-tree -r --name-only " + *forced), ".gitignore\na.txt\nd.log\ns.txt");
+  auto kept = g.workspace_tree({}, false, Git::Tracked::keep);  // the index as it is
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(git_out("ls-tree -r --name-only " + *kept), ".gitignore\na.txt\nb.txt\ns.txt");
+  EXPECT_EQ(git_out("cat-file -p " + *kept + ":a.txt"), "a");
+}
+
+TEST_F(GitTest, CommitsAndReferences) {
+  put("a.txt", "a\n");
+  commit("base");
+  std::string head = git_out("rev-parse HEAD");
+  Git g = open();
+  put("a.txt", "changed\n");
+  auto tree = g.workspace_tree({}, false);
+  ASSERT_TRUE(tree);
+  auto c = g.create_commit(*tree, {head}, "no newline");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(git_out("rev-parse " + *c + "^"), head);
+  EXPECT_EQ(git_out("log -1 --format=%an/%ae " + *c), "Test/test@example.com");
+  EXPECT_EQ(git_out("cat-file -p " + *c).substr(git_out("cat-file -p " + *c).size() - 11), "\nno newline");
+  EXPECT_EQ(git_out("rev-parse HEAD"), head);  // nothing moved
+  ASSERT_TRUE(g.set_ref("refs/exps/ab/cd/x", *c));
+  ASSERT_TRUE(g.set_ref("refs/exps/ab/cd/y", head));
+  ASSERT_TRUE(g.set_ref("refs/other", head));
+  auto t = g.ref_target("refs/exps/ab/cd/x");
+  ASSERT_TRUE(t && *t);
+  EXPECT_EQ(**t, *c);
+  auto refs = g.list_refs("refs/exps/");
+  ASSERT_TRUE(refs);
+  EXPECT_EQ(*refs, (std::vector<std::pair<std::string, std::string>>{{"refs/exps/ab/cd/x", *c}, {"refs/exps/ab/cd/y", head}}));
+  EXPECT_TRUE(*g.is_ancestor(head, *c));
+  EXPECT_FALSE(*g.is_ancestor(*c, head));
+  auto info = g.commit_info(*c);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->tree, *tree);
+  EXPECT_EQ(info->message, "no newline");
+  ASSERT_TRUE(g.delete_ref("refs/exps/ab/cd/x"));
+  ASSERT_TRUE(g.delete_ref("refs/exps/ab/cd/x"));  // absent: fine
+  EXPECT_FALSE(*g.ref_target("refs/exps/ab/cd/x"));
+}
+
+TEST_F(GitTest, ResetIndexAndWriteTreeFiles) {
+  put("a.txt", "a\n");
+  put("sub/run.sh", "#!/bin/sh\n");
+  ::chmod((m_dir + "/sub/run.sh").c_str(), 0755);
+  commit("base");
+  std::string base = git_out("rev-parse HEAD");
+  put("a.txt", "mine\n");
+  put("new.txt", "staged\n");
+  git("add a.txt new.txt");
+  Git g = open();
+  ASSERT_TRUE(g.reset_index(base));
+  EXPECT_EQ(git_out("diff --cached --name-only"), "");
+  EXPECT_EQ(get("a.txt"), "mine\n");  // the work tree is not touched
+  fs::remove_all(m_dir + "/sub");
+  put("keep.txt", "untracked\n");
+  auto written = g.write_tree_files(base);
+  ASSERT_TRUE(written) << written.error().message;
+  EXPECT_THAT(*written, ElementsAre("a.txt", "sub/run.sh"));
+  EXPECT_EQ(get("a.txt"), "a\n");
+  EXPECT_EQ(fs::status(m_dir + "/sub/run.sh").permissions() & fs::perms::owner_exec, fs::perms::owner_exec);
+  EXPECT_EQ(get("keep.txt"), "untracked\n");
+  EXPECT_EQ(get("new.txt"), "staged\n");
+}
+
 }  // namespace
 }  // namespace dvx::scm
 
