@@ -134,20 +134,21 @@ int main(int argc, char** argv) {
   app.add_flag("--wait-for-lock", ctx.globals.wait_for_lock, "Wait for the lock if it is already held by another process.");
 
   cli::Action action;
+  // The command: the first argument that is neither an option nor the value of --cd.
+  std::string_view first;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a == "--cd") {
+      ++i;
+      continue;
+    }
+    if (a.starts_with("-")) continue;
+    first = a;
+    break;
+  }
   // Only the group of the command asked for is registered (CLI11's options cost ~1 ms for all
   // commands, on every run); every group when the command is not in the table (help, errors).
   {
-    std::string_view first;
-    for (int i = 1; i < argc; ++i) {
-      std::string_view a = argv[i];
-      if (a == "--cd") {
-        ++i;
-        continue;
-      }
-      if (a.starts_with("-")) continue;
-      first = a;
-      break;
-    }
     const cli::CommandGroup* only = nullptr;
     for (const auto& g : cli::command_groups())
       for (auto n : g.names)
@@ -176,22 +177,13 @@ int main(int argc, char** argv) {
   {
     auto names = command_names(app);
     std::set<std::string> known(names.begin(), names.end());
-    for (int i = 1; i < argc; ++i) {
-      std::string a = argv[i];
-      if (a == "--cd") {
-        ++i;
-        continue;
-      }
-      if (a.starts_with("-")) continue;
-      if (!known.count(a)) {
-        std::string choices;
-        for (auto& n : names) choices += (choices.empty() ? "'" : ", '") + n + "'";
-        std::fprintf(stderr, "ERROR: argument command: invalid choice: '%s' (choose from %s)\n", a.c_str(),
-                     choices.c_str());
-        std::fprintf(stderr, "%s", app.help().c_str());
-        return static_cast<int>(ExitCode::bad_arguments);
-      }
-      break;
+    if (!first.empty() && !known.count(std::string(first))) {
+      std::string choices;
+      for (auto& n : names) choices += (choices.empty() ? "'" : ", '") + n + "'";
+      std::fprintf(stderr, "ERROR: argument command: invalid choice: '%s' (choose from %s)\n",
+                   std::string(first).c_str(), choices.c_str());
+      std::fprintf(stderr, "%s", app.help().c_str());
+      return static_cast<int>(ExitCode::bad_arguments);
     }
   }
 
