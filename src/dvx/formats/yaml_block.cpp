@@ -454,7 +454,20 @@ class BlockReader {
     Node m;
     m.kind = Node::Kind::mapping;
     place(m, line, col);
+    // Duplicate keys: a scan of the keys so far while the mapping is small (most are), a hash
+    // set once it grows (a dvc.lock's `stages:` has one key per stage).
+    constexpr size_t k_scan_limit = 16;
     std::unordered_set<std::string> keys;
+    auto duplicate = [&](const std::string& key) {
+      if (m.map.size() < k_scan_limit) {
+        for (auto& [k, _] : m.map)
+          if (k == key) return true;
+        return false;
+      }
+      if (keys.empty())
+        for (auto& [k, _] : m.map) keys.insert(k);
+      return !keys.insert(key).second;
+    };
     while (true) {
       size_t colon = key_colon(line, col);
       if (colon == std::string_view::npos) throw GiveUp{};
@@ -469,7 +482,7 @@ class BlockReader {
         if (resolve(key) == Implicit::null) throw GiveUp{};  // yaml-cpp reads "~:" as an empty key
       }
       charge(1, key.size());
-      if (!keys.insert(key).second) throw GiveUp{};
+      if (duplicate(key)) throw GiveUp{};
       std::string_view rest = s.substr(colon + 1);
       Node v;
       if (rest_is_empty(rest)) {

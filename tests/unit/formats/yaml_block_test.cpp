@@ -280,5 +280,22 @@ TEST(YamlBlockReader, LimitsFallBackToTheFullReadersError) {
   EXPECT_NE(r.error().message.find("deep.yaml"), std::string::npos) << r.error().message;
 }
 
+TEST(YamlBlock, DuplicateKeysAreLeftToYamlCpp) {
+  // small mappings are checked by a scan, large ones (a dvc.lock's stages) through a set
+  auto doc = [](int n, int dup_at, int dup_of) {
+    std::string t;
+    for (int k = 0; k < n; ++k) t += "k" + std::to_string(k == dup_at ? dup_of : k) + ": " + std::to_string(k) + "\n";
+    return t;
+  };
+  for (int n : {3, 15, 16, 17, 40, 300}) {
+    EXPECT_TRUE(detail::read_block_subset(doc(n, -1, 0), formats::k_parse_limits).has_value()) << n;
+    for (auto [at, of] : {std::pair{n - 1, 0}, std::pair{n - 1, n - 2}, std::pair{n / 2, 1}}) {
+      if (at == of) continue;
+      EXPECT_FALSE(detail::read_block_subset(doc(n, at, of), formats::k_parse_limits).has_value())
+          << n << " " << at << " " << of;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace dvx::yaml
