@@ -65,6 +65,18 @@ class TestRunCache(RunCacheCase):
                              f"  size: 6\nouts:\n- path: out.txt\n  hash: md5\n"
                              f"  md5: {HELLO_MD5}\n  size: 6\n")
 
+    def test_entry_that_cannot_be_written_is_a_warning(self):
+        # run-cache entries are written by a background thread: a failure there does not fail
+        # the stage, it is reported once the run ends, and dvc.lock and the outputs are complete
+        os.makedirs(self.p(".dvc", "cache"), exist_ok=True)
+        self.write(os.path.join(".dvc", "cache", "runs"), "not a folder\n")
+        code, out, err = self.run("repro")
+        self.assertEqual(code, 0, err)
+        self.assertIn("failed to save a run-cache entry", err)
+        self.assertFileBytes("out.txt", b"hello\n")
+        self.assertIn(HELLO_MD5, self.read("dvc.lock").decode())
+        self.assertEqual(self.run("status", "--json")[1].strip(), "{}")
+
     def test_revert_hits_run_cache(self):
         self.dvx("repro")
         self.write("in.txt", "world\n")

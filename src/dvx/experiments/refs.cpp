@@ -1,5 +1,7 @@
 #include "dvx/experiments/refs.h"
 
+#include "dvx/experiments/exp_refs.h"
+
 #include <set>
 
 #include "dvx/base/strings.h"
@@ -36,16 +38,18 @@ bool is_internal_ref(std::string_view ref) {
 }
 
 Result<std::vector<ExpRefEntry>> list_exp_refs(const scm::Git& git, const std::optional<std::string>& baseline) {
-  std::string prefix = std::string(k_exps_namespace) + "/";
-  if (baseline) prefix = ExpRef{*baseline, ""}.str() + "/";
-  auto refs = git.list_refs(prefix);
-  if (!refs) return std::unexpected(refs.error());
+  // exp show/list's reader (exp_refs.h), keeping the refs that name an experiment commit.
+  std::vector<ListedExpRef> refs;
+  try {
+    refs = read_exp_refs(git);
+  } catch (const UserError& e) {
+    return fail(ErrorCode::io, e.what());
+  }
   std::vector<ExpRefEntry> out;
-  for (auto& [name, commit] : *refs) {
-    if (is_internal_ref(name)) continue;
-    auto parsed = ExpRef::parse(name);
-    if (!parsed || parsed->name.empty()) continue;  // DVC would fail on these; listings skip them
-    out.push_back(ExpRefEntry{std::move(*parsed), commit});
+  for (auto& r : refs) {
+    if (r.name.empty() || r.commit.empty()) continue;  // DVC would fail on these; listings skip them
+    if (baseline && r.baseline != *baseline) continue;
+    out.push_back(ExpRefEntry{ExpRef{std::move(r.baseline), std::move(r.name)}, std::move(r.commit)});
   }
   return out;
 }

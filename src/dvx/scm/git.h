@@ -124,8 +124,6 @@ class Git {
   // Commit a reference points to (symbolic references followed, tags peeled); nullopt when the
   // reference does not exist.
   Result<std::optional<std::string>> ref_target(const std::string& ref) const;
-  // refs_under() as (name, commit) pairs, leaving out references that peel to no commit.
-  Result<std::vector<std::pair<std::string, std::string>>> list_refs(const std::string& prefix) const;
   // Points `ref` (a full name, "refs/...") at commit `id`, creating or replacing it. `log_message`
   // goes to the reflog where Git keeps one (branches).
   Status set_ref(const std::string& ref, const std::string& id, const std::string& log_message = "");

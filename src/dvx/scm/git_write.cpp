@@ -62,15 +62,6 @@ Result<std::optional<std::string>> Git::ref_target(const std::string& ref) const
   return peeled_commit(r.get());
 }
 
-Result<std::vector<std::pair<std::string, std::string>>> Git::list_refs(const std::string& prefix) const {
-  auto refs = refs_under(prefix);
-  if (!refs) return std::unexpected(refs.error());
-  std::vector<std::pair<std::string, std::string>> out;
-  for (auto& r : *refs)
-    if (!r.commit.empty()) out.emplace_back(std::move(r.name), std::move(r.commit));
-  return out;
-}
-
 Status Git::set_ref(const std::string& ref, const std::string& id, const std::string& log_message) {
   auto oid = parse_oid(id);
   if (!oid) return std::unexpected(oid.error());
