@@ -35,6 +35,7 @@ const std::vector<CommandGroup>& command_groups() {
       {register_metrics_commands, {"metrics"}},
       {register_params_commands, {"params"}},
       {register_exp_all_commands, {"exp", "experiments"}},
+      {register_queue_commands, {"queue"}},
   };
   return groups;
 }
