@@ -13,7 +13,7 @@ import signal
 import time
 import unittest
 
-from dvxtest import DvxTestCase, is_real_dvc
+from dvxtest import DvxTestCase, is_real_dvc, output_text
 
 TRAIN_PY = r'''import json, os, sys, time
 params = {}
@@ -394,6 +394,84 @@ class TestTempRuns(QueueCase):
         self.dvx("queue", "start")
         self.wait_for(self.drained, 60, "the run")
         self.assertIn("helped trained: lr=0.1", self.dvx("queue", "logs", "uses-helper"))
+
+
+HEX7 = re.compile(r"\b[0-9a-f]{7}\b")
+HEX40 = re.compile(r"\b[0-9a-f]{40}\b")
+CLOCK = re.compile(r"\b\d\d:\d\d [AP]M\b")
+ISO = re.compile(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\b")
+
+
+def volatile(text):
+    """Task ids, experiment revs and wall-clock times replaced (the recording's README lists
+    them as volatile)."""
+    text = HEX40.sub("<SHA>", text)
+    text = HEX7.sub("<REV>", text)
+    text = CLOCK.sub("<CLOCK>", text)
+    return ISO.sub("<TIME>", text)
+
+
+def volatile_json(obj, repo):
+    if isinstance(obj, dict):
+        out = {}
+        for k, v in obj.items():
+            if k == "pid" and isinstance(v, int):
+                v = "<PID>"
+            elif k == "log" and isinstance(v, str):
+                v = v.replace(repo, "<REPO>")
+            out[k] = volatile_json(v, repo)
+        return out
+    if isinstance(obj, list):
+        return [volatile_json(v, repo) for v in obj]
+    if isinstance(obj, str):
+        return volatile(obj)
+    return obj
+
+
+@unittest.skipIf(is_real_dvc(), "replays DVC's own recording")
+class TestRecordedQueueSession(DvxTestCase):
+    """tests/fixtures/outputs/queue.*: DVC 3.64's queue session on the pipeline2 fixture
+    (record_queue.sh), replayed step by step; volatile ids and times compared as placeholders."""
+
+    def step(self, file, *args, code=0, env=None):
+        got_code, out, err = self.run(*args, env=env)
+        self.assertEqual(got_code, code, f"{file}: dvx {' '.join(args)}\n{out}\n{err}")
+        return out, err
+
+    def expect(self, file, *args, **kw):
+        out, err = self.step(file, *args, **kw)
+        self.assertEqual(volatile(out), volatile(output_text(file)), file)
+        return out
+
+    def test_session(self):
+        self.extract_fixture("pipeline2")
+        self.expect("queue.exp-run-queue.ok.txt", "exp", "run", "--queue", "-n", "q-ok", "-S", "train.lr=0.4")
+        self.expect("queue.exp-run-queue.fail.txt", "exp", "run", "--queue", "-n", "q-fail", "-S", "train.lr=-1")
+        self.expect("queue.queue-status.queued.txt", "queue", "status")
+        self.expect("queue.queue-start.txt", "queue", "start", "-j", "1")
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            out = self.dvx("queue", "status")
+            if "Queued" not in out and "Running" not in out and "0 active, 0 idle" in out:
+                break
+            time.sleep(0.1)
+        self.expect("queue.queue-status.done.txt", "queue", "status")
+        logs, _ = self.step("queue.queue-logs.fail.txt", "queue", "logs", "q-fail")
+        want = output_text("queue.queue-logs.fail.txt").splitlines()
+        # DVC prints the final ERROR line twice (a quirk of its worker); every other line the same
+        self.assertEqual(logs.splitlines()[:len(want) - 2], want[:-2])
+        self.assertIn(want[-2], logs.splitlines())
+        self.expect("queue.exp-run-queue.later.txt", "exp", "run", "--queue", "-n", "q-later", "-S", "train.lr=0.5")
+        self.expect("queue.queue-status.mixed.txt", "queue", "status")
+        got = json.loads(self.dvx("exp", "show", "--json"))
+        want = json.loads(output_text("queue.exp-show.json"))
+        self.assertEqual(volatile_json(got, self.repo), volatile_json(want, "<REPO>"))
+        self.expect("queue.exp-show.csv", "exp", "show", "--csv")
+        self.expect("queue.exp-show.txt", "exp", "show", "--no-pager", env={"COLUMNS": "160"})
+        self.expect("queue.exp-run.txt", "exp", "run", "-n", "ws-lr3", "-S", "train.lr=0.3")
+        self.expect("queue.exp-run.fail.txt", "exp", "run", "-n", "ws-fail", "-S", "train.lr=-1", code=255)
+        self.expect("queue.exp-list.txt", "exp", "list")
+        self.expect("queue.queue-remove.txt", "queue", "remove", "--all")
 
 
 if __name__ == "__main__":
