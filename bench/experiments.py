@@ -66,9 +66,16 @@ def make_project(path, tool, env):
     return run
 
 
+def exp_count(path, env):
+    refs = subprocess.run(["git", "for-each-ref", "--format=%(refname)", "refs/exps/"], cwd=path, env=env,
+                          capture_output=True, text=True).stdout
+    return sum(1 for r in refs.split() if len(r.split("/")) == 5 and len(r.split("/")[2]) == 2)
+
+
 def queue_sweep(tool, path, env, run, dvc_mode):
     """Seconds from `queue start -j 2` until 8 queued one-second experiments are done."""
     values = ",".join(f"0.{i}" for i in range(1, 9))
+    before = exp_count(path, env)
     run(tool, "exp", "run", "--queue", "-S", f"lr={values}")
     t0 = time.monotonic()
     run(tool, "queue", "start", "-j", "2")
@@ -80,10 +87,7 @@ def queue_sweep(tool, path, env, run, dvc_mode):
             break
         time.sleep(0.05 if not dvc_mode else 0.2)
     secs = time.monotonic() - t0
-    refs = subprocess.run(["git", "for-each-ref", "refs/exps/"], cwd=path, env=env, capture_output=True,
-                          text=True).stdout
-    n = sum(1 for line in refs.splitlines() if "/exec/" not in line and "/temp/" not in line
-            and "/celery/" not in line and not line.endswith("refs/exps/stash"))
+    n = exp_count(path, env) - before
     if n != 8:
         say(f"  WARNING: {tool}: {n} experiments after the sweep, expected 8")
     subprocess.run([tool, "queue", "stop"], cwd=path, env=env, capture_output=True)
