@@ -386,6 +386,24 @@ class TestTempRuns(QueueCase):
         self.dvx("exp", "run", "--temp", "-n", "with-copy", "-C", "secret.cfg")
         self.assertEqual(self.exp_refs(), [self.ref("with-copy")])
 
+    def test_changed_tracked_data_goes_with_the_run(self):
+        self.write("data.txt", "abc\n")
+        self.dvx("add", "data.txt")
+        self.write("dvc.yaml", DVC_YAML + "  count:\n    cmd: wc -c < data.txt > count.txt\n    deps:\n    - data.txt\n"
+                                          "    outs:\n    - count.txt:\n        cache: false\n")
+        self.dvx("repro")
+        self.commit_all("count")
+        self.baseline = self.git("rev-parse", "HEAD").strip()
+        dvc_file = self.read("data.txt.dvc")
+        self.write("data.txt", "abcdefgh\n")  # changed, not committed with dvx
+        self.dvx("exp", "run", "--temp", "-n", "new-data")
+        exp = self.git("rev-parse", self.ref("new-data")).strip()
+        self.assertEqual(self.git("show", f"{exp}:count.txt").strip(), "9")
+        self.assertNotEqual(self.git("show", f"{exp}:data.txt.dvc").encode(), dvc_file)
+        # the workspace's .dvc file and data are as the user left them
+        self.assertEqual(self.read("data.txt.dvc"), dvc_file)
+        self.assertEqual(self.read("data.txt"), b"abcdefgh\n")
+
     def test_untracked_files_go_with_the_queued_run(self):
         # a new, untracked helper the stage needs: it is part of the queued workspace
         self.write("train.py", TRAIN_PY.replace('print("trained', 'import helper\nprint(helper.X, "trained'))

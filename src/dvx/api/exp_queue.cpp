@@ -144,6 +144,44 @@ std::vector<std::string> repo_rel_paths(const repo::Repo& repo, const std::vecto
   return out;
 }
 
+// DVC's _stash_commit_deps (data only): data that a .dvc file tracks and that changed in the
+// workspace is saved into the cache, and the .dvc file's new text goes into the queued tree only
+// (the workspace's .dvc file stays as it is), so the queued run sees the data as it is now.
+std::vector<std::pair<std::string, std::string>> data_source_updates(repo::Repo& repo) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto ctx = repo.context();
+  for (const repo::DvcStage& st : repo.stages()) {
+    if (st.is_pipeline() || !st.file.deps.empty() || st.file.frozen) continue;  // pipelines, imports
+    formats::DvcFile file = st.file;
+    bool changed = false;
+    for (const repo::Output& o : st.outs) {
+      if (!o.entry.cache) continue;
+      auto state = workspace::compute_state(ctx, o.abs_path, o.algorithm());
+      if (!state || state->kind == workspace::OutputState::Kind::missing) continue;
+      auto rec = o.recorded();
+      if (rec && rec->oid == state->oid) continue;
+      odb::Layout layout = o.layout();
+      if (layout == odb::Layout::legacy) {
+        auto v3 = workspace::compute_state(ctx, o.abs_path, hash::Algorithm::md5);
+        if (!v3) continue;
+        state = std::move(*v3);
+        layout = odb::Layout::v3;
+      }
+      checked(workspace::save_to_cache(ctx, o.abs_path, *state, layout));
+      auto& e = file.outs[o.index];
+      e.md5 = state->oid;
+      e.size = state->size;
+      if (state->kind == workspace::OutputState::Kind::dir) e.nfiles = state->nfiles;
+      else e.nfiles.reset();
+      e.isexec = state->kind == workspace::OutputState::Kind::file && state->isexec;
+      if (layout == odb::Layout::v3) e.hash = "md5";
+      changed = true;
+    }
+    if (changed) out.emplace_back(st.rel_path, formats::update_dvc_file(st.file, file));
+  }
+  return out;
+}
+
 // Queues one task per sweep combination; returns them.
 std::vector<exps::QueueTask> enqueue(repo::Repo& repo, const ExpRunOptions& opts, exps::TaskKind kind,
                                      std::vector<std::string>* reprs) {
@@ -194,6 +232,7 @@ std::vector<exps::QueueTask> enqueue(repo::Repo& repo, const ExpRunOptions& opts
   }
 
   std::string tree = checked(exps::workspace_snapshot_tree(git));
+  if (auto data = data_source_updates(repo); !data.empty()) tree = checked(git.overlay_tree(tree, data));
   std::vector<exps::QueueTask> out;
   uint64_t seq = checked(q.next_seq());
   for (auto& p : planned) {
