@@ -9,7 +9,9 @@ Messages as DVC 3.64 prints them (tests/fixtures/outputs/queue.*).
 import json
 import os
 import re
+import shutil
 import signal
+import subprocess
 import time
 import unittest
 
@@ -57,6 +59,9 @@ DVC_YAML = (
     "    - metrics.json:\n"
     "        cache: false\n"
 )
+
+
+DVC_REAL = shutil.which("dvc-real")
 
 
 def workspace_digest(case):
@@ -209,6 +214,14 @@ class TestQueue(QueueCase):
         leftovers = [d for d in os.listdir(self.p(".dvc", "tmp", "exps")) if d.startswith("tmp")]
         self.assertEqual(leftovers, [])
 
+        if DVC_REAL:  # DVC lists and reads the experiments the workers made
+            proc = subprocess.run([DVC_REAL, "exp", "show", "--json"], cwd=self.repo, env=self.env,
+                                  capture_output=True, text=True, timeout=120)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            dvc_exps = {e["name"]: e for e in json.loads(proc.stdout)[1]["experiments"]}
+            self.assertEqual(dvc_exps["q-ok"]["revs"][0]["rev"], exp)
+            self.assertEqual(dvc_exps["q-ok"]["revs"][0]["data"]["metrics"]["metrics.json"]["data"],
+                             {"loss": 0.6, "lr": 0.4})
         self.assertEqual(self.dvx("queue", "remove", "--all"), "Removed tasks in queue: q-ok, q-two\n")
         self.assertEqual(self.dvx("queue", "status"), "No experiment tasks in the queue.\n\nWorker status: 0 active, 0 idle\n")
         self.assertEqual(len(self.exp_refs()), 2, "removing finished tasks keeps the experiments")
