@@ -268,7 +268,8 @@ std::vector<ExpState> collect(repo::Repo& repo, const ShowOptions& opts) {
   for (auto& t : tasks) {
     if (!baseline_set.count(t.baseline)) continue;
     if ((t.status == TaskStatus::queued && t.kind == TaskKind::queue && !opts.hide_queued) ||
-        (t.status == TaskStatus::failed && t.kind == TaskKind::queue && !opts.hide_failed))
+        (t.status == TaskStatus::failed && t.kind == TaskKind::queue && !opts.hide_failed) ||
+        t.status == TaskStatus::running)
       want(t.id, opts.param_deps);
   }
   auto states = read_states(repo, to_read);
@@ -285,18 +286,24 @@ std::vector<ExpState> collect(repo::Repo& repo, const ShowOptions& opts) {
   std::map<std::string, ExpExecutor> success_by_ref;
   for (auto& t : tasks) {
     if (!baseline_set.count(t.baseline)) continue;
-    if (t.status == TaskStatus::running && !t.root.empty()) {
-      // DVC's collect_active_data: the executor's workspace, under the task's id and name.
+    if (t.status == TaskStatus::running) {
+      // DVC's collect_active_data: the executor's workspace, under the task's id and name; the
+      // queue commit while the work tree is being made (or once it is gone).
       ExpState st;
-      if (auto exec_repo = open_quietly(t.root)) st = read_state(*exec_repo, "workspace", opts.param_deps);
-      else st.error = metrics::ErrorEntry{"FileNotFoundError", "the experiment's work tree is gone"};
+      std::unique_ptr<repo::Repo> exec_repo = t.root.empty() ? nullptr : open_quietly(t.root);
+      if (exec_repo) {
+        st = read_state(*exec_repo, "workspace", opts.param_deps);
+      } else {
+        st = states.at({t.id, opts.param_deps});
+        if (st.data) st.data->metrics.clear();
+      }
       st.rev = t.id;
       st.name = t.name;
       ExpRange r;
       r.name = t.name;
       r.revs.push_back(std::move(st));
       ExpExecutor ex{"running", std::string(t.kind == TaskKind::temp ? "tempdir" : "dvc-task"), local_of(t, t.kind == TaskKind::queue)};
-      ex.local->root = t.root;
+      if (!t.root.empty()) ex.local->root = t.root;
       r.executor = std::move(ex);
       active[t.baseline].push_back(std::move(r));
     } else if (t.kind != TaskKind::queue) {
