@@ -29,15 +29,7 @@ namespace {
 namespace exps = dvx::experiments;
 using json = nlohmann::json;
 
-template <class T>
-T checked(Result<T> r) {
-  if (!r) detail::raise(r.error());
-  return std::move(*r);
-}
-
-void checked(Status s) {
-  if (!s) detail::raise(s.error());
-}
+using detail::checked;
 
 exps::Queue queue_of(const repo::Repo& repo) { return exps::Queue(repo.tmp_dir()); }
 

@@ -56,15 +56,7 @@ using detail::exp_git;
 using detail::head_commit;
 using detail::new_exp_name;
 
-template <class T>
-T checked(Result<T> r) {
-  if (!r) detail::raise(r.error());
-  return std::move(*r);
-}
-
-void checked(Status s) {
-  if (!s) detail::raise(s.error());
-}
+using detail::checked;
 
 // Repo-relative form of a path given relative to the CWD (nullopt outside the repository).
 std::optional<std::string> repo_rel(const repo::Repo& repo, const std::string& given) {

@@ -84,6 +84,15 @@ pipeline::ReproResult repro_with(repo::Repo& repo, const pipeline::ReproOptions&
 
 // Turns a Result error into a UserError.
 [[noreturn]] void raise(const Error& e, ExitCode code = ExitCode::error);
+// The value of a Result, or raise() of its error.
+template <class T>
+T checked(Result<T> r) {
+  if (!r) raise(r.error());
+  return std::move(*r);
+}
+inline void checked(Status s) {
+  if (!s) raise(s.error());
+}
 
 // ---- experiments (api/experiments.cpp), shared with the queue (api/exp_queue.cpp) ----
 // The Git of a repository experiments can use (DVC's Experiments.scm): "Only supported for Git
