@@ -347,6 +347,20 @@ class TestQueue(QueueCase):
         self.assertEqual(self.exp_refs(), [])
         self.assertEqual(os.listdir(self.p(".dvc", "tmp", "exps")).count("tmp"), 0)
 
+    def test_logs_follow_until_the_run_ends(self):
+        self.params("lr: 0.35\npause: 1.5\n")
+        self.dvx("exp", "run", "--queue", "-n", "followed")
+        self.params("lr: 0.1\npause: 0\n")
+        self.dvx("queue", "start")
+        self.wait_for(lambda: [s for _, n, s in self.status()[0] if n == "followed"] == ["Running"], 30, "the run")
+        started = time.time()
+        out = self.dvx("queue", "logs", "-f", "followed")
+        self.assertTrue(out.startswith("Following logs for experiment 'followed'. Use Ctrl+C to stop following logs "
+                                       "(experiment execution will continue).\n"), out)
+        self.assertIn("trained: lr=0.35", out)  # printed at the end of the run: -f waited for it
+        self.assertEqual([s for _, n, s in self.status()[0] if n == "followed"], ["Success"])
+        self.assertGreater(time.time() - started, 0.3)
+
     def test_run_all(self):
         self.dvx("exp", "run", "--queue", "-n", "a1", "-S", "lr=0.3")
         self.dvx("exp", "run", "--queue", "-n", "a2", "-S", "lr=0.6")
