@@ -4,6 +4,7 @@
 // Thread-safety: one operation per Repo at a time.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -144,6 +145,38 @@ struct GcOptions {
 std::vector<std::string> gc(repo::Repo& repo, const GcOptions& opts, const Confirm& confirm,
                             const std::function<void(const std::string&)>& warn);
 std::vector<std::string> cache_migrate(repo::Repo& repo, bool dvc_files, bool dry);
+
+// ---- fsck / cache verify (api/fsck.cpp) ----------------------------------------------------------
+struct FsckOptions {
+  bool all_branches = false, all_tags = false, all_commits = false;
+  bool cache_only = false;             // every object of the cache, referenced or not
+  std::optional<std::string> remote;   // also check this remote (listing)
+  bool deep = false;                   // ... downloading and hashing each object
+  bool repair = false;
+  std::optional<unsigned> jobs;
+};
+struct FsckProblem {
+  // missing, corrupted, malformed (a .dir that does not parse), mismatch (size/nfiles differ from
+  // the record), unreadable, stray (a leftover temp file), remote-missing, remote-corrupted,
+  // remote-unreadable
+  std::string kind;
+  std::string oid;          // "" for stray files
+  bool legacy = false;      // a 2.x (md5-dos2unix) object
+  std::string name;         // the output (or <dir>/<file>) that references it; a stray file's path
+  std::string detail;
+  bool repaired = false;
+  std::string repaired_from;  // "workspace", "remote '<name>'", "removed"
+};
+struct FsckResult {
+  size_t checked = 0, checked_remote = 0;
+  std::vector<FsckProblem> problems;
+  bool ok() const {
+    return std::all_of(problems.begin(), problems.end(), [](const FsckProblem& p) { return p.repaired; });
+  }
+};
+// Checks (and with opts.repair repairs) the cache and optionally a remote; never throws for a
+// problem found, only when it cannot look (no remote of that name, an unreadable cache folder).
+FsckResult fsck(repo::Repo& repo, const FsckOptions& opts, const std::function<void(const std::string&)>& progress);
 
 // ---- diff / data status / ls ---------------------------------------------------------------
 struct DiffEntry {

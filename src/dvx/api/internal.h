@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "dvx/api/api.h"
+#include "dvx/remote/remote.h"
 
 namespace dvx::api::detail {
 
@@ -93,6 +94,9 @@ T checked(Result<T> r) {
 inline void checked(Status s) {
   if (!s) raise(s.error());
 }
+
+// The backend of a configured remote (api/gc.cpp); DVC's config errors (251) for an unknown name.
+std::unique_ptr<remote::Remote> open_named_remote(repo::Repo& repo, const std::string& name);
 
 // ---- experiments (api/experiments.cpp), shared with the queue (api/exp_queue.cpp) ----
 // The Git of a repository experiments can use (DVC's Experiments.scm): "Only supported for Git
