@@ -204,10 +204,12 @@ FsckResult fsck(repo::Repo& repo, const FsckOptions& opts, const std::function<v
     std::vector<std::string> leftovers;
     (void)cache.list(layout, &leftovers);
     for (auto& p : leftovers) {
+      // A fresh one may belong to a command writing right now: only old ones are strays.
+      if (!odb::is_stale_leftover(p)) continue;
       FsckProblem s;
       s.kind = "stray";
       s.name = p;
-      s.detail = "a temporary file left by an interrupted command";
+      s.detail = "a temporary file an interrupted command left (more than a day old)";
       problems.push_back(std::move(s));
     }
   }
