@@ -89,6 +89,9 @@ Result<Node> parse_json(std::string_view text, const std::string& filename) {
     return from_json(j);
   } catch (const nlohmann::json::parse_error& e) {
     return std::unexpected(corrupted(filename, "JSON", position_of(text, e.byte ? e.byte - 1 : 0, filename) + e.what()));
+  } catch (const nlohmann::json::exception& e) {
+    // e.g. a number too large for a double (out_of_range.406; found by the params fuzz target)
+    return std::unexpected(corrupted(filename, "JSON", "'" + filename + "': " + e.what()));
   }
 }
 
@@ -117,12 +120,86 @@ Node from_toml(const toml::node& n) {
   return Node::str(os.str());
 }
 
+// Whether a quote at `i` starts a string: it stands where a key or value starts (at the start of
+// a line or after '=', '[', '{', ',' or a dotted key's '.', spaces and tabs between); a quote
+// inside another token (1x"""...) is not a string for toml++.
+bool opens_token(std::string_view t, size_t i) {
+  while (i > 0 && (t[i - 1] == ' ' || t[i - 1] == '\t')) --i;
+  if (i == 0) return true;
+  char p = t[i - 1];
+  return p == '\n' || p == '\r' || p == '=' || p == '[' || p == '{' || p == ',' || p == '.';
+}
+
+// The offset of the first byte >= 0x80 that is not inside a TOML string ("...", '...', """...""",
+// '''...''') or comment; npos when there is none.
+size_t non_ascii_outside_strings(std::string_view t) {
+  size_t i = 0, n = t.size();
+  auto starts = [&](size_t at, std::string_view what) { return t.compare(at, what.size(), what) == 0; };
+  while (i < n) {
+    char c = t[i];
+    if (static_cast<unsigned char>(c) >= 0x80) return i;
+    if (c == '#') {
+      while (i < n && t[i] != '\n') ++i;
+    } else if ((c == '"' || c == '\'') && opens_token(t, i)) {
+      bool basic = c == '"';
+      std::string_view triple = basic ? "\"\"\"" : "'''";
+      bool multi = starts(i, triple);
+      i += multi ? 3 : 1;
+      for (; i < n; ++i) {
+        if (basic && t[i] == '\\') {
+          // toml++ tests the character after a backslash, and after a line-ending backslash the
+          // first one that is not whitespace, for whitespace too
+          size_t j = i + 1;
+          if (j < n && static_cast<unsigned char>(t[j]) >= 0x80) return j;
+          if (multi && j < n && (t[j] == ' ' || t[j] == '\t' || t[j] == '\n' || t[j] == '\r')) {
+            while (j < n && (t[j] == ' ' || t[j] == '\t' || t[j] == '\n' || t[j] == '\r')) ++j;
+            if (j < n && static_cast<unsigned char>(t[j]) >= 0x80) return j;
+            i = j - 1;
+            continue;
+          }
+          ++i;  // the escaped character is part of the string
+          continue;
+        }
+        if (!multi && t[i] == '\n') break;  // an unterminated string: toml++ reports it
+        if (multi ? starts(i, triple) : t[i] == c) {
+          i += multi ? 3 : 1;
+          // up to two more quotes may close a multi-line string ("""a"""")
+          for (int extra = 0; multi && extra < 2 && i < n && t[i] == c; ++extra) ++i;
+          break;
+        }
+      }
+      continue;
+    } else {
+      ++i;
+    }
+  }
+  return std::string_view::npos;
+}
+
 Result<Node> parse_toml(std::string_view text, const std::string& filename) {
   size_t where = 0;
   if (!nesting_within(text, k_parse_limits.max_depth, where))
     return std::unexpected(corrupted(filename, "TOML",
                                      position_of(text, where, filename) + "nesting deeper than " +
                                          std::to_string(k_parse_limits.max_depth) + " levels"));
+  // TOML allows no control character but tab (and newlines) anywhere, and only UTF-8: refused
+  // here, before toml++, whose Unicode tables reach an unreachable point on some such input
+  // (found by the params fuzz target).
+  for (size_t k = 0; k < text.size(); ++k) {
+    unsigned char c = static_cast<unsigned char>(text[k]);
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
+      return std::unexpected(corrupted(filename, "TOML",
+                                       position_of(text, k, filename) + "control characters are not allowed"));
+  }
+  if (!is_valid_utf8(text))
+    return std::unexpected(corrupted(filename, "TOML", "'" + filename + "': the file is not valid UTF-8"));
+  // toml++ 3.3's whitespace test reaches an unreachable point (undefined behaviour) for many
+  // non-ASCII characters (U+00A1..U+0499, ...) where it looks for whitespace: between tokens.
+  // TOML allows non-ASCII only inside strings and comments, so any other is refused here first.
+  if (size_t at = non_ascii_outside_strings(text); at != std::string_view::npos)
+    return std::unexpected(corrupted(filename, "TOML",
+                                     position_of(text, at, filename) +
+                                         "non-ASCII characters are only allowed in strings and comments"));
   try {
     toml::table t = toml::parse(text, filename);
     return from_toml(t);
@@ -448,8 +525,12 @@ class PyReader {
         std::string d = digits;
         auto p = d.find_first_of("oO");
         d.erase(p, 1);
-        v = std::strtoll(d.c_str(), &end, 8);
-        if (*end == '\0') return Node::integer(v);
+        char* oend = nullptr;
+        errno = 0;
+        v = std::strtoll(d.c_str(), &oend, 8);
+        // `oend` points into `d`: decided here, before `d` goes (found by the params fuzz target)
+        if (*oend == '\0' && errno == 0) return Node::integer(v);
+        return fail(ErrorCode::corruption, "not a literal");
       }
       if (end && *end == '\0' && errno == 0) return Node::integer(v);
       return fail(ErrorCode::corruption, "not a literal");

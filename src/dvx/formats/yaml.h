@@ -33,6 +33,16 @@ struct Node {
   bool timestamp = false;
   int line = 0, column = 0;  // 1-based position in the source, 0 when built in code
 
+  // Declared here and defaulted below the class, where Node is complete: clang instantiates the
+  // (constexpr) members of std::vector<std::pair<std::string, Node>> eagerly otherwise, and
+  // rejects the incomplete element type (libstdc++ 12, C++23).
+  Node() = default;
+  Node(const Node&);
+  Node(Node&&) noexcept;
+  Node& operator=(const Node&);
+  Node& operator=(Node&&) noexcept;
+  ~Node();
+
   // A null value.
   static Node null();
   // A boolean value.
@@ -67,6 +77,12 @@ struct Node {
   // Name of the kind for messages ("a mapping", "a string", ...).
   static const char* kind_name(Kind k);
 };
+
+inline Node::Node(const Node&) = default;
+inline Node::Node(Node&&) noexcept = default;
+inline Node& Node::operator=(const Node&) = default;
+inline Node& Node::operator=(Node&&) noexcept = default;
+inline Node::~Node() = default;
 
 // Python truthiness: false for null, false, 0, 0.0, "" and empty collections.
 bool truthy(const Node& n);
