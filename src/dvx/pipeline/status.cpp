@@ -58,6 +58,23 @@ void Checker::prefetch(const std::vector<size_t>& stages) {
     for (auto& o : st.outs) add(o.abs);
   }
   if (paths.empty()) return;
+  // In byte order (deps and outputs of a foreach interleave folders): the state db then reads
+  // them with one range scan of its key instead of a point query per path.
+  if (!std::is_sorted(paths.begin(), paths.end())) {
+    std::vector<size_t> order(paths.size());
+    for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return paths[a] < paths[b]; });
+    std::vector<std::string> sorted_paths;
+    std::vector<fsx::FileStat> sorted_stats;
+    sorted_paths.reserve(order.size());
+    sorted_stats.reserve(order.size());
+    for (size_t k : order) {
+      sorted_paths.push_back(std::move(paths[k]));
+      sorted_stats.push_back(stats[k]);
+    }
+    paths = std::move(sorted_paths);
+    stats = std::move(sorted_stats);
+  }
   auto hashes = m_repo.hasher().hash(paths, stats, hash::Algorithm::md5);
   if (!hashes) return;  // state_of() will say what is wrong, path by path
   for (size_t k = 0; k < paths.size(); ++k) {
