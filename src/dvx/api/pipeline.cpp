@@ -440,7 +440,7 @@ void pipeline_status(repo::Repo& repo, const std::vector<std::string>& targets, 
   std::vector<size_t> sel = pipeline_stages_of(*index, targets, other_targets);
   auto checker_owned = std::make_unique<pipeline::Checker>(*index);
   auto& checker = *checker_owned;
-  checker.prefetch(sel);
+  checker.prefetch(sel, true);
   for (size_t i : sel) {
     const auto& st = index->stage(i);
     if (st.frozen)

@@ -348,6 +348,12 @@ std::optional<formats::LockStage> Index::lock_entry(size_t i) const {
   return lock(st.lock_rel).stage(st.name);
 }
 
+const formats::LockStage* Index::lock_entry_ptr(size_t i) const {
+  const Stage& st = m_stages[i];
+  if (st.is_dvc_file()) return nullptr;
+  return lock(st.lock_rel).stage_ref(st.name);
+}
+
 void Index::write_lock(const std::string& lock_rel) const {
   std::string abs = m_repo->root() + "/" + lock_rel;
   if (auto r = fsx::write_file_atomic(abs, lock(lock_rel).emit(), 0644); !r) throw UserError(r.error().message);
