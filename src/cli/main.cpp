@@ -13,6 +13,7 @@
 #include "dvx/base/teardown.h"
 #include "dvx/formats/py_json.h"
 #include "dvx/platform/files.h"
+#include "dvx/platform/process.h"
 #include "dvx/scm/git.h"
 
 namespace dvx::cli {
@@ -121,6 +122,7 @@ int main(int argc, char** argv) {
   using namespace dvx;
   std::signal(SIGPIPE, SIG_IGN);
   skip_teardown();  // one command, then exit: big structures are left to the process exit
+  platform::grow_heap_in_large_steps();
   cli::Context ctx;
   ctx.cwd = platform::current_dir();
   // Help and usage name the program as it was invoked (`dvx`, or `dvc` through the alias).

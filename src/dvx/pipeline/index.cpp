@@ -82,6 +82,7 @@ std::unique_ptr<Index> Index::load(repo::Repo& repo, const std::function<bool(co
     }
     std::string dir = fsx::parent_dir(root + "/" + file);
     std::string lock_rel = file.substr(0, file.size() - 4) + "lock";
+    index->m_stages.reserve(index->m_stages.size() + dvc_yaml.stages.size());
     for (auto& def : dvc_yaml.stages) {
       Stage st;
       st.file_rel = file;
