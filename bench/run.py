@@ -661,7 +661,28 @@ class Bench:
             self.record(ds, "floor", "lstat-cache", fl)
         rec("gc", self.measure(f"{tag} gc -w", dv("gc", "-w", "-f"), repo, env, before=garbage),
             garbage_objects=n_garbage)
+
+        if tool == "dvx":
+            # fsck reads and hashes every object: against reading the cache's bytes (all cores),
+            # warm, and cold when the page cache can be dropped (root).
+            batch = max(1, min(2000, -(-ds.files // (self.nproc * 4))))
+            cat = f"find {shlex.quote(cache)} -type f -print0 | xargs -0 -r -P {self.nproc} -n {batch} cat > /dev/null"
+            self.record(ds, "floor", "cat-cache", self.measure(f"{tag} floor cat of the cache", cat, repo, warm=cache))
+            rec("fsck", self.measure(f"{tag} fsck", dv("fsck"), repo, env, warm=cache))
+            if self.can_drop_caches():
+                drop = self.drop_caches
+                self.record(ds, "floor", "cat-cache-cold",
+                            self.measure(f"{tag} floor cat of the cache (cold)", cat, repo, before=drop))
+                rec("fsck-cold", self.measure(f"{tag} fsck (cold)", dv("fsck"), repo, env, before=drop))
         self.rm(base)
+
+    def can_drop_caches(self) -> bool:
+        return os.access("/proc/sys/vm/drop_caches", os.W_OK)
+
+    def drop_caches(self) -> None:
+        os.sync()
+        with open("/proc/sys/vm/drop_caches", "w") as f:
+            f.write("3\n")
 
     def startup(self, tool: str, exe: str) -> None:
         base = os.path.join(self.run_dir, "startup", tool)
@@ -782,6 +803,8 @@ OPS = [  # op, title
     ("pull", "pull (local remote)"),
     ("pull-noverify", "pull, remote verify = false"),
     ("gc", "gc -w (10% garbage)"),
+    ("fsck", "fsck (warm page cache)"),
+    ("fsck-cold", "fsck (cold page cache)"),
 ]
 
 
@@ -853,6 +876,15 @@ def build_rows(doc: dict) -> list[dict]:
                 floor_label, floor_s, limit = "2 × cp -r", 2 * cp if cp is not None else None, 1.2
             elif op == "gc":
                 floor_label, floor_s = "find .dvc/cache lstat walk", med(ds, "floor", "lstat-cache")
+            elif op == "fsck":
+                floor_label, floor_s = "cat of the cache, all cores", med(ds, "floor", "cat-cache")
+            elif op == "fsck-cold":
+                floor_label, floor_s = "cat of the cache, all cores, cold", med(ds, "floor", "cat-cache-cold")
+                if ds.role == "large":  # one MD5 stream cannot be split: as fast as md5sum then
+                    a = med(ds, "floor", "md5-1")
+                    floor_label = "max(md5sum 1 core, cold cat)"
+                    floor_s = max(a, floor_s) if a is not None and floor_s is not None else None
+                limit = 1.2
             rows.append(_row(ds.label, title, m, floor_label, floor_s, limit, doc,
                              dvc=get(ds, "dvc", "pull" if op == "pull-noverify" else op),
                              lfs=get(ds, "git-lfs", op) if op == "add" else None,
@@ -1183,7 +1215,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="the default preset plus 1M × 1 KiB (needs ~20 GiB and a while)")
     ap.set_defaults(preset="default")
     ap.add_argument("--reps", type=int, help="repetitions per measurement (default: preset's)")
-    ap.add_argument("--only", help="comma-separated data set keys or labels to run (e.g. many-10000x1024), or `pipelines`, `metrics` or `plots`")
+    ap.add_argument("--only", help="comma-separated data set keys or labels to run (e.g. many-10000x1024), or `pipelines`, `metrics`, `plots` or `experiments`")
     ap.add_argument("--no-baselines", action="store_true", help="skip DVC, git-lfs and git-annex")
     ap.add_argument("--readme", dest="readme", action="store_true", default=None,
                     help="rewrite README.md's Benchmarks section (default for the default/huge presets)")
@@ -1212,6 +1244,7 @@ GROUPS = {
     "pipelines": ("pipelines", "pipeline_rows"),
     "plots": ("plots", "plots_rows"),
     "metrics": ("metrics", "metrics_rows"),
+    "experiments": ("experiments", "experiment_rows"),
 }
 
 

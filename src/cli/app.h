@@ -73,6 +73,10 @@ struct CommandGroup {
 const std::vector<CommandGroup>& command_groups();
 
 void register_exp_commands(CLI::App& app, Action& action);
+void register_queue_commands(CLI::App& app, Action& action);
+void register_fsck_command(CLI::App& app, Action& action);
+// `cache verify` (the `cache` group is in cmd_config.cpp).
+void register_cache_verify(CLI::App& cache, Action& action);
 // The subcommands of `exp` that write experiments (cmd_exp_run.cpp).
 void register_exp_write_commands(CLI::App& exp, Action& action);
 

@@ -360,6 +360,7 @@ void register_config_commands(CLI::App& app, Action& action) {
       };
     });
   }
+  register_cache_verify(*cache, action);  // cmd_fsck.cpp
 }
 
 }  // namespace dvx::cli

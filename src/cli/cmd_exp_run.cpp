@@ -17,38 +17,109 @@ std::string quoted_list(const std::vector<std::string>& names) {
 }
 
 void register_run(CLI::App& exp, Action& action) {
-  static api::ExpRunOptions opts_storage;
-  static unsigned exp_jobs = 1;
-  auto* opts = &opts_storage;
+  struct Flags {
+    api::ExpRunOptions opts;
+    int jobs = 1;
+    bool queue = false, temp = false, run_all = false;
+  };
+  static Flags flags_storage;
+  auto* f = &flags_storage;
+  auto* opts = &f->opts;
   auto* sub = exp.add_subcommand("run", "Run an experiment.");
   add_repro_flags(sub, opts->repro);
   sub->add_option("-n,--name", opts->name, "Human-readable experiment name. If not specified, a name will be auto-generated.");
   sub->add_option("-S,--set-param", opts->set_params, "Use the specified param value when reproducing pipelines.")
       ->allow_extra_args(false);
-  // Only meaningful for queued runs, which dvx does not have; accepted as DVC accepts it.
-  sub->add_option("-j,--jobs", exp_jobs, "Run the specified number of experiments at a time in parallel.");
+  sub->add_flag("--queue", f->queue, "Stage this experiment in the run queue for future execution.");
+  sub->add_flag("--run-all", f->run_all, "Execute all experiments in the run queue. Implies --temp.");
+  sub->add_option("-j,--jobs", f->jobs, "Run the specified number of experiments at a time in parallel.");
+  sub->add_flag("--temp", f->temp, "Run this experiment in a separate temporary directory instead of your workspace.");
+  sub->add_option("-C,--copy-paths", opts->copy_paths,
+                  "List of ignored or untracked paths to copy into the temp directory. Only used if `--temp` or `--queue` is specified.")
+      ->allow_extra_args(false);
   sub->add_option("-m,--message,-M", opts->message, "Custom commit message to use when committing the experiment.");
   sub->add_option("targets", opts->repro.targets, "Stages to reproduce. 'dvc.yaml' by default.");
-  sub->callback([&action, opts] {
-    action = [opts](Context& ctx) {
+  sub->callback([&action, f, opts] {
+    action = [f, opts](Context& ctx) {
       auto repo = ctx.open_repo();
       ctx.lock(*repo, ExitCode::error);
       if (auto v = repo->config().get("core.interactive"); v && (*v == "true" || *v == "True"))
         opts->repro.interactive = true;
       auto io = repro_output(ctx);
+      auto print_tmp_result = [&ctx](const std::vector<std::string>& names) {
+        ctx.console.out("");
+        ctx.console.out("Ran experiment(s): " + join(names, ", "));
+        ctx.console.out("To apply the results of an experiment to your workspace run:");
+        ctx.console.out("");
+        ctx.console.out("\tdvc exp apply <exp>");
+      };
+      if (f->run_all) {
+        auto [ok, failed] = api::exp_run_all(*repo, std::max(1, f->jobs),
+                                              [&ctx](std::string_view text) { ctx.console.write(std::string(text)); });
+        if (!failed.empty()) ctx.console.error("Failed to reproduce experiment(s) '" + join(failed, ", ") + "'");
+        if (!ok.empty()) print_tmp_result(ok);
+        return 0;
+      }
+      if (f->queue) {
+        api::exp_queue(*repo, *opts, [&ctx](const std::string& overrides, const std::string& name) {
+          if (!overrides.empty()) ctx.console.out("Queueing with overrides '" + overrides + "'.");
+          ctx.console.out("Queued experiment '" + name + "' for future execution.");
+        });
+        return 0;
+      }
       api::ExpRunResult r;
       try {
-        r = api::exp_run(*repo, *opts, io);
+        // --dry runs in a temporary copy too (DVC: dry implies tmp_dir).
+        if (f->temp || opts->repro.dry) r = api::exp_run_temp(*repo, *opts, io);
+        else r = api::exp_run(*repo, *opts, io);
       } catch (const UserError& e) {
         // Broken DVC files read on the way fail with 255, as in DVC (and as `repro`).
         if (e.code() == ExitCode::failure) throw UserError(e.what(), ExitCode::error);
         throw;
       }
       if (r.commit.empty()) return 0;  // --dry
+      if (f->temp) {
+        print_tmp_result({r.name});
+        return 0;
+      }
       ctx.console.out("");
       ctx.console.out("Ran experiment(s): " + r.name);
       ctx.console.out("Experiment results have been applied to your workspace.");
       return 0;
+    };
+  });
+}
+
+// Internal commands (DVC's `exp exec-run` and `exp queue-worker`): what `queue start` leaves
+// running in the background.
+void register_internal(CLI::App& exp, Action& action) {
+  static std::string task;
+  auto* exec = exp.add_subcommand("exec-run", "Run a queued experiment (internal).");
+  exec->group("");
+  exec->add_option("task", task, "Queue task id.")->required();
+  exec->callback([&action] {
+    action = [](Context& ctx) {
+      auto repo = ctx.open_repo();
+      auto io = repro_output(ctx);
+      try {
+        api::exp_exec_task(*repo, task, io);
+      } catch (const UserError& e) {
+        if (e.code() == ExitCode::failure) throw UserError(e.what(), ExitCode::error);
+        throw;
+      }
+      return 0;
+    };
+  });
+  static int lock_fd = -1;
+  static std::string registry;
+  auto* worker = exp.add_subcommand("queue-worker", "Run queued experiments (internal).");
+  worker->group("");
+  worker->add_option("--lock-fd", lock_fd, "Inherited registry lock.")->required();
+  worker->add_option("--registry", registry, "Worker registry file.")->required();
+  worker->callback([&action] {
+    action = [](Context& ctx) {
+      auto repo = ctx.open_repo();
+      return api::queue_worker(*repo, lock_fd, registry);
     };
   });
 }
@@ -184,6 +255,7 @@ void register_rename(CLI::App& exp, Action& action) {
 
 void register_exp_write_commands(CLI::App& exp, Action& action) {
   register_run(exp, action);
+  register_internal(exp, action);
   register_save(exp, action);
   register_apply(exp, action);
   register_branch(exp, action);

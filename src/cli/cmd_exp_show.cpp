@@ -99,6 +99,8 @@ void register_show(CLI::App* group, Action& action) {
       auto repo = ctx.open_repo();
       std::vector<experiments::ExpState> states;
       try {
+        f->opts.hide_queued = f->hide_queued;
+        f->opts.hide_failed = f->hide_failed;
         states = api::exp_show(*repo, f->opts);
       } catch (const UserError& e) {
         ctx.console.error(std::string("failed to show experiments - ") + e.what());

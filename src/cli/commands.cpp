@@ -23,6 +23,7 @@ const std::vector<CommandGroup>& command_groups() {
       {register_diff_command, {"diff"}},
       {register_remove_command, {"remove", "rm", "move", "mv", "unprotect"}},
       {register_gc_command, {"gc"}},
+      {register_fsck_command, {"fsck"}},
       {register_list_command, {"list", "ls", "check-ignore"}},
       {register_remote_commands, {"push", "fetch", "pull"}},
       {register_config_commands, {"config", "remote", "cache"}},
@@ -35,6 +36,7 @@ const std::vector<CommandGroup>& command_groups() {
       {register_metrics_commands, {"metrics"}},
       {register_params_commands, {"params"}},
       {register_exp_all_commands, {"exp", "experiments"}},
+      {register_queue_commands, {"queue"}},
   };
   return groups;
 }

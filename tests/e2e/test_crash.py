@@ -1,5 +1,5 @@
-"""Crash safety: `dvx add`, `dvx checkout`, `dvx push` and `dvx fetch` are SIGKILLed at random
-moments.
+"""Crash safety: `dvx add`, `commit`, `checkout`, `checkout -f`, `push`, `pull`, `fetch`,
+`gc -w -f`, `remove` and `move` are SIGKILLed at random moments.
 
 Each trial runs one command on a directory of ~200 small files + one 20 MB file in a fresh repo,
 kills it after a random delay in [0, duration of an uncut run], then checks:
@@ -15,11 +15,12 @@ kills it after a random delay in [0, duration of an uncut run], then checks:
 * a .dvc file is only ever written once everything it references is in the cache;
 * the NEXT command completes: the same command re-run exits 0, then `dvx status --json` is `{}`
   (and `dvx status -c --json` is `{}` after push), with the .dvc file recording exactly the
-  original directory.
+  original directory;
+* `dvx fsck` finds the cache sound right after the kill and after the re-run.
 
-Knobs (environment): DVX_CRASH_TRIALS = trials per command (default 12, so 48 in total),
+Knobs (environment): DVX_CRASH_TRIALS = trials per command (default 6, so 60 in total),
 DVX_CRASH_SEED = random seed (default: random, printed on failure).
-tests/crash/run_crash_trials.sh runs the same loop with many more trials.
+`./dev soak N` (tests/crash/run_crash_trials.sh) runs N trials in all, spread over the commands.
 """
 
 import hashlib
@@ -37,7 +38,7 @@ import unittest
 import dvxtest
 from dvxtest import dir_manifest, md5_bytes
 
-TRIALS = int(os.environ.get("DVX_CRASH_TRIALS", "12"))
+TRIALS = int(os.environ.get("DVX_CRASH_TRIALS", "6"))
 SEED = int(os.environ.get("DVX_CRASH_SEED") or random.SystemRandom().randrange(1 << 32))
 N_SMALL = 200
 BIG_SIZE = 20 << 20
@@ -227,6 +228,18 @@ class CrashTrials(dvxtest.DvxTestCase):
         self.assertLessEqual(self.all_objects(), cached,
                              f"{what}: data.dvc written before all its objects were cached")
 
+    def assertFsckClean(self, what, missing_ok=False):
+        """fsck finds nothing wrong (with missing_ok: only objects not fetched yet)."""
+        code, out, err = self.run("fsck", "--json")
+        try:
+            report = json.loads(out)
+        except ValueError:
+            self.fail(f"{what}: fsck printed no JSON:\n{out}{err}")
+        problems = [p for p in report["problems"] if not (missing_ok and p["kind"] == "missing")]
+        self.assertEqual(problems, [], f"{what}: fsck found problems")
+        if not problems:
+            self.assertEqual(code, 0 if not report["problems"] else 1, what)
+
     def status_json(self, *extra):
         return self.json_out("status", *extra, "--json")
 
@@ -241,7 +254,7 @@ class CrashTrials(dvxtest.DvxTestCase):
 
     # ------------------------------------------------------------------ the trials
 
-    def kill_trials(self, argv, added, check, setup=None):
+    def kill_trials(self, argv, added, check, setup=None, missing_ok=False):
         """TRIALS runs of `dvx argv`, each in a fresh trial repo (after `setup`), SIGKILLed at a
         random moment within its calibrated duration; check(what, finished) then inspects what the
         kill left, re-runs the command and returns the leftovers to record. A run that finished
@@ -261,14 +274,16 @@ class CrashTrials(dvxtest.DvxTestCase):
                 self.assertEqual(code, 0, self.trial_label(argv[0], k, delay))
                 self.drop_trial(repo)
                 delay /= 2
-            what = self.trial_label(argv[0], k, delay)
+            what = self.trial_label(" ".join(argv), k, delay)
             with self.subTest(trial=k, delay=delay):
                 if finished:
                     self.assertEqual(code, 0, what)
                 else:
                     self.assertEqual(code, -signal.SIGKILL, f"{what}: did not die of the SIGKILL")
                     killed += 1
-                self.record(argv[0], finished, check(what, finished))
+                self.assertFsckClean(what + ", right after the kill", missing_ok)
+                self.record(" ".join(argv), finished, check(what, finished))
+                self.assertFsckClean(what + ", after the re-run")
             if not self._outcome_failed():
                 self.drop_trial(repo)
         self.assertGreater(killed, 0, f"{argv[0]}: no trial was killed mid-run (uncut run {duration:.3f} s): "
@@ -346,7 +361,152 @@ class CrashTrials(dvxtest.DvxTestCase):
             self.assertEqual(self.status_json("-c"), {}, what)
             return temps
 
-        self.kill_trials(["fetch"], True, check, setup=setup)
+        # the setup emptied the cache: objects not fetched yet are missing, none may be corrupt
+        self.kill_trials(["fetch"], True, check, setup=setup, missing_ok=True)
+
+    def modify_some(self):
+        """Changes 5 files of data/ (new content, written whole); returns {rel: new md5}."""
+        changed = {}
+        for i, rel in enumerate(sorted(self.expected)[:5]):
+            path = self.p("data", rel)
+            os.chmod(path, 0o644) if os.path.exists(path) else None
+            content = f"changed {i}\n".encode()
+            tmp = path + ".x"
+            with open(tmp, "wb") as f:
+                f.write(content)
+            os.replace(tmp, path)
+            changed[rel] = md5_bytes(content)
+        return changed
+
+    def check_files(self, what, expected, allow_missing=False, alternatives=None):
+        """Every data/ file has its expected content (or, when listed, an alternative one);
+        absent only with allow_missing."""
+        for rel, md5 in expected.items():
+            path = self.p("data", rel)
+            if not os.path.lexists(path):
+                self.assertTrue(allow_missing, f"{what}: data/{rel} lost")
+                continue
+            got = self.md5_path(path)
+            ok = {md5} | ({alternatives[rel]} if alternatives and rel in alternatives else set())
+            self.assertIn(got, ok, f"{what}: data/{rel} has other content")
+
+    def test_commit_killed(self):
+        state = {}
+
+        def setup():
+            state["changed"] = self.modify_some()
+
+        def check(what, finished):
+            self.check_odb(self.p(".dvc", "cache"), what)
+            now = dict(self.expected, **state["changed"])
+            self.check_files(what, now)  # commit never touches the workspace's bytes
+            self.run("commit", "-f", "data.dvc", check=True)
+            self.check_files(what + ", after re-run", now)
+            self.assertEqual(self.status_json(), {}, what)
+            return 0
+
+        self.kill_trials(["commit", "-f", "data.dvc"], True, check, setup=setup)
+
+    def test_checkout_force_killed(self):
+        state = {}
+
+        def setup():
+            state["changed"] = self.modify_some()
+
+        def check(what, finished):
+            self.check_odb(self.p(".dvc", "cache"), what)
+            # each file: the user's changed version, the recorded one, or absent while replaced
+            self.check_files(what, self.expected, allow_missing=True, alternatives=state["changed"])
+            self.run("checkout", "-f", check=True)
+            self.check_source_intact(what + ", after re-run")
+            self.assertEqual(self.workspace_extras(), [], what)
+            self.assertEqual(self.status_json(), {}, what)
+            return 0
+
+        self.kill_trials(["checkout", "-f"], True, check, setup=setup)
+
+    def test_pull_killed(self):
+        def setup():
+            self.run("push", check=True)
+            shutil.rmtree(self.p(".dvc", "cache"))
+            shutil.rmtree(self.p("data"))
+
+        def check(what, finished):
+            cached, temps = self.check_odb(self.p(".dvc", "cache"), what)
+            self.assertLessEqual(cached, self.all_objects(), what)
+            self.check_files(what, self.expected, allow_missing=True)
+            self.run("pull", check=True)
+            self.check_source_intact(what + ", after re-run")
+            self.assertEqual(self.status_json(), {}, what)
+            return temps
+
+        self.kill_trials(["pull"], True, check, setup=setup, missing_ok=True)
+
+    def test_gc_killed(self):
+        garbage = []
+
+        def setup():
+            garbage.clear()
+            for j in range(300):
+                content = f"garbage {j}\n".encode()
+                oid = md5_bytes(content)
+                path = self.cache_path(oid)
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                with open(path, "wb") as f:
+                    f.write(content)
+                os.chmod(path, 0o444)
+                garbage.append(f"{oid[:2]}/{oid[2:]}")
+
+        def check(what, finished):
+            cached, _ = self.check_odb(self.p(".dvc", "cache"), what)
+            self.assertLessEqual(self.all_objects(), cached, f"{what}: gc deleted objects in use")
+            self.check_source_intact(what)
+            self.run("gc", "-w", "-f", check=True)
+            cached, _ = self.check_odb(self.p(".dvc", "cache"), what + ", after re-run")
+            self.assertEqual(cached, self.all_objects(), what)
+            self.assertEqual(self.status_json(), {}, what)
+            return 0
+
+        self.kill_trials(["gc", "-w", "-f"], True, check, setup=setup)
+
+    def test_remove_killed(self):
+        def check(what, finished):
+            self.check_odb(self.p(".dvc", "cache"), what)
+            self.check_source_intact(what)  # remove keeps the data
+            if os.path.exists(self.p("data.dvc")):
+                self.check_dvc_file(what, must_exist=True)
+                self.run("remove", "data.dvc", check=True)
+            self.assertFalse(os.path.exists(self.p("data.dvc")), what)
+            self.check_source_intact(what + ", after re-run")
+            gi = self.read(".gitignore").decode() if os.path.exists(self.p(".gitignore")) else ""
+            self.assertNotIn("/data", gi, f"{what}: .gitignore still ignores the removed output")
+            return 0
+
+        self.kill_trials(["remove", "data.dvc"], True, check)
+
+    def test_move_killed(self):
+        def check(what, finished):
+            self.check_odb(self.p(".dvc", "cache"), what)
+            # the data is whole in exactly one place
+            old, new = os.path.exists(self.p("data")), os.path.exists(self.p("moved"))
+            self.assertNotEqual(old, new, f"{what}: data in both or neither place")
+            if old:
+                self.check_source_intact(what)
+                self.run("move", "data", "moved", check=True)
+            elif os.path.exists(self.p("data.dvc")):
+                # the folder moved, its .dvc file not yet: the next move of the .dvc file's
+                # output is not possible; the user moves the folder back and runs move again
+                os.rename(self.p("moved"), self.p("data"))
+                self.run("move", "data", "moved", check=True)
+            self.assertFalse(os.path.exists(self.p("data.dvc")), what)
+            text = self.read("moved.dvc").decode()
+            self.assertIn(f"- md5: {self.dir_oid}\n", text, what)
+            for rel, md5 in self.expected.items():
+                self.assertEqual(self.md5_path(self.p("moved", rel)), md5, f"{what}: moved/{rel}")
+            self.assertEqual(self.status_json(), {}, what)
+            return 0
+
+        self.kill_trials(["move", "data", "moved"], True, check)
 
     # ------------------------------------------------------------------ regressions, deterministic
 

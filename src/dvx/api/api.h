@@ -4,6 +4,7 @@
 // Thread-safety: one operation per Repo at a time.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -145,6 +146,38 @@ std::vector<std::string> gc(repo::Repo& repo, const GcOptions& opts, const Confi
                             const std::function<void(const std::string&)>& warn);
 std::vector<std::string> cache_migrate(repo::Repo& repo, bool dvc_files, bool dry);
 
+// ---- fsck / cache verify (api/fsck.cpp) ----------------------------------------------------------
+struct FsckOptions {
+  bool all_branches = false, all_tags = false, all_commits = false;
+  bool cache_only = false;             // every object of the cache, referenced or not
+  std::optional<std::string> remote;   // also check this remote (listing)
+  bool deep = false;                   // ... downloading and hashing each object
+  bool repair = false;
+  std::optional<unsigned> jobs;
+};
+struct FsckProblem {
+  // missing, corrupted, malformed (a .dir that does not parse), mismatch (size/nfiles differ from
+  // the record), unreadable, stray (a leftover temp file), remote-missing, remote-corrupted,
+  // remote-unreadable
+  std::string kind;
+  std::string oid;          // "" for stray files
+  bool legacy = false;      // a 2.x (md5-dos2unix) object
+  std::string name;         // the output (or <dir>/<file>) that references it; a stray file's path
+  std::string detail;
+  bool repaired = false;
+  std::string repaired_from;  // "workspace", "remote '<name>'", "removed"
+};
+struct FsckResult {
+  size_t checked = 0, checked_remote = 0;
+  std::vector<FsckProblem> problems;
+  bool ok() const {
+    return std::all_of(problems.begin(), problems.end(), [](const FsckProblem& p) { return p.repaired; });
+  }
+};
+// Checks (and with opts.repair repairs) the cache and optionally a remote; never throws for a
+// problem found, only when it cannot look (no remote of that name, an unreadable cache folder).
+FsckResult fsck(repo::Repo& repo, const FsckOptions& opts, const std::function<void(const std::string&)>& progress);
+
 // ---- diff / data status / ls ---------------------------------------------------------------
 struct DiffEntry {
   std::string path;      // repo-relative; directories end with '/'
@@ -274,6 +307,7 @@ struct ExpRunOptions {
   std::optional<std::string> name;         // -n (empty: generated)
   std::vector<std::string> set_params;     // -S, "[<file>:]<override>"
   std::optional<std::string> message;      // -m
+  std::vector<std::string> copy_paths;     // -C: copied into the temporary work tree
 };
 struct ExpRunResult {
   std::string name;    // the experiment's name
@@ -318,6 +352,56 @@ struct ExpRemoveOptions {
 };
 // `exp remove`: the names removed, in DVC's order (empty: "No experiments to remove.").
 std::vector<std::string> exp_remove(repo::Repo& repo, const ExpRemoveOptions& opts);
+
+// ---- the experiment queue (api/exp_queue.cpp; experiments/queue.h keeps its files) -----------
+// `exp run --queue`: one queue task per -S sweep combination (DVC's get_hydra_sweeps; with -n,
+// names "<name>-1", "<name>-2", ...), each the workspace as it is plus that combination's params
+// rewrites, the workspace untouched. `on_queued(overrides, name)` is called per task, with the
+// overrides as DVC prints them ("{'params.yaml': ['lr=0.3']}", empty without -S).
+void exp_queue(repo::Repo& repo, const ExpRunOptions& opts,
+               const std::function<void(const std::string& overrides, const std::string& name)>& on_queued);
+// `exp run --temp` (and --dry): the experiment run in a temporary work tree under .dvc/tmp/exps
+// while the repository is left as it is; output on `io`. Throws like `exp run`.
+ExpRunResult exp_run_temp(repo::Repo& repo, const ExpRunOptions& opts, const ReproOutput& io);
+// `exp exec-run <task>` (internal, the process a queue worker starts): runs one claimed task in a
+// temporary work tree, output on `io`; its result is stored in the task. Throws on failure.
+ExpRunResult exp_exec_task(repo::Repo& repo, const std::string& task_id, const ReproOutput& io);
+
+// `queue start -j N`: background workers until N are alive; returns how many were started.
+int queue_start(repo::Repo& repo, int jobs);
+// `exp queue-worker` (internal): takes queued tasks one at a time until the queue is empty or a
+// stop is asked; `lock_fd` is its registry lock, inherited from `queue start`.
+int queue_worker(repo::Repo& repo, int lock_fd, const std::string& registry_file);
+struct QueueStatusEntry {
+  std::string id, name, status;  // status: Running, Queued, Failed, Success
+  int64_t created = 0;
+};
+struct QueueStatus {
+  std::vector<QueueStatusEntry> tasks;  // running, queued, failed, then successful (DVC's order)
+  int active = 0, idle = 0;             // workers
+};
+QueueStatus queue_status(repo::Repo& repo);
+// `queue logs`: the task's output so far; with `follow`, `out` gets it as it grows until the run
+// ends. Errors as DVC's ("Experiment '<n>' is in queue but has not been started", "'<n>' is not a
+// valid queued experiment name").
+void queue_logs(repo::Repo& repo, const std::string& task, bool follow,
+                const std::function<void(std::string_view)>& out);
+struct QueueRemoveOptions {
+  std::vector<std::string> tasks;
+  bool all = false, queued = false, success = false, failed = false;
+};
+// `queue remove`: the names (or short ids) removed, in DVC's order.
+std::vector<std::string> queue_remove(repo::Repo& repo, const QueueRemoveOptions& opts);
+// `queue kill`: interrupts (SIGINT; SIGKILL with force) running tasks; `killed` gets each name
+// given. Unknown or not running names: "'<n>' is not a valid running experiment name" (255).
+void queue_kill(repo::Repo& repo, const std::vector<std::string>& tasks, bool force,
+                const std::function<void(const std::string&)>& killed);
+// `queue stop`: workers exit after their task; with kill, running tasks are killed first.
+void queue_stop(repo::Repo& repo, bool kill);
+// `exp run --run-all -j N`: workers started, then each queued (and running) task's output
+// followed on `out` until it ends. Returns (names that succeeded, names that failed).
+std::pair<std::vector<std::string>, std::vector<std::string>> exp_run_all(
+    repo::Repo& repo, int jobs, const std::function<void(std::string_view)>& out);
 
 // `exp rename`: the names renamed (empty when old and new names are the same).
 std::vector<std::string> exp_rename(repo::Repo& repo, const std::string& exp, const std::string& new_name, bool force);

@@ -14,11 +14,10 @@
 #include "dvx/platform/files.h"
 
 namespace dvx::api {
-namespace {
-
 namespace exps = dvx::experiments;
 
-// The Git of a repository experiments can use (DVC's Experiments.scm).
+namespace detail {
+
 scm::Git& exp_git(repo::Repo& repo) {
   auto* git = repo.git();
   if (git == nullptr)
@@ -38,25 +37,26 @@ std::string head_commit(scm::Git& git) {
   return *head;
 }
 
-template <class T>
-T checked(Result<T> r) {
-  if (!r) detail::raise(r.error());
-  return std::move(*r);
-}
-
-void checked(Status s) {
-  if (!s) detail::raise(s.error());
-}
-
-// DVC's Experiments.new: a given name must be a valid ref and, without force, unused.
 std::string new_exp_name(scm::Git& git, const std::string& baseline, const std::optional<std::string>& name,
                          bool force) {
   if (!name || name->empty()) return exps::random_exp_name(git, baseline);
   exps::ExpRef ref{baseline, *name};
   exps::check_exp_name(ref);
-  if (checked(git.ref_target(ref.str())) && !force) exps::raise_exists(*name);
+  auto existing = git.ref_target(ref.str());
+  if (!existing) detail::raise(existing.error());
+  if (*existing && !force) exps::raise_exists(*name);
   return *name;
 }
+
+}  // namespace detail
+
+namespace {
+
+using detail::exp_git;
+using detail::head_commit;
+using detail::new_exp_name;
+
+using detail::checked;
 
 // Repo-relative form of a path given relative to the CWD (nullopt outside the repository).
 std::optional<std::string> repo_rel(const repo::Repo& repo, const std::string& given) {
@@ -66,11 +66,14 @@ std::optional<std::string> repo_rel(const repo::Repo& repo, const std::string& g
   return abs.substr(repo.root().size() + 1);
 }
 
+}  // namespace
+
+namespace detail {
+
 // `-S`: every override parsed first (a syntax error is an unexpected error for DVC, a sweep is
 // refused without --queue), then each params file's new text computed, then all written, so a
-// failing override leaves every file as it was (DVC resets its stash). Returns the files,
-// repo-relative, which DVC stages (`git add`) with the experiment.
-void check_set_params(const std::vector<std::pair<std::string, std::vector<std::string>>>& groups) {
+// failing override leaves every file as it was (DVC resets its stash).
+void check_set_params(const std::vector<std::pair<std::string, std::vector<std::string>>>& groups, bool allow_sweep) {
   bool sweep = false;
   for (auto& [file, overrides] : groups)
     for (auto& text : overrides) {
@@ -78,17 +81,12 @@ void check_set_params(const std::vector<std::pair<std::string, std::vector<std::
       if (!o) throw std::runtime_error(o.error().message);
       if (!o->sweep.empty()) sweep = true;
     }
-  if (sweep) throw UserError("Sweep overrides can't be used without `--queue`", ExitCode::error);
+  if (sweep && !allow_sweep) throw UserError("Sweep overrides can't be used without `--queue`", ExitCode::error);
 }
 
-std::vector<std::string> write_set_params(repo::Repo& repo,
-                                          const std::vector<std::pair<std::string, std::vector<std::string>>>& groups) {
-  struct Pending {
-    std::string abs, text;
-    uint32_t mode;
-  };
-  std::vector<Pending> pending;
-  std::vector<std::string> rels;
+std::vector<ParamsUpdate> params_updates(repo::Repo& repo,
+                                         const std::vector<std::pair<std::string, std::vector<std::string>>>& groups) {
+  std::vector<ParamsUpdate> pending;
   for (auto& [file, overrides] : groups) {
     std::string abs = platform::normalize_path(platform::absolute_path(file, repo.cwd()));
     auto st = platform::stat_path(abs);
@@ -101,9 +99,28 @@ std::vector<std::string> write_set_params(repo::Repo& repo,
       if (msg.starts_with("'")) throw std::runtime_error(msg);
       throw UserError(msg, ExitCode::error);
     }
-    pending.push_back(Pending{abs, std::move(*updated), st.exists() ? (st.mode & 07777) : 0644u});
-    if (auto rel = repo_rel(repo, file)) rels.push_back(*rel);
+    ParamsUpdate u;
+    u.abs = abs;
+    u.text = std::move(*updated);
+    u.mode = st.exists() ? (st.mode & 07777) : 0644u;
+    if (abs.starts_with(repo.root() + "/")) u.rel = abs.substr(repo.root().size() + 1);
+    pending.push_back(std::move(u));
   }
+  return pending;
+}
+
+}  // namespace detail
+
+namespace {
+
+// Writes the params files -S changes; returns the files, repo-relative, which DVC stages
+// (`git add`) with the experiment.
+std::vector<std::string> write_set_params(repo::Repo& repo,
+                                          const std::vector<std::pair<std::string, std::vector<std::string>>>& groups) {
+  auto pending = detail::params_updates(repo, groups);
+  std::vector<std::string> rels;
+  for (auto& p : pending)
+    if (!p.rel.empty()) rels.push_back(p.rel);
   for (auto& p : pending) checked(platform::write_file_atomic(p.abs, p.text, p.mode));
   return rels;
 }
@@ -166,7 +183,7 @@ std::optional<std::string> resolve_exp_rev(scm::Git& git, const std::string& rev
 ExpRunResult exp_run(repo::Repo& repo, const ExpRunOptions& opts, const ReproOutput& io) {
   scm::Git& git = exp_git(repo);
   auto groups = exps::group_by_file(opts.set_params);
-  check_set_params(groups);
+  detail::check_set_params(groups, false);
   std::string baseline = head_commit(git);
   ExpRunResult result;
   result.name = new_exp_name(git, baseline, opts.name, opts.repro.force);
@@ -338,7 +355,11 @@ std::vector<std::string> exp_remove(repo::Repo& repo, const ExpRemoveOptions& op
   std::vector<std::string> removed;
   if (opts.names.empty() && !opts.queue && !opts.all_commits && opts.revs.empty()) return removed;
   scm::Git& git = exp_git(repo);
-  // dvx keeps no queue: --queue removes nothing.
+  if (opts.queue) {
+    QueueRemoveOptions q;
+    q.queued = true;
+    removed = queue_remove(repo, q);
+  }
   std::vector<exps::ExpRefEntry> selected;
   if (!opts.names.empty()) {
     auto found = exps::resolve_names(git, opts.names, head_commit(git));
@@ -346,7 +367,15 @@ std::vector<std::string> exp_remove(repo::Repo& repo, const ExpRemoveOptions& op
     for (auto& name : opts.names) {
       auto& e = found[name];
       if (!e) {
-        unresolved.push_back(name);
+        // a queued or finished queue task of that name (DVC's get_ref_and_entry_by_names)
+        QueueRemoveOptions q;
+        q.tasks = {name};
+        try {
+          auto gone = queue_remove(repo, q);
+          removed.insert(removed.end(), gone.begin(), gone.end());
+        } catch (const UserError&) {
+          unresolved.push_back(name);
+        }
         continue;
       }
       removed.push_back(name);

@@ -73,13 +73,19 @@ class KeepSet {
   std::vector<Unreadable> m_unreadable;
 };
 
-std::unique_ptr<remote::Remote> open_named_remote(repo::Repo& repo, const std::string& name) {
+}  // namespace
+
+std::unique_ptr<remote::Remote> detail::open_named_remote(repo::Repo& repo, const std::string& name) {
   auto url = repo.config().remote_url(name);
   if (!url) throw UserError("configuration error - " + url.error().message, ExitCode::config);
   auto r = remote::open_remote(*url, {});
   if (!r) throw UserError(r.error().message, ExitCode::config);
   return std::move(*r);
 }
+
+namespace {
+
+using detail::open_named_remote;
 
 // Fetches the manifests gc could not read from the -r remote, else the default one (a
 // corrupted one is replaced, except in a dry run, which changes nothing). Then stops with an

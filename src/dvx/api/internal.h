@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "dvx/api/api.h"
+#include "dvx/remote/remote.h"
 
 namespace dvx::api::detail {
 
@@ -84,5 +85,38 @@ pipeline::ReproResult repro_with(repo::Repo& repo, const pipeline::ReproOptions&
 
 // Turns a Result error into a UserError.
 [[noreturn]] void raise(const Error& e, ExitCode code = ExitCode::error);
+// The value of a Result, or raise() of its error.
+template <class T>
+T checked(Result<T> r) {
+  if (!r) raise(r.error());
+  return std::move(*r);
+}
+inline void checked(Status s) {
+  if (!s) raise(s.error());
+}
+
+// The backend of a configured remote (api/gc.cpp); DVC's config errors (251) for an unknown name.
+std::unique_ptr<remote::Remote> open_named_remote(repo::Repo& repo, const std::string& name);
+
+// ---- experiments (api/experiments.cpp), shared with the queue (api/exp_queue.cpp) ----
+// The Git of a repository experiments can use (DVC's Experiments.scm): "Only supported for Git
+// repositories..." (255) without Git, "Empty git repo" without a commit.
+scm::Git& exp_git(repo::Repo& repo);
+std::string head_commit(scm::Git& git);
+// DVC's Experiments.new: a given name must be a valid ref and, without force, unused; none
+// given: a generated one.
+std::string new_exp_name(scm::Git& git, const std::string& baseline, const std::optional<std::string>& name,
+                         bool force);
+// Parses every -S override (a syntax error is DVC's unexpected error); a sweep without --queue:
+// "Sweep overrides can't be used without `--queue`" (255).
+void check_set_params(const std::vector<std::pair<std::string, std::vector<std::string>>>& groups, bool allow_sweep);
+// The new text of each params file a group of -S overrides names (nothing written).
+struct ParamsUpdate {
+  std::string abs, rel;  // rel: repo-relative ("" outside the repository)
+  std::string text;
+  uint32_t mode = 0644;
+};
+std::vector<ParamsUpdate> params_updates(repo::Repo& repo,
+                                         const std::vector<std::pair<std::string, std::vector<std::string>>>& groups);
 
 }  // namespace dvx::api::detail

@@ -7,6 +7,8 @@
 #include <set>
 
 #include "dvx/base/thread_pool.h"
+#include "dvx/experiments/queue.h"
+#include "dvx/experiments/refs.h"
 #include "dvx/formats/dvc_lock.h"
 #include "dvx/platform/files.h"
 
@@ -175,6 +177,17 @@ ExpState read_state(repo::Repo& repo, const std::string& rev, bool param_deps) {
   return st;
 }
 
+// The repository of a running experiment's temporary work tree; null when it is gone (the run
+// ended meanwhile).
+std::unique_ptr<repo::Repo> open_quietly(const std::string& root) {
+  try {
+    if (!fsx::lstat_path(root + "/.dvc").exists()) return nullptr;
+    return repo::Repo::open(root);
+  } catch (const std::exception&) {
+    return nullptr;
+  }
+}
+
 // A revision to read, with or without --param-deps (DVC reads baselines without it).
 using ReadKey = std::pair<std::string, bool>;
 
@@ -246,28 +259,106 @@ std::vector<ExpState> collect(repo::Repo& repo, const ShowOptions& opts) {
       plans[b].push_back(std::move(p));
     }
   }
+  // The queue: queued and failed runs read at their queue commit, running ones from their
+  // temporary work tree (below), successful ones give their executor to their experiment.
+  Queue queue(repo.tmp_dir());
+  std::vector<QueueTask> tasks;
+  if (auto t = queue.tasks()) tasks = std::move(*t);
+  std::set<std::string> baseline_set(baselines.begin(), baselines.end());
+  for (auto& t : tasks) {
+    if (!baseline_set.count(t.baseline)) continue;
+    if ((t.status == TaskStatus::queued && t.kind == TaskKind::queue && !opts.hide_queued) ||
+        (t.status == TaskStatus::failed && t.kind == TaskKind::queue && !opts.hide_failed) ||
+        t.status == TaskStatus::running)
+      want(t.id, opts.param_deps);
+  }
   auto states = read_states(repo, to_read);
+
+  auto local_of = [&](const QueueTask& t, bool with_log) {
+    ExpExecutor::Local l;
+    if (with_log) l.log = queue.log_path(t.id);
+    l.pid = t.pid;
+    l.returncode = t.returncode;
+    l.task_id = t.id;
+    return l;
+  };
+  std::map<std::string, std::vector<ExpRange>> active, queued_ranges, failed_ranges;
+  std::map<std::string, ExpExecutor> success_by_ref;
+  for (auto& t : tasks) {
+    if (!baseline_set.count(t.baseline)) continue;
+    if (t.status == TaskStatus::running) {
+      // DVC's collect_active_data: the executor's workspace, under the task's id and name; the
+      // queue commit while the work tree is being made (or once it is gone).
+      ExpState st;
+      std::unique_ptr<repo::Repo> exec_repo = t.root.empty() ? nullptr : open_quietly(t.root);
+      if (exec_repo) {
+        st = read_state(*exec_repo, "workspace", opts.param_deps);
+      } else {
+        st = states.at({t.id, opts.param_deps});
+        if (st.data) st.data->metrics.clear();
+      }
+      st.rev = t.id;
+      st.name = t.name;
+      ExpRange r;
+      r.name = t.name;
+      r.revs.push_back(std::move(st));
+      ExpExecutor ex{"running", std::string(t.kind == TaskKind::temp ? "tempdir" : "dvc-task"), local_of(t, t.kind == TaskKind::queue)};
+      if (!t.root.empty()) ex.local->root = t.root;
+      r.executor = std::move(ex);
+      active[t.baseline].push_back(std::move(r));
+    } else if (t.kind != TaskKind::queue) {
+      continue;
+    } else if (t.status == TaskStatus::success && !t.exp_ref.empty()) {
+      success_by_ref[t.exp_ref] = ExpExecutor{"success", std::string("dvc-task"), local_of(t, true)};
+    } else if (t.status == TaskStatus::queued && !opts.hide_queued) {
+      ExpState st = states.at({t.id, opts.param_deps});
+      if (st.data) st.data->metrics.clear();  // DVC shows none for a run not started
+      st.name = t.name;
+      ExpRange r;
+      r.name = t.name;
+      r.revs.push_back(std::move(st));
+      ExpExecutor::Local l;
+      l.task_id = t.id;
+      r.executor = ExpExecutor{"queued", std::string("dvc-task"), l};
+      queued_ranges[t.baseline].push_back(std::move(r));
+    } else if (t.status == TaskStatus::failed && !opts.hide_failed) {
+      ExpState st = states.at({t.id, opts.param_deps});
+      st.name = t.name;
+      st.error = metrics::ErrorEntry{"", "Experiment run failed"};
+      ExpRange r;
+      r.name = t.name;
+      r.revs.push_back(std::move(st));
+      r.executor = ExpExecutor{"failed", std::nullopt, local_of(t, true)};
+      failed_ranges[t.baseline].push_back(std::move(r));
+    }
+  }
 
   std::vector<ExpState> result;
   if (!opts.hide_workspace) result.push_back(states.at({"workspace", opts.param_deps}));
   for (auto& b : baselines) {
     ExpState base = states.at({b, false});
     if (auto it = names.find(b); it != names.end()) base.name = it->second;
-    std::vector<ExpRange> ranges;
+    std::vector<ExpRange> successful;
     for (auto& p : plans[b]) {
       ExpRange r;
       r.name = p.name;
       for (auto& rev : p.revs) r.revs.push_back(states.at({rev, opts.param_deps}));
       r.revs.front().name = p.name;
-      ranges.push_back(std::move(r));
+      if (auto it = success_by_ref.find(ExpRef{b, p.name}.str()); it != success_by_ref.end()) r.executor = it->second;
+      successful.push_back(std::move(r));
     }
-    // newest first by (head commit time, head sha); unreadable heads last
+    // DVC's order: running, successful, queued, failed; each newest first by (head commit time,
+    // head sha), unreadable heads last.
     auto key = [](const ExpRange& r) {
       auto& head = r.revs.front();
       if (head.data && head.data->time) return std::pair<int64_t, std::string>(*head.data->time, head.rev);
       return std::pair<int64_t, std::string>(0, "");
     };
-    std::stable_sort(ranges.begin(), ranges.end(), [&](const ExpRange& a, const ExpRange& b) { return key(a) > key(b); });
+    std::vector<ExpRange> ranges;
+    for (auto* group : {&active[b], &successful, &queued_ranges[b], &failed_ranges[b]}) {
+      std::stable_sort(group->begin(), group->end(), [&](const ExpRange& x, const ExpRange& y) { return key(x) > key(y); });
+      for (auto& r : *group) ranges.push_back(std::move(r));
+    }
     if (!ranges.empty()) base.experiments = std::move(ranges);
     result.push_back(std::move(base));
   }
@@ -325,7 +416,24 @@ json state_json(const ExpState& st) {
     for (auto& r : *st.experiments) {
       json revs = json::array();
       for (auto& s : r.revs) revs.push_back(state_json(s));
-      exps.push_back(json{{"revs", std::move(revs)}, {"executor", nullptr}, {"name", r.name}});
+      json executor = nullptr;
+      if (r.executor) {
+        auto& e = *r.executor;
+        executor = json::object();
+        executor["state"] = e.state;
+        executor["name"] = opt_json(e.name);
+        if (e.local) {
+          auto& l = *e.local;
+          executor["local"] = json{{"root", opt_json(l.root)},
+                                   {"log", opt_json(l.log)},
+                                   {"pid", opt_json(l.pid)},
+                                   {"returncode", l.returncode ? json(*l.returncode) : json(nullptr)},
+                                   {"task_id", opt_json(l.task_id)}};
+        } else {
+          executor["local"] = nullptr;
+        }
+      }
+      exps.push_back(json{{"revs", std::move(revs)}, {"executor", std::move(executor)}, {"name", r.name}});
     }
     out["experiments"] = std::move(exps);
   } else {
@@ -605,8 +713,18 @@ ExpTable tabulate(const std::vector<ExpState>& states, const TableOptions& opts)
     for (size_t i = 0; i < exps.size(); ++i) {
       auto& head = exps[i]->revs.front();
       std::string hrev = is_sha(head.rev) ? head.rev.substr(0, 7) : head.rev;
-      t.table.rows.push_back(
-          rb.row(head, head.name.value_or(""), hrev, i + 1 == exps.size() ? "branch_base" : "branch_commit"));
+      auto row = rb.row(head, head.name.value_or(""), hrev, i + 1 == exps.size() ? "branch_base" : "branch_commit");
+      if (auto& ex = exps[i]->executor) {
+        auto cap = [](std::string v) {
+          if (!v.empty()) v[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(v[0])));
+          return v;
+        };
+        for (size_t c = 0; c < t.table.headers.size(); ++c) {
+          if (t.table.headers[c] == "State") row[c] = cap(ex->state);
+          else if (t.table.headers[c] == "Executor" && ex->name) row[c] = cap(*ex->name);
+        }
+      }
+      t.table.rows.push_back(std::move(row));
     }
   }
 

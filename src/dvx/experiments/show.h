@@ -3,7 +3,8 @@
 // experiments derived from it (params, metrics, path deps and outputs read through
 // metrics::RevisionTree, each commit once, in parallel), DVC's JSON shape, and the table DVC
 // builds from it (columns, --sort-by, --keep/--drop/--only-changed, the Experiment column).
-// Queued, running and failed experiments (the queue) are not read.
+// Queued, running and failed experiments come from the queue (queue.h); a running one is read
+// from its temporary work tree, so its metrics are the ones written so far.
 // Thread-safety: collect() uses the Repo from the calling thread and opens one more Repo per
 // worker thread; everything else is pure.
 #pragma once
@@ -42,12 +43,27 @@ struct ExpData {
   std::vector<std::pair<std::string, ExpOut>> outs;
 };
 
+// DVC's ExpExecutor/LocalExpExecutor: how a queued, running, failed or queue-made experiment
+// ran.
+struct ExpExecutor {
+  std::string state;                // "queued", "running", "success", "failed"
+  std::optional<std::string> name;  // "dvc-task", "tempdir"; none for failed runs
+  struct Local {
+    std::optional<std::string> root, log;
+    std::optional<int64_t> pid;
+    std::optional<int> returncode;
+    std::optional<std::string> task_id;
+  };
+  std::optional<Local> local;
+};
+
 struct ExpState;
 // One experiment (DVC's ExpRange): its commits newest first (more than one only for experiments
 // made of several commits on top of the baseline).
 struct ExpRange {
   std::vector<ExpState> revs;
   std::string name;
+  std::optional<ExpExecutor> executor;
 };
 // DVC's ExpState: a baseline (or the workspace) or one commit of an experiment.
 struct ExpState {
@@ -66,6 +82,7 @@ struct ShowOptions {
   bool hide_workspace = false;
   bool sha_only = false;    // --sha: baselines not named by branch/tag
   bool param_deps = false;  // only params that are stage dependencies
+  bool hide_queued = false, hide_failed = false;
 };
 // The workspace (unless hidden), then each selected baseline with its experiments sorted newest
 // first. Empty for a repository without commits. An unknown --rev throws UserError.

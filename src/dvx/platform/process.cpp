@@ -324,4 +324,67 @@ void retain_freed_memory() {
 #endif
 }
 
+Result<int64_t> spawn_process(const std::vector<std::string>& argv_in, const SpawnOptions& opts) {
+  if (argv_in.empty()) return fail(ErrorCode::invalid_argument, "nothing to run");
+  std::vector<std::string> argv = argv_in;
+  std::vector<char*> c_argv = c_strings(argv);
+  int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (devnull < 0) return fail_errno("failed to open /dev/null", errno);
+  int out = opts.stdout_fd >= 0 ? opts.stdout_fd : devnull;
+  int err = opts.stderr_fd >= 0 ? opts.stderr_fd : devnull;
+  const char* cwd = opts.cwd.empty() ? nullptr : opts.cwd.c_str();
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    int e = errno;
+    ::close(devnull);
+    return fail_errno("failed to start '" + argv[0] + "'", e);
+  }
+  if (pid == 0) {
+    // Only async-signal-safe calls from here on.
+    if (opts.new_session) ::setsid();
+    else ::setpgid(0, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::signal(SIGINT, SIG_DFL);
+    ::signal(SIGTERM, SIG_DFL);
+    ::signal(SIGPIPE, SIG_DFL);
+    if (::dup2(devnull, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) ::_exit(127);
+    for (int fd : opts.keep_fds) {
+      int flags = ::fcntl(fd, F_GETFD);
+      if (flags >= 0) ::fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
+    }
+    if (cwd && ::chdir(cwd) != 0) ::_exit(127);
+    ::execv(c_argv[0], c_argv.data());
+    ::_exit(127);
+  }
+  ::close(devnull);
+  ::setpgid(pid, pid);  // also from the parent: no window where signalling the group misses it
+  return static_cast<int64_t>(pid);
+}
+
+Result<int> wait_process(int64_t pid) {
+  int status = 0;
+  for (;;) {
+    pid_t r = ::waitpid(static_cast<pid_t>(pid), &status, 0);
+    if (r >= 0) break;
+    if (errno != EINTR) return fail_errno("failed to wait for process " + std::to_string(pid), errno);
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 255;
+}
+
+std::string self_exe() {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return "";
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+bool signal_group(int64_t pgid, int sig) {
+  if (pgid <= 1) return false;
+  return ::kill(-static_cast<pid_t>(pgid), sig) == 0;
+}
+
 }  // namespace dvx::platform

@@ -51,6 +51,26 @@ std::vector<std::string> shell_argv(const std::string& command_line);
 // stdin is inherited; other descriptors than 0-2 are closed in the child (DVC's close_fds).
 Result<RunResult> run_shell(const std::string& command_line, const RunOptions& opts);
 
+// A process started to run on its own (queue workers, queued experiment runs), not a stage
+// command: no shell, no interrupt forwarding. Descriptors 0-2 as given (-1: /dev/null), the
+// descriptors in `keep_fds` inherited (e.g. a lock that must outlive the parent), every other one
+// closed on exec. With `new_session` it is detached from the terminal (setsid); otherwise it leads
+// a process group of its own, so that signalling the group reaches everything it started.
+struct SpawnOptions {
+  std::string cwd;  // "" = current
+  int stdout_fd = -1, stderr_fd = -1;
+  std::vector<int> keep_fds;
+  bool new_session = false;
+};
+// Starts argv[0] (a path) with argv; returns its pid (also its process group id).
+Result<int64_t> spawn_process(const std::vector<std::string>& argv, const SpawnOptions& opts);
+// Waits for a child; its exit status, or 128+signal when a signal killed it.
+Result<int> wait_process(int64_t pid);
+// The running executable's absolute path (/proc/self/exe).
+std::string self_exe();
+// Sends `sig` to a process group; false when no such group exists.
+bool signal_group(int64_t pgid, int sig);
+
 // Installs the SIGINT/SIGTERM handlers that forward to running command groups and record the
 // interrupt; idempotent. Until a command runs, an interrupt only sets the flag. Without them an
 // interrupt kills dvx by default and leaves the command's group running.

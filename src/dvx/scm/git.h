@@ -146,11 +146,17 @@ class Git {
   // `git commit`), the message as given (no newline added); moves no reference. Returns its id.
   Result<std::string> create_commit(const std::string& tree, const std::vector<std::string>& parents,
                                     const std::string& message);
+  // A tree like `tree` with each of `files` (repo-relative path, content) written as a regular
+  // file blob (mode kept when the path is already a file of the tree, else 0644). Neither the
+  // index file nor the work tree is touched. Returns the new tree id.
+  Result<std::string> overlay_tree(const std::string& tree,
+                                   const std::vector<std::pair<std::string, std::string>>& files) const;
   // Makes the index match the tree of `commit` (`git reset --mixed` without moving HEAD).
   Status reset_index(const std::string& commit);
   // Writes every file of `commit`'s tree into the work tree (content, executable bit, symlinks),
   // replacing what is there atomically; files the tree does not hold are left alone. Returns the
-  // paths written, sorted.
+  // paths written, sorted. A tree path that could leave the work tree ('..', '.git' parts) is
+  // refused before anything is written.
   Result<std::vector<std::string>> write_tree_files(const std::string& commit);
 
  private:

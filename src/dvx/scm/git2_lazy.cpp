@@ -11,6 +11,11 @@ int git_attr_cache_flush(git_repository *repo) {
   return fn(repo);
 }
 
+int git_blob_create_from_buffer(git_oid *id, git_repository *repo, const void *buffer, size_t len) {
+  static const auto fn = dvx::scm::git2_symbol<int (*)(git_oid *id, git_repository *repo, const void *buffer, size_t len)>("git_blob_create_from_buffer");
+  return fn(id, repo, buffer, len);
+}
+
 void git_blob_free(git_blob *blob) {
   static const auto fn = dvx::scm::git2_symbol<void (*)(git_blob *blob)>("git_blob_free");
   fn(blob);
@@ -141,6 +146,11 @@ int git_ignore_path_is_ignored(int *ignored, git_repository *repo, const char *p
   return fn(ignored, repo, path);
 }
 
+int git_index_add(git_index *index, const git_index_entry *source_entry) {
+  static const auto fn = dvx::scm::git2_symbol<int (*)(git_index *index, const git_index_entry *source_entry)>("git_index_add");
+  return fn(index, source_entry);
+}
+
 int git_index_add_all(git_index *index, const git_strarray *pathspec, unsigned int flags, git_index_matched_path_cb callback, void *payload) {
   static const auto fn = dvx::scm::git2_symbol<int (*)(git_index *index, const git_strarray *pathspec, unsigned int flags, git_index_matched_path_cb callback, void *payload)>("git_index_add_all");
   return fn(index, pathspec, flags, callback, payload);
@@ -176,6 +186,11 @@ const git_index_entry * git_index_get_bypath(git_index *index, const char *path,
   return fn(index, path, stage);
 }
 
+int git_index_new(git_index **out) {
+  static const auto fn = dvx::scm::git2_symbol<int (*)(git_index **out)>("git_index_new");
+  return fn(out);
+}
+
 int git_index_read(git_index *index, int force) {
   static const auto fn = dvx::scm::git2_symbol<int (*)(git_index *index, int force)>("git_index_read");
   return fn(index, force);
@@ -209,6 +224,11 @@ int git_index_write(git_index *index) {
 int git_index_write_tree(git_oid *out, git_index *index) {
   static const auto fn = dvx::scm::git2_symbol<int (*)(git_oid *out, git_index *index)>("git_index_write_tree");
   return fn(out, index);
+}
+
+int git_index_write_tree_to(git_oid *out, git_index *index, git_repository *repo) {
+  static const auto fn = dvx::scm::git2_symbol<int (*)(git_oid *out, git_index *index, git_repository *repo)>("git_index_write_tree_to");
+  return fn(out, index, repo);
 }
 
 int git_libgit2_init(void) {

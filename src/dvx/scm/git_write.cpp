@@ -147,6 +147,41 @@ Result<std::string> Git::workspace_tree(const std::vector<std::string>& paths, b
   return result;
 }
 
+Result<std::string> Git::overlay_tree(const std::string& tree,
+                                      const std::vector<std::pair<std::string, std::string>>& files) const {
+  auto tree_oid = parse_oid(tree);
+  if (!tree_oid) return std::unexpected(tree_oid.error());
+  git_tree* tree_raw = nullptr;
+  int rc = git_tree_lookup(&tree_raw, m_impl->repo.get(), &*tree_oid);
+  TreePtr base(tree_raw);
+  if (rc < 0) return fail_git("failed to read git tree " + tree, rc);
+  // An in-memory index: the repository's index file is never involved.
+  git_index* idx_raw = nullptr;
+  rc = git_index_new(&idx_raw);
+  IndexPtr idx(idx_raw);
+  if (rc < 0) return fail_git("failed to create an in-memory git index", rc);
+  rc = git_index_read_tree(idx.get(), base.get());
+  if (rc < 0) return fail_git("failed to read git tree " + tree, rc);
+  for (auto& [given, content] : files) {
+    std::string rel = clean_rel(given);
+    if (rel.empty() || rel_escapes(rel)) return fail(ErrorCode::invalid_argument, "invalid path '" + given + "'");
+    git_index_entry entry{};
+    entry.path = rel.c_str();
+    entry.mode = GIT_FILEMODE_BLOB;
+    if (const git_index_entry* old = git_index_get_bypath(idx.get(), rel.c_str(), 0);
+        old != nullptr && old->mode == GIT_FILEMODE_BLOB_EXECUTABLE)
+      entry.mode = GIT_FILEMODE_BLOB_EXECUTABLE;
+    rc = git_blob_create_from_buffer(&entry.id, m_impl->repo.get(), content.data(), content.size());
+    if (rc < 0) return fail_git("failed to write '" + rel + "' as a git blob", rc);
+    rc = git_index_add(idx.get(), &entry);
+    if (rc < 0) return fail_git("failed to add '" + rel + "' to a git tree", rc);
+  }
+  git_oid out;
+  rc = git_index_write_tree_to(&out, idx.get(), m_impl->repo.get());
+  if (rc < 0) return fail_git("failed to write a git tree", rc);
+  return oid_hex(&out);
+}
+
 Result<std::string> Git::create_commit(const std::string& tree, const std::vector<std::string>& parents,
                                        const std::string& message) {
   auto tree_oid = parse_oid(tree);
@@ -205,6 +240,18 @@ Result<std::vector<std::string>> Git::write_tree_files(const std::string& commit
   };
   int rc = git_tree_walk(tree->get(), GIT_TREEWALK_PRE, cb, &items);
   if (rc < 0) return fail_git("failed to list files at " + commit, rc);
+  for (const Item& item : items) {
+    size_t start = 0;
+    for (;;) {
+      size_t end = item.path.find('/', start);
+      std::string_view part(item.path.data() + start, (end == std::string::npos ? item.path.size() : end) - start);
+      if (part.empty() || part == "." || part == ".." || part == ".git")
+        return fail(ErrorCode::invalid_argument, "refusing to write '" + item.path + "' of " + commit +
+                                                     ": the path leaves the work tree or enters .git");
+      if (end == std::string::npos) break;
+      start = end + 1;
+    }
+  }
   std::vector<std::string> written;
   for (const Item& item : items) {
     // Never write through a symlink or over a file standing where a folder of the tree is.

@@ -614,3 +614,64 @@ TEST_F(GitTest, RefsUnderAPrefixAndCommitInfo) {
 
 }  // namespace
 }  // namespace dvx::scm
+
+namespace dvx::scm {
+namespace {
+
+TEST_F(GitTest, OverlayTreeReplacesAndAddsFilesWithoutTouchingIndexOrWorkTree) {
+  put("params.yaml", "lr: 0.1\n");
+  put("run.sh", "#!/bin/sh\n");
+  ::chmod((m_dir + "/run.sh").c_str(), 0755);
+  commit("base");
+  std::string base_tree = git_out("rev-parse HEAD^{tree}");
+  std::string index_before = read_all(m_dir + "/.git/index");
+  Git g = open();
+  auto t = g.overlay_tree(base_tree, {{"params.yaml", "lr: 0.5\n"}, {"run.sh", "#!/bin/sh\necho\n"}, {"new/deep.txt", "x"}});
+  ASSERT_TRUE(t) << t.error().message;
+  EXPECT_NE(*t, base_tree);
+  EXPECT_EQ(git_out("cat-file -p " + *t + ":params.yaml"), "lr: 0.5");
+  EXPECT_EQ(git_out("cat-file -p " + *t + ":new/deep.txt"), "x");
+  // an executable stays executable, a new file is a plain one
+  EXPECT_THAT(git_out("ls-tree " + *t + " run.sh"), ::testing::StartsWith("100755 "));
+  EXPECT_THAT(git_out("ls-tree -r " + *t + " new/deep.txt"), ::testing::StartsWith("100644 "));
+  EXPECT_EQ(get("params.yaml"), "lr: 0.1\n");
+  EXPECT_EQ(read_all(m_dir + "/.git/index"), index_before);
+  // paths that leave the tree are refused
+  EXPECT_FALSE(g.overlay_tree(base_tree, {{"../evil", "x"}}));
+  // nothing to overlay: the same tree
+  auto same = g.overlay_tree(base_tree, {});
+  ASSERT_TRUE(same);
+  EXPECT_EQ(*same, base_tree);
+}
+
+TEST_F(GitTest, WriteTreeFilesRefusesATreeThatLeavesTheWorkTree) {
+  put("a.txt", "a\n");
+  commit("base");
+  // A hand-made tree with a ".." folder (git's own checkout refuses such trees too).
+  std::string blob = git_out("rev-parse HEAD:a.txt");
+  auto sh = [](const std::string& cmd) {
+    std::string out;
+    FILE* p = popen(cmd.c_str(), "r");
+    char buf[128];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    pclose(p);
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    return out;
+  };
+  std::string inner = sh("printf '100644 blob " + blob + "\\tescaped.txt\\n' | git -C '" + m_dir + "' mktree");
+  std::string bad_tree = sh("printf '040000 tree " + inner + "\\t..\\n100644 blob " + blob + "\\ta.txt\\n' | git -C '" +
+                            m_dir + "' mktree 2>/dev/null");
+  if (bad_tree.size() != 40) GTEST_SKIP() << "git mktree refused the '..' entry";
+  std::string commit_id = git_out("commit-tree " + bad_tree + " -m evil");
+  ASSERT_EQ(commit_id.size(), 40u);
+  Git g = open();
+  auto written = g.write_tree_files(commit_id);
+  ASSERT_FALSE(written);
+  EXPECT_THAT(written.error().message, ::testing::HasSubstr("leaves the work tree"));
+  EXPECT_FALSE(fs::exists(m_root + "/escaped.txt"));
+  EXPECT_EQ(get("a.txt"), "a\n");
+}
+
+}  // namespace
+}  // namespace dvx::scm
