@@ -10,8 +10,10 @@
 #include "app.h"
 #include "dvx/formats/dvc_yaml.h"
 #include "dvx/base/strings.h"
+#include "dvx/base/teardown.h"
 #include "dvx/formats/py_json.h"
 #include "dvx/platform/files.h"
+#include "dvx/platform/process.h"
 #include "dvx/scm/git.h"
 
 namespace dvx::cli {
@@ -119,6 +121,8 @@ constexpr char kNoSplit = '\x1f';
 int main(int argc, char** argv) {
   using namespace dvx;
   std::signal(SIGPIPE, SIG_IGN);
+  skip_teardown();  // one command, then exit: big structures are left to the process exit
+  platform::grow_heap_in_large_steps();
   cli::Context ctx;
   ctx.cwd = platform::current_dir();
   // Help and usage name the program as it was invoked (`dvx`, or `dvc` through the alias).

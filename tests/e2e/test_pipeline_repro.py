@@ -376,6 +376,27 @@ class TestStageFlags(PipelineCase):
         self.assertIn("  fe@x:\n    cmd: echo x >> runs.log && echo x > x.txt\n", lock)
         self.assertFileBytes("x.txt", b"x\n")
 
+    def test_gitignore_written_before_a_stage_hashes_its_folder(self):
+        # DVC writes each stage's .gitignore lines as it saves the outputs: a later stage whose
+        # dep is the folder hashes it with them, so status right after the repro is clean.
+        for i in range(6):
+            self.write(f"in/s{i}.txt", f"input {i}\n".encode())
+        os.makedirs(self.p("out"), exist_ok=True)
+        items = "".join(f"      - s{i}\n" for i in range(6))
+        self.write("dvc.yaml", "stages:\n  copy:\n    foreach:\n" + items + "    do:\n"
+                               "      cmd: cp in/${item}.txt out/${item}.txt\n"
+                               "      deps:\n      - in/${item}.txt\n      outs:\n      - out/${item}.txt\n"
+                               "  collect:\n    cmd: cat out/*.txt > all.txt\n    deps:\n    - out\n"
+                               "    outs:\n    - all.txt\n")
+        self.repro()
+        self.assertFileBytes("out/.gitignore", "".join(f"/s{i}.txt\n" for i in range(6)).encode())
+        self.assertEqual(self.json_out("status", "--json"), {})
+        lock = self.read("dvc.lock").decode()
+        self.assertIn("    - path: out\n      hash: md5\n", lock)
+        self.assertIn("      nfiles: 7\n", lock)  # six copies and their .gitignore
+        code, out, err = self.repro()
+        self.assertIn("Stage 'collect' didn't change, skipping\n", out)
+
     def test_allow_missing(self):
         self.repro()
         self.runs()

@@ -6,6 +6,7 @@
 
 #include "dvx/api/internal.h"
 #include "dvx/base/strings.h"
+#include "dvx/base/teardown.h"
 #include "dvx/formats/yaml_edit.h"
 #include "dvx/pipeline/index.h"
 #include "dvx/pipeline/repro.h"
@@ -89,6 +90,7 @@ pipeline::ReproResult detail::repro_with(repo::Repo& repo, const pipeline::Repro
   auto result = pipeline::reproduce(*index, opts, rio);
   if (inspect) inspect(*index, result);
   repo.reload_stages();
+  retire(std::move(index));
   return result;
 }
 
@@ -436,8 +438,9 @@ void pipeline_status(repo::Repo& repo, const std::vector<std::string>& targets, 
     throw UserError(e.what(), ExitCode::failure);
   }
   std::vector<size_t> sel = pipeline_stages_of(*index, targets, other_targets);
-  pipeline::Checker checker(*index);
-  checker.prefetch(sel);
+  auto checker_owned = std::make_unique<pipeline::Checker>(*index);
+  auto& checker = *checker_owned;
+  checker.prefetch(sel, true);
   for (size_t i : sel) {
     const auto& st = index->stage(i);
     if (st.frozen)
@@ -458,6 +461,9 @@ void pipeline_status(repo::Repo& repo, const std::vector<std::string>& targets, 
     s.changed_command = ch.command;
     res.stages.push_back(std::move(s));
   }
+  // Status is the command's last use of them: the CLI leaves them to the process exit.
+  retire(std::move(checker_owned));
+  retire(std::move(index));
 }
 
 void commit_pipeline(repo::Repo& repo, const CommitOptions& opts, const Confirm& confirm,

@@ -235,6 +235,12 @@ std::optional<LockStage> DvcLock::stage(std::string_view name) const {
   return std::move(*st);
 }
 
+const LockStage* DvcLock::stage_ref(std::string_view name) const {
+  // from_document() and set_stage() keep a typed entry for every stage of the document.
+  auto it = m_typed.find(std::string(name));
+  return it == m_typed.end() ? nullptr : &it->second;
+}
+
 std::vector<std::string> DvcLock::stage_names() const {
   std::vector<std::string> names;
   if (const Node* stages = m_doc.find("stages"))

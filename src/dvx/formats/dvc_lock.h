@@ -45,6 +45,9 @@ class DvcLock {
 
   // The entry of a stage, nullopt when absent.
   std::optional<LockStage> stage(std::string_view name) const;
+  // The same without a copy: the entry held by this object (valid until it is next changed),
+  // nullptr when absent.
+  const LockStage* stage_ref(std::string_view name) const;
   // Stage names in file order.
   std::vector<std::string> stage_names() const;
   // Replaces a stage's entry in place or appends it.

@@ -82,6 +82,7 @@ std::unique_ptr<Index> Index::load(repo::Repo& repo, const std::function<bool(co
     }
     std::string dir = fsx::parent_dir(root + "/" + file);
     std::string lock_rel = file.substr(0, file.size() - 4) + "lock";
+    index->m_stages.reserve(index->m_stages.size() + dvc_yaml.stages.size());
     for (auto& def : dvc_yaml.stages) {
       Stage st;
       st.file_rel = file;
@@ -346,6 +347,12 @@ std::optional<formats::LockStage> Index::lock_entry(size_t i) const {
   const Stage& st = m_stages[i];
   if (st.is_dvc_file()) return std::nullopt;
   return lock(st.lock_rel).stage(st.name);
+}
+
+const formats::LockStage* Index::lock_entry_ptr(size_t i) const {
+  const Stage& st = m_stages[i];
+  if (st.is_dvc_file()) return nullptr;
+  return lock(st.lock_rel).stage_ref(st.name);
 }
 
 void Index::write_lock(const std::string& lock_rel) const {

@@ -90,6 +90,8 @@ class Index {
   bool lock_exists(const std::string& lock_rel) const;
   // The recorded entry of a pipeline stage, nullopt when none.
   std::optional<formats::LockStage> lock_entry(size_t i) const;
+  // The same without a copy (valid until the dvc.lock is next changed), nullptr when none.
+  const formats::LockStage* lock_entry_ptr(size_t i) const;
   // Writes a dvc.lock from its (edited) lock() document, atomically, and records it for Git.
   void write_lock(const std::string& lock_rel) const;
 

@@ -275,6 +275,10 @@ class Engine {
   std::vector<std::string> m_pending_ignores;  // cached outputs whose .gitignore entry is due
   std::chrono::steady_clock::time_point m_last_lock_write{};
   void flush_locks(bool force);
+  // Writes the pending .gitignore lines now when one of them belongs in a .gitignore that a
+  // dep of stage i is or contains: DVC writes them as it saves each stage, so a stage whose
+  // dep is the outputs' folder hashes that folder with them.
+  void flush_ignores_inside_deps(size_t i);
   // With parallel jobs new entries are appended in finishing order; this puts them in plan
   // order (entries that existed stay where they are), so every run writes the same file.
   void order_new_entries(const std::vector<size_t>& order);
@@ -377,9 +381,26 @@ void Engine::flush_locks(bool force) {
   m_dirty_locks.clear();
   // .gitignore entries go with the dvc.lock entries: one read and write of each .gitignore per
   // batch rather than per output
-  if (!m_pending_ignores.empty() && m_io.gitignore) m_io.gitignore(m_pending_ignores);
+  if (!m_pending_ignores.empty() && m_io.gitignore) {
+    m_io.gitignore(m_pending_ignores);
+    for (auto& rel : m_pending_ignores)  // a folder state taken before is stale now
+      m_checker.forget(fsx::parent_dir(m_repo.root() + "/" + rel) + "/.gitignore");
+  }
   m_pending_ignores.clear();
   m_last_lock_write = now;
+}
+
+void Engine::flush_ignores_inside_deps(size_t i) {
+  if (m_pending_ignores.empty()) return;
+  const Stage& st = m_index.stage(i);
+  for (auto& rel : m_pending_ignores) {
+    std::string ignore_file = fsx::parent_dir(m_repo.root() + "/" + rel) + "/.gitignore";
+    for (auto& d : st.deps)
+      if (ignore_file == d.abs || (ignore_file.starts_with(d.abs) && ignore_file[d.abs.size()] == '/')) {
+        flush_locks(true);
+        return;
+      }
+  }
 }
 
 void Engine::save(size_t i, formats::LockStage entry, Sink& sink) {
@@ -460,6 +481,7 @@ Engine::Outcome Engine::stage(size_t i, Sink& sink, std::unique_lock<std::mutex>
     return Outcome::reproduced;
   }
   if (st.frozen) sink.warn("stage: '" + addr + "' is frozen. Its dependencies are not going to be reproduced.");
+  flush_ignores_inside_deps(i);
   StageChanges ch;
   try {
     ch = m_checker.check(i, m_opts.allow_missing);

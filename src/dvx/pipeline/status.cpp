@@ -40,22 +40,35 @@ Checker::Checker(const Index& index) : m_index(index), m_repo(index.repo()), m_c
   m_ctx.dangling_absent = true;
 }
 
-void Checker::prefetch(const std::vector<size_t>& stages) {
-  std::vector<std::string> paths;
-  std::vector<fsx::FileStat> stats;
-  std::set<std::string> seen;
-  auto add = [&](const std::string& abs) {
-    if (m_states.count(abs) || !seen.insert(abs).second) return;
-    auto st = fsx::lstat_path(abs);
-    if (st.type != fsx::FileType::regular) return;
-    paths.push_back(abs);
-    stats.push_back(st);
-  };
+void Checker::prefetch(const std::vector<size_t>& stages, bool cache_presence) {
+  // Paths in byte order (deps and outputs of a foreach interleave folders): the state db then
+  // reads them with one range scan of its key instead of a point query per path.
+  std::set<std::string> wanted;
   for (size_t i : stages) {
     const Stage& st = m_index.stage(i);
     if (st.is_dvc_file()) continue;  // .dvc outputs may be 2.x entries hashed another way
-    for (auto& d : st.deps) add(d.abs);
-    for (auto& o : st.outs) add(o.abs);
+    for (auto& d : st.deps)
+      if (!m_states.count(d.abs)) wanted.insert(d.abs);
+    for (auto& o : st.outs)
+      if (!m_states.count(o.abs)) wanted.insert(o.abs);
+  }
+  if (cache_presence) prefetch_cache(stages);
+  if (wanted.empty()) return;
+  // Stat-ed from the repository root (one open folder), not from "/" path by path.
+  const std::string& root = m_repo.root();
+  std::vector<std::string> all(wanted.begin(), wanted.end()), rels;
+  rels.reserve(all.size());
+  for (auto& abs : all)
+    rels.push_back(abs.size() > root.size() + 1 && abs.compare(0, root.size(), root) == 0 && abs[root.size()] == '/'
+                       ? abs.substr(root.size() + 1)
+                       : abs);  // outside the repository: an absolute path, stat-ed as it is
+  auto all_stats = fsx::lstat_under(root, rels);
+  std::vector<std::string> paths;
+  std::vector<fsx::FileStat> stats;
+  for (size_t k = 0; k < all.size(); ++k) {
+    if (all_stats[k].type != fsx::FileType::regular) continue;
+    paths.push_back(std::move(all[k]));
+    stats.push_back(all_stats[k]);
   }
   if (paths.empty()) return;
   auto hashes = m_repo.hasher().hash(paths, stats, hash::Algorithm::md5);
@@ -68,6 +81,30 @@ void Checker::prefetch(const std::vector<size_t>& stages) {
     s.isexec = stats[k].is_exec();
     m_states.emplace(paths[k], std::move(s));
   }
+}
+
+void Checker::prefetch_cache(const std::vector<size_t>& stages) {
+  // The cached file outputs recorded in dvc.lock: their objects are stat-ed from the cache's
+  // folder in one pass. Folders (.dir) are left to Repo::cache_state (their files too).
+  std::vector<std::string> oids, rels;
+  for (size_t i : stages) {
+    const Stage& st = m_index.stage(i);
+    if (st.is_dvc_file()) continue;
+    const formats::LockStage* entry = m_index.lock_entry_ptr(i);
+    if (!entry) continue;
+    for (auto& o : st.outs) {
+      if (!o.def.cache) continue;
+      for (auto& e : entry->outs) {
+        if (e.path != o.written || !e.md5 || e.md5->ends_with(".dir") || !odb::valid_oid(*e.md5)) continue;
+        oids.push_back(*e.md5);
+        rels.push_back(oids.back().substr(0, 2) + "/" + oids.back().substr(2));
+      }
+    }
+  }
+  if (oids.empty()) return;
+  auto stats = fsx::lstat_under(m_repo.cache().root() + "/files/md5", rels);
+  for (size_t k = 0; k < oids.size(); ++k)
+    if (stats[k].type == fsx::FileType::regular) m_cache_present.insert(oids[k]);
 }
 
 workspace::OutputState Checker::state_of(const std::string& abs) {
@@ -143,7 +180,7 @@ StageChanges Checker::check(size_t i, bool allow_missing) {
     ch.always = st.always_changed;
     return ch;
   }
-  auto entry = m_index.lock_entry(i);
+  const formats::LockStage* entry = m_index.lock_entry_ptr(i);
   if (!st.frozen) {
     for (auto& d : st.deps) {
       const formats::LockEntry* rec = nullptr;
@@ -196,7 +233,11 @@ StageChanges Checker::check(size_t i, bool allow_missing) {
         if (e.path == o.written) rec = &e;
     auto name = [&] { return m_repo.display(o.abs); };
     if (rec && rec->md5 && o.def.cache) {
-      auto cs = m_repo.cache_state(odb::ObjectId{*rec->md5, odb::Layout::v3});
+      // Seen in the cache by prefetch(): used once (the object was present a moment ago).
+      auto known = m_cache_present.find(*rec->md5);
+      auto cs = known != m_cache_present.end() ? repo::CacheState::complete
+                                               : m_repo.cache_state(odb::ObjectId{*rec->md5, odb::Layout::v3});
+      if (known != m_cache_present.end()) m_cache_present.erase(known);
       if (cs != repo::CacheState::complete) {
         if (!allow_missing) ch.outs.emplace_back(name(), cs == repo::CacheState::corrupted ? "corrupted" : "not in cache");
         continue;

@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -56,7 +57,10 @@ class Checker {
   // Hashes the files that stages' deps and outputs name in one batch (one state-db lookup for
   // all of them, misses hashed in parallel), so that checking many stages costs one query, not
   // one per file. Folders are left to state_of().
-  void prefetch(const std::vector<size_t>& stages);
+  // With `cache_presence` (status: nothing is written to or taken from the cache before the
+  // checks), the cache objects of the stages' recorded file outputs are also looked up in one
+  // pass; check() then trusts each answer once.
+  void prefetch(const std::vector<size_t>& stages, bool cache_presence = false);
 
   // Current state of a path (hashed through the state db).
   workspace::OutputState state_of(const std::string& abs);
@@ -69,6 +73,8 @@ class Checker {
   workspace::Context m_ctx;
   std::map<std::string, workspace::OutputState> m_states;
   std::map<std::string, std::optional<yaml::Node>> m_params_files;  // abs -> parsed (nullopt: missing)
+  std::unordered_multiset<std::string> m_cache_present;  // oids prefetch() saw in the cache
+  void prefetch_cache(const std::vector<size_t>& stages);
   const yaml::Node* params_file(const std::string& abs);
 };
 

@@ -82,6 +82,23 @@ FileStat lstat_path(const std::string& path) {
   return from_stat(st);
 }
 
+std::vector<FileStat> lstat_under(const std::string& dir, const std::vector<std::string>& rel_paths) {
+  std::vector<FileStat> out(rel_paths.size());
+  if (rel_paths.empty()) return out;
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_PATH);
+  for (size_t i = 0; i < rel_paths.size(); ++i) {
+    const std::string& rel = rel_paths[i];
+    struct stat st;
+    // An absolute or empty name is not relative to `dir`: looked up as lstat_path() would.
+    bool relative = fd >= 0 && !rel.empty() && rel[0] != '/';
+    int rc = relative ? ::fstatat(fd, rel.c_str(), &st, AT_SYMLINK_NOFOLLOW)
+                      : ::lstat((rel.empty() ? dir : rel[0] == '/' ? rel : dir + "/" + rel).c_str(), &st);
+    if (rc == 0) out[i] = from_stat(st);
+  }
+  if (fd >= 0) ::close(fd);
+  return out;
+}
+
 FileStat stat_path(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return FileStat{};

@@ -33,6 +33,11 @@ struct FileStat {
 FileStat lstat_path(const std::string& path);
 // stat(2)-like (follows symlinks); type missing when the path or its target does not exist.
 FileStat stat_path(const std::string& path);
+// lstat_path() of many paths given relative to one folder `dir`: each lookup starts at the
+// folder, opened once, instead of walking the whole path from "/" (a pipeline's deps and
+// outputs, cache objects). Results in input order; type missing as lstat_path() says it.
+// `dir` is resolved once: callers pass a folder that nothing renames meanwhile.
+std::vector<FileStat> lstat_under(const std::string& dir, const std::vector<std::string>& rel_paths);
 
 Result<std::string> read_file(const std::string& path);
 // The first `limit` bytes of a file (all of it when shorter): untrusted files that a parser

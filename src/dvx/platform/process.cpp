@@ -311,6 +311,12 @@ int interrupt_signal() { return g_interrupt.load(); }
 
 void clear_interrupt() { g_interrupt.store(0); }
 
+void grow_heap_in_large_steps() {
+#if defined(__GLIBC__)
+  mallopt(M_TOP_PAD, 16 << 20);
+#endif
+}
+
 void retain_freed_memory() {
 #if defined(__GLIBC__)
   mallopt(M_MMAP_THRESHOLD, 256 << 20);  // blocks up to 256 MiB come from (and go back to) the heap

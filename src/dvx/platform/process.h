@@ -81,6 +81,11 @@ void install_interrupt_handlers();
 // that build and drop many large buffers (plots over big data files). Process-wide, glibc only
 // (a no-op elsewhere).
 void retain_freed_memory();
+// Grows the heap in large steps (16 MiB of address space; pages are still only mapped when
+// touched) and keeps that much at its top when memory is freed: a short command that builds a
+// few MiB of small objects (a pipeline's index) takes one brk and no trim/re-fault cycles
+// instead of dozens. Process-wide, for the CLI's main; glibc only (a no-op elsewhere).
+void grow_heap_in_large_steps();
 // Whether an interrupt arrived since install_interrupt_handlers(); the signal number or 0.
 int interrupt_signal();
 // Forgets a recorded interrupt (tests; a caller that has fully handled it).

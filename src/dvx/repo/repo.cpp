@@ -290,6 +290,8 @@ std::vector<DvcStage> Repo::load_lock(const std::string& rel_path, const std::st
   const yaml::Node* stages = kept.find("stages");
   if (!stages || !stages->is_mapping()) return out;
   std::string dir = fsx::parent_dir(m_root + "/" + rel_path);
+  out.reserve(stages->map.size());
+  const std::string dvc_dir = m_root + "/.dvc", git_dir = m_root + "/.git";
   for (auto& [name, st] : stages->map) {
     DvcStage stage;
     stage.rel_path = rel_path;
@@ -313,8 +315,7 @@ std::vector<DvcStage> Repo::load_lock(const std::string& rel_path, const std::st
       if (const yaml::Node* n = o.find("nfiles"); n && n->kind == yaml::Node::Kind::integer) e.nfiles = n->i;
       if (const yaml::Node* x = o.find("isexec"); x && x->kind == yaml::Node::Kind::boolean) e.isexec = x->b;
       std::string abs = fsx::absolute_path(e.path, dir);
-      if (!fsx::is_within(abs, m_root) || abs == m_root || fsx::is_within(abs, m_root + "/.dvc") ||
-          fsx::is_within(abs, m_root + "/.git"))
+      if (!fsx::is_within(abs, m_root) || abs == m_root || fsx::is_within(abs, dvc_dir) || fsx::is_within(abs, git_dir))
         throw UserError("'" + rel_path + "': output path '" + e.path + "' escapes the repository", ExitCode::failure);
       if (e.md5 && !odb::valid_oid(*e.md5))
         throw UserError("'" + rel_path + "': invalid hash '" + *e.md5 + "' for output '" + e.path + "'",
@@ -324,7 +325,7 @@ std::vector<DvcStage> Repo::load_lock(const std::string& rel_path, const std::st
       out_entry.index = stage.outs.size();
       out_entry.abs_path = abs;
       out_entry.rel_path = abs.substr(m_root.size() + 1);
-      out_entry.entry = e;
+      out_entry.entry = std::move(e);
       stage.outs.push_back(std::move(out_entry));
     }
     out.push_back(std::move(stage));
@@ -392,8 +393,9 @@ const std::vector<DvcStage>& Repo::stages() {
         auto lock = fsx::read_file_prefix(abs + "/" + e.name, k_parse_read_limit);
         if (!lock) throw UserError(lock.error().message);
         auto yaml_text = fsx::read_file_prefix(abs + "/dvc.yaml", k_parse_read_limit);
-        for (auto& st : load_lock(child, *lock, yaml_text ? *yaml_text : std::string()))
-          m_stages.push_back(std::move(st));
+        auto loaded = load_lock(child, *lock, yaml_text ? *yaml_text : std::string());
+        m_stages.reserve(m_stages.size() + loaded.size());
+        for (auto& st : loaded) m_stages.push_back(std::move(st));
         for (auto& st : m_stages)
           if (st.rel_path == child)
             for (auto& o : st.outs) outputs.insert(o.rel_path);
@@ -414,7 +416,9 @@ const std::vector<DvcStage>& Repo::stages() {
       dirs.push_back(sd);
     }
   }
-  std::stable_sort(m_stages.begin(), m_stages.end(), [](auto& a, auto& b) { return a.rel_path < b.rel_path; });
+  auto by_path = [](const DvcStage& a, const DvcStage& b) { return a.rel_path < b.rel_path; };
+  if (!std::is_sorted(m_stages.begin(), m_stages.end(), by_path))  // one dvc.lock's stages: already are
+    std::stable_sort(m_stages.begin(), m_stages.end(), by_path);
   m_stages_loaded = true;
   return m_stages;
 }

@@ -202,6 +202,38 @@ TEST(Stat, TypesAndModes) {
   EXPECT_FALSE(lstat_path(t / "missing").exists());
 }
 
+// lstat_under answers as lstat_path of dir + "/" + rel, path by path, for every kind of entry.
+TEST(Stat, LstatUnderMatchesLstatPath) {
+  TempDir t;
+  tu::write_file(t / "a/x", "12345", 0755);
+  tu::write_file(t / "a/b/y", "1", 0644);
+  ASSERT_EQ(::symlink("a/x", (t / "link").c_str()), 0);
+  ASSERT_EQ(::symlink("nowhere", (t / "a/dangling").c_str()), 0);
+  std::string outside = t / "a/x";  // absolute: looked up as it is
+  std::vector<std::string> rels{"a/x", "a/b/y", "a", "link", "a/dangling", "missing", "a/missing/z", "", outside,
+                                "link/x"};
+  auto got = lstat_under(t.path(), rels);
+  ASSERT_EQ(got.size(), rels.size());
+  for (size_t i = 0; i < rels.size(); ++i) {
+    std::string full = rels[i].empty() ? t.path() : rels[i][0] == '/' ? rels[i] : t / rels[i];
+    FileStat want = lstat_path(full);
+    EXPECT_EQ(got[i].type, want.type) << rels[i];
+    EXPECT_EQ(got[i].size, want.size) << rels[i];
+    EXPECT_EQ(got[i].inode, want.inode) << rels[i];
+    EXPECT_EQ(got[i].mtime_ns, want.mtime_ns) << rels[i];
+    EXPECT_EQ(got[i].mode, want.mode) << rels[i];
+  }
+  EXPECT_EQ(got[0].type, FileType::regular);
+  EXPECT_EQ(got[3].type, FileType::symlink);  // a final symlink is not followed
+  EXPECT_FALSE(got[5].exists());
+  // A folder that does not exist: every path missing, no error.
+  auto none = lstat_under(t / "nope", {"a/x", "y"});
+  ASSERT_EQ(none.size(), 2u);
+  EXPECT_FALSE(none[0].exists());
+  EXPECT_FALSE(none[1].exists());
+  EXPECT_TRUE(lstat_under(t.path(), {}).empty());
+}
+
 TEST(FileLock, ConflictFromAnotherProcessAndReleaseOnDestruction) {
   TempDir t;
   std::string p = t / "lock";
