@@ -292,12 +292,17 @@ class TestQueue(QueueCase):
         rows, workers = self.status()
         self.assertEqual(workers, (1, 0))
         # live progress: the running row shows the metrics the script wrote so far
+        seen = {}
+
         def running_metrics():
             state, rec = self.exp_rows()["slow"]
             m = (rec["revs"][0].get("data") or {}).get("metrics", {})
-            return state == "running" and "metrics.json" in m
+            seen["rec"] = rec
+            # the work tree starts with the baseline's metrics.json (lr 0.1), which the script then
+            # rewrites (it may be caught half written once: an error entry)
+            return state == "running" and m.get("metrics.json", {}).get("data", {}).get("lr") == 0.15
         self.wait_for(running_metrics, 30, "live metrics")
-        state, rec = self.exp_rows()["slow"]
+        rec = seen["rec"]
         self.assertEqual(rec["revs"][0]["data"]["metrics"]["metrics.json"]["data"], {"loss": 0.85, "lr": 0.15})
         self.assertEqual(rec["executor"]["state"], "running")
         self.assertTrue(rec["executor"]["local"]["root"].startswith(self.p(".dvc", "tmp", "exps", "tmp")))
