@@ -83,17 +83,8 @@ std::set<odb::ObjectId> remote_objects(const remote::Remote& rem) {
   for (auto layout : {odb::Layout::v3, odb::Layout::legacy}) {
     auto keys = rem.list(layout == odb::Layout::v3 ? "files/md5" : "");
     if (!keys) throw UserError("failed to list remote " + rem.describe() + ": " + keys.error().message);
-    for (auto& k : *keys) {
-      std::string rel = k;
-      if (layout == odb::Layout::v3) {
-        if (!rel.starts_with("files/md5/")) continue;
-        rel = rel.substr(10);
-      }
-      auto slash = rel.find('/');
-      if (slash != 2 || rel.find('/', slash + 1) != std::string::npos) continue;
-      std::string oid = rel.substr(0, 2) + rel.substr(3);
-      if (odb::valid_oid(oid)) out.insert(odb::ObjectId{oid, layout});
-    }
+    for (auto& k : *keys)
+      if (auto id = detail::remote_key_object(k, layout)) out.insert(*id);
   }
   return out;
 }

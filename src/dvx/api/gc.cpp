@@ -83,6 +83,20 @@ std::unique_ptr<remote::Remote> detail::open_named_remote(repo::Repo& repo, cons
   return std::move(*r);
 }
 
+std::optional<odb::ObjectId> detail::remote_key_object(const std::string& key, odb::Layout layout) {
+  // "files/md5/ab/cdef..." or "ab/cdef..." (legacy: exactly two segments).
+  std::string rel = key;
+  if (layout == odb::Layout::v3) {
+    if (!rel.starts_with("files/md5/")) return std::nullopt;
+    rel = rel.substr(10);
+  }
+  auto slash = rel.find('/');
+  if (slash != 2 || rel.find('/', slash + 1) != std::string::npos) return std::nullopt;
+  std::string oid = rel.substr(0, 2) + rel.substr(3);
+  if (!odb::valid_oid(oid)) return std::nullopt;
+  return odb::ObjectId{oid, layout};
+}
+
 namespace {
 
 using detail::open_named_remote;
@@ -213,18 +227,8 @@ std::vector<std::string> gc(repo::Repo& repo, const GcOptions& opts, const Confi
       auto keys = rem->list(layout == odb::Layout::v3 ? "files/md5" : "");
       if (!keys) throw UserError(keys.error().message);
       for (auto& k : *keys) {
-        // "files/md5/ab/cdef..." or "ab/cdef..." (legacy: exactly two segments).
-        std::string rel = k;
-        if (layout == odb::Layout::v3) {
-          if (!rel.starts_with("files/md5/")) continue;
-          rel = rel.substr(10);
-        }
-        auto slash = rel.find('/');
-        if (slash != 2 || rel.find('/', slash + 1) != std::string::npos) continue;
-        std::string oid = rel.substr(0, 2) + rel.substr(3);
-        if (!odb::valid_oid(oid)) continue;
-        odb::ObjectId id{oid, layout};
-        if (used.count(id)) continue;
+        auto id = detail::remote_key_object(k, layout);
+        if (!id || used.count(*id)) continue;
         if (!opts.dry)
           if (auto r = rem->remove(k); !r) throw UserError(r.error().message);
         ++removed;

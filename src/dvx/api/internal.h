@@ -97,6 +97,9 @@ inline void checked(Status s) {
 
 // The backend of a configured remote (api/gc.cpp); DVC's config errors (251) for an unknown name.
 std::unique_ptr<remote::Remote> open_named_remote(repo::Repo& repo, const std::string& name);
+// The object a remote key names in a layout ("files/md5/ab/cdef…" for 3.x, "ab/cdef…" for 2.x);
+// nullopt for any other key.
+std::optional<odb::ObjectId> remote_key_object(const std::string& key, odb::Layout layout);
 
 // ---- experiments (api/experiments.cpp), shared with the queue (api/exp_queue.cpp) ----
 // The Git of a repository experiments can use (DVC's Experiments.scm): "Only supported for Git
