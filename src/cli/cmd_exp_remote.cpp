@@ -143,12 +143,14 @@ void add_remove_git_remote(CLI::App& exp, Action& action) {
       ->type_name("<git_remote>");
   exp.callback([&action, remove] {
     if (!remove->parsed() || git_remote.empty()) return;
-    opts.all_commits = remove->get_option("--all-commits")->as<bool>();
-    opts.keep = remove->get_option("--keep")->as<bool>();
-    opts.queue = remove->get_option("--queue")->as<bool>();
-    opts.revs = remove->get_option("--rev")->as<std::vector<std::string>>();
-    if (remove->get_option("--num")->count() > 0) opts.num = remove->get_option("--num")->as<int>();
-    opts.names = remove->get_option("experiment")->as<std::vector<std::string>>();
+    // CLI11 reads an option given no value as one empty value: only count what was given.
+    auto given = [remove](const char* name) { return remove->get_option(name)->count() > 0; };
+    opts.all_commits = given("--all-commits");
+    opts.keep = given("--keep");
+    opts.queue = given("--queue");
+    if (given("--rev")) opts.revs = remove->get_option("--rev")->as<std::vector<std::string>>();
+    if (given("--num")) opts.num = remove->get_option("--num")->as<int>();
+    if (given("experiment")) opts.names = remove->get_option("experiment")->as<std::vector<std::string>>();
     action = [](Context& ctx) {
       bool selection = opts.all_commits || !opts.revs.empty() || opts.queue;
       if (selection == !opts.names.empty())

@@ -130,7 +130,13 @@ class TestExpPushPullFileUrl(ExpRemoteCase):
         self.assertIn("Pulled experiment '['exp-b']'", out)
         self.assertIn("without '--no-cache'", out)
         self.assertFalse(self.in_cache(model_md5(0.3), clone))
+        # Already pulled: no ref moves, but its data comes once the remote has it.
+        out = self.dvx("exp", "push", "origin", "exp-b")
+        self.assertIn("Experiment exp-b is up to date on Git remote 'origin'.", out)
+        self.assertIn("1 file uploaded", out)
+        self.assertTrue(self.on_store(model_md5(0.3)))
         self.assertEqual(self.dvx("exp", "pull", "origin", "exp-b", cwd=clone).strip(), "No experiments to pull.")
+        self.assertTrue(self.in_cache(model_md5(0.3), clone))
 
         # Same name, different experiment: push refused without -f, replaced with it.
         self.exp_run("exp-c", 0.5)
