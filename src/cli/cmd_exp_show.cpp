@@ -239,8 +239,8 @@ void register_list(CLI::App* group, Action& action) {
       opts.num = f->sel.num;
       opts.all_commits = f->sel.all_commits;
       opts.describe = !(f->name_only || f->sha_only);
-      auto listed = f->git_remote.empty() ? api::exp_list(*repo, opts) : api::exp_list_remote(*repo, opts, f->git_remote);
-      for (auto& b : listed) {
+      opts.git_remote = f->git_remote;
+      for (auto& b : api::exp_list(*repo, opts)) {
         if (opts.describe) ctx.console.out(b.name + ":");
         for (auto& [name, sha] : b.experiments) {
           if (f->name_only) ctx.console.out(name);

@@ -294,13 +294,14 @@ struct ExpListOptions {
   int num = 1;                    // first-parent commits from each
   bool all_commits = false;       // every experiment, whatever its baseline
   bool describe = true;           // name the baselines (not needed for --name-only/--sha-only)
+  std::string git_remote;         // list this Git remote's experiments (no shas) instead
 };
 struct ExpListBaseline {
   std::string baseline;  // sha
   std::string name;      // branch/tag name, else the 7-char sha
   std::vector<std::pair<std::string, std::string>> experiments;  // (name, commit sha)
 };
-// `exp list`: experiments grouped by baseline in ref order.
+// `exp list [<git_remote>]`: experiments grouped by baseline in ref order.
 std::vector<ExpListBaseline> exp_list(repo::Repo& repo, const ExpListOptions& opts);
 
 // ---- experiments: run, save, apply, branch, remove, rename (api/experiments.cpp) ------------
@@ -382,9 +383,6 @@ struct ExpPullResult {
 // of those fetched or already here from the DVC remote into the cache (the workspace is not
 // checked out).
 ExpPullResult exp_pull(repo::Repo& repo, const ExpRemoteOptions& opts);
-// `exp list <git_remote>`: the remote's experiments grouped by baseline (no commit shas, as DVC).
-std::vector<ExpListBaseline> exp_list_remote(repo::Repo& repo, const ExpListOptions& opts,
-                                             const std::string& git_remote);
 // `exp remove -g <git_remote>`: deletes the selected experiments on the remote; the names
 // removed (DVC's order and messages; "Experiment '<n>' does not exist in '<remote>'" for unknown
 // names).

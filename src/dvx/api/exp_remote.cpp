@@ -65,32 +65,6 @@ ExpPullResult exp_pull(repo::Repo& repo, const ExpRemoteOptions& opts) {
   return res;
 }
 
-std::vector<ExpListBaseline> exp_list_remote(repo::Repo& repo, const ExpListOptions& opts,
-                                             const std::string& git_remote) {
-  auto& git = detail::exp_git(repo);
-  experiments::ExpSelection sel;
-  sel.revs = opts.revs;
-  sel.num = opts.num;
-  sel.all_commits = opts.all_commits;
-  std::vector<ExpListBaseline> out;
-  for (auto& e : experiments::select_experiments(git, experiments::remote_exp_refs(git, git_remote), sel)) {
-    auto it = std::find_if(out.begin(), out.end(), [&](auto& b) { return b.baseline == e.ref.baseline; });
-    if (it == out.end()) {
-      out.push_back({e.ref.baseline, e.ref.baseline.substr(0, 7), {}});
-      it = out.end() - 1;
-    }
-    it->experiments.emplace_back(e.ref.name, "");  // DVC shows no sha for a remote's experiments
-  }
-  if (opts.describe) {
-    std::vector<std::string> shas;
-    for (auto& b : out) shas.push_back(b.baseline);
-    auto names = experiments::describe(git, shas);
-    for (auto& b : out)
-      if (auto n = names.find(b.baseline); n != names.end()) b.name = n->second;
-  }
-  return out;
-}
-
 std::vector<std::string> exp_remove_remote(repo::Repo& repo, const ExpRemoveOptions& opts,
                                            const std::string& git_remote) {
   if (opts.keep && opts.queue) throw UserError("Cannot use both `--keep` and `--queue`.", ExitCode::error);
