@@ -6,12 +6,15 @@ folder) by the objects' paths.
 """
 import hashlib
 import os
+import shutil
 import socket
 import subprocess
 import time
 import unittest
 
 from dvxtest import DvxTestCase
+
+DVC_REAL = shutil.which("dvc-real")
 
 TRAIN_PY = (
     "import json\n"
@@ -81,7 +84,7 @@ class ExpRemoteCase(DvxTestCase):
 
     def clone(self, url, name="clone"):
         path = os.path.join(self.tmp, name)
-        subprocess.run(["git", "clone", "-q", url, path], check=True, env=self.env,
+        subprocess.run(["git", "clone", "-q", "-b", "main", url, path], check=True, env=self.env,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.git("config", "user.name", "DVX Tests", cwd=path)
         self.git("config", "user.email", "tests@dvx.invalid", cwd=path)
@@ -244,6 +247,38 @@ class TestExpPushPullGitDaemon(ExpRemoteCase):
 
         self.dvx("exp", "remove", "-g", self.url, "exp-a")
         self.assertEqual(list(self.refs_of(self.bare)), [self.ref("exp-b")])
+
+
+@unittest.skipUnless(DVC_REAL, "dvc-real (DVC 3.64) is not installed")
+class TestExpRemoteWithDvc(ExpRemoteCase):
+    """Experiments dvx pushes are pulled by DVC, and the other way round, with the same messages."""
+
+    def dvc(self, *args, cwd):
+        proc = subprocess.run([DVC_REAL, *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              env=self.env, timeout=120)
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        return proc.stdout.decode()
+
+    def test_interchange(self):
+        self.exp_run("exp-a", 0.2)
+        self.dvx("exp", "push", "origin", "exp-a")
+        clone = self.clone("file://" + self.bare)
+        self.assertEqual(self.dvc("exp", "list", "--name-only", "origin", cwd=clone).split(), ["exp-a"])
+        out = self.dvc("exp", "pull", "origin", "exp-a", cwd=clone)
+        self.assertEqual(out.strip(), "Pulled experiment '['exp-a']' from Git remote 'origin'.")
+        self.assertEqual(self.local_sha("exp-a", cwd=clone), self.local_sha("exp-a"))
+        self.assertTrue(self.in_cache(model_md5(0.2), clone))
+
+        # DVC's experiment, pushed by DVC, pulled by dvx; then the same command by both.
+        self.dvc("exp", "run", "-q", "-n", "exp-d", "-S", "lr=0.9", cwd=clone)
+        dvc_out = self.dvc("exp", "push", "origin", "exp-d", cwd=clone)
+        self.assertEqual(self.dvx("exp", "push", "origin", "exp-d", cwd=clone), dvc_out.replace(
+            "Pushed experiment exp-d", "Experiment exp-d is").replace(" to Git remote", " up to date on Git remote")
+            .replace("1 file uploaded\n", ""))
+        out = self.dvx("exp", "pull", "origin", "exp-d")
+        self.assertEqual(out.strip(), "Pulled experiment '['exp-d']' from Git remote 'origin'.")
+        self.assertTrue(self.in_cache(model_md5(0.9), self.repo))
+        self.assertEqual(self.dvx("exp", "pull", "origin", "exp-d"), self.dvc("exp", "pull", "origin", "exp-d", cwd=self.repo))
 
 
 if __name__ == "__main__":
