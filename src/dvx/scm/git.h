@@ -161,6 +161,8 @@ class Git {
   Result<std::vector<std::string>> write_tree_files(const std::string& commit);
 
   // ---- Git remotes (git_remote.cpp): `remote` is a configured remote's name or a URL/path ------
+  // (a local path or file:// URL must name a bare repository to be pushed to: libgit2's local
+  // transport refuses to push into a work tree).
   // How one reference fared against the other side, as scmrepo's SyncStatus.
   enum class SyncStatus { success, up_to_date, diverged };
   // References of the remote whose full names start with `prefix` (`git ls-remote`), sorted by
