@@ -79,6 +79,13 @@ void register_fsck_command(CLI::App& app, Action& action);
 void register_cache_verify(CLI::App& cache, Action& action);
 // The subcommands of `exp` that write experiments (cmd_exp_run.cpp).
 void register_exp_write_commands(CLI::App& exp, Action& action);
+// `exp push`, `exp pull`, `exp clean` and `exp remove -g` (cmd_exp_remote.cpp); after the write
+// commands, whose `remove` it extends.
+void register_exp_remote_commands(CLI::App& exp, Action& action);
+// The -A/--all-commits, --rev and -n/--num flags of the experiments commands (cmd_exp_show.cpp),
+// with DVC's help texts for `verb` ("List", "Push", ...).
+void add_rev_selection(CLI::App* sub, bool& all_commits, std::vector<std::string>& revs, int& num,
+                       const std::string& verb);
 
 // The flags `repro` shares with `exp run` (cmd_repro.cpp): -f, -i, -s, -p, -P, -R, --downstream, ...
 void add_repro_flags(CLI::App* sub, pipeline::ReproOptions& o);

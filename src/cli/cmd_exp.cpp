@@ -9,6 +9,7 @@ void register_exp_commands(CLI::App& app, Action& action) {
   exp->alias("experiments");
   exp->require_subcommand(1);
   register_exp_write_commands(*exp, action);
+  register_exp_remote_commands(*exp, action);
 }
 
 }  // namespace dvx::cli

@@ -41,16 +41,25 @@ void write_forced(Context& ctx, const std::string& text) {
 // DVC lays the table out up to 1024 columns wide when it goes to the pager (or is piped).
 constexpr size_t k_pager_width = 1024;
 
-void add_rev_selection(CLI::App* sub, experiments::BaselineSelection& sel, const std::string& verb) {
-  sub->add_flag("-A,--all-commits", sel.all_commits,
+}  // namespace
+
+void add_rev_selection(CLI::App* sub, bool& all_commits, std::vector<std::string>& revs, int& num,
+                       const std::string& verb) {
+  sub->add_flag("-A,--all-commits", all_commits,
                 verb + " all experiments in the repository (overrides `--rev` and `--num`).");
-  sub->add_option("--rev", sel.revs, verb + " experiments derived from the specified `<commit>` as baseline (HEAD by default).")
+  sub->add_option("--rev", revs, verb + " experiments derived from the specified `<commit>` as baseline (HEAD by default).")
       ->type_name("<commit>")
       ->allow_extra_args(false);
-  sub->add_option("-n,--num", sel.num,
+  sub->add_option("-n,--num", num,
                   verb + " experiments from the last `num` commits (first parents) starting from the `--rev` baseline. "
                          "Give a negative value to include all first-parent commits (similar to `git log -n`).")
       ->type_name("<num>");
+}
+
+namespace {
+
+void add_rev_selection(CLI::App* sub, experiments::BaselineSelection& sel, const std::string& verb) {
+  dvx::cli::add_rev_selection(sub, sel.all_commits, sel.revs, sel.num, verb);
 }
 
 void register_show(CLI::App* group, Action& action) {
@@ -207,6 +216,7 @@ void register_list(CLI::App* group, Action& action) {
   struct Flags {
     experiments::BaselineSelection sel;
     bool name_only = false, sha_only = false;
+    std::string git_remote;
   };
   auto* f = new Flags();
   auto* sub = group->add_subcommand("list", "List local and remote experiments.");
@@ -217,14 +227,19 @@ void register_list(CLI::App* group, Action& action) {
   auto* shas = sub->add_flag("--sha-only,--shas-only", f->sha_only,
                              "Only output experiment commit SHAs (without names or parent commits).");
   names->excludes(shas);
+  sub->add_option("git_remote", f->git_remote, "Name or URL of the Git remote to list experiments from.")
+      ->type_name("<git_remote>");
   sub->callback([&action, f] {
     action = [f](Context& ctx) {
+      if (f->sha_only && !f->git_remote.empty())
+        throw UserError("--sha-only not supported with git_remote.", ExitCode::error);
       auto repo = ctx.open_repo();
       api::ExpListOptions opts;
       opts.revs = f->sel.revs;
       opts.num = f->sel.num;
       opts.all_commits = f->sel.all_commits;
       opts.describe = !(f->name_only || f->sha_only);
+      opts.git_remote = f->git_remote;
       for (auto& b : api::exp_list(*repo, opts)) {
         if (opts.describe) ctx.console.out(b.name + ":");
         for (auto& [name, sha] : b.experiments) {

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "dvx/experiments/remote.h"
 #include "dvx/experiments/show.h"
 #include "dvx/formats/yaml_edit.h"
 #include "dvx/metrics/show.h"
@@ -104,6 +105,10 @@ struct TransferOptions {
   std::optional<unsigned> jobs;
   bool recursive = false, all_branches = false, all_tags = false, all_commits = false;
   bool run_cache = false;  // also transfer the run-cache (`runs/`)
+  // Also these commits' outputs (read from Git), as DVC's `revs=`; without `workspace` only
+  // theirs (and -a/-T/-A's), not the workspace's (`exp push`/`exp pull`).
+  std::vector<std::string> revs;
+  bool workspace = true;
   // Receives warnings as they happen (prefixed "WARNING: " by the caller unless plain).
   std::function<void(const std::string& text, bool plain)> warn;
 };
@@ -289,13 +294,14 @@ struct ExpListOptions {
   int num = 1;                    // first-parent commits from each
   bool all_commits = false;       // every experiment, whatever its baseline
   bool describe = true;           // name the baselines (not needed for --name-only/--sha-only)
+  std::string git_remote;         // list this Git remote's experiments (no shas) instead
 };
 struct ExpListBaseline {
   std::string baseline;  // sha
   std::string name;      // branch/tag name, else the 7-char sha
   std::vector<std::pair<std::string, std::string>> experiments;  // (name, commit sha)
 };
-// `exp list`: experiments grouped by baseline in ref order.
+// `exp list [<git_remote>]`: experiments grouped by baseline in ref order.
 std::vector<ExpListBaseline> exp_list(repo::Repo& repo, const ExpListOptions& opts);
 
 // ---- experiments: run, save, apply, branch, remove, rename (api/experiments.cpp) ------------
@@ -352,6 +358,36 @@ struct ExpRemoveOptions {
 };
 // `exp remove`: the names removed, in DVC's order (empty: "No experiments to remove.").
 std::vector<std::string> exp_remove(repo::Repo& repo, const ExpRemoveOptions& opts);
+
+// ---- experiments and Git remotes (api/exp_remote.cpp): exp push / pull / list / remove -g ----
+struct ExpRemoteOptions {
+  std::string git_remote;             // a configured Git remote's name or a URL
+  experiments::ExpSelection select;   // names, -A, --rev, -n
+  bool force = false;                 // -f
+  bool cache = true;                  // off with --no-cache
+  TransferOptions transfer;           // -r, -j, --run-cache, warnings (revs filled in here)
+};
+struct ExpPushResult {
+  std::vector<std::string> success, up_to_date, diverged;  // experiment names
+  size_t uploaded = 0;
+  std::optional<std::string> cache_error;  // why pushing the data failed (refs were pushed)
+};
+// `exp push`: the selected local experiments' refs to the Git remote, then (unless --no-cache)
+// the data of those pushed or already there to the DVC remote.
+ExpPushResult exp_push(repo::Repo& repo, const ExpRemoteOptions& opts);
+struct ExpPullResult {
+  std::vector<std::string> success, diverged;  // experiment names
+  size_t downloaded = 0;
+};
+// `exp pull`: the selected remote experiments' refs fetched, then (unless --no-cache) the data
+// of those fetched or already here from the DVC remote into the cache (the workspace is not
+// checked out).
+ExpPullResult exp_pull(repo::Repo& repo, const ExpRemoteOptions& opts);
+// `exp remove -g <git_remote>`: deletes the selected experiments on the remote; the names
+// removed (DVC's order and messages; "Experiment '<n>' does not exist in '<remote>'" for unknown
+// names).
+std::vector<std::string> exp_remove_remote(repo::Repo& repo, const ExpRemoveOptions& opts,
+                                           const std::string& git_remote);
 
 // ---- the experiment queue (api/exp_queue.cpp; experiments/queue.h keeps its files) -----------
 // `exp run --queue`: one queue task per -S sweep combination (DVC's get_hydra_sweeps; with -n,

@@ -30,23 +30,34 @@ experiments::DiffResult exp_diff(repo::Repo& repo, const std::optional<std::stri
 std::vector<ExpListBaseline> exp_list(repo::Repo& repo, const ExpListOptions& opts) {
   auto& git = git_of(repo);
   std::vector<ExpListBaseline> out;
-  auto refs = experiments::read_exp_refs(git, experiments::RefNames::strict);
-  std::optional<std::set<std::string>> wanted;
-  if (!opts.all_commits) {
-    experiments::BaselineSelection sel;
-    sel.revs = opts.revs.empty() ? std::vector<std::string>{"HEAD"} : opts.revs;
-    sel.num = opts.num;
-    auto revs = experiments::select_baselines(git, sel, refs);
-    wanted.emplace(revs.begin(), revs.end());
-  }
-  for (auto& r : refs) {
-    if (wanted && !wanted->count(r.baseline)) continue;
-    auto it = std::find_if(out.begin(), out.end(), [&](auto& b) { return b.baseline == r.baseline; });
+  auto add = [&](const std::string& baseline, const std::string& name, const std::string& sha) {
+    auto it = std::find_if(out.begin(), out.end(), [&](auto& b) { return b.baseline == baseline; });
     if (it == out.end()) {
-      out.push_back({r.baseline, r.baseline.substr(0, 7), {}});
+      out.push_back({baseline, baseline.substr(0, 7), {}});
       it = out.end() - 1;
     }
-    it->experiments.emplace_back(r.name, r.target);
+    it->experiments.emplace_back(name, sha);
+  };
+  if (!opts.git_remote.empty()) {
+    experiments::ExpSelection sel;
+    sel.revs = opts.revs;
+    sel.num = opts.num;
+    sel.all_commits = opts.all_commits;
+    // DVC shows no sha for a remote's experiments.
+    for (auto& e : experiments::select_experiments(git, experiments::remote_exp_refs(git, opts.git_remote), sel))
+      add(e.ref.baseline, e.ref.name, "");
+  } else {
+    auto refs = experiments::read_exp_refs(git, experiments::RefNames::strict);
+    std::optional<std::set<std::string>> wanted;
+    if (!opts.all_commits) {
+      experiments::BaselineSelection sel;
+      sel.revs = opts.revs.empty() ? std::vector<std::string>{"HEAD"} : opts.revs;
+      sel.num = opts.num;
+      auto revs = experiments::select_baselines(git, sel, refs);
+      wanted.emplace(revs.begin(), revs.end());
+    }
+    for (auto& r : refs)
+      if (!wanted || wanted->count(r.baseline)) add(r.baseline, r.name, r.target);
   }
   if (opts.describe) {
     std::vector<std::string> shas;

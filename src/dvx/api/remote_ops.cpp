@@ -72,12 +72,16 @@ UsedSet collect_used(repo::Repo& repo, const TransferOptions& opts, bool for_pus
       if (seen.insert(u.id).second) used.objects.push_back(u);
     if (missing) used.dirs_without_manifest.push_back(*o.recorded());
   };
-  for (auto& sel : detail::select_outputs(repo, opts.targets, opts.recursive, "push")) take(*sel.out);
+  if (opts.workspace)
+    for (auto& sel : detail::select_outputs(repo, opts.targets, opts.recursive, "push")) take(*sel.out);
   // Other revisions (-a/-T/-A): the .dvc files are read from Git.
   std::vector<std::string> targets;
   for (auto& t : opts.targets)
     if (auto rel = repo.relative(repo.absolute(t))) targets.push_back(*rel);
-  for (auto& commit : detail::revision_commits(repo, opts.all_branches, opts.all_tags, opts.all_commits)) {
+  auto commits = detail::revision_commits(repo, opts.all_branches, opts.all_tags, opts.all_commits);
+  for (auto& rev : opts.revs)
+    if (std::find(commits.begin(), commits.end(), rev) == commits.end()) commits.push_back(rev);
+  for (auto& commit : commits) {
     for (auto& st : repo::stages_at(repo, commit))
       for (auto& o : st.outs) {
         bool wanted = targets.empty();

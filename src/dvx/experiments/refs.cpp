@@ -73,9 +73,18 @@ std::map<std::string, std::optional<ExpRefEntry>> resolve_names(const scm::Git& 
   if (unresolved.empty()) return result;
   auto all = list_exp_refs(git);
   if (!all) raise(all.error());
-  for (const std::string& name : unresolved) {
+  for (auto& [name, entry] : resolve_names_among(*all, {unresolved.begin(), unresolved.end()}, head))
+    result[name] = entry;
+  return result;
+}
+
+std::map<std::string, std::optional<ExpRefEntry>> resolve_names_among(const std::vector<ExpRefEntry>& all,
+                                                                      const std::vector<std::string>& names,
+                                                                      const std::string& head) {
+  std::map<std::string, std::optional<ExpRefEntry>> result;
+  for (const std::string& name : names) {
     std::vector<const ExpRefEntry*> matches;
-    for (auto& e : *all)
+    for (auto& e : all)
       if (e.ref.name == name) matches.push_back(&e);
     if (matches.empty()) {
       result[name] = std::nullopt;

@@ -60,6 +60,12 @@ std::map<std::string, std::optional<ExpRefEntry>> resolve_names(const scm::Git& 
                                                                 const std::vector<std::string>& names,
                                                                 const std::string& head);
 
+// The name lookup of resolve_names over a given list of experiments (those of a Git remote):
+// plain names only, with the same ambiguity rule and error.
+std::map<std::string, std::optional<ExpRefEntry>> resolve_names_among(const std::vector<ExpRefEntry>& all,
+                                                                      const std::vector<std::string>& names,
+                                                                      const std::string& head);
+
 // Experiments whose commit is `rev` or descends from it (DVC's exp_refs_by_rev), sorted.
 Result<std::vector<ExpRefEntry>> exp_refs_containing(const scm::Git& git, const std::string& rev);
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -158,6 +159,30 @@ class Git {
   // paths written, sorted. A tree path that could leave the work tree ('..', '.git' parts) is
   // refused before anything is written.
   Result<std::vector<std::string>> write_tree_files(const std::string& commit);
+
+  // ---- Git remotes (git_remote.cpp): `remote` is a configured remote's name or a URL/path ------
+  // (a local path or file:// URL must name a bare repository to be pushed to: libgit2's local
+  // transport refuses to push into a work tree).
+  // How one reference fared against the other side, as scmrepo's SyncStatus.
+  enum class SyncStatus { success, up_to_date, diverged };
+  // References of the remote whose full names start with `prefix` (`git ls-remote`), sorted by
+  // name; `target` and `commit` hold the advertised id. Fails (invalid_argument) with
+  // "'<remote>' is not a valid Git remote or URL" when it names no reachable repository.
+  Result<std::vector<RefTarget>> remote_refs(const std::string& remote, const std::string& prefix) const;
+  // Pushes each local reference (full name) to the same name on the remote, as scmrepo's
+  // push_refspecs: up_to_date when the remote already has the same commit, diverged when the
+  // remote's commit is not an ancestor of ours (or unknown here) and `force` is off, success
+  // once pushed. A reference that does not exist here is an error (not_found).
+  Result<std::map<std::string, SyncStatus>> push_refs(const std::string& remote, const std::vector<std::string>& refs,
+                                                      bool force);
+  // Fetches each remote reference (full name) into the same local name, as scmrepo's
+  // fetch_refspecs: up_to_date when both name the same commit, diverged when ours is not an
+  // ancestor of theirs and `force` is off, success once the local reference is set. References
+  // the remote does not have are left out of the result.
+  Result<std::map<std::string, SyncStatus>> fetch_refs(const std::string& remote, const std::vector<std::string>& refs,
+                                                       bool force);
+  // Deletes these references on the remote (`git push <remote> :<ref>`).
+  Status delete_remote_refs(const std::string& remote, const std::vector<std::string>& refs);
 
  private:
   struct Impl;

@@ -136,6 +136,11 @@ const git_error * git_error_last(void) {
   return fn();
 }
 
+int git_fetch_options_init(git_fetch_options *opts, unsigned int version) {
+  static const auto fn = dvx::scm::git2_symbol<int (*)(git_fetch_options *opts, unsigned int version)>("git_fetch_options_init");
+  return fn(opts, version);
+}
+
 int git_graph_descendant_of(git_repository *repo, const git_oid *commit, const git_oid *ancestor) {
   static const auto fn = dvx::scm::git2_symbol<int (*)(git_repository *repo, const git_oid *commit, const git_oid *ancestor)>("git_graph_descendant_of");
   return fn(repo, commit, ancestor);
@@ -271,6 +276,11 @@ char * git_oid_tostr(char *out, size_t n, const git_oid *id) {
   return fn(out, n, id);
 }
 
+int git_push_options_init(git_push_options *opts, unsigned int version) {
+  static const auto fn = dvx::scm::git2_symbol<int (*)(git_push_options *opts, unsigned int version)>("git_push_options_init");
+  return fn(opts, version);
+}
+
 int git_reference_create(git_reference **out, git_repository *repo, const char *name, const git_oid *id, int force, const char *log_message) {
   static const auto fn = dvx::scm::git2_symbol<int (*)(git_reference **out, git_repository *repo, const char *name, const git_oid *id, int force, const char *log_message)>("git_reference_create");
   return fn(out, repo, name, id, force, log_message);
@@ -324,6 +334,51 @@ const char * git_reference_symbolic_target(const git_reference *ref) {
 git_reference_t git_reference_type(const git_reference *ref) {
   static const auto fn = dvx::scm::git2_symbol<git_reference_t (*)(const git_reference *ref)>("git_reference_type");
   return fn(ref);
+}
+
+int git_remote_connect(git_remote *remote, git_direction direction, const git_remote_callbacks *callbacks, const git_proxy_options *proxy_opts, const git_strarray *custom_headers) {
+  static const auto fn = dvx::scm::git2_symbol<int (*)(git_remote *remote, git_direction direction, const git_remote_callbacks *callbacks, const git_proxy_options *proxy_opts, const git_strarray *custom_headers)>("git_remote_connect");
+  return fn(remote, direction, callbacks, proxy_opts, custom_headers);
+}
+
+int git_remote_create_anonymous(git_remote **out, git_repository *repo, const char *url) {
+  static const auto fn = dvx::scm::git2_symbol<int (*)(git_remote **out, git_repository *repo, const char *url)>("git_remote_create_anonymous");
+  return fn(out, repo, url);
+}
+
+int git_remote_disconnect(git_remote *remote) {
+  static const auto fn = dvx::scm::git2_symbol<int (*)(git_remote *remote)>("git_remote_disconnect");
+  return fn(remote);
+}
+
+int git_remote_download(git_remote *remote, const git_strarray *refspecs, const git_fetch_options *opts) {
+  static const auto fn = dvx::scm::git2_symbol<int (*)(git_remote *remote, const git_strarray *refspecs, const git_fetch_options *opts)>("git_remote_download");
+  return fn(remote, refspecs, opts);
+}
+
+void git_remote_free(git_remote *remote) {
+  static const auto fn = dvx::scm::git2_symbol<void (*)(git_remote *remote)>("git_remote_free");
+  fn(remote);
+}
+
+int git_remote_init_callbacks(git_remote_callbacks *opts, unsigned int version) {
+  static const auto fn = dvx::scm::git2_symbol<int (*)(git_remote_callbacks *opts, unsigned int version)>("git_remote_init_callbacks");
+  return fn(opts, version);
+}
+
+int git_remote_lookup(git_remote **out, git_repository *repo, const char *name) {
+  static const auto fn = dvx::scm::git2_symbol<int (*)(git_remote **out, git_repository *repo, const char *name)>("git_remote_lookup");
+  return fn(out, repo, name);
+}
+
+int git_remote_ls(const git_remote_head ***out, size_t *size, git_remote *remote) {
+  static const auto fn = dvx::scm::git2_symbol<int (*)(const git_remote_head ***out, size_t *size, git_remote *remote)>("git_remote_ls");
+  return fn(out, size, remote);
+}
+
+int git_remote_push(git_remote *remote, const git_strarray *refspecs, const git_push_options *opts) {
+  static const auto fn = dvx::scm::git2_symbol<int (*)(git_remote *remote, const git_strarray *refspecs, const git_push_options *opts)>("git_remote_push");
+  return fn(remote, refspecs, opts);
 }
 
 const char * git_repository_commondir(const git_repository *repo) {
