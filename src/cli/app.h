@@ -37,6 +37,16 @@ struct Context {
   api::Confirm confirmer();
 };
 
+// DVC's humanize.join: "a", "a and b", "a, b and c".
+inline std::string humanize_join(std::vector<std::string> items) {
+  if (items.size() <= 1) return items.empty() ? "" : items[0];
+  std::string last = items.back();
+  items.pop_back();
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + items[i];
+  return out + " and " + last;
+}
+
 // A command's action, run after parsing; returns the exit code.
 using Action = std::function<int(Context&)>;
 

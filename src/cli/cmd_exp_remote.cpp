@@ -1,18 +1,10 @@
-// `exp push`, `exp pull`, `exp clean` and the `-g/--git-remote` option of `exp remove`
-// (DVC 3.64's dvc/commands/experiments/push.py, pull.py, clean.py, remove.py).
+// `exp push`, `exp pull` and `exp clean` (DVC 3.64's dvc/commands/experiments/push.py, pull.py,
+// clean.py); `exp remove -g` is in cmd_exp_run.cpp.
 #include "app.h"
 #include "dvx/base/strings.h"
 
 namespace dvx::cli {
 namespace {
-
-// DVC's humanize.join: "a", "a and b", "a, b and c".
-std::string join_and(std::vector<std::string> items) {
-  if (items.size() <= 1) return items.empty() ? "" : items[0];
-  std::string last = items.back();
-  items.pop_back();
-  return join(items, ", ") + " and " + last;
-}
 
 // Python's repr of a list of strings: ['a', 'b'].
 std::string list_repr(const std::vector<std::string>& items) {
@@ -63,13 +55,13 @@ void register_push(CLI::App& exp, Action& action) {
       auto r = api::exp_push(*repo, f->opts);
       const std::string remote = "'" + f->opts.git_remote + "'";
       if (!r.diverged.empty())
-        ctx.console.plain_err("Local experiment " + join_and(r.diverged) +
+        ctx.console.plain_err("Local experiment " + humanize_join(r.diverged) +
                               " has diverged from remote experiment with the same name.\n"
                               "To override the remote experiment re-run with '--force'.");
       if (!r.up_to_date.empty())
-        ctx.console.out("Experiment " + join_and(r.up_to_date) + (r.up_to_date.size() > 1 ? " are" : " is") +
+        ctx.console.out("Experiment " + humanize_join(r.up_to_date) + (r.up_to_date.size() > 1 ? " are" : " is") +
                         " up to date on Git remote " + remote + ".");
-      if (!r.success.empty()) ctx.console.out("Pushed experiment " + join_and(r.success) + " to Git remote " + remote + ".");
+      if (!r.success.empty()) ctx.console.out("Pushed experiment " + humanize_join(r.success) + " to Git remote " + remote + ".");
       if (r.up_to_date.empty() && r.success.empty()) ctx.console.out("No experiments to push.");
       if (r.uploaded) ctx.console.out(plural(static_cast<int64_t>(r.uploaded), "file uploaded", "files uploaded"));
       if (r.cache_error) throw UserError("failed to push cache - " + *r.cache_error, ExitCode::error);
@@ -127,53 +119,12 @@ void register_clean(CLI::App& exp, Action& action) {
   });
 }
 
-// `exp remove -g <git_remote>`: the option is added to the `remove` subcommand registered in
-// cmd_exp_run.cpp; when given, the group's callback (which CLI11 runs after the subcommand's)
-// replaces remove's action with the remote one.
-void add_remove_git_remote(CLI::App& exp, Action& action) {
-  CLI::App* remove = nullptr;
-  try {
-    remove = exp.get_subcommand("remove");
-  } catch (const CLI::OptionNotFound&) {
-    return;
-  }
-  static std::string git_remote;
-  static api::ExpRemoveOptions opts;
-  remove->add_option("-g,--git-remote", git_remote, "Name or URL of the Git remote to remove the experiment from")
-      ->type_name("<git_remote>");
-  exp.callback([&action, remove] {
-    if (!remove->parsed() || git_remote.empty()) return;
-    // CLI11 reads an option given no value as one empty value: only count what was given.
-    auto given = [remove](const char* name) { return remove->get_option(name)->count() > 0; };
-    opts.all_commits = given("--all-commits");
-    opts.keep = given("--keep");
-    opts.queue = given("--queue");
-    if (given("--rev")) opts.revs = remove->get_option("--rev")->as<std::vector<std::string>>();
-    if (given("--num")) opts.num = remove->get_option("--num")->as<int>();
-    if (given("experiment")) opts.names = remove->get_option("experiment")->as<std::vector<std::string>>();
-    action = [](Context& ctx) {
-      bool selection = opts.all_commits || !opts.revs.empty() || opts.queue;
-      if (selection == !opts.names.empty())
-        throw UserError("Either provide an `experiment` argument, or use the `--rev` or `--all-commits` or `--queue` flag.",
-                        ExitCode::error);
-      auto repo = ctx.open_repo();
-      ctx.lock(*repo, ExitCode::error);
-      auto removed = api::exp_remove_remote(*repo, opts, git_remote);
-      std::vector<std::string> q;
-      for (auto& n : removed) q.push_back("'" + n + "'");
-      ctx.console.out(removed.empty() ? "No experiments to remove." : "Removed experiments: " + join_and(q));
-      return 0;
-    };
-  });
-}
-
 }  // namespace
 
 void register_exp_remote_commands(CLI::App& exp, Action& action) {
   register_push(exp, action);
   register_pull(exp, action);
   register_clean(exp, action);
-  add_remove_git_remote(exp, action);
 }
 
 }  // namespace dvx::cli

@@ -10,10 +10,7 @@ namespace {
 std::string quoted_list(const std::vector<std::string>& names) {
   std::vector<std::string> q;
   for (auto& n : names) q.push_back("'" + n + "'");
-  if (q.size() <= 1) return q.empty() ? "" : q[0];
-  std::string last = q.back();
-  q.pop_back();
-  return join(q, ", ") + " and " + last;
+  return humanize_join(q);
 }
 
 void register_run(CLI::App& exp, Action& action) {
@@ -216,6 +213,9 @@ void register_remove(CLI::App& exp, Action& action) {
   sub->add_flag("--keep", opts->keep, "Keep the selected experiments instead of removing them.");
   sub->add_flag("--queue", opts->queue, "Remove all queued experiments.");
   sub->add_option("experiment", opts->names, "Experiments to remove.");
+  static std::string git_remote;
+  sub->add_option("-g,--git-remote", git_remote, "Name or URL of the Git remote to remove the experiment from")
+      ->type_name("<git_remote>");
   sub->callback([&action, opts] {
     action = [opts](Context& ctx) {
       bool selection = opts->all_commits || !opts->revs.empty() || opts->queue;
@@ -224,7 +224,7 @@ void register_remove(CLI::App& exp, Action& action) {
                         ExitCode::error);
       auto repo = ctx.open_repo();
       ctx.lock(*repo, ExitCode::error);
-      auto removed = api::exp_remove(*repo, *opts);
+      auto removed = git_remote.empty() ? api::exp_remove(*repo, *opts) : api::exp_remove_remote(*repo, *opts, git_remote);
       ctx.console.out(removed.empty() ? "No experiments to remove." : "Removed experiments: " + quoted_list(removed));
       return 0;
     };
