@@ -78,7 +78,7 @@ class KeepSet {
 std::unique_ptr<remote::Remote> detail::open_named_remote(repo::Repo& repo, const std::string& name) {
   auto url = repo.config().remote_url(name);
   if (!url) throw UserError("configuration error - " + url.error().message, ExitCode::config);
-  auto r = remote::open_remote(*url, {});
+  auto r = remote::open_remote(*url, repo.config().remote_options(name));
   if (!r) throw UserError(r.error().message, ExitCode::config);
   return std::move(*r);
 }

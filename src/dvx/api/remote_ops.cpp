@@ -51,8 +51,7 @@ namespace {
 std::unique_ptr<remote::Remote> open(repo::Repo& repo, const std::string& name) {
   auto url = repo.config().remote_url(name);
   if (!url) throw UserError("config file error: " + url.error().message, ExitCode::config);
-  remote::RemoteOptions options;
-  auto r = remote::open_remote(*url, options);
+  auto r = remote::open_remote(*url, repo.config().remote_options(name));
   if (!r) throw UserError(r.error().message, ExitCode::config);
   return std::move(*r);
 }

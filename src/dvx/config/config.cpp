@@ -617,4 +617,25 @@ std::optional<std::string> Config::remote_option(const std::string& raw_name, co
   return std::nullopt;
 }
 
+std::map<std::string, std::string> Config::remote_options(const std::string& raw_name) const {
+  std::map<std::string, std::string> out;
+  std::string name = to_lower(raw_name);
+  std::vector<std::string> keys;
+  for (int depth = 0; depth < 16; ++depth) {  // this remote, then the bases of remote:// URLs
+    const std::string section = named_section("remote", name);
+    for (const auto& lf : m_levels)
+      if (auto* sec = lf.ini.find(section))
+        for (auto& o : sec->options)
+          if (o.key != "url") keys.push_back(o.key);
+    Found u = lookup(section, "url");
+    if (!u.option || u.option->is_list || !to_lower(u.option->value).starts_with("remote://")) break;
+    std::string rest = u.option->value.substr(9);
+    name = to_lower(rest.substr(0, rest.find('/')));
+  }
+  for (auto& k : keys)
+    if (!out.count(k))
+      if (auto v = remote_option(raw_name, k)) out[k] = *v;
+  return out;
+}
+
 }  // namespace dvx::config

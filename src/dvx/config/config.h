@@ -12,6 +12,7 @@
 // access. Edits of the same file by two processes are last-writer-wins (like DVC).
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -126,6 +127,9 @@ class Config {
   // A remote's option from the merged view (path options resolved); options missing on a
   // remote:// remote are taken from its base remote, like DVC.
   std::optional<std::string> remote_option(const std::string& name, const std::string& opt) const;
+  // Every option of a remote but `url` (as remote_option gives them; lists as their text): what
+  // a backend is opened with (credentials, endpoint, …).
+  std::map<std::string, std::string> remote_options(const std::string& name) const;
   // Whether objects downloaded from the remote are re-hashed: dvx verifies unless the remote
   // says `verify = false` (DVC's option; DVC itself defaults to not verifying).
   bool remote_verify(const std::string& name) const;

@@ -113,7 +113,7 @@ bool fetch_from_default_remote(repo::Repo& repo, const std::vector<odb::ObjectId
   if (!name) return false;
   auto url = repo.config().remote_url(*name);
   if (!url) return false;
-  auto remote = remote::open_remote(*url, {});
+  auto remote = remote::open_remote(*url, repo.config().remote_options(*name));
   if (!remote) return false;
   auto res = transfer::fetch(repo.cache(), **remote, ids, repo.jobs(), odb::Verify::yes);
   return res.missing.empty() && res.failed.empty();

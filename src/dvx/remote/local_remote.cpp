@@ -112,12 +112,4 @@ class LocalBatch final : public Remote::Batch {
 
 std::unique_ptr<Remote::Batch> LocalRemote::batch() const { return std::make_unique<LocalBatch>(*this, m_root); }
 
-Result<std::unique_ptr<Remote>> open_remote(const std::string& url, const RemoteOptions&) {
-  auto pos = url.find("://");
-  if (pos == std::string::npos) return std::unique_ptr<Remote>(new LocalRemote(url));
-  std::string scheme = url.substr(0, pos);
-  if (scheme == "file") return std::unique_ptr<Remote>(new LocalRemote(url.substr(pos + 3)));
-  return fail(ErrorCode::invalid_argument, "remote storage '" + scheme + "://' is not supported yet by dvx");
-}
-
 }  // namespace dvx::remote

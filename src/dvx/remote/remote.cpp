@@ -1,0 +1,28 @@
+// The scheme registry: open_remote builds the backend for a remote's URL.
+#include "dvx/remote/remote.h"
+
+#include <cstdlib>
+
+#include "dvx/remote/local_remote.h"
+#include "dvx/remote/s3_remote.h"
+
+namespace dvx::remote {
+
+Result<std::unique_ptr<Remote>> open_remote(const std::string& url, const RemoteOptions& options) {
+  auto pos = url.find("://");
+  if (pos == std::string::npos) return std::unique_ptr<Remote>(new LocalRemote(url));
+  std::string scheme = url.substr(0, pos);
+  if (scheme == "file") return std::unique_ptr<Remote>(new LocalRemote(url.substr(pos + 3)));
+  if (scheme == "s3") {
+    auto settings = s3::resolve_settings(url, options, [](const char* name) -> std::optional<std::string> {
+      const char* v = std::getenv(name);
+      if (!v) return std::nullopt;
+      return std::string(v);
+    });
+    if (!settings) return std::unexpected(settings.error());
+    return std::unique_ptr<Remote>(new S3Remote(std::move(*settings)));
+  }
+  return fail(ErrorCode::invalid_argument, "remote storage '" + scheme + "://' is not supported yet by dvx");
+}
+
+}  // namespace dvx::remote

@@ -1,0 +1,846 @@
+#include "dvx/remote/s3_remote.h"
+
+#define CURL_DISABLE_TYPECHECK
+#include <curl/curl.h>
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <cstdlib>
+#include <ctime>
+#include <random>
+#include <thread>
+
+#include "dvx/base/strings.h"
+#include "dvx/formats/ini.h"
+#include "dvx/hash/md5.h"
+#include "dvx/hash/sha256.h"
+#include "dvx/platform/files.h"
+#include "dvx/remote/s3_sign.h"
+
+namespace dvx::remote {
+
+namespace fsx = dvx::platform;
+
+// ---------------------------------------------------------------------------------------------
+// libcurl, loaded on the first request.
+
+namespace {
+
+struct CurlApi {
+  CURL* (*easy_init)() = nullptr;
+  CURLcode (*easy_setopt)(CURL*, CURLoption, ...) = nullptr;
+  CURLcode (*easy_perform)(CURL*) = nullptr;
+  void (*easy_cleanup)(CURL*) = nullptr;
+  void (*easy_reset)(CURL*) = nullptr;
+  const char* (*easy_strerror)(CURLcode) = nullptr;
+  curl_slist* (*slist_append)(curl_slist*, const char*) = nullptr;
+  void (*slist_free_all)(curl_slist*) = nullptr;
+  CURLcode (*global_init)(long) = nullptr;
+};
+
+Result<const CurlApi*> curl_api() {
+  static std::string error;
+  static CurlApi api;
+  static bool ok = [] {
+    void* h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+      const char* e = dlerror();
+      error = std::string("cannot load libcurl (libcurl.so.4), needed for s3:// remotes: ") + (e ? e : "");
+      return false;
+    }
+    auto sym = [&](auto& fn, const char* name) {
+      void* p = dlsym(h, name);
+      if (!p && error.empty()) error = std::string("libcurl lacks ") + name;
+      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(p);
+    };
+    sym(api.easy_init, "curl_easy_init");
+    sym(api.easy_setopt, "curl_easy_setopt");
+    sym(api.easy_perform, "curl_easy_perform");
+    sym(api.easy_cleanup, "curl_easy_cleanup");
+    sym(api.easy_reset, "curl_easy_reset");
+    sym(api.easy_strerror, "curl_easy_strerror");
+    sym(api.slist_append, "curl_slist_append");
+    sym(api.slist_free_all, "curl_slist_free_all");
+    sym(api.global_init, "curl_global_init");
+    if (!error.empty()) return false;
+    api.global_init(CURL_GLOBAL_DEFAULT);
+    return true;
+  }();
+  if (!ok) return fail(ErrorCode::io, error);
+  return &api;
+}
+
+std::string amz_now() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+  return buf;
+}
+
+const char* kEmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+std::string xml_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '&') {
+      out.push_back(s[i]);
+      continue;
+    }
+    size_t semi = s.find(';', i);
+    if (semi == std::string_view::npos) {
+      out.push_back('&');
+      continue;
+    }
+    std::string_view ent = s.substr(i + 1, semi - i - 1);
+    if (ent == "amp") out.push_back('&');
+    else if (ent == "lt") out.push_back('<');
+    else if (ent == "gt") out.push_back('>');
+    else if (ent == "quot") out.push_back('"');
+    else if (ent == "apos") out.push_back('\'');
+    else if (ent.size() > 1 && ent[0] == '#') {
+      unsigned long cp = ent[1] == 'x' || ent[1] == 'X' ? std::strtoul(std::string(ent.substr(2)).c_str(), nullptr, 16)
+                                                        : std::strtoul(std::string(ent.substr(1)).c_str(), nullptr, 10);
+      if (cp < 0x80) {
+        out.push_back(static_cast<char>(cp));
+      } else if (cp < 0x800) {
+        out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+      } else if (cp < 0x10000) {
+        out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+      } else {
+        out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+      }
+    } else {
+      out.append(s.substr(i, semi - i + 1));
+    }
+    i = semi;
+  }
+  return out;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Pure helpers.
+
+namespace s3 {
+
+std::optional<std::string> xml_text(std::string_view xml, std::string_view tag) {
+  std::string open = "<" + std::string(tag) + ">", close = "</" + std::string(tag) + ">";
+  size_t a = xml.find(open);
+  if (a == std::string_view::npos) return std::nullopt;
+  a += open.size();
+  size_t b = xml.find(close, a);
+  if (b == std::string_view::npos) return std::nullopt;
+  return xml_decode(xml.substr(a, b - a));
+}
+
+ListPage parse_list_page(std::string_view xml) {
+  ListPage page;
+  size_t pos = 0;
+  while ((pos = xml.find("<Contents>", pos)) != std::string_view::npos) {
+    size_t end = xml.find("</Contents>", pos);
+    if (end == std::string_view::npos) break;
+    if (auto k = xml_text(xml.substr(pos, end - pos), "Key")) page.keys.push_back(std::move(*k));
+    pos = end;
+  }
+  if (xml_text(xml, "IsTruncated").value_or("false") == "true") {
+    page.next_token = xml_text(xml, "NextContinuationToken");
+    if (page.next_token && page.next_token->empty()) page.next_token.reset();
+  }
+  return page;
+}
+
+std::string parse_error(std::string_view xml) {
+  auto code = xml_text(xml, "Code");
+  if (!code) return "";
+  auto msg = xml_text(xml, "Message");
+  return msg && !msg->empty() ? *code + ": " + *msg : *code;
+}
+
+namespace {
+
+std::optional<std::string> opt_of(const RemoteOptions& o, const char* k) {
+  auto it = o.find(k);
+  if (it == o.end()) return std::nullopt;
+  return it->second;
+}
+
+bool truthy(const std::string& v) {
+  std::string l = to_lower(trim(v));
+  return l == "true" || l == "1" || l == "yes";
+}
+
+// One section of an AWS ini file (credentials or config); nullopt when absent or unreadable.
+std::optional<formats::IniSection> aws_section(const std::string& path, const std::string& name) {
+  auto text = fsx::read_file(path);
+  if (!text) return std::nullopt;
+  auto ini = formats::parse_ini(*text, path);
+  if (!ini) return std::nullopt;
+  if (auto* s = ini->find(to_lower(name))) return *s;
+  return std::nullopt;
+}
+
+std::optional<std::string> section_value(const std::optional<formats::IniSection>& s, const char* key) {
+  if (!s) return std::nullopt;
+  if (auto* o = s->find(key); o && !o->value.empty()) return o->value;
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<Settings> resolve_settings(const std::string& url, const RemoteOptions& options,
+                                  const std::function<std::optional<std::string>(const char*)>& env) {
+  Settings s;
+  if (!url.starts_with("s3://")) return fail(ErrorCode::invalid_argument, "not an s3:// URL: " + url);
+  std::string rest = url.substr(5);
+  size_t slash = rest.find('/');
+  s.bucket = rest.substr(0, slash);
+  if (s.bucket.empty()) return fail(ErrorCode::invalid_argument, "s3 remote URL without a bucket: " + url);
+  if (slash != std::string::npos) {
+    std::string p = rest.substr(slash + 1);
+    while (!p.empty() && p.front() == '/') p.erase(0, 1);
+    while (!p.empty() && p.back() == '/') p.pop_back();
+    s.prefix = p;
+  }
+  auto opt = [&](const char* k) { return opt_of(options, k); };
+  auto envs = [&](const char* k) -> std::optional<std::string> {
+    auto v = env(k);
+    if (v && !v->empty()) return v;
+    return std::nullopt;
+  };
+
+  std::string home = envs("HOME").value_or("");
+  std::string profile = opt("profile") ? *opt("profile") : envs("AWS_PROFILE").value_or(envs("AWS_DEFAULT_PROFILE").value_or("default"));
+  std::string cred_file = opt("credentialpath") ? *opt("credentialpath")
+                                                : envs("AWS_SHARED_CREDENTIALS_FILE").value_or(home + "/.aws/credentials");
+  std::string config_file = opt("configpath") ? *opt("configpath") : envs("AWS_CONFIG_FILE").value_or(home + "/.aws/config");
+  auto config_sec = aws_section(config_file, profile == "default" ? "default" : "profile " + profile);
+
+  // Credentials: options, then the environment, then the profile's files.
+  Credentials& c = s.credentials;
+  if (opt("access_key_id") || opt("secret_access_key")) {
+    c.access_key = opt("access_key_id").value_or("");
+    c.secret_key = opt("secret_access_key").value_or("");
+    c.session_token = opt("session_token").value_or("");
+  } else if (envs("AWS_ACCESS_KEY_ID") && envs("AWS_SECRET_ACCESS_KEY")) {
+    c.access_key = *envs("AWS_ACCESS_KEY_ID");
+    c.secret_key = *envs("AWS_SECRET_ACCESS_KEY");
+    c.session_token = envs("AWS_SESSION_TOKEN").value_or(envs("AWS_SECURITY_TOKEN").value_or(""));
+  } else {
+    auto cred_sec = aws_section(cred_file, profile);
+    for (auto* sec : {&cred_sec, &config_sec}) {
+      auto id = section_value(*sec, "aws_access_key_id");
+      auto key = section_value(*sec, "aws_secret_access_key");
+      if (id && key) {
+        c.access_key = *id;
+        c.secret_key = *key;
+        c.session_token = section_value(*sec, "aws_session_token").value_or("");
+        break;
+      }
+    }
+  }
+  if (c.access_key.empty() || c.secret_key.empty()) {
+    if (opt("allow_anonymous_login") && truthy(*opt("allow_anonymous_login"))) {
+      c = Credentials{};
+      c.anonymous = true;
+    } else if (opt("access_key_id") || opt("secret_access_key")) {
+      return fail(ErrorCode::auth, "s3 remote '" + url + "': access_key_id and secret_access_key must both be set");
+    } else {
+      return fail(ErrorCode::auth,
+                  "unable to locate credentials for '" + url +
+                      "': set access_key_id and secret_access_key with 'dvx remote modify', the environment "
+                      "variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or profile '" + profile + "' in " +
+                      cred_file);
+    }
+  }
+
+  if (auto r = opt("region")) s.region = *r;
+  else if (auto e = envs("AWS_REGION")) s.region = *e;
+  else if (auto d = envs("AWS_DEFAULT_REGION")) s.region = *d;
+  else if (auto p = section_value(config_sec, "region")) s.region = *p;
+
+  bool use_ssl = !opt("use_ssl") || truthy(*opt("use_ssl"));
+  if (auto e = opt("endpointurl")) s.endpoint = *e;
+  else if (auto v = envs("AWS_ENDPOINT_URL_S3")) s.endpoint = *v;
+  else if (auto w = envs("AWS_ENDPOINT_URL")) s.endpoint = *w;
+  else s.endpoint = std::string(use_ssl ? "https" : "http") + "://s3." + s.region + ".amazonaws.com";
+  while (!s.endpoint.empty() && s.endpoint.back() == '/') s.endpoint.pop_back();
+  if (!s.endpoint.starts_with("http://") && !s.endpoint.starts_with("https://"))
+    return fail(ErrorCode::invalid_argument, "s3 remote '" + url + "': endpointurl must start with http:// or https://: " + s.endpoint);
+
+  if (auto v = opt("ssl_verify")) {
+    std::string l = to_lower(trim(*v));
+    if (l == "false" || l == "0" || l == "no") s.ssl_verify = false;
+    else if (l != "true" && l != "1" && l != "yes") s.ca_bundle = *v;
+  }
+  auto number = [&](std::optional<std::string> v, auto fallback) -> decltype(fallback) {
+    if (!v) return fallback;
+    char* end = nullptr;
+    unsigned long long n = std::strtoull(v->c_str(), &end, 10);
+    if (end == v->c_str() || *end || n == 0) return fallback;
+    return static_cast<decltype(fallback)>(n);
+  };
+  s.connect_timeout = number(opt("connect_timeout"), s.connect_timeout);
+  s.read_timeout = number(opt("read_timeout"), s.read_timeout);
+  s.multipart_threshold = number(envs("DVX_S3_MULTIPART_THRESHOLD"), s.multipart_threshold);
+  s.part_size = number(envs("DVX_S3_MULTIPART_CHUNKSIZE"), s.part_size);
+  s.attempts = number(envs("DVX_S3_ATTEMPTS"), s.attempts);
+
+  static const std::pair<const char*, const char*> kUploadHeaders[] = {
+      {"sse", "x-amz-server-side-encryption"},
+      {"sse_kms_key_id", "x-amz-server-side-encryption-aws-kms-key-id"},
+      {"acl", "x-amz-acl"},
+      {"grant_read", "x-amz-grant-read"},
+      {"grant_read_acp", "x-amz-grant-read-acp"},
+      {"grant_write_acp", "x-amz-grant-write-acp"},
+      {"grant_full_control", "x-amz-grant-full-control"},
+  };
+  for (auto& [k, h] : kUploadHeaders)
+    if (auto v = opt(k)) s.upload_headers.emplace_back(h, *v);
+  if (opt("sse_customer_key") || opt("sse_customer_algorithm"))
+    return fail(ErrorCode::invalid_argument, "s3 remote '" + url + "': sse_customer_key (SSE-C) is not supported yet by dvx");
+  if (opt("version_aware") && truthy(*opt("version_aware")))
+    return fail(ErrorCode::invalid_argument, "s3 remote '" + url + "': version_aware remotes are not supported yet by dvx");
+  return s;
+}
+
+}  // namespace s3
+
+// ---------------------------------------------------------------------------------------------
+// Requests.
+
+struct S3Remote::Call {
+  std::string method;  // GET HEAD PUT POST DELETE
+  std::string path;    // encoded, from the root of the endpoint
+  std::vector<std::pair<std::string, std::string>> query;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra headers (signed)
+  std::string what;                                          // "PUT s3://bucket/key", for messages
+  // Request body: in memory, or streamed by `read` (upload_size bytes).
+  std::optional<std::string> body;
+  std::function<size_t(char*, size_t)> read;
+  uint64_t upload_size = 0;
+  std::function<void()> rewind;  // before every attempt
+  // 2xx response body: to `sink` (false stops the transfer) or into `response`.
+  std::function<bool(std::string_view)> sink;
+  bool retry_after_data = true;  // false when what the sink received cannot be taken back
+  // Results.
+  long status = 0;
+  std::string response;
+  std::vector<std::pair<std::string, std::string>> response_headers;
+  bool delivered = false;
+  bool stopped = false;               // the sink asked to stop: not an error
+  std::optional<Error> abort_error;   // set by a callback: the request fails with it, no retry
+
+  std::optional<std::string> header(std::string_view name) const {
+    for (auto& [k, v] : response_headers)
+      if (k == name) return v;
+    return std::nullopt;
+  }
+};
+
+namespace {
+
+size_t on_header(char* data, size_t size, size_t n, void* user) {
+  auto* c = static_cast<S3Remote::Call*>(user);
+  std::string_view line(data, size * n);
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+  if (line.starts_with("HTTP/")) {
+    size_t sp = line.find(' ');
+    c->status = sp == std::string_view::npos ? 0 : std::strtol(std::string(line.substr(sp + 1, 3)).c_str(), nullptr, 10);
+    c->response_headers.clear();
+  } else if (size_t colon = line.find(':'); colon != std::string_view::npos) {
+    c->response_headers.emplace_back(to_lower(trim(line.substr(0, colon))), std::string(trim(line.substr(colon + 1))));
+  }
+  return size * n;
+}
+
+size_t on_write(char* data, size_t size, size_t n, void* user) {
+  auto* c = static_cast<S3Remote::Call*>(user);
+  std::string_view bytes(data, size * n);
+  if (c->status >= 200 && c->status < 300 && c->sink) {
+    c->delivered = true;
+    if (!c->sink(bytes)) {
+      c->stopped = true;
+      return 0;  // stops the transfer
+    }
+  } else {
+    c->response.append(bytes);
+  }
+  return size * n;
+}
+
+size_t on_read(char* buf, size_t size, size_t n, void* user) {
+  auto* c = static_cast<S3Remote::Call*>(user);
+  return c->read(buf, size * n);
+}
+
+// In-memory request body.
+struct MemBody {
+  const std::string* data;
+  size_t pos = 0;
+};
+
+bool transient_status(long status) { return status >= 500 || status == 429; }
+
+}  // namespace
+
+S3Remote::S3Remote(s3::Settings settings) : m_s(std::move(settings)) {
+  std::string rest = m_s.endpoint.substr(m_s.endpoint.find("://") + 3);
+  m_host = rest.substr(0, rest.find('/'));
+}
+
+S3Remote::~S3Remote() {
+  if (m_pool.empty()) return;
+  auto api = curl_api();
+  if (!api) return;
+  for (void* h : m_pool) (*api)->easy_cleanup(static_cast<CURL*>(h));
+}
+
+std::string S3Remote::describe() const {
+  return "s3://" + m_s.bucket + (m_s.prefix.empty() ? "" : "/" + m_s.prefix);
+}
+
+std::string S3Remote::where(const std::string& key) const { return describe() + (key.empty() ? "" : "/" + key); }
+
+std::string S3Remote::bucket_path() const {
+  std::string base = m_s.endpoint.substr(m_s.endpoint.find("://") + 3);
+  size_t slash = base.find('/');
+  std::string ep_path = slash == std::string::npos ? "" : base.substr(slash);
+  return ep_path + "/" + s3::uri_encode(m_s.bucket, true);
+}
+
+std::string S3Remote::object_path(const std::string& key) const {
+  return bucket_path() + "/" + s3::uri_encode(m_s.prefix.empty() ? key : m_s.prefix + "/" + key, false);
+}
+
+Status S3Remote::perform(Call& call) const {
+  auto api_r = curl_api();
+  if (!api_r) return std::unexpected(api_r.error());
+  const CurlApi& api = **api_r;
+  std::optional<Error> last;
+  static thread_local std::mt19937 rng(std::random_device{}());
+  for (int attempt = 0; attempt < std::max(1, m_s.attempts); ++attempt) {
+    if (attempt > 0) {
+      long ms = std::min(3000L, 200L << (attempt - 1));
+      ms = ms / 2 + static_cast<long>(rng() % static_cast<unsigned>(ms / 2 + 1));
+      std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    }
+    if (call.rewind) call.rewind();
+    call.status = 0;
+    call.response.clear();
+    call.response_headers.clear();
+    call.delivered = call.stopped = false;
+    call.abort_error.reset();
+
+    CURL* h = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(m_pool_mutex);
+      if (!m_pool.empty()) {
+        h = static_cast<CURL*>(m_pool.back());
+        m_pool.pop_back();
+      }
+    }
+    if (h) api.easy_reset(h);
+    else h = api.easy_init();
+    if (!h) return fail(ErrorCode::io, call.what + ": cannot create a curl handle");
+
+    std::string query = s3::canonical_query(call.query);
+    std::string url = m_s.endpoint.substr(0, m_s.endpoint.find('/', m_s.endpoint.find("://") + 3)) + call.path +
+                      (query.empty() ? "" : "?" + query);
+    std::string date = amz_now();
+    std::string payload = call.body ? hash::sha256_hex(*call.body) : (call.read ? "UNSIGNED-PAYLOAD" : kEmptySha256);
+    std::vector<std::pair<std::string, std::string>> headers = {
+        {"host", m_host}, {"x-amz-date", date}, {"x-amz-content-sha256", payload}};
+    if (call.body || call.read) headers.emplace_back("content-type", "application/octet-stream");
+    if (!m_s.credentials.session_token.empty()) headers.emplace_back("x-amz-security-token", m_s.credentials.session_token);
+    for (auto& hd : call.headers) headers.push_back(hd);
+    curl_slist* list = nullptr;
+    for (auto& [k, v] : headers) list = api.slist_append(list, (k + ": " + v).c_str());
+    if (!m_s.credentials.anonymous) {
+      s3::SignInput in;
+      in.method = call.method;
+      in.path = call.path;
+      in.query = call.query;
+      in.headers = headers;
+      in.payload_hash = payload;
+      in.amz_date = date;
+      in.region = m_s.region;
+      in.access_key = m_s.credentials.access_key;
+      in.secret_key = m_s.credentials.secret_key;
+      list = api.slist_append(list, ("Authorization: " + s3::sign_v4(in).authorization).c_str());
+    }
+    list = api.slist_append(list, "Expect:");
+
+    api.easy_setopt(h, CURLOPT_URL, url.c_str());
+    api.easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
+    api.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    api.easy_setopt(h, CURLOPT_HTTPHEADER, list);
+    api.easy_setopt(h, CURLOPT_CONNECTTIMEOUT, m_s.connect_timeout);
+    api.easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    api.easy_setopt(h, CURLOPT_LOW_SPEED_TIME, m_s.read_timeout);
+    api.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, m_s.ssl_verify ? 1L : 0L);
+    api.easy_setopt(h, CURLOPT_SSL_VERIFYHOST, m_s.ssl_verify ? 2L : 0L);
+    if (!m_s.ca_bundle.empty()) api.easy_setopt(h, CURLOPT_CAINFO, m_s.ca_bundle.c_str());
+    api.easy_setopt(h, CURLOPT_HEADERFUNCTION, &on_header);
+    api.easy_setopt(h, CURLOPT_HEADERDATA, &call);
+    api.easy_setopt(h, CURLOPT_WRITEFUNCTION, &on_write);
+    api.easy_setopt(h, CURLOPT_WRITEDATA, &call);
+    MemBody mem{call.body ? &*call.body : nullptr};
+    std::function<size_t(char*, size_t)> saved_read = call.read;
+    if (call.body) {
+      call.read = [&mem](char* buf, size_t n) {
+        size_t k = std::min(n, mem.data->size() - mem.pos);
+        std::memcpy(buf, mem.data->data() + mem.pos, k);
+        mem.pos += k;
+        return k;
+      };
+    }
+    uint64_t body_size = call.body ? call.body->size() : call.upload_size;
+    if (call.method == "HEAD") {
+      api.easy_setopt(h, CURLOPT_NOBODY, 1L);
+    } else if (call.method == "PUT") {
+      api.easy_setopt(h, CURLOPT_UPLOAD, 1L);
+      api.easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(body_size));
+      api.easy_setopt(h, CURLOPT_READFUNCTION, &on_read);
+      api.easy_setopt(h, CURLOPT_READDATA, &call);
+    } else if (call.method == "POST") {
+      api.easy_setopt(h, CURLOPT_POST, 1L);
+      api.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body_size));
+      if (call.read) {
+        api.easy_setopt(h, CURLOPT_READFUNCTION, &on_read);
+        api.easy_setopt(h, CURLOPT_READDATA, &call);
+      } else {
+        api.easy_setopt(h, CURLOPT_POSTFIELDS, "");
+      }
+    } else if (call.method != "GET") {
+      api.easy_setopt(h, CURLOPT_CUSTOMREQUEST, call.method.c_str());
+    }
+    CURLcode rc = api.easy_perform(h);
+    call.read = saved_read;
+    api.slist_free_all(list);
+    {
+      std::lock_guard<std::mutex> lock(m_pool_mutex);
+      m_pool.push_back(h);
+    }
+    if (call.abort_error) return std::unexpected(*call.abort_error);
+    if (call.stopped) return {};
+    if (rc != CURLE_OK) {
+      last = Error{rc == CURLE_OPERATION_TIMEDOUT ? ErrorCode::timeout : ErrorCode::network,
+                   call.what + ": " + api.easy_strerror(rc) + " (" + m_s.endpoint + ")"};
+      if (call.delivered && !call.retry_after_data) return std::unexpected(*last);
+      continue;
+    }
+    if (transient_status(call.status)) {
+      std::string detail = s3::parse_error(call.response);
+      last = Error{ErrorCode::network, call.what + ": HTTP " + std::to_string(call.status) + (detail.empty() ? "" : " " + detail)};
+      continue;
+    }
+    return {};
+  }
+  if (last && m_s.attempts > 1) last->message += " (after " + std::to_string(m_s.attempts) + " attempts)";
+  return std::unexpected(last.value_or(Error{ErrorCode::io, call.what + ": failed"}));
+}
+
+namespace {
+
+Error http_error(const S3Remote::Call& c) {
+  std::string detail = s3::parse_error(c.response);
+  ErrorCode code = c.status == 403 || c.status == 401 ? ErrorCode::auth
+                   : c.status == 404                  ? ErrorCode::not_found
+                                                      : ErrorCode::io;
+  return Error{code, c.what + ": HTTP " + std::to_string(c.status) + (detail.empty() ? "" : " (" + detail + ")")};
+}
+
+}  // namespace
+
+Status S3Remote::check_bucket() const {
+  std::call_once(m_bucket_once, [&] {
+    Call c;
+    c.method = "HEAD";
+    c.path = bucket_path();
+    c.what = "HEAD s3://" + m_s.bucket;
+    if (auto r = perform(c); !r) m_bucket_status = r;
+    else if (c.status == 404)
+      m_bucket_status = fail(ErrorCode::not_found, "bucket '" + m_s.bucket + "' does not exist at " + m_s.endpoint);
+    else if (c.status >= 300 && c.status != 403 && c.status != 301)
+      m_bucket_status = std::unexpected(http_error(c));
+  });
+  return m_bucket_status;
+}
+
+Result<bool> S3Remote::exists(const std::string& key) const {
+  Call c;
+  c.method = "HEAD";
+  c.path = object_path(key);
+  c.what = "HEAD " + where(key);
+  if (auto r = perform(c); !r) return std::unexpected(r.error());
+  if (c.status == 200) return true;
+  if (c.status == 404) {
+    if (auto b = check_bucket(); !b) return std::unexpected(b.error());
+    return false;
+  }
+  return std::unexpected(http_error(c));
+}
+
+Status S3Remote::put(const std::string& local_path, const std::string& key, const odb::ObjectId* verify) const {
+  auto st = fsx::stat_path(local_path);
+  if (st.type != fsx::FileType::regular) return fail(ErrorCode::not_found, "cannot upload '" + local_path + "': not a file");
+  uint64_t size = st.size;
+  if (size >= m_s.multipart_threshold && size > m_s.part_size) return put_multipart(local_path, key, size, verify);
+  int fd = ::open(local_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail_errno("cannot open '" + local_path + "'", errno);
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  std::optional<hash::DigestStream> digest;
+  uint64_t sent = 0;
+  Call c;
+  c.method = "PUT";
+  c.path = object_path(key);
+  c.what = "PUT " + where(key);
+  c.headers = m_s.upload_headers;
+  c.upload_size = size;
+  c.rewind = [&] {
+    (void)::lseek(fd, 0, SEEK_SET);
+    sent = 0;
+    if (verify) digest.emplace(odb::content_algorithm(*verify));
+  };
+  auto check_digest = [&]() -> bool {
+    if (!verify) return true;
+    std::string d = digest->hex_digest();
+    if (d == odb::content_digest(*verify)) return true;
+    c.abort_error = odb::corrupted(local_path, *verify, d);
+    return false;
+  };
+  c.read = [&](char* buf, size_t n) -> size_t {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(n, size - sent));
+    if (want == 0) return 0;
+    ssize_t r = ::read(fd, buf, want);
+    if (r <= 0) {
+      c.abort_error = r < 0 ? errno_error("cannot read '" + local_path + "'", errno)
+                            : Error{ErrorCode::io, "'" + local_path + "' shrank while it was uploaded"};
+      return CURL_READFUNC_ABORT;
+    }
+    if (digest) digest->update(buf, static_cast<size_t>(r));
+    sent += static_cast<uint64_t>(r);
+    if (sent == size && !check_digest()) return CURL_READFUNC_ABORT;
+    return static_cast<size_t>(r);
+  };
+  if (size == 0 && verify) {
+    c.rewind();
+    if (!check_digest()) return std::unexpected(*c.abort_error);
+  }
+  if (auto r = perform(c); !r) return r;
+  if (c.status != 200) return std::unexpected(http_error(c));
+  return {};
+}
+
+Status S3Remote::put_multipart(const std::string& local_path, const std::string& key, uint64_t size,
+                               const odb::ObjectId* verify) const {
+  uint64_t part = std::max<uint64_t>(m_s.part_size, (size + 9999) / 10000);
+  std::string path = object_path(key);
+  Call init;
+  init.method = "POST";
+  init.path = path;
+  init.query = {{"uploads", ""}};
+  init.headers = m_s.upload_headers;
+  init.headers.emplace_back("content-type", "application/octet-stream");
+  init.what = "POST (start multipart upload) " + where(key);
+  init.body = std::string();
+  if (auto r = perform(init); !r) return r;
+  if (init.status != 200) return std::unexpected(http_error(init));
+  auto upload_id = s3::xml_text(init.response, "UploadId");
+  if (!upload_id || upload_id->empty())
+    return fail(ErrorCode::io, init.what + ": no UploadId in the answer");
+  auto abort_upload = [&] {
+    Call a;
+    a.method = "DELETE";
+    a.path = path;
+    a.query = {{"uploadId", *upload_id}};
+    a.what = "DELETE (abort multipart upload) " + where(key);
+    (void)perform(a);
+  };
+  int fd = ::open(local_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    abort_upload();
+    return fail_errno("cannot open '" + local_path + "'", errno);
+  }
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  std::optional<hash::DigestStream> digest;
+  if (verify) digest.emplace(odb::content_algorithm(*verify));
+  std::string complete = "<CompleteMultipartUpload>";
+  std::string buf;
+  uint64_t offset = 0;
+  for (int number = 1; offset < size; ++number) {
+    uint64_t len = std::min(part, size - offset);
+    buf.resize(len);
+    size_t got = 0;
+    while (got < len) {
+      ssize_t r = ::pread(fd, buf.data() + got, len - got, static_cast<off_t>(offset + got));
+      if (r <= 0) {
+        abort_upload();
+        if (r < 0) return fail_errno("cannot read '" + local_path + "'", errno);
+        return fail(ErrorCode::io, "'" + local_path + "' shrank while it was uploaded");
+      }
+      got += static_cast<size_t>(r);
+    }
+    if (digest) digest->update(buf.data(), buf.size());
+    Call p;
+    p.method = "PUT";
+    p.path = path;
+    p.query = {{"partNumber", std::to_string(number)}, {"uploadId", *upload_id}};
+    p.what = "PUT (part " + std::to_string(number) + ") " + where(key);
+    p.body = std::move(buf);
+    auto r = perform(p);
+    buf = std::move(*p.body);
+    if (!r || p.status != 200) {
+      abort_upload();
+      return r ? std::unexpected(http_error(p)) : r;
+    }
+    auto etag = p.header("etag");
+    if (!etag) {
+      abort_upload();
+      return fail(ErrorCode::io, p.what + ": no ETag in the answer");
+    }
+    complete += "<Part><PartNumber>" + std::to_string(number) + "</PartNumber><ETag>" + *etag + "</ETag></Part>";
+    offset += len;
+  }
+  complete += "</CompleteMultipartUpload>";
+  if (digest) {
+    std::string d = digest->hex_digest();
+    if (d != odb::content_digest(*verify)) {
+      abort_upload();
+      return std::unexpected(odb::corrupted(local_path, *verify, d));
+    }
+  }
+  Call done;
+  done.method = "POST";
+  done.path = path;
+  done.query = {{"uploadId", *upload_id}};
+  done.what = "POST (complete multipart upload) " + where(key);
+  done.body = std::move(complete);
+  auto r = perform(done);
+  // S3 may answer 200 with an error in the body.
+  if (!r || done.status != 200 || done.response.find("<Error>") != std::string::npos) {
+    abort_upload();
+    if (!r) return r;
+    return std::unexpected(http_error(done));
+  }
+  return {};
+}
+
+Result<bool> S3Remote::get(const std::string& key, const std::string& local_path,
+                           const platform::ByteObserver& observe) const {
+  int fd = ::open(local_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+  if (fd < 0) return fail_errno("cannot create '" + local_path + "'", errno);
+  Call c;
+  c.method = "GET";
+  c.path = object_path(key);
+  c.what = "GET " + where(key);
+  c.retry_after_data = false;
+  c.sink = [&](std::string_view bytes) {
+    size_t done = 0;
+    while (done < bytes.size()) {
+      ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        c.abort_error = errno_error("cannot write '" + local_path + "'", errno);
+        return false;
+      }
+      done += static_cast<size_t>(w);
+    }
+    if (observe) observe(bytes);
+    return true;
+  };
+  auto r = perform(c);
+  bool closed_ok = ::close(fd) == 0;
+  if (!r || c.status != 200 || !closed_ok) (void)fsx::remove_file(local_path);
+  if (!r) return std::unexpected(r.error());
+  if (c.status == 404 && s3::xml_text(c.response, "Code").value_or("NoSuchKey") == "NoSuchKey") return false;
+  if (c.status != 200) return std::unexpected(http_error(c));
+  if (!closed_ok) return fail_errno("cannot write '" + local_path + "'", errno);
+  return true;
+}
+
+Result<Remote::SmallRead> S3Remote::get_small(const std::string& key, size_t limit, std::string& out) const {
+  bool too_big = false;
+  Call c;
+  c.method = "GET";
+  c.path = object_path(key);
+  c.what = "GET " + where(key);
+  c.rewind = [&] {
+    out.clear();
+    too_big = false;
+  };
+  c.sink = [&](std::string_view bytes) {
+    if (out.empty()) {
+      if (auto len = c.header("content-length"); len && std::strtoull(len->c_str(), nullptr, 10) > limit) {
+        too_big = true;
+        return false;
+      }
+    }
+    if (out.size() + bytes.size() > limit) {
+      too_big = true;
+      return false;
+    }
+    out.append(bytes);
+    return true;
+  };
+  if (auto r = perform(c); !r) return std::unexpected(r.error());
+  if (too_big) return SmallRead::too_big;
+  if (c.status == 404 && s3::xml_text(c.response, "Code").value_or("NoSuchKey") == "NoSuchKey") return SmallRead::absent;
+  if (c.status != 200) return std::unexpected(http_error(c));
+  return SmallRead::read;
+}
+
+Result<std::vector<std::string>> S3Remote::list(const std::string& prefix) const {
+  std::string p = prefix;
+  if (!p.empty() && p.back() != '/') p += '/';
+  std::string root = m_s.prefix.empty() ? "" : m_s.prefix + "/";
+  std::string full = root + p;
+  std::vector<std::string> out;
+  std::optional<std::string> token;
+  do {
+    Call c;
+    c.method = "GET";
+    c.path = bucket_path();
+    c.query = {{"list-type", "2"}, {"prefix", full}};
+    if (token) c.query.emplace_back("continuation-token", *token);
+    c.what = "GET (list) " + where(p);
+    if (auto r = perform(c); !r) return std::unexpected(r.error());
+    if (c.status != 200) return std::unexpected(http_error(c));
+    auto page = s3::parse_list_page(c.response);
+    for (auto& k : page.keys)
+      if (k.starts_with(root)) out.push_back(k.substr(root.size()));
+    token = page.next_token;
+  } while (token);
+  return out;
+}
+
+Status S3Remote::remove(const std::string& key) const {
+  Call c;
+  c.method = "DELETE";
+  c.path = object_path(key);
+  c.what = "DELETE " + where(key);
+  if (auto r = perform(c); !r) return r;
+  if (c.status >= 200 && c.status < 300) return {};
+  return std::unexpected(http_error(c));
+}
+
+}  // namespace dvx::remote
