@@ -657,7 +657,6 @@ Status S3Remote::put_multipart(const std::string& local_path, const std::string&
   init.path = path;
   init.query = {{"uploads", ""}};
   init.headers = m_s.upload_headers;
-  init.headers.emplace_back("content-type", "application/octet-stream");
   init.what = "POST (start multipart upload) " + where(key);
   init.body = std::string();
   if (auto r = perform(init); !r) return r;
