@@ -160,13 +160,7 @@ std::vector<std::pair<std::string, std::string>> data_source_updates(repo::Repo&
         layout = odb::Layout::v3;
       }
       checked(workspace::save_to_cache(ctx, o.abs_path, *state, layout));
-      auto& e = file.outs[o.index];
-      e.md5 = state->oid;
-      e.size = state->size;
-      if (state->kind == workspace::OutputState::Kind::dir) e.nfiles = state->nfiles;
-      else e.nfiles.reset();
-      e.isexec = state->kind == workspace::OutputState::Kind::file && state->isexec;
-      if (layout == odb::Layout::v3) e.hash = "md5";
+      detail::record_state(file.outs[o.index], *state, layout);
       changed = true;
     }
     if (changed) out.emplace_back(st.rel_path, formats::update_dvc_file(st.file, file));

@@ -30,6 +30,10 @@ struct UsedObject {
 };
 std::vector<UsedObject> used_objects(const repo::Repo& repo, const repo::Output& out, bool* manifest_missing);
 
+// An output entry of a .dvc file updated to a computed state (md5, size, nfiles, isexec; `hash:
+// md5` for the 3.x layout), as `commit` records it.
+void record_state(formats::DvcOut& entry, const workspace::OutputState& state, odb::Layout layout);
+
 // Writes a .dvc file atomically (new or round-trip update) and records it for Git.
 void write_stage(repo::Repo& repo, const std::string& rel_path, const formats::DvcFile& file,
                  const repo::DvcStage* existing);

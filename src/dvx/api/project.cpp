@@ -200,6 +200,15 @@ void unprotect(repo::Repo& repo, const std::vector<std::string>& targets) {
   }
 }
 
+void detail::record_state(formats::DvcOut& e, const workspace::OutputState& state, odb::Layout layout) {
+  e.md5 = state.oid;
+  e.size = state.size;
+  if (state.kind == workspace::OutputState::Kind::dir) e.nfiles = state.nfiles;
+  else e.nfiles.reset();
+  e.isexec = state.kind == workspace::OutputState::Kind::file && state.isexec;
+  if (layout == odb::Layout::v3) e.hash = "md5";
+}
+
 std::vector<std::string> commit(repo::Repo& repo, const CommitOptions& opts, const Confirm& confirm) {
   std::vector<std::string> warnings;
   std::vector<std::string> other_targets = opts.targets;
@@ -258,13 +267,7 @@ std::vector<std::string> commit(repo::Repo& repo, const CommitOptions& opts, con
     formats::DvcFile file = st->file;
     for (; i < changes.size() && changes[i].stage == st; ++i) {
       auto& c = changes[i];
-      auto& e = file.outs[c.out->index];
-      e.md5 = c.state.oid;
-      e.size = c.state.size;
-      if (c.state.kind == workspace::OutputState::Kind::dir) e.nfiles = c.state.nfiles;
-      else e.nfiles.reset();
-      e.isexec = c.state.kind == workspace::OutputState::Kind::file && c.state.isexec;
-      if (c.layout == odb::Layout::v3) e.hash = "md5";
+      detail::record_state(file.outs[c.out->index], c.state, c.layout);
     }
     detail::write_stage(repo, st->rel_path, file, st);
   }

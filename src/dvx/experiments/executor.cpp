@@ -96,20 +96,15 @@ Result<std::string> make_temp_workspace(const scm::Git& main_git, const std::str
   // Detached at the baseline.
   if (auto s = platform::write_file_atomic(dir + "/.git/HEAD", task.baseline + "\n"); !s)
     return std::unexpected(s.error());
-  // Git identity as in the repository (the experiment commit is authored as the user).
-  for (const char* key : {"user.name", "user.email"}) {
-    auto v = main_git.config_get(key);
-    if (v && *v) {
-      auto g = scm::Git::discover(dir);
-      if (g && *g)
-        if (auto s = (*g)->config_set(key, **v); !s) return std::unexpected(s.error());
-    }
-  }
   {
     auto g = scm::Git::discover(dir);
     if (!g) return std::unexpected(g.error());
     if (!*g) return fail(ErrorCode::io, "the temporary Git repository '" + dir + "' cannot be opened");
     scm::Git& git = **g;
+    // Git identity as in the repository (the experiment commit is authored as the user).
+    for (const char* key : {"user.name", "user.email"})
+      if (auto v = main_git.config_get(key); v && *v)
+        if (auto s = git.config_set(key, **v); !s) return std::unexpected(s.error());
     if (auto s = git.reset_index(task.baseline); !s) return std::unexpected(s.error());
     auto written = git.write_tree_files(task.id);
     if (!written) return std::unexpected(written.error());

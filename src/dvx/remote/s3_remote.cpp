@@ -19,6 +19,7 @@
 #include "dvx/hash/sha256.h"
 #include "dvx/platform/files.h"
 #include "dvx/remote/s3_sign.h"
+#include "dvx/formats/unicode.h"
 
 namespace dvx::remote {
 
@@ -106,21 +107,7 @@ std::string xml_decode(std::string_view s) {
     else if (ent.size() > 1 && ent[0] == '#') {
       unsigned long cp = ent[1] == 'x' || ent[1] == 'X' ? std::strtoul(std::string(ent.substr(2)).c_str(), nullptr, 16)
                                                         : std::strtoul(std::string(ent.substr(1)).c_str(), nullptr, 10);
-      if (cp < 0x80) {
-        out.push_back(static_cast<char>(cp));
-      } else if (cp < 0x800) {
-        out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-      } else if (cp < 0x10000) {
-        out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-      } else {
-        out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-      }
+      formats::utf8_append(out, static_cast<char32_t>(cp));
     } else {
       out.append(s.substr(i, semi - i + 1));
     }
