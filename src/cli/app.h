@@ -31,7 +31,8 @@ struct Context {
   // Opens the repository of the CWD (throws not-a-repo).
   std::unique_ptr<repo::Repo> open_repo();
   // Takes the repo lock with DVC's retry policy.
-  void lock(repo::Repo& repo, ExitCode code_on_failure);
+  // The repository lock (and DVC's path claims for `scope`: by default the whole repository).
+  void lock(repo::Repo& repo, ExitCode code_on_failure, const repo::LockScope& scope = {});
   // Prints the "git add" hint or stages the files (core.autostage).
   void git_hint(repo::Repo& repo);
   api::Confirm confirmer();

@@ -22,7 +22,7 @@ void register_add_command(CLI::App& app, Action& action) {
     sub->callback([&action, opts] {
       action = [opts](Context& ctx) {
         auto repo = ctx.open_repo();
-        ctx.lock(*repo, ExitCode::failure);
+        ctx.lock(*repo, ExitCode::failure, !opts->out ? repo->scope_of_targets(opts->targets, true) : repo::LockScope{});
         opts->warn = [&ctx](const std::string& text) { ctx.console.warn(text); };
         try {
           api::add(*repo, *opts);

@@ -25,7 +25,7 @@ void register_checkout_command(CLI::App& app, Action& action) {
     sub->callback([&action, opts, summary] {
       action = [opts, summary](Context& ctx) {
         auto repo = ctx.open_repo();
-        ctx.lock(*repo, ExitCode::error);
+        ctx.lock(*repo, ExitCode::error, repo->scope_of_targets(opts->targets, true));
         opts->warn = [&ctx](const std::string& text) { ctx.console.warn(text); };
         auto r = api::checkout(*repo, *opts);
         if (*summary) {

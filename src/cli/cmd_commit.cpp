@@ -21,7 +21,7 @@ void register_commit_command(CLI::App& app, Action& action) {
     sub->callback([&action, opts] {
       action = [opts](Context& ctx) {
         auto repo = ctx.open_repo();
-        ctx.lock(*repo, ExitCode::failure);
+        ctx.lock(*repo, ExitCode::failure, repo->scope_of_targets(opts->targets, true));
         auto warnings = api::commit(*repo, *opts, ctx.confirmer());
         for (auto& w : warnings) ctx.console.warn(w);
         ctx.git_hint(*repo);

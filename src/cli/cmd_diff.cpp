@@ -38,7 +38,7 @@ void register_diff_command(CLI::App& app, Action& action) {
       action = [=](Context& ctx) {
         auto repo = ctx.open_repo();
         try {
-          ctx.lock(*repo, ExitCode::failure);
+          ctx.lock(*repo, ExitCode::failure, repo::LockScope{false, {}});
         } catch (const UserError& e) {
           throw UserError(std::string("failed to get diff - ") + e.what(), ExitCode::failure);
         }

@@ -21,7 +21,7 @@ void register_remove_command(CLI::App& app, Action& action) {
     sub->callback([=, &action] {
       action = [=](Context& ctx) {
         auto repo = ctx.open_repo();
-        ctx.lock(*repo, ExitCode::error);
+        ctx.lock(*repo, ExitCode::error, repo->scope_of_targets(*targets, true));
         api::remove(*repo, *targets, *outs);
         ctx.git_hint(*repo);
         return 0;
@@ -57,7 +57,7 @@ void register_remove_command(CLI::App& app, Action& action) {
     sub->callback([=, &action] {
       action = [=](Context& ctx) {
         auto repo = ctx.open_repo();
-        ctx.lock(*repo, ExitCode::error);
+        ctx.lock(*repo, ExitCode::error, repo->scope_of_targets(*targets, true));
         api::unprotect(*repo, *targets);
         return 0;
       };

@@ -39,7 +39,7 @@ void register_status_command(CLI::App& app, Action& action) {
     sub->callback([&action, opts, topts, cloud, as_json, jobs] {
       action = [=](Context& ctx) {
         auto repo = ctx.open_repo();
-        ctx.lock(*repo, ExitCode::error);
+        ctx.lock(*repo, ExitCode::error, repo->scope_of_targets(opts->targets, false));
         if (*cloud || topts->remote) {
           topts->targets = opts->targets;
           topts->recursive = opts->recursive;

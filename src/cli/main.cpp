@@ -68,11 +68,12 @@ std::unique_ptr<repo::Repo> Context::open_repo() {
     console.progress(what, done, total);
     if (done >= total) console.progress_done();
   });
+  repo->set_warn([this](const std::string& text) { console.warn(text); });
   return repo;
 }
 
-void Context::lock(repo::Repo& repo, ExitCode code) {
-  repo.lock(globals.wait_for_lock ? repo::LockWait::forever : repo::LockWait::retry, code);
+void Context::lock(repo::Repo& repo, ExitCode code, const repo::LockScope& scope) {
+  repo.lock(globals.wait_for_lock ? repo::LockWait::forever : repo::LockWait::retry, code, scope);
 }
 
 api::Confirm Context::confirmer() {

@@ -125,8 +125,37 @@ workspace::Context Repo::context() {
   return ctx;
 }
 
-void Repo::lock(LockWait wait, ExitCode code_on_failure) {
+void Repo::lock(LockWait wait, ExitCode code_on_failure, const LockScope& scope) {
   if (m_lock) return;
+  take_lock(wait, code_on_failure);
+  auto claims = check_rwlock(tmp_dir(), scope, m_warn);
+  if (!claims) {
+    m_lock.reset();
+    throw UserError(claims.error().message, code_on_failure);
+  }
+}
+
+LockScope Repo::scope_of_targets(const std::vector<std::string>& targets, bool write) const {
+  LockScope scope;
+  scope.write = write;
+  if (targets.empty()) return scope;
+  for (auto& t : targets) {
+    std::string abs = absolute(t);
+    auto name = fsx::base_name(abs);
+    if (t.find(':') != std::string::npos || name == "dvc.yaml" || name == "dvc.lock" || abs == m_root ||
+        !fsx::is_within(abs, m_root))
+      return LockScope{write, {}};
+    if (abs.size() > 4 && abs.compare(abs.size() - 4, 4, ".dvc") == 0) {
+      abs.resize(abs.size() - 4);
+    } else if (!fsx::stat_path(abs).exists() && !fsx::stat_path(abs + ".dvc").exists()) {
+      return LockScope{write, {}};  // maybe a stage name
+    }
+    scope.paths.push_back(abs);
+  }
+  return scope;
+}
+
+void Repo::take_lock(LockWait wait, ExitCode code_on_failure) {
   (void)fsx::make_dirs(tmp_dir());
   std::string path = tmp_dir() + "/lock";
   for (int attempt = 0;; ++attempt) {

@@ -17,6 +17,7 @@
 #include "dvx/fs/ignore.h"
 #include "dvx/odb/object_db.h"
 #include "dvx/platform/files.h"
+#include "dvx/repo/rwlock.h"
 #include "dvx/scm/git.h"
 #include "dvx/state/state_db.h"
 #include "dvx/workspace/workspace.h"
@@ -83,8 +84,14 @@ class Repo {
   unsigned jobs() const { return m_jobs; }
 
   // Takes the repository lock shared with DVC (flock on .dvc/tmp/lock), retrying ~3 s unless
-  // told to wait forever; throws UserError with DVC's message on failure.
-  void lock(LockWait wait, ExitCode code_on_failure);
+  // told to wait forever; throws UserError with DVC's message on failure. Then honours the
+  // path claims of running DVC stages (rwlock.h) for what the command touches (`scope`:
+  // the whole repository unless narrowed, see scope_of_targets).
+  void lock(LockWait wait, ExitCode code_on_failure, const LockScope& scope = {});
+  // The paths user `targets` name (a `.dvc` file stands for its output path): nullopt-free
+  // narrowing only when every target is a plain path; stage names, `dvc.yaml` files and
+  // anything else fall back to the whole repository.
+  LockScope scope_of_targets(const std::vector<std::string>& targets, bool write) const;
 
   // Every .dvc file of the workspace (sorted by path); parse errors throw UserError.
   const std::vector<DvcStage>& stages();
@@ -132,6 +139,8 @@ class Repo {
   // Progress reporting for long operations (hashing, checkout, transfers); may be empty.
   using Progress = std::function<void(const std::string& what, size_t done, size_t total)>;
   void set_progress(Progress p) { m_progress = std::move(p); }
+  // Where the repository's own warnings go (e.g. stale DVC path claims removed).
+  void set_warn(std::function<void(const std::string&)> w) { m_warn = std::move(w); }
   const Progress& progress() const { return m_progress; }
 
   // Files Git should learn about (absolute paths; for autostage or the hint).
@@ -157,6 +166,8 @@ class Repo {
   std::optional<platform::FileLock> m_lock;
   std::vector<std::string> m_git_paths;
   Progress m_progress;
+  std::function<void(const std::string&)> m_warn;
+  void take_lock(LockWait wait, ExitCode code_on_failure);
   unsigned m_jobs = 2;
 };
 
