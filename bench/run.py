@@ -567,6 +567,9 @@ class Bench:
 
         # add, default cache.type
         rec("add", self.measure(f"{tag} add", dv("add", T), repo, env, before=reset_add, warm=data))
+        if tool == "dvx":  # the cost of durability (platform/durable.h): the same add without it
+            rec("add-nofsync", self.measure(f"{tag} add (DVX_FSYNC=0)", dv("add", T), repo,
+                                            dict(env, DVX_FSYNC="0"), before=reset_add, warm=data))
 
         # status with nothing changed (one untimed run first, after the racy window)
         settle()
@@ -791,6 +794,7 @@ class Bench:
 
 OPS = [  # op, title
     ("add", "add"),
+    ("add-durability", "add, durable vs DVX_FSYNC=0"),
     ("add-hardlink", "add, cache.type hardlink"),
     ("status", "status, nothing changed"),
     ("status-1", "status, 1 file changed"),
@@ -826,8 +830,8 @@ def build_rows(doc: dict) -> list[dict]:
     rows = []
     for ds in datasets:
         for op, title in OPS:
-            m = get(ds, "dvx", op)
-            if m is None:
+            m = get(ds, "dvx", "add" if op == "add-durability" else op)
+            if m is None or op == "add-durability" and get(ds, "dvx", "add-nofsync") is None:
                 continue
             floor_label, floor_s, limit = None, None, None
             cp, cpl = med(ds, "floor", "cp"), med(ds, "floor", "cp-l")
@@ -841,6 +845,8 @@ def build_rows(doc: dict) -> list[dict]:
                     floor_label, floor_s = "cp -r", cp
                     if ds.role == "medium" or ds.files >= 100_000 and ds.files < 1_000_000:
                         limit = 1.2
+            elif op == "add-durability":  # issue 14: on by default only while it costs <= 10%
+                floor_label, floor_s, limit = "dvx add, DVX_FSYNC=0", med(ds, "dvx", "add-nofsync"), 1.1
             elif op == "add-hardlink":
                 floor_label, floor_s = "md5sum all cores", med(ds, "floor", "md5-all")
                 limit = 1.3 if ds.role == "medium" else None
@@ -886,7 +892,8 @@ def build_rows(doc: dict) -> list[dict]:
                     floor_s = max(a, floor_s) if a is not None and floor_s is not None else None
                 limit = 1.2
             rows.append(_row(ds.label, title, m, floor_label, floor_s, limit, doc,
-                             dvc=get(ds, "dvc", "pull" if op == "pull-noverify" else op),
+                             dvc=None if op == "add-durability" else
+                             get(ds, "dvc", "pull" if op == "pull-noverify" else op),
                              lfs=get(ds, "git-lfs", op) if op == "add" else None,
                              annex=get(ds, "git-annex", op) if op == "add" else None))
     # start-up

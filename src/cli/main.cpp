@@ -12,6 +12,7 @@
 #include "dvx/base/strings.h"
 #include "dvx/base/teardown.h"
 #include "dvx/formats/py_json.h"
+#include "dvx/platform/durable.h"
 #include "dvx/platform/files.h"
 #include "dvx/platform/process.h"
 #include "dvx/scm/git.h"
@@ -290,8 +291,15 @@ int main(int argc, char** argv) {
   try {
     int rc = action(ctx);
     std::fflush(stdout);
+    // One syncfs per file system written to (platform/durable.h): what the command published
+    // is on disk before it reports success.
+    if (auto s = platform::sync_durable(); !s && rc == 0) {
+      ctx.console.error(s.error().message);
+      return static_cast<int>(ExitCode::error);
+    }
     return rc;
   } catch (const UserError& e) {
+    (void)platform::sync_durable();
     ctx.console.progress_done();
     std::fflush(stdout);
     // DVC prints YAML syntax errors of its files as a block of their own, without "ERROR: ".

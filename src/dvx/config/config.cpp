@@ -551,6 +551,7 @@ bool Config::remote_verify(const std::string& name) const {
   return v ? parse_bool(*v).value_or(true) : true;
 }
 bool Config::autostage() const { return bool_or(lookup("core", "autostage").option, false); }
+bool Config::fsync() const { return bool_or(lookup("core", "fsync").option, true); }
 bool Config::no_scm() const { return bool_or(lookup("core", "no_scm").option, false); }
 bool Config::analytics() const { return bool_or(lookup("core", "analytics").option, true); }
 

@@ -115,6 +115,9 @@ class Config {
   bool cache_shared_group() const;               // cache.shared = group
   bool cache_verify() const;
   bool autostage() const;
+  // dvx only (DVC 3 refuses a config naming it): write data out before publishing it, with one
+  // syncfs per command (platform/durable.h). DVX_FSYNC=0 turns it off without touching the config.
+  bool fsync() const;
   bool no_scm() const;
   bool analytics() const;
   unsigned checksum_jobs() const;                // default max(1, min(4, cpus / 2))

@@ -26,6 +26,7 @@ constexpr KeyInfo kKeys[] = {
   {"core", "hardlink_lock", VT::boolean, "false", "hardlink-based lock file (NFS)"},
   {"core", "no_scm", VT::boolean, "false", "project without Git"},
   {"core", "autostage", VT::boolean, "false", "git add files DVC created or changed"},
+  {"core", "fsync", VT::boolean, "true", "dvx: data reaches the disk before the names that publish it (power-loss safety)"},
   {"core", "experiments", VT::boolean, "", "obsolete, ignored"},
   {"core", "check_update", VT::boolean, "true", "check for newer DVC releases"},
   {"core", "site_cache_dir", VT::string, "", "machine-wide private cache location"},

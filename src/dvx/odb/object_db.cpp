@@ -1,5 +1,7 @@
 #include "dvx/odb/object_db.h"
 
+#include "dvx/platform/durable.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cerrno>
@@ -176,7 +178,14 @@ Status ObjectDb::add_file(const std::string& src, const ObjectId& id,
     (void)fsx::remove_file(tmp);
   }
   if (!made) return made;
-  if (used != fsx::LinkType::copy) (void)fsx::chmod_path(tmp, 0444);  // copies are created 0444
+  if (used != fsx::LinkType::copy) {
+    (void)fsx::chmod_path(tmp, 0444);  // copies are created 0444 (and written out by copy_file)
+    // A link shares data dvx did not write: it reaches the disk before the object's name does.
+    if (auto f = fsx::flush_path(tmp); !f) {
+      (void)fsx::remove_file(tmp);
+      return f;
+    }
+  }
   if (auto r = fsx::rename_path(tmp, dst); !r) {
     (void)fsx::remove_file(tmp);
     return r;

@@ -1,5 +1,7 @@
 #include "dvx/platform/files.h"
 
+#include "dvx/platform/durable.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -170,6 +172,10 @@ Status write_new(const std::string& path, std::string_view bytes, uint32_t mode,
     ::unlink(path.c_str());
     return fail_errno("failed to sync '" + path + "'", e);
   }
+  if (auto f = flush_written(fd.get(), path); !f) {
+    ::unlink(path.c_str());
+    return f;
+  }
   return {};
 }
 }  // namespace
@@ -324,6 +330,10 @@ Status copy_file(const std::string& src, const std::string& dst, uint32_t mode) 
     }
   }
   if ((mode & ~current_umask()) != mode) ::fchmod(out.get(), mode);
+  if (auto f = flush_written(out.get(), dst); !f) {
+    ::unlink(dst.c_str());
+    return f;
+  }
   return {};
 }
 
@@ -383,6 +393,10 @@ Result<FileStat> copy_file_observed(const std::string& src, const std::string& d
       return std::unexpected(w.error());
     }
     if ((mode & ~current_umask()) != mode) ::fchmod(out.get(), mode);
+    if (auto f = flush_written(out.get(), dst); !f) {
+      ::unlink(dst.c_str());
+      return std::unexpected(f.error());
+    }
     observe(std::string_view(buf.data(), have));
   } else {
     // The kernel copies while this thread reads the same pages for the observer.

@@ -17,6 +17,7 @@
 #include "dvx/formats/ini.h"
 #include "dvx/hash/md5.h"
 #include "dvx/hash/sha256.h"
+#include "dvx/platform/durable.h"
 #include "dvx/platform/files.h"
 #include "dvx/remote/s3_sign.h"
 #include "dvx/formats/unicode.h"
@@ -755,6 +756,8 @@ Result<bool> S3Remote::get(const std::string& key, const std::string& local_path
     return true;
   };
   auto r = perform(c);
+  if (r && c.status == 200)
+    if (auto f = fsx::flush_written(fd, local_path); !f) r = std::unexpected(f.error());
   bool closed_ok = ::close(fd) == 0;
   if (!r || c.status != 200 || !closed_ok) (void)fsx::remove_file(local_path);
   if (!r) return std::unexpected(r.error());

@@ -12,6 +12,7 @@
 #include "dvx/base/strings.h"
 #include "dvx/base/thread_pool.h"
 #include "dvx/formats/yaml.h"
+#include "dvx/platform/durable.h"
 
 #include <regex>
 
@@ -64,6 +65,11 @@ std::unique_ptr<Repo> Repo::open(const std::string& cwd) {
   auto cfg = config::Config::load(r->dvc_dir());
   if (!cfg) throw UserError("configuration error - " + cfg.error().message, ExitCode::config);
   r->m_config = std::move(*cfg);
+  {
+    const char* env = std::getenv("DVX_FSYNC");
+    bool off = env && (std::string_view(env) == "0" || std::string_view(env) == "false");
+    fsx::set_durable(r->m_config.fsync() && !off);
+  }
   r->m_cache = std::make_unique<odb::ObjectDb>(r->m_config.cache_dir(), r->m_config.cache_shared_group());
   // All cores by default (DVC's default is half of them, at most 4); core.checksum_jobs, when
   // set, bounds the hashing and checkout workers as in DVC.
