@@ -19,6 +19,7 @@ so one repetition's writes do not slow the next. Results: a table on stdout, JSO
 from __future__ import annotations
 
 import argparse
+import filecmp
 import datetime as _dt
 import hashlib
 import importlib
@@ -175,11 +176,26 @@ class Launcher:
 
 
 @dataclass
+class Check:
+    what: str                                # e.g. "every object in the remote"
+    fn: Callable[[str], str | None]          # the command's output -> None, or what is wrong
+
+
+def count_objects(root: str) -> int:
+    """Objects in a cache or remote of DVC 3's layout (files/md5/xx/...)."""
+    n = 0
+    for _, _, files in os.walk(os.path.join(root, "files", "md5")):
+        n += sum(1 for f in files if not f.startswith("."))
+    return n
+
+
+@dataclass
 class Measure:
     times: list[float] = field(default_factory=list)
     rss_kb: list[int] = field(default_factory=list)
     cmd: str = ""
     error: str | None = None
+    check: str | None = None  # what was verified after each run (None: the exit code only)
 
     def add(self, secs: float, rss: int) -> None:
         self.times.append(secs)
@@ -199,7 +215,7 @@ class Measure:
         return statistics.median(self.times) if self.times else None
 
     def to_json(self) -> dict:
-        return {"cmd": self.cmd, "times_s": [round(t, 6) for t in self.times],
+        return {"cmd": self.cmd, "check": self.check, "times_s": [round(t, 6) for t in self.times],
                 "median_s": _r(self.median), "min_s": _r(min(self.times) if self.times else None),
                 "max_s": _r(max(self.times) if self.times else None),
                 "peak_rss_kb": max(self.rss_kb) if self.rss_kb else None, "error": self.error}
@@ -344,14 +360,15 @@ class Bench:
 
     def measure(self, what: str, argv: list[str] | str, cwd: str, env: dict | None = None,
                 reps: int | None = None, before: Callable[[], None] | None = None,
-                warm: str | None = None) -> Measure:
+                warm: str | None = None, check: "Check | None" = None) -> Measure:
         """Times argv `reps` times; `before` runs untimed ahead of each repetition, then `warm`
         (the command's input: data, cache or remote) is read once, untimed, so every repetition
         starts with its input in the page cache, as the floors do. Without this, at 1M files
         (several 4 GiB copies plus their inodes on a 24 GiB machine) a command may find its input
-        evicted by the previous one's writes while the cp -r floor reads warm data."""
+        evicted by the previous one's writes while the cp -r floor reads warm data. `check`
+        verifies the result after each run, untimed: a run that exited 0 with a wrong result fails."""
         reps = reps or self.reps
-        m = Measure(cmd=argv if isinstance(argv, str) else shlex.join(argv))
+        m = Measure(cmd=argv if isinstance(argv, str) else shlex.join(argv), check=check.what if check else None)
         for r in range(reps):
             try:
                 if before:
@@ -368,6 +385,13 @@ class Bench:
                 m.error = str(e)
                 self.say(f"  {what}: FAILED: {e}")
                 break
+            if check:
+                with open(self.out_path, "rb") as f:
+                    problem = check.fn(f.read().decode(errors="replace"))
+                if problem:
+                    m.error = f"result check ({check.what}) failed: {problem}"
+                    self.say(f"  {what}: {m.error}")
+                    break
             m.add(secs, rss)
             self.say(f"  {what} [{r + 1}/{reps}] {fmt_s(secs)}  rss {fmt_rss(rss)}")
         return m
@@ -565,16 +589,63 @@ class Bench:
         def reset_add() -> None:
             self.discard(cache, os.path.join(repo, ".dvc", "tmp"), os.path.join(repo, T + ".dvc"), site)
 
+        # Result checks (untimed, after each run): the same for every tool.
+        n_objects = 1 if ds.kind == "large" else ds.files + 1  # + the .dir manifest
+
+        def objects_in(root: str, what: str) -> Check:
+            def fn(_out: str) -> str | None:
+                n = count_objects(root)
+                return None if n == n_objects else f"{n} objects in the {what}, expected {n_objects}"
+            return Check(f"all {n_objects} objects in the {what}", fn)
+
+        def same_tree(_out: str) -> str | None:
+            """The workspace copy has the source's bytes (every file counted, a sample compared)."""
+            dst = os.path.join(repo, T)
+            if ds.kind == "large":
+                return None if filecmp.cmp(src, dst, shallow=False) else f"{T} differs from the source"
+            rels = [gen.file_relpath(i) for i in range(ds.files)]
+            have = sum(len(f) for _, _, f in os.walk(dst))
+            if have != ds.files:
+                return f"{have} files in {T}, expected {ds.files}"
+            step = max(1, ds.files // 200)
+            for rel in rels[::step] + [rels[-1]]:
+                if not filecmp.cmp(os.path.join(src, rel), os.path.join(dst, rel), shallow=False):
+                    return f"{T}/{rel} differs from the source"
+            return None
+
+        restored = Check("workspace equals the source (all files counted, a sample compared)", same_tree)
+
+        def added(out: str) -> str | None:
+            dvcfile = os.path.join(repo, T + ".dvc")
+            if not os.path.exists(dvcfile):
+                return f"{T}.dvc was not written"
+            if ds.kind != "large":
+                with open(dvcfile) as f:
+                    text = f.read()
+                if f"nfiles: {ds.files}\n" not in text:
+                    return f"{T}.dvc does not record nfiles: {ds.files}"
+            return objects_in(cache, "cache").fn(out)
+
+        added_check = Check(f"{T}.dvc written, all {n_objects} objects in the cache", added)
+
+        def pulled(out: str) -> str | None:
+            return objects_in(cache, "cache").fn(out) or same_tree(out)
+
+        pulled_check = Check("all objects in the cache and the workspace equals the source", pulled)
+
         # add, default cache.type
-        rec("add", self.measure(f"{tag} add", dv("add", T), repo, env, before=reset_add, warm=data))
+        rec("add", self.measure(f"{tag} add", dv("add", T), repo, env, before=reset_add, warm=data,
+                                check=added_check))
         if tool == "dvx":  # the cost of durability (platform/durable.h): the same add without it
             rec("add-nofsync", self.measure(f"{tag} add (DVX_FSYNC=0)", dv("add", T), repo,
-                                            dict(env, DVX_FSYNC="0"), before=reset_add, warm=data))
+                                            dict(env, DVX_FSYNC="0"), before=reset_add, warm=data,
+                                            check=added_check))
 
         # status with nothing changed (one untimed run first, after the racy window)
         settle()
         do("status")
-        rec("status", self.measure(f"{tag} status (no-op)", dv("status"), repo, env))
+        rec("status", self.measure(f"{tag} status (no-op)", dv("status"), repo, env, check=Check(
+            "says up to date", lambda out: None if "up to date" in out else f"not up to date: {out[-300:]!r}")))
 
         # status after one file changed
         victim = os.path.join(repo, T) if ds.kind == "large" else \
@@ -598,7 +669,9 @@ class Bench:
                     f.write(stamp + data[len(stamp):])
                 os.replace(tmp, victim)
 
-        m = self.measure(f"{tag} status (1 changed)", dv("status"), repo, env, before=change)
+        names_change = Check(f"reports {T} modified",
+                             lambda out: None if "modified" in out and T in out else f"no change of {T} reported: {out[-300:]!r}")
+        m = self.measure(f"{tag} status (1 changed)", dv("status"), repo, env, before=change, check=names_change)
         tmp = victim + ".bench-tmp"
         shutil.copyfile(original, tmp)
         os.replace(tmp, victim)
@@ -615,7 +688,7 @@ class Bench:
         # add with cache.type hardlink
         do("config", "cache.type", "hardlink")
         rec("add-hardlink", self.measure(f"{tag} add (hardlink)", dv("add", T), repo, env,
-                                         before=reset_add, warm=data))
+                                         before=reset_add, warm=data, check=added_check))
 
         # checkout into an empty workspace, per link type (copy last: later steps want copies)
         types = ["symlink", "hardlink"] + (["reflink"] if self.reflink else []) + ["copy"]
@@ -623,23 +696,24 @@ class Bench:
             do("config", "cache.type", lt)
             rec(f"checkout-{lt}", self.measure(f"{tag} checkout ({lt})", dv("checkout"), repo, env,
                                               before=lambda: self.discard(os.path.join(repo, T)),
-                                              warm=cache))
+                                              warm=cache, check=restored))
         do("config", "--unset", "cache.type")
 
         # push / fetch / pull with a local remote
         do("remote", "add", "-d", "bench", remote)
         rec("push", self.measure(f"{tag} push", dv("push"), repo, env, before=lambda: self.discard(remote),
-                                 warm=cache))
+                                 warm=cache, check=objects_in(remote, "remote")))
         rec("fetch", self.measure(f"{tag} fetch", dv("fetch"), repo, env, before=lambda: self.discard(cache),
-                                  warm=remote))
+                                  warm=remote, check=objects_in(cache, "cache")))
         rec("pull", self.measure(f"{tag} pull", dv("pull"), repo, env,
-                                 before=lambda: self.discard(cache, os.path.join(repo, T)), warm=remote))
+                                 before=lambda: self.discard(cache, os.path.join(repo, T)), warm=remote,
+                                 check=pulled_check))
         if tool == "dvx":
             # dvx re-hashes downloads unless the remote says verify = false (DVC's default)
             do("remote", "modify", "bench", "verify", "false")
             rec("pull-noverify", self.measure(f"{tag} pull (verify = false)", dv("pull"), repo, env,
                                               before=lambda: self.discard(cache, os.path.join(repo, T)),
-                                              warm=remote))
+                                              warm=remote, check=pulled_check))
             do("remote", "modify", "bench", "--unset", "verify")
 
         # gc -w with 10% garbage objects in the cache
@@ -662,7 +736,8 @@ class Bench:
             fl = self.measure(f"{tag} floor find .dvc/cache", f"find {shlex.quote(cache)} -printf '%s %T@ %i\\n' > /dev/null",
                               repo)
             self.record(ds, "floor", "lstat-cache", fl)
-        rec("gc", self.measure(f"{tag} gc -w", dv("gc", "-w", "-f"), repo, env, before=garbage),
+        rec("gc", self.measure(f"{tag} gc -w", dv("gc", "-w", "-f"), repo, env, before=garbage,
+                               check=objects_in(cache, "cache (garbage removed, nothing used lost)")),
             garbage_objects=n_garbage)
 
         if tool == "dvx":
@@ -853,11 +928,11 @@ def build_rows(doc: dict) -> list[dict]:
             elif op == "status":
                 floor_label, floor_s = "find lstat walk", med(ds, "floor", "lstat")
                 limit = 1.0 if ds.role == "small" and ds.files >= 100_000 else None
-            elif op == "status-1":
-                noop = med(ds, "dvx", "status")
+            elif op == "status-1":  # the floor does what status must: walk the tree, hash one file
+                walk = med(ds, "floor", "lstat")
                 h = m.get("hash1_s")
-                floor_label = "dvx no-op status + md5 of the file"
-                floor_s = noop + h if noop is not None and h is not None else None
+                floor_label = "find lstat walk + md5 of the file"
+                floor_s = walk + h if walk is not None and h is not None else None
                 limit = 1.2
             elif op == "checkout-copy":
                 floor_label, floor_s, limit = "cp -r", cp, 1.2
@@ -972,6 +1047,8 @@ def _row(ds_label, title, m, floor_label, floor_s, limit, doc, dvc=None, lfs=Non
         met = None if limit is None else (ratio is not None and ratio <= limit)
         if limit is not None and med is None:
             met = False
+    if m and m.get("error"):  # failed, or exited 0 with a wrong result: never counts as met
+        met = False
     return {"dataset": ds_label, "op": title, "dvx": m, "dvx_text": fmt_m(m),
             "rss": fmt_rss(m.get("peak_rss_kb") if m else None), "floor_label": floor_label,
             "floor_s": floor_s, "floor_text": floor_text,
@@ -1073,9 +1150,11 @@ def variance_notes(doc: dict) -> list[str]:
 
 
 def summary_line(rows: list[dict]) -> str:
-    judged = [r for r in rows if r["met"] is not None]
+    judged = [r for r in rows if r["limit"] is not None or r["floor_label"] == "absolute"]
     met = sum(1 for r in judged if r["met"])
-    return f"{met} of {len(judged)} targets met"
+    failed = sum(1 for r in rows if r["dvx"] and r["dvx"].get("error"))
+    line = f"{met} of {len(judged)} targets met; {len(rows) - len(judged)} of {len(rows)} rows have no target"
+    return line + (f"; {failed} rows FAILED (command or result check)" if failed else "")
 
 
 def machine_line(doc: dict) -> str:

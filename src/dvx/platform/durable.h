@@ -2,10 +2,10 @@
 // published by rename(2); after a power cut the rename must never be found on disk without the
 // data it names (a cache object under its hash with other bytes, an empty .dvc file). Git's
 // "batch" fsync mode is the model: per file only a write-out of its data with no journal commit
-// (sync_file_range: WAIT_BEFORE|WRITE|WAIT_AFTER, before the file is closed and renamed), and
-// one syncfs(2) per file system at the end of the command, which commits the renames (ext4/XFS
-// journal the allocation before the rename and flush the drive's cache before the commit
-// record). On by default; `core.fsync = false` or DVX_FSYNC=0 turn it off.
+// (sync_file_range before the file is closed and renamed: waited for, or on ext4 with ordered
+// data only submitted, since ext4 then writes allocated data before committing the rename), and
+// one syncfs(2) per file system at the end of the command, which commits the renames and
+// flushes the drive's cache. `core.fsync = false` or DVX_FSYNC=0 turn it off.
 #pragma once
 
 #include <string>
