@@ -105,14 +105,18 @@ void register_pull(CLI::App& exp, Action& action) {
 }
 
 // DVC 3.64's `exp clean` empties its Celery broker of processed messages. dvx's queue keeps no
-// broker messages (a task's file is its state, removed by `queue remove`), so nothing is left to
-// clean; the command answers as DVC does.
+// broker messages (a task's file is its state, removed by `queue remove`); what a crash can leave
+// behind is cleaned instead: queue commits' refs without a task, and unused temporary trees.
 void register_clean(CLI::App& exp, Action& action) {
   auto* sub = exp.add_subcommand("clean", "Cleanup experiments temporary internal files.");
   sub->callback([&action] {
     action = [](Context& ctx) {
       auto repo = ctx.open_repo();
       ctx.console.out("Cleaning up dvc-task messages...");
+      auto r = api::exp_clean(*repo);
+      if (r.refs || r.trees)
+        ctx.console.debug("removed " + std::to_string(r.refs) + " stale queue refs and " + std::to_string(r.trees) +
+                            " temporary work trees");
       ctx.console.out("Done!");
       return 0;
     };

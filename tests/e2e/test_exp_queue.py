@@ -395,6 +395,24 @@ class TestTempRuns(QueueCase):
         self.assertEqual(self.read("model.txt"), b"model lr=0.3\n")
         self.assertIn("lr: 0.3", self.read("params.yaml").decode())
 
+    def test_clean_removes_what_a_crash_left(self):
+        self.dvx("exp", "run", "--queue", "-n", "keep", "-S", "lr=0.2")
+        kept = self.git("for-each-ref", "--format=%(refname)", "refs/exps/temp/queue/").split()
+        self.assertEqual(len(kept), 1)
+        stale = "refs/exps/temp/queue/" + "ab" * 20  # a queue commit whose task file is gone
+        self.git("update-ref", stale, self.baseline)
+        exps = self.p(".dvc", "tmp", "exps")
+        old_tree, new_tree = os.path.join(exps, "tmpOLDTREE"), os.path.join(exps, "tmpNEWTREE")
+        for t in (old_tree, new_tree):
+            os.makedirs(os.path.join(t, "sub"))
+        hours_ago = time.time() - 2 * 3600
+        os.utime(old_tree, (hours_ago, hours_ago))
+        self.assertEqual(self.dvx("exp", "clean").splitlines(), ["Cleaning up dvc-task messages...", "Done!"])
+        self.assertEqual(self.git("for-each-ref", "--format=%(refname)", "refs/exps/temp/queue/").split(), kept)
+        self.assertFalse(os.path.exists(old_tree))
+        self.assertTrue(os.path.exists(new_tree))  # may be a run being set up right now
+        self.assertIn("keep", self.dvx("queue", "status"))
+
     def test_temp_failure_and_sweep_refused(self):
         code, out, err = self.run("exp", "run", "--temp", "-n", "bad", "-S", "lr=-2")
         self.assertEqual(code, 255)

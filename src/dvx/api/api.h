@@ -434,6 +434,13 @@ void queue_kill(repo::Repo& repo, const std::vector<std::string>& tasks, bool fo
                 const std::function<void(const std::string&)>& killed);
 // `queue stop`: workers exit after their task; with kill, running tasks are killed first.
 void queue_stop(repo::Repo& repo, bool kill);
+// `exp clean`: what a crash can leave of the queue — refs/exps/temp/queue/<id> whose task file
+// is gone, and temporary work trees (.dvc/tmp/exps/tmp*) that no live run uses. Returns how many
+// of each were removed.
+struct ExpCleanResult {
+  size_t refs = 0, trees = 0;
+};
+ExpCleanResult exp_clean(repo::Repo& repo);
 // `exp run --run-all -j N`: workers started, then each queued (and running) task's output
 // followed on `out` until it ends. Returns (names that succeeded, names that failed).
 std::pair<std::vector<std::string>, std::vector<std::string>> exp_run_all(

@@ -590,6 +590,39 @@ void queue_kill(repo::Repo& repo, const std::vector<std::string>& tasks, bool fo
   }
 }
 
+ExpCleanResult exp_clean(repo::Repo& repo) {
+  exps::Queue q = queue_of(repo);
+  scm::Git& git = detail::exp_git(repo);
+  auto lock = checked(q.lock());
+  ExpCleanResult res;
+  auto all = queue_tasks(q);
+  std::set<std::string> ids, live_roots;
+  for (auto& t : all) {
+    ids.insert(t.id);
+    if (!t.root.empty() && q.run_held(t.id)) live_roots.insert(platform::normalize_path(t.root));
+  }
+  const std::string prefix = exps::Queue::task_ref("");
+  for (auto& ref : checked(git.refs_under(prefix))) {
+    if (ids.count(ref.name.substr(prefix.size()))) continue;
+    checked(git.delete_ref(ref.name));
+    ++res.refs;
+  }
+  if (auto entries = platform::list_dir(q.exps_dir())) {
+    for (auto& e : *entries) {
+      if (e.type != platform::FileType::directory || e.name.rfind("tmp", 0) != 0) continue;
+      std::string path = platform::normalize_path(q.exps_dir() + "/" + e.name);
+      if (live_roots.count(path)) continue;
+      // A tree being set up right now has no task root yet: only those an hour old go.
+      auto st = platform::lstat_path(path);
+      auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                     std::chrono::system_clock::now().time_since_epoch()).count();
+      if (now - st.mtime_ns < int64_t(3600) * 1'000'000'000) continue;
+      if (platform::remove_all(path)) ++res.trees;
+    }
+  }
+  return res;
+}
+
 void queue_stop(repo::Repo& repo, bool kill) {
   exps::Queue q = queue_of(repo);
   checked(q.request_stop());
