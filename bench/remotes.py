@@ -20,11 +20,10 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 
-from pipelines import env_for, fmt, timed
+from pipelines import env_for, fmt, timed, tracked_repo
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ACCESS, SECRET = "AKIDDVXBENCH", "bench-secret-never-printed"
@@ -87,7 +86,7 @@ def same_tree(a, b):
     return None
 
 
-def remote_rows(dvx, dvc, work, quick, reps, say=print):
+def remote_rows(dvx, dvc, work, quick, reps, say=print):  # noqa: ARG001 (reps: one run each)
     n = 2_000 if quick else 20_000
     base = os.path.join(work, "remotes")
     shutil.rmtree(base, ignore_errors=True)
@@ -120,12 +119,7 @@ def remote_rows(dvx, dvc, work, quick, reps, say=print):
         tools = [("dvx", dvx)] + ([("DVC", dvc)] if dvc else [])
         for name, exe in tools:
             repo = os.path.join(base, "repo-" + name)
-            os.makedirs(repo)
-            run = lambda *a: subprocess.run(a, cwd=repo, env=env, check=True, stdout=subprocess.DEVNULL)
-            run("git", "init", "-q")
-            run(exe, "init", "-q")
-            shutil.copytree(src, os.path.join(repo, "data"))
-            run(exe, "add", "data")
+            run = tracked_repo(repo, exe, env, src)
             run(exe, "remote", "add", "-d", "s3", f"s3://bench/{name}")
             run(exe, "remote", "modify", "s3", "endpointurl", moto.url)
             expect = n + 1  # + the .dir manifest
@@ -171,12 +165,5 @@ def render(rows) -> str:
 
 
 if __name__ == "__main__":
-    import argparse
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--work", default=os.path.join(HERE, "work"))
-    a = ap.parse_args()
-    dvx = os.path.abspath(os.environ.get("DVX_BIN") or os.path.join(HERE, "..", "build", "dvx"))
-    dvc = os.environ.get("DVX_BENCH_DVC")
-    print(render(remote_rows(dvx, dvc, a.work, a.quick, 1)))
-    sys.exit(0)
+    from pipelines import group_main
+    group_main(remote_rows, render)
