@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "dvx/remote/azure_remote.h"
+#include "dvx/remote/gcs_remote.h"
 #include "dvx/remote/local_remote.h"
 #include "dvx/remote/s3_remote.h"
 
@@ -28,6 +29,11 @@ Result<std::unique_ptr<Remote>> open_remote(const std::string& url, const Remote
     auto settings = azure::resolve_settings(url, options, getenv);
     if (!settings) return std::unexpected(settings.error());
     return std::unique_ptr<Remote>(new AzureRemote(std::move(*settings)));
+  }
+  if (scheme == "gs") {
+    auto settings = gcs::resolve_settings(url, options, getenv);
+    if (!settings) return std::unexpected(settings.error());
+    return std::unique_ptr<Remote>(new GcsRemote(std::move(*settings)));
   }
   return fail(ErrorCode::invalid_argument, "remote storage '" + scheme + "://' is not supported yet by dvx");
 }
