@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "dvx/base/strings.h"
+#include "dvx/platform/files.h"
 
 namespace dvx::remote::http {
 
@@ -192,6 +193,84 @@ Status FileBody::read_at(uint64_t offset, size_t len, std::string& buf) const {
     got += static_cast<size_t>(r);
   }
   return {};
+}
+
+Status download(Request& req, const std::string& local_path, const platform::ByteObserver& observe,
+                const std::function<Status(Request&)>& send) {
+  int fd = ::open(local_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+  if (fd < 0) return fail_errno("cannot create '" + local_path + "'", errno);
+  req.retry_after_data = false;
+  req.sink = [&](std::string_view bytes) {
+    size_t done = 0;
+    while (done < bytes.size()) {
+      ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        req.abort_error = errno_error("cannot write '" + local_path + "'", errno);
+        return false;
+      }
+      done += static_cast<size_t>(w);
+    }
+    if (observe) observe(bytes);
+    return true;
+  };
+  auto st = send(req);
+  int close_errno = ::close(fd) == 0 ? 0 : errno;
+  if (!st || req.status != 200 || close_errno) (void)platform::remove_file(local_path);
+  if (!st) return st;
+  if (req.status == 200 && close_errno) return fail_errno("cannot write '" + local_path + "'", close_errno);
+  return {};
+}
+
+Status read_small(Request& req, size_t limit, std::string& out, bool& too_big,
+                  const std::function<Status(Request&)>& send) {
+  req.rewind = [&] {
+    out.clear();
+    too_big = false;
+  };
+  req.sink = [&](std::string_view bytes) {
+    if (out.empty()) {
+      if (auto len = req.header("content-length"); len && std::strtoull(len->c_str(), nullptr, 10) > limit) {
+        too_big = true;
+        return false;
+      }
+    }
+    if (out.size() + bytes.size() > limit) {
+      too_big = true;
+      return false;
+    }
+    out.append(bytes);
+    return true;
+  };
+  return send(req);
+}
+
+std::optional<std::string> SettingsReader::option(const char* key) const {
+  auto it = m_options.find(key);
+  if (it == m_options.end() || it->second.empty()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<std::string> SettingsReader::env(const char* key) const {
+  auto v = m_env(key);
+  if (v && !v->empty()) return v;
+  return std::nullopt;
+}
+
+bool SettingsReader::flag(const char* key) const {
+  auto v = option(key);
+  if (!v) return false;
+  std::string l = to_lower(trim(*v));
+  return l == "true" || l == "1" || l == "yes";
+}
+
+std::pair<std::string, std::string> split_location(std::string_view rest) {
+  size_t slash = rest.find('/');
+  std::string bucket(rest.substr(0, slash));
+  std::string_view p = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+  while (!p.empty() && p.front() == '/') p.remove_prefix(1);
+  while (!p.empty() && p.back() == '/') p.remove_suffix(1);
+  return {bucket, std::string(p)};
 }
 
 Client::Client(Options options) : m_o(std::move(options)) {}

@@ -1,12 +1,14 @@
-// An HTTP client over libcurl for the Azure Blob and GCS remotes: libcurl is loaded with dlopen
-// on the first request (commands that never talk to a cloud pay nothing for it), easy handles
-// are pooled (connections kept alive between requests), and each request is retried with
-// backoff on transient failures (connection errors, timeouts, HTTP 5xx and 429).
+// What the Azure Blob and GCS remotes share: an HTTP client over libcurl (loaded with dlopen
+// on the first request: commands that never talk to a cloud pay nothing for it; easy handles
+// pooled, connections kept alive; each request retried with backoff on transient failures:
+// connection errors, timeouts, HTTP 5xx and 429), file bodies, downloads to a file or memory,
+// and reading settings from options and the environment.
 // (The S3 remote has its own copy of the loader; the two are meant to share one loader.)
 // Thread-safety: a Client may be used from many threads at once; a Request belongs to one.
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -19,6 +21,8 @@
 #include "dvx/base/result.h"
 #include "dvx/hash/md5.h"
 #include "dvx/odb/object_db.h"
+#include "dvx/platform/files.h"
+#include "dvx/remote/remote.h"
 
 namespace dvx::remote::http {
 
@@ -106,6 +110,43 @@ class FileBody {
   uint64_t m_sent = 0;
   std::optional<hash::DigestStream> m_digest;
 };
+
+// Sends `req` (with `send`) streaming a 2xx body into `local_path` (created; it must not
+// exist) and to `observe`; the file is removed unless the answer is 200 and fully written.
+// The caller reads req.status (200: downloaded, 404: absent, else an error).
+Status download(Request& req, const std::string& local_path, const platform::ByteObserver& observe,
+                const std::function<Status(Request&)>& send);
+// Sends `req` reading a 2xx body into `out` unless it is larger than `limit` (then `too_big`
+// and the transfer stops early: by Content-Length when the answer has one).
+Status read_small(Request& req, size_t limit, std::string& out, bool& too_big,
+                  const std::function<Status(Request&)>& send);
+
+// A cloud remote's settings: its `remote modify` options and the environment (`env` looks a
+// variable up: getenv in production); empty values count as unset.
+class SettingsReader {
+ public:
+  using Env = std::function<std::optional<std::string>(const char*)>;
+  SettingsReader(const RemoteOptions& options, Env env) : m_options(options), m_env(std::move(env)) {}
+  std::optional<std::string> option(const char* key) const;
+  std::optional<std::string> env(const char* key) const;
+  bool flag(const char* key) const;  // the option is true / 1 / yes
+  // A positive integer from `value`, else `fallback`.
+  template <class T>
+  static T number(const std::optional<std::string>& value, T fallback) {
+    if (!value) return fallback;
+    char* end = nullptr;
+    unsigned long long n = std::strtoull(value->c_str(), &end, 10);
+    if (end == value->c_str() || *end || n == 0) return fallback;
+    return static_cast<T>(n);
+  }
+
+ private:
+  const RemoteOptions& m_options;
+  Env m_env;
+};
+
+// "bucket/some/prefix/" (a URL after its scheme) -> {"bucket", "some/prefix"}.
+std::pair<std::string, std::string> split_location(std::string_view rest);
 
 bool transient_status(long status);
 // RFC 1123 date of now, as HTTP headers write it ("Sun, 06 Nov 1994 08:49:37 GMT").

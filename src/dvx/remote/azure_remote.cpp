@@ -1,32 +1,21 @@
 #include "dvx/remote/azure_remote.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cstdlib>
 #include <random>
 
 #include "dvx/base/base64.h"
 #include "dvx/base/strings.h"
-#include "dvx/platform/files.h"
 #include "dvx/remote/azure_sign.h"
 #include "dvx/remote/s3_remote.h"  // s3::xml_text: the XML answers have the same shape
 #include "dvx/remote/s3_sign.h"    // s3::uri_encode: the same percent-encoding
 
 namespace dvx::remote {
 
-namespace fsx = dvx::platform;
-
 namespace azure {
 
 namespace {
 
 const char* kVersion = "2021-08-06";  // x-ms-version of every request
-
-bool truthy(const std::string& v) {
-  std::string l = to_lower(trim(v));
-  return l == "true" || l == "1" || l == "yes";
-}
 
 }  // namespace
 
@@ -37,30 +26,18 @@ Result<Settings> resolve_settings(const std::string& url, const RemoteOptions& o
   if (url.starts_with("azure://")) rest = url.substr(8);
   else if (url.starts_with("az://")) rest = url.substr(5);
   else return fail(ErrorCode::invalid_argument, "not an azure:// URL: " + url);
-  size_t slash = rest.find('/');
-  s.container = rest.substr(0, slash);
+  auto [container, prefix] = http::split_location(rest);
+  s.container = container;
+  s.prefix = prefix;
   if (s.container.empty()) return fail(ErrorCode::invalid_argument, "azure remote URL without a container: " + url);
   if (size_t at = s.container.find('@'); at != std::string::npos) {  // container@account.blob.core.windows.net
     std::string host = s.container.substr(at + 1);
     s.container.resize(at);
     s.account = host.substr(0, host.find('.'));
   }
-  if (slash != std::string::npos) {
-    std::string p = rest.substr(slash + 1);
-    while (!p.empty() && p.front() == '/') p.erase(0, 1);
-    while (!p.empty() && p.back() == '/') p.pop_back();
-    s.prefix = p;
-  }
-  auto opt = [&](const char* k) -> std::optional<std::string> {
-    auto it = options.find(k);
-    if (it == options.end() || it->second.empty()) return std::nullopt;
-    return it->second;
-  };
-  auto envs = [&](const char* k) -> std::optional<std::string> {
-    auto v = env(k);
-    if (v && !v->empty()) return v;
-    return std::nullopt;
-  };
+  http::SettingsReader read(options, env);
+  auto opt = [&](const char* k) { return read.option(k); };
+  auto envs = [&](const char* k) { return read.env(k); };
 
   // The connection string (option, else environment) gives the endpoint and may give
   // credentials; explicit options come on top of it.
@@ -121,7 +98,7 @@ Result<Settings> resolve_settings(const std::string& url, const RemoteOptions& o
     s.key = std::move(*key);
   }
   if (s.key.empty() && s.sas.empty()) {
-    if (opt("allow_anonymous_login") && truthy(*opt("allow_anonymous_login"))) {
+    if (read.flag("allow_anonymous_login")) {
       s.anonymous = true;
     } else {
       return fail(ErrorCode::auth,
@@ -132,13 +109,7 @@ Result<Settings> resolve_settings(const std::string& url, const RemoteOptions& o
     }
   }
 
-  auto number = [&](std::optional<std::string> v, auto fallback) -> decltype(fallback) {
-    if (!v) return fallback;
-    char* end = nullptr;
-    unsigned long long n = std::strtoull(v->c_str(), &end, 10);
-    if (end == v->c_str() || *end || n == 0) return fallback;
-    return static_cast<decltype(fallback)>(n);
-  };
+  auto number = [](const std::optional<std::string>& v, auto fallback) { return http::SettingsReader::number(v, fallback); };
   s.http.connect_timeout = number(opt("connection_timeout"), number(opt("timeout"), s.http.connect_timeout));
   s.http.read_timeout = number(opt("read_timeout"), number(opt("timeout"), s.http.read_timeout));
   s.http.attempts = number(envs("DVX_AZURE_ATTEMPTS"), s.http.attempts);
@@ -337,56 +308,19 @@ Status AzureRemote::put_blocks(const std::string& local_path, const std::string&
 
 Result<bool> AzureRemote::get(const std::string& key, const std::string& local_path,
                               const platform::ByteObserver& observe) const {
-  int fd = ::open(local_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
-  if (fd < 0) return fail_errno("cannot create '" + local_path + "'", errno);
   auto r = request("GET", &key, {}, "GET " + where(key));
-  r.retry_after_data = false;
-  r.sink = [&](std::string_view bytes) {
-    size_t done = 0;
-    while (done < bytes.size()) {
-      ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        r.abort_error = errno_error("cannot write '" + local_path + "'", errno);
-        return false;
-      }
-      done += static_cast<size_t>(w);
-    }
-    if (observe) observe(bytes);
-    return true;
-  };
-  auto st = perform(r, {});
-  bool closed_ok = ::close(fd) == 0;
-  if (!st || r.status != 200 || !closed_ok) (void)fsx::remove_file(local_path);
+  auto st = http::download(r, local_path, observe, [&](http::Request& q) { return perform(q, {}); });
   if (!st) return std::unexpected(st.error());
   if (r.status == 404 && error_code(r) == "BlobNotFound") return false;
   if (r.status != 200) return std::unexpected(http_error(r));
-  if (!closed_ok) return fail_errno("cannot write '" + local_path + "'", errno);
   return true;
 }
 
 Result<Remote::SmallRead> AzureRemote::get_small(const std::string& key, size_t limit, std::string& out) const {
   bool too_big = false;
   auto r = request("GET", &key, {}, "GET " + where(key));
-  r.rewind = [&] {
-    out.clear();
-    too_big = false;
-  };
-  r.sink = [&](std::string_view bytes) {
-    if (out.empty()) {
-      if (auto len = r.header("content-length"); len && std::strtoull(len->c_str(), nullptr, 10) > limit) {
-        too_big = true;
-        return false;
-      }
-    }
-    if (out.size() + bytes.size() > limit) {
-      too_big = true;
-      return false;
-    }
-    out.append(bytes);
-    return true;
-  };
-  if (auto st = perform(r, {}); !st) return std::unexpected(st.error());
+  auto st = http::read_small(r, limit, out, too_big, [&](http::Request& q) { return perform(q, {}); });
+  if (!st) return std::unexpected(st.error());
   if (too_big) return SmallRead::too_big;
   if (r.status == 404 && error_code(r) == "BlobNotFound") return SmallRead::absent;
   if (r.status != 200) return std::unexpected(http_error(r));

@@ -1,8 +1,5 @@
 #include "dvx/remote/gcs_remote.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cstdlib>
 #include <ctime>
 #include <nlohmann/json.hpp>
@@ -21,11 +18,6 @@ using json = nlohmann::json;
 namespace gcs {
 
 namespace {
-
-bool truthy(const std::string& v) {
-  std::string l = to_lower(trim(v));
-  return l == "true" || l == "1" || l == "yes";
-}
 
 std::string str(const json& j, const char* key) {
   auto it = j.find(key);
@@ -92,26 +84,13 @@ Result<Settings> resolve_settings(const std::string& url, const RemoteOptions& o
                                   const std::function<std::optional<std::string>(const char*)>& env) {
   Settings s;
   if (!url.starts_with("gs://")) return fail(ErrorCode::invalid_argument, "not a gs:// URL: " + url);
-  std::string rest = url.substr(5);
-  size_t slash = rest.find('/');
-  s.bucket = rest.substr(0, slash);
+  auto [bucket, prefix] = http::split_location(std::string_view(url).substr(5));
+  s.bucket = bucket;
+  s.prefix = prefix;
   if (s.bucket.empty()) return fail(ErrorCode::invalid_argument, "gs remote URL without a bucket: " + url);
-  if (slash != std::string::npos) {
-    std::string p = rest.substr(slash + 1);
-    while (!p.empty() && p.front() == '/') p.erase(0, 1);
-    while (!p.empty() && p.back() == '/') p.pop_back();
-    s.prefix = p;
-  }
-  auto opt = [&](const char* k) -> std::optional<std::string> {
-    auto it = options.find(k);
-    if (it == options.end() || it->second.empty()) return std::nullopt;
-    return it->second;
-  };
-  auto envs = [&](const char* k) -> std::optional<std::string> {
-    auto v = env(k);
-    if (v && !v->empty()) return v;
-    return std::nullopt;
-  };
+  http::SettingsReader read(options, env);
+  auto opt = [&](const char* k) { return read.option(k); };
+  auto envs = [&](const char* k) { return read.env(k); };
   if (auto e = opt("endpointurl")) s.endpoint = *e;
   else if (auto h = envs("STORAGE_EMULATOR_HOST")) s.endpoint = h->find("://") == std::string::npos ? "http://" + *h : *h;
   else s.endpoint = "https://storage.googleapis.com";
@@ -119,7 +98,7 @@ Result<Settings> resolve_settings(const std::string& url, const RemoteOptions& o
   if (!s.endpoint.starts_with("http://") && !s.endpoint.starts_with("https://"))
     return fail(ErrorCode::invalid_argument, "gs remote '" + url + "': endpointurl must start with http:// or https://");
 
-  bool anonymous = opt("allow_anonymous_login") && truthy(*opt("allow_anonymous_login"));
+  bool anonymous = read.flag("allow_anonymous_login");
   std::optional<std::string> path = opt("credentialpath");
   if (!path) path = envs("GOOGLE_APPLICATION_CREDENTIALS");
   if (!path && !anonymous) {
@@ -140,13 +119,7 @@ Result<Settings> resolve_settings(const std::string& url, const RemoteOptions& o
                     "GOOGLE_APPLICATION_CREDENTIALS to a service-account key file (or allow_anonymous_login for a "
                     "public bucket)");
   }
-  auto number = [&](std::optional<std::string> v, auto fallback) -> decltype(fallback) {
-    if (!v) return fallback;
-    char* end = nullptr;
-    unsigned long long n = std::strtoull(v->c_str(), &end, 10);
-    if (end == v->c_str() || *end || n == 0) return fallback;
-    return static_cast<decltype(fallback)>(n);
-  };
+  auto number = [](const std::optional<std::string>& v, auto fallback) { return http::SettingsReader::number(v, fallback); };
   s.http.attempts = number(envs("DVX_GCS_ATTEMPTS"), s.http.attempts);
   s.resumable_threshold = number(envs("DVX_GCS_RESUMABLE_THRESHOLD"), s.resumable_threshold);
   constexpr uint64_t kQuantum = 256 << 10;
@@ -388,37 +361,17 @@ Status GcsRemote::put_resumable(const std::string& local_path, const std::string
 
 Result<bool> GcsRemote::get(const std::string& key, const std::string& local_path,
                             const platform::ByteObserver& observe) const {
-  int fd = ::open(local_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
-  if (fd < 0) return fail_errno("cannot create '" + local_path + "'", errno);
   http::Request r;
   r.method = "GET";
   r.url = object_url(key, "alt=media");
   r.what = "GET " + where(key);
-  r.retry_after_data = false;
-  r.sink = [&](std::string_view bytes) {
-    size_t done = 0;
-    while (done < bytes.size()) {
-      ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        r.abort_error = errno_error("cannot write '" + local_path + "'", errno);
-        return false;
-      }
-      done += static_cast<size_t>(w);
-    }
-    if (observe) observe(bytes);
-    return true;
-  };
-  auto st = perform(r);
-  bool closed_ok = ::close(fd) == 0;
-  if (!st || r.status != 200 || !closed_ok) (void)fsx::remove_file(local_path);
+  auto st = http::download(r, local_path, observe, [&](http::Request& q) { return perform(q); });
   if (!st) return std::unexpected(st.error());
   if (r.status == 404) {
     if (auto b = check_bucket(); !b) return std::unexpected(b.error());
     return false;
   }
   if (r.status != 200) return std::unexpected(http_error(r));
-  if (!closed_ok) return fail_errno("cannot write '" + local_path + "'", errno);
   return true;
 }
 
@@ -428,25 +381,8 @@ Result<Remote::SmallRead> GcsRemote::get_small(const std::string& key, size_t li
   r.method = "GET";
   r.url = object_url(key, "alt=media");
   r.what = "GET " + where(key);
-  r.rewind = [&] {
-    out.clear();
-    too_big = false;
-  };
-  r.sink = [&](std::string_view bytes) {
-    if (out.empty()) {
-      if (auto len = r.header("content-length"); len && std::strtoull(len->c_str(), nullptr, 10) > limit) {
-        too_big = true;
-        return false;
-      }
-    }
-    if (out.size() + bytes.size() > limit) {
-      too_big = true;
-      return false;
-    }
-    out.append(bytes);
-    return true;
-  };
-  if (auto st = perform(r); !st) return std::unexpected(st.error());
+  auto st = http::read_small(r, limit, out, too_big, [&](http::Request& q) { return perform(q); });
+  if (!st) return std::unexpected(st.error());
   if (too_big) return SmallRead::too_big;
   if (r.status == 404) {
     if (auto b = check_bucket(); !b) return std::unexpected(b.error());
