@@ -4,7 +4,7 @@ Shared Key and SAS signatures. Installed by `./dev setup` into ~/.cache/dvx-test
 
 Besides the shared interface (/work/notes/servers-interface.md), the Server offers an
 independent Python client (Shared Key signing written from Azure's documentation, not from dvx)
-for the tests: request(), list_blobs(), delete_blob(), and sas_token() for an account SAS."""
+for the tests: request(), list_keys(), delete_key(), and sas_token() for an account SAS."""
 
 import base64
 import datetime
@@ -145,7 +145,7 @@ class Server:
         except urllib.error.HTTPError as e:
             return e.code, e.read(), dict(e.headers)
 
-    def list_blobs(self, container, prefix=""):
+    def list_keys(self, container, prefix=""):
         names, marker = [], None
         while True:
             q = [("restype", "container"), ("comp", "list"), ("prefix", prefix)]
@@ -164,8 +164,8 @@ class Server:
         status, _, headers = self.request("HEAD", f"/{container}/{name}")
         return status, headers
 
-    def delete_blob(self, container, name):
-        return self.request("DELETE", f"/{container}/{name}")[0]
+    def delete_key(self, container, name):
+        return self.request("DELETE", f"/{container}/{name}")[0] == 202
 
     def sas_token(self, permissions="rwdlac", key=KEY, hours=2):
         """An account SAS (version 2019-12-12) for the blob service."""

@@ -4,7 +4,7 @@ fake verifies, and a token URI on the fake itself. Objects are files on disk in 
 they survive stop()/start().
 
 Besides the shared interface (/work/notes/servers-interface.md) the Server offers request(),
-list_objects() and delete_object() (with an admin token the fake accepts) for the tests."""
+list_keys() and delete_key() (with an admin token the fake accepts) for the tests."""
 
 import json
 import os
@@ -110,7 +110,7 @@ class Server:
         except urllib.error.HTTPError as e:
             return e.code, e.read()
 
-    def list_objects(self, bucket, prefix=""):
+    def list_keys(self, bucket, prefix=""):
         names, token = [], None
         while True:
             q = {"prefix": prefix}
@@ -125,8 +125,8 @@ class Server:
             if not token:
                 return names
 
-    def delete_object(self, bucket, name):
-        return self.request("DELETE", f"/storage/v1/b/{bucket}/o/" + urllib.parse.quote(name, safe=""))[0]
+    def delete_key(self, bucket, name):
+        return self.request("DELETE", f"/storage/v1/b/{bucket}/o/" + urllib.parse.quote(name, safe=""))[0] == 204
 
     def stats(self):
         """Counters of the fake: requests, tokens_issued, chunks (resumable upload requests)."""
