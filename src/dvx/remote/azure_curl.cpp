@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <cstring>
 #include <ctime>
 #include <random>
@@ -243,6 +245,61 @@ Status read_small(Request& req, size_t limit, std::string& out, bool& too_big,
     return true;
   };
   return send(req);
+}
+
+Status upload_parts(const FileBody& file, uint64_t part_size, int parallel, hash::DigestStream* digest,
+                    const std::function<Status(size_t, std::string&)>& send) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::pair<size_t, std::string>> queue;  // parts read, not yet taken by a sender
+  bool reading_done = false;
+  std::optional<Error> failure;
+  auto sender = [&] {
+    while (true) {
+      std::pair<size_t, std::string> job;
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        cv.wait(lock, [&] { return !queue.empty() || reading_done || failure; });
+        if (failure || queue.empty()) return;
+        job = std::move(queue.front());
+        queue.pop_front();
+        cv.notify_all();
+      }
+      if (auto st = send(job.first, job.second); !st) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!failure) failure = st.error();
+        cv.notify_all();
+        return;
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int i = 0; i < std::max(1, parallel); ++i) threads.emplace_back(sender);
+  uint64_t offset = 0;
+  for (size_t index = 0; offset < file.size(); ++index) {
+    size_t len = static_cast<size_t>(std::min(part_size, file.size() - offset));
+    std::string buf;
+    auto st = file.read_at(offset, len, buf);
+    std::unique_lock<std::mutex> lock(mu);
+    if (!st && !failure) failure = st.error();
+    if (failure) break;
+    lock.unlock();
+    if (digest) digest->update(buf.data(), buf.size());
+    lock.lock();
+    cv.wait(lock, [&] { return queue.empty() || failure; });  // one part read ahead
+    if (failure) break;
+    queue.emplace_back(index, std::move(buf));
+    cv.notify_all();
+    offset += len;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    reading_done = true;
+    cv.notify_all();
+  }
+  for (auto& t : threads) t.join();
+  if (failure) return std::unexpected(*failure);
+  return {};
 }
 
 std::optional<std::string> SettingsReader::option(const char* key) const {

@@ -148,6 +148,12 @@ class SettingsReader {
 // "bucket/some/prefix/" (a URL after its scheme) -> {"bucket", "some/prefix"}.
 std::pair<std::string, std::string> split_location(std::string_view rest);
 
+// Reads `file` in parts of `part_size` bytes, in order (each fed to `digest` when set), and
+// hands them to `send(index, bytes)` on up to `parallel` threads at once; memory is bounded by
+// parallel + 2 parts (one read ahead, one being read). Stops at the first error (reading or sending) and returns it.
+Status upload_parts(const FileBody& file, uint64_t part_size, int parallel, hash::DigestStream* digest,
+                    const std::function<Status(size_t, std::string&)>& send);
+
 bool transient_status(long status);
 // RFC 1123 date of now, as HTTP headers write it ("Sun, 06 Nov 1994 08:49:37 GMT").
 std::string http_date();

@@ -115,6 +115,7 @@ Result<Settings> resolve_settings(const std::string& url, const RemoteOptions& o
   s.http.attempts = number(envs("DVX_AZURE_ATTEMPTS"), s.http.attempts);
   s.block_threshold = number(envs("DVX_AZURE_BLOCK_THRESHOLD"), s.block_threshold);
   s.block_size = number(envs("DVX_AZURE_BLOCK_SIZE"), s.block_size);
+  s.block_parallel = number(envs("DVX_AZURE_BLOCK_PARALLEL"), s.block_parallel);
   s.list_page = number(envs("DVX_AZURE_LIST_PAGE"), s.list_page);
   if (opt("tenant_id") || opt("client_id") || opt("client_secret"))
     return fail(ErrorCode::invalid_argument,
@@ -271,27 +272,26 @@ Status AzureRemote::put_blocks(const std::string& local_path, const std::string&
   std::snprintf(tag, sizeof tag, "%016llx", static_cast<unsigned long long>(rng()));
   std::optional<hash::DigestStream> digest;
   if (verify) digest.emplace(odb::content_algorithm(*verify));
-  std::string list = "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>";
-  std::string buf;
-  uint64_t offset = 0;
-  for (int number = 0; offset < size; ++number) {
-    size_t len = static_cast<size_t>(std::min(block, size - offset));
-    if (auto st = (*file)->read_at(offset, len, buf); !st) return st;
-    if (digest) digest->update(buf.data(), buf.size());
-    char raw[32];
-    std::snprintf(raw, sizeof raw, "dvx-%s-%06d", tag, number);
-    std::string id = base64_encode(raw);
-    Query q = {{"comp", "block"}, {"blockid", id}};
-    auto r = request("PUT", &key, q, "PUT (block " + std::to_string(number + 1) + ") " + where(key));
-    r.headers = {{"Content-Type", "application/octet-stream"}};
-    r.body = std::move(buf);
-    auto st = perform(r, q);
-    buf = std::move(*r.body);
-    if (!st) return st;
-    if (r.status != 201) return std::unexpected(http_error(r));
-    list += "<Latest>" + id + "</Latest>";
-    offset += len;
+  size_t blocks = static_cast<size_t>((size + block - 1) / block);
+  std::vector<std::string> ids(blocks);
+  for (size_t i = 0; i < blocks; ++i) {
+    char raw[40];
+    std::snprintf(raw, sizeof raw, "dvx-%s-%06zu", tag, i);
+    ids[i] = base64_encode(raw);
   }
+  auto sent = http::upload_parts(**file, block, m_s.block_parallel, digest ? &*digest : nullptr,
+                                 [&](size_t i, std::string& bytes) -> Status {
+                                   Query q = {{"comp", "block"}, {"blockid", ids[i]}};
+                                   auto r = request("PUT", &key, q, "PUT (block " + std::to_string(i + 1) + ") " + where(key));
+                                   r.headers = {{"Content-Type", "application/octet-stream"}};
+                                   r.body = std::move(bytes);
+                                   if (auto st = perform(r, q); !st) return st;
+                                   if (r.status != 201) return std::unexpected(http_error(r));
+                                   return {};
+                                 });
+  if (!sent) return sent;
+  std::string list = "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>";
+  for (auto& id : ids) list += "<Latest>" + id + "</Latest>";
   list += "</BlockList>";
   if (digest) {
     std::string d = digest->hex_digest();

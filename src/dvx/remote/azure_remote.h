@@ -3,7 +3,8 @@
 // (`https://<account>.blob.core.windows.net`, or the connection string's BlobEndpoint, e.g.
 // Azurite's path-style `http://127.0.0.1:10000/devstoreaccount1`) over libcurl (azure_curl.h).
 //   exists = HEAD; put = one Put Blob streamed from the file, or from `DVX_AZURE_BLOCK_THRESHOLD`
-//   bytes (default 8 MiB) Put Block per `DVX_AZURE_BLOCK_SIZE` bytes then Put Block List (both
+//   bytes (default 64 MiB) Put Block per `DVX_AZURE_BLOCK_SIZE` bytes, `DVX_AZURE_BLOCK_PARALLEL`
+//   (default 4) at once, then Put Block List (both
 //   atomic: nothing is visible before the last request); get = GET streamed to the file;
 //   list = List Blobs with prefix, page by page (marker); remove = DELETE.
 // Authorization: Shared Key (account key) or a SAS token, from the remote's options
@@ -39,8 +40,9 @@ struct Settings {
   std::string sas;       // the SAS token without its leading '?' ("" when none)
   bool anonymous = false;
   http::Options http;
-  uint64_t block_threshold = 8ull << 20;
+  uint64_t block_threshold = 64ull << 20;  // as the Azure SDKs' max_single_put_size
   uint64_t block_size = 8ull << 20;
+  int block_parallel = 4;  // blocks of one blob in flight at once
   int list_page = 5000;  // maxresults of one List Blobs page
 };
 
