@@ -153,6 +153,26 @@ class RemoteCases:
         code, out, err = self.rrun("status", "-c", "--json", cwd=clone)
         self.assertEqual(json.loads(out).get("my file \u00e9.txt"), "missing", out)
 
+    def test_corrupted_cache_objects_are_not_uploaded(self):
+        self.make_project()
+        # A small object (one request) and the big one (blocks / chunks) rot in the cache: the
+        # bytes are hashed while sent and the upload stops before it is published.
+        bad = [dvxtest.md5_file(self.p("my file \u00e9.txt")), dvxtest.md5_file(self.p("big.bin"))]
+        for oid in bad:
+            path = self.cache_path(oid)
+            os.chmod(path, 0o644)
+            with open(path, "r+b") as f:
+                f.seek(3)
+                f.write(b"#")
+        code, out, err = self.rrun("push")
+        self.assertEqual(code, 1, err)
+        self.assertIn("2 files failed to upload", err)
+        on_remote = self.remote_objects()
+        for oid in bad:
+            self.assertIn(oid, err)
+            self.assertNotIn(f"{oid[:2]}/{oid[2:]}", on_remote)
+        self.assertEqual(len(on_remote), len(self.cache_objects()))  # every other object is there
+
     def test_server_stopped_mid_push_then_rerun_completes(self):
         with tempfile.TemporaryDirectory(prefix="dvx-stop-") as wd, self.SERVER.Server(wd) as server:
             files = {f"bulk/f{i:03d}.bin": f"{i}\n" * 2000 for i in range(300)}

@@ -109,7 +109,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def body(self):
         n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n else b""
+        data = self.rfile.read(n) if n else b""
+        if len(data) != n:  # the client gave up mid-body: as GCS, store nothing
+            self.close_connection = True
+            raise ConnectionAbortedError(f"request body ended after {len(data)} of {n} bytes")
+        return data
 
     def send(self, code, payload=b"", headers=None, content_type="application/json"):
         if isinstance(payload, (dict, list)):
