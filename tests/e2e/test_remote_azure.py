@@ -47,7 +47,7 @@ class AzureRemote(RemoteCases, dvxtest.DvxTestCase):
         for cmd, cwd in ((["push"], None), (["status", "-c"], None), (["fetch"], clone)):
             code, out, err = self.rrun(*cmd, cwd=cwd, secrets=(secret,))
             self.assertNotEqual(code, 0, cmd)
-            self.assertIn("authentication failed", err, cmd)
+            self.assertIn("authentication failed at " + self.server.endpoint, err, cmd)
             self.assertIn(self.location, err, cmd)
         self.assertEqual(self.server.list_keys(self.location), [])
         # No credentials at all: says where to put them.

@@ -212,7 +212,8 @@ Error AzureRemote::http_error(const http::Request& r) const {
   msg = msg.substr(0, msg.find('\n'));
   std::string detail = code.empty() ? "" : " " + code + (msg.empty() ? "" : ": " + msg);
   if (r.status == 403 || r.status == 401)
-    return Error{ErrorCode::auth, r.what + ": authentication failed (HTTP " + std::to_string(r.status) + detail +
+    return Error{ErrorCode::auth, r.what + ": authentication failed at " + m_s.endpoint + " (HTTP " +
+                                      std::to_string(r.status) + detail +
                                       "): check the account key, SAS token or connection string of this remote"};
   if (code == "ContainerNotFound")
     return Error{ErrorCode::not_found, "container '" + m_s.container + "' does not exist at " + m_s.endpoint};

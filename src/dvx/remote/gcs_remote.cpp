@@ -234,8 +234,8 @@ Error GcsRemote::http_error(const http::Request& r) const {
   std::string detail = error_detail(r.response);
   std::string d = detail.empty() ? "" : " " + detail;
   if (r.status == 401 || r.status == 403)
-    return Error{ErrorCode::auth, r.what + ": authentication failed (HTTP " + std::to_string(r.status) + d +
-                                      "): check the credentials of this remote (credentialpath)"};
+    return Error{ErrorCode::auth, r.what + ": authentication failed at " + m_s.endpoint + " (HTTP " +
+                                      std::to_string(r.status) + d + "): check the credentials of this remote (credentialpath)"};
   return Error{r.status == 404 ? ErrorCode::not_found : ErrorCode::io, r.what + ": HTTP " + std::to_string(r.status) + d};
 }
 
