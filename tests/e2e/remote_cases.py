@@ -56,6 +56,7 @@ class RemoteCases:
             files = {f"data/f{i:03d}.txt": f"small file {i}\n" * (i % 5 + 1) for i in range(40)}
             files["data/sub dir/caf\u00e9 \u00fcn\u00efcode.txt"] = "unicode name\n"
             files["my file \u00e9.txt"] = "spaces and unicode\n"
+            files["data/empty"] = ""
             files["big.bin"] = "".join(chr(65 + (i * 7) % 26) for i in range(self.BIG_SIZE))
         for rel, content in files.items():
             self.write(self.p(rel), content)
