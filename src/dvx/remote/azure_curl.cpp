@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "dvx/base/strings.h"
+#include "dvx/platform/durable.h"
 #include "dvx/platform/files.h"
 
 namespace dvx::remote::http {
@@ -217,6 +218,7 @@ Status download(Request& req, const std::string& local_path, const platform::Byt
     return true;
   };
   auto st = send(req);
+  if (st && req.status == 200) st = platform::flush_written(fd, local_path);  // durable.h
   int close_errno = ::close(fd) == 0 ? 0 : errno;
   if (!st || req.status != 200 || close_errno) (void)platform::remove_file(local_path);
   if (!st) return st;
