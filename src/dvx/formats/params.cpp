@@ -120,99 +120,34 @@ Node from_toml(const toml::node& n) {
   return Node::str(os.str());
 }
 
-// Whether a quote at `i` starts a string: it stands where a key or value starts (at the start of
-// a line or after '=', '[', '{', ',', spaces and tabs between), or after a dotted key's '.' where
-// a key is read (`key_context`). Anywhere else the quote is inside another token (1x"""...,
-// 2."...") that toml++ reads to its end, whitespace test and all.
-bool opens_token(std::string_view t, size_t i, bool key_context) {
-  while (i > 0 && (t[i - 1] == ' ' || t[i - 1] == '\t')) --i;
-  if (i == 0) return true;
-  char p = t[i - 1];
-  return p == '\n' || p == '\r' || p == '=' || p == '[' || p == '{' || p == ',' || (p == '.' && key_context);
+// toml++ 3.3's test for non-ASCII whitespace reaches an unreachable point (undefined behaviour)
+// for many characters (U+00A1..U+0499, ...), and it makes that test wherever it reads a token to
+// its end, skips whitespace, or looks past a backslash. TOML allows non-ASCII only in strings and
+// comments. So toml++ first reads a copy of the text with every non-ASCII character replaced by
+// '!' (legal in strings and comments, illegal anywhere else): only when that copy is valid TOML,
+// which puts every non-ASCII character inside a string or comment, does it read the real text.
+
+// The copy: one '!' per code point (valid UTF-8 assumed), so lines and columns stay the same.
+std::string ascii_stand_in(std::string_view t) {
+  std::string out;
+  out.reserve(t.size());
+  for (size_t i = 0; i < t.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(t[i]);
+    if (c < 0x80) out += t[i];
+    else if ((c & 0xC0) != 0x80) out += '!';  // a lead byte; continuation bytes dropped
+  }
+  return out;
 }
 
-// The offset of the first byte >= 0x80 that is not inside a TOML string ("...", '...', """...""",
-// '''...''') or comment; npos when there is none. Characters of a string left open are
-// counted as outside (toml++ may read them as part of a bad token).
-size_t non_ascii_outside_strings(std::string_view t) {
-  size_t i = 0, n = t.size();
-  auto starts = [&](size_t at, std::string_view what) { return t.compare(at, what.size(), what) == 0; };
-  // Where keys are read: from a line's start (outside arrays) or '{' or an inline table's ','
-  // up to '='; table headers ('h').
-  std::vector<char> open;  // '[' array, '{' inline table, 'h' table header
-  bool key_context = true;
-  while (i < n) {
-    char c = t[i];
-    if (static_cast<unsigned char>(c) >= 0x80) return i;
-    if (c == '#') {
-      while (i < n && t[i] != '\n') ++i;
-    } else if ((c == '"' || c == '\'') && opens_token(t, i, key_context)) {
-      bool basic = c == '"';
-      std::string_view triple = basic ? "\"\"\"" : "\'\'\'";
-      bool multi = starts(i, triple);
-      i += multi ? 3 : 1;
-      size_t first_non_ascii = std::string_view::npos;
-      bool closed = false;
-      for (; i < n; ++i) {
-        if (static_cast<unsigned char>(t[i]) >= 0x80 && first_non_ascii == std::string_view::npos) first_non_ascii = i;
-        if (basic && t[i] == '\\') {
-          // toml++ tests the character after a backslash, and after a line-ending backslash the
-          // first one that is not whitespace, for whitespace too
-          size_t j = i + 1;
-          if (j < n && static_cast<unsigned char>(t[j]) >= 0x80) return j;
-          if (multi && j < n && (t[j] == ' ' || t[j] == '\t' || t[j] == '\n' || t[j] == '\r')) {
-            while (j < n && (t[j] == ' ' || t[j] == '\t' || t[j] == '\n' || t[j] == '\r')) ++j;
-            if (j < n && static_cast<unsigned char>(t[j]) >= 0x80) return j;
-            i = j - 1;
-            continue;
-          }
-          ++i;  // the escaped character is part of the string
-          continue;
-        }
-        if (!multi && t[i] == '\n') break;  // an unterminated string: toml++ reports it
-        if (multi ? starts(i, triple) : t[i] == c) {
-          i += multi ? 3 : 1;
-          // up to two more quotes may close a multi-line string ("""a"""")
-          for (int extra = 0; multi && extra < 2 && i < n && t[i] == c; ++extra) ++i;
-          closed = true;
-          break;
-        }
-      }
-      if (!closed && first_non_ascii != std::string_view::npos) return first_non_ascii;
-      continue;
-    } else {
-      switch (c) {
-        case '\n':
-          if (open.empty()) key_context = true;
-          break;
-        case '=':
-          key_context = false;
-          break;
-        case '{':
-          open.push_back('{');
-          key_context = true;
-          break;
-        case '[':
-          if (key_context && (open.empty() || open.back() == 'h')) {
-            open.push_back('h');
-          } else {
-            open.push_back('[');
-            key_context = false;
-          }
-          break;
-        case ']':
-        case '}':
-          if (!open.empty()) open.pop_back();
-          key_context = !open.empty() && open.back() == 'h';
-          break;
-        case ',':
-          key_context = !open.empty() && open.back() == '{';
-          break;
-        default:
-          break;
-      }
-      ++i;
-    }
+// Inside strings toml++ still tests the character after a backslash, and after a line-ending
+// backslash the first one that is not whitespace: a non-ASCII one there is refused (offset), npos
+// when there is none.
+size_t non_ascii_after_backslash(std::string_view t) {
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (t[i] != '\\') continue;
+    size_t j = i + 1;
+    while (j < t.size() && (t[j] == ' ' || t[j] == '\t' || t[j] == '\n' || t[j] == '\r')) ++j;
+    if (j < t.size() && static_cast<unsigned char>(t[j]) >= 0x80) return j;
   }
   return std::string_view::npos;
 }
@@ -234,21 +169,44 @@ Result<Node> parse_toml(std::string_view text, const std::string& filename) {
   }
   if (!is_valid_utf8(text))
     return std::unexpected(corrupted(filename, "TOML", "'" + filename + "': the file is not valid UTF-8"));
-  // toml++ 3.3's whitespace test reaches an unreachable point (undefined behaviour) for many
-  // non-ASCII characters (U+00A1..U+0499, ...) where it looks for whitespace: between tokens.
-  // TOML allows non-ASCII only inside strings and comments, so any other is refused here first.
-  if (size_t at = non_ascii_outside_strings(text); at != std::string_view::npos)
+  // Non-ASCII characters only where toml++ reads them safely (see ascii_stand_in).
+  if (size_t at = non_ascii_after_backslash(text); at != std::string_view::npos)
     return std::unexpected(corrupted(filename, "TOML",
-                                     position_of(text, at, filename) +
-                                         "non-ASCII characters are only allowed in strings and comments"));
+                                     position_of(text, at, filename) + "a backslash must not precede a non-ASCII character"));
+  auto error_of = [&](const toml::parse_error& e, bool stand_in) {
+    auto& src = e.source();
+    std::string what(e.description());
+    if (stand_in) {  // name what the text has where the copy has '!'
+      std::string_view line = text;
+      for (uint32_t l = 1; l < src.begin.line && !line.empty(); ++l) {
+        size_t nl = line.find('\n');
+        line = nl == std::string_view::npos ? std::string_view() : line.substr(nl + 1);
+      }
+      size_t cps = 0, k = 0;  // the column counts code points
+      for (; k < line.size() && line[k] != '\n'; ++k) {
+        if ((static_cast<unsigned char>(line[k]) & 0xC0) == 0x80) continue;
+        if (++cps == src.begin.column) break;
+      }
+      if (k < line.size() && static_cast<unsigned char>(line[k]) >= 0x80)
+        what = "non-ASCII characters are only allowed in strings and comments";
+    }
+    return std::unexpected(corrupted(filename, "TOML",
+                                     "'" + filename + "':" + std::to_string(src.begin.line) + ":" +
+                                         std::to_string(src.begin.column) + ": " + what));
+  };
+  bool ascii = std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  if (!ascii) {
+    try {
+      (void)toml::parse(ascii_stand_in(text), filename);
+    } catch (const toml::parse_error& e) {
+      return error_of(e, true);
+    }
+  }
   try {
     toml::table t = toml::parse(text, filename);
     return from_toml(t);
   } catch (const toml::parse_error& e) {
-    auto& src = e.source();
-    return std::unexpected(corrupted(filename, "TOML",
-                                     "'" + filename + "':" + std::to_string(src.begin.line) + ":" +
-                                         std::to_string(src.begin.column) + ": " + std::string(e.description())));
+    return error_of(e, false);
   }
 }
 

@@ -56,7 +56,9 @@ TEST(Params, TomlNonAsciiOnlyWhereTomlAllowsIt) {
   EXPECT_EQ(find_dotted(t, "t.\u00e9.y.b.\u00e0")->i, 3);
   for (const char* bad : {"b =+++2.\"eee+++++:\u042c\n",  // found by the fuzzer: a quote inside a bad number
                           "b = 2.\"\u042c\"\n", "b = x\u042c\n", "b = \"open \u042c\n", "\u042c = 1\n",
-                          "b = [1, 2.'\u042c']\n"}) {
+                          "b = [1, 2.'\u042c']\n",
+                          "[a]\nd = 2-'''j['\u0485'j[T0:00:\n",  // fuzzer: a string inside a bad date-time
+                          "s = \"\"\"a\\\n  \u042c\"\"\"\n"}) {  // after a line-ending backslash
     auto r = parse_params(bad, "p.toml", ParamsFormat::toml);
     ASSERT_FALSE(r) << bad;
     EXPECT_NE(r.error().message.find("p.toml"), std::string::npos) << r.error().message;
