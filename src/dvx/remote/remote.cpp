@@ -5,8 +5,17 @@
 
 #include "dvx/remote/local_remote.h"
 #include "dvx/remote/s3_remote.h"
+#include "dvx/remote/sftp_remote.h"
 
 namespace dvx::remote {
+
+namespace {
+std::optional<std::string> getenv_opt(const char* name) {
+  const char* v = std::getenv(name);
+  if (!v) return std::nullopt;
+  return std::string(v);
+}
+}  // namespace
 
 Result<std::unique_ptr<Remote>> open_remote(const std::string& url, const RemoteOptions& options) {
   auto pos = url.find("://");
@@ -14,13 +23,14 @@ Result<std::unique_ptr<Remote>> open_remote(const std::string& url, const Remote
   std::string scheme = url.substr(0, pos);
   if (scheme == "file") return std::unique_ptr<Remote>(new LocalRemote(url.substr(pos + 3)));
   if (scheme == "s3") {
-    auto settings = s3::resolve_settings(url, options, [](const char* name) -> std::optional<std::string> {
-      const char* v = std::getenv(name);
-      if (!v) return std::nullopt;
-      return std::string(v);
-    });
+    auto settings = s3::resolve_settings(url, options, getenv_opt);
     if (!settings) return std::unexpected(settings.error());
     return std::unique_ptr<Remote>(new S3Remote(std::move(*settings)));
+  }
+  if (scheme == "ssh") {
+    auto settings = sftp::resolve_settings(url, options, getenv_opt);
+    if (!settings) return std::unexpected(settings.error());
+    return std::unique_ptr<Remote>(new SftpRemote(std::move(*settings)));
   }
   return fail(ErrorCode::invalid_argument, "remote storage '" + scheme + "://' is not supported yet by dvx");
 }
