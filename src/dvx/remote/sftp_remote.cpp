@@ -314,6 +314,8 @@ Result<SftpRemote::Conn*> SftpRemote::connect() const {
   a.options_set(s, SSH_OPTIONS_PORT, &port);
   a.options_set(s, SSH_OPTIONS_USER, m_s.user.c_str());
   a.options_set(s, SSH_OPTIONS_TIMEOUT, &timeout);
+  int nodelay = 1;  // each SFTP write waits for its answer: Nagle's delays would stall every request
+  a.options_set(s, SSH_OPTIONS_NODELAY, &nodelay);
   a.options_set(s, SSH_OPTIONS_SSH_DIR, m_s.ssh_dir.c_str());
   a.options_set(s, SSH_OPTIONS_KNOWNHOSTS, known_hosts.c_str());
   if (a.connect(s) != SSH_OK)
