@@ -419,9 +419,12 @@ Result<SftpRemote::Conn*> SftpRemote::acquire() const {
   lock.lock();
   if (!c) {
     --m_live;
-    if (c.error().retryable()) {
+    // A refused connection fails the other workers at once for a moment; a refused host key or
+    // login for good (the settings do not change, and servers penalise repeated failures).
+    if (c.error().retryable() || c.error().code == ErrorCode::auth) {
       m_down = c.error();
-      m_down_until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+      m_down_until = c.error().retryable() ? std::chrono::steady_clock::now() + std::chrono::seconds(2)
+                                           : std::chrono::steady_clock::time_point::max();
     }
     m_cv.notify_all();
     return std::unexpected(c.error());
@@ -469,6 +472,7 @@ Result<T> SftpRemote::with_conn(const std::string& what, const std::function<Res
   }
   Error e = last.value_or(Error{ErrorCode::io, what + ": failed"});
   if (e.message.find(what) == std::string::npos) e.message = what + ": " + e.message;
+  if (e.retryable()) e.message += " (a network error: running the command again may succeed)";
   return std::unexpected(e);
 }
 
