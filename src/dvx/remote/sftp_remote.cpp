@@ -52,6 +52,7 @@ struct SshApi {
   int (*sftp_init)(sftp_session) = nullptr;
   void (*sftp_free)(sftp_session) = nullptr;
   int (*sftp_get_error)(sftp_session) = nullptr;
+  int (*sftp_extension_supported)(sftp_session, const char*, const char*) = nullptr;
   sftp_file (*sftp_open)(sftp_session, const char*, int, mode_t) = nullptr;
   int (*sftp_close)(sftp_file) = nullptr;
   ssize_t (*sftp_write)(sftp_file, const void*, size_t) = nullptr;
@@ -107,6 +108,7 @@ Result<const SshApi*> ssh_api() {
     sym(api.sftp_init, "sftp_init");
     sym(api.sftp_free, "sftp_free");
     sym(api.sftp_get_error, "sftp_get_error");
+    sym(api.sftp_extension_supported, "sftp_extension_supported");
     sym(api.sftp_open, "sftp_open");
     sym(api.sftp_close, "sftp_close");
     sym(api.sftp_write, "sftp_write");
@@ -244,6 +246,7 @@ Result<Settings> resolve_settings(const std::string& url, const RemoteOptions& o
 struct SftpRemote::Conn {
   ssh_session session = nullptr;
   sftp_session sftp = nullptr;
+  bool big_writes = false;  // the server is OpenSSH's (it takes 256 KiB messages)
 
   ~Conn() {
     auto api = ssh_api();
@@ -398,6 +401,7 @@ Result<SftpRemote::Conn*> SftpRemote::connect() const {
   conn->sftp = a.sftp_new(s);
   if (!conn->sftp || a.sftp_init(conn->sftp) != SSH_OK)
     return fail(ErrorCode::network, "cannot start SFTP on " + host_port + ": " + a.get_error(s));
+  conn->big_writes = a.sftp_extension_supported(conn->sftp, "posix-rename@openssh.com", "1") != 0;
   return conn.release();
 }
 
@@ -553,7 +557,9 @@ Status SftpRemote::put(const std::string& local_path, const std::string& key, co
         };
         std::optional<hash::DigestStream> digest;
         if (verify) digest.emplace(odb::content_algorithm(*verify));
-        std::vector<char> buf(32 * 1024);
+        // Each write waits for its answer: OpenSSH's server (posix-rename@openssh.com) takes
+        // 256 KiB messages, others at least the 32 KiB the protocol promises.
+        std::vector<char> buf(c.big_writes ? 128 * 1024 : 32 * 1024);
         for (;;) {
           ssize_t n = ::read(fd, buf.data(), buf.size());
           if (n < 0) {
