@@ -618,7 +618,7 @@ Result<bool> SftpRemote::get(const std::string& key, const std::string& local_pa
         };
         // Reads are pipelined: up to kDepth requests in flight, answered in order.
         constexpr uint32_t kChunk = 32 * 1024;
-        constexpr size_t kDepth = 16;
+        constexpr size_t kDepth = 32;
         std::deque<int> pending;
         bool eof = false;
         std::vector<char> buf(kChunk);
