@@ -62,7 +62,11 @@ class Conformance(dvxtest.DvxTestCase):
             raise unittest.SkipTest(reason)
         cls.workdir = tempfile.mkdtemp(prefix=f"dvx-conf-{cls.MODULE.BACKEND}-")
         cls.server = cls.MODULE.Server(cls.workdir)
-        cls.server.__enter__()
+        try:
+            cls.server.__enter__()
+        except BaseException:
+            shutil.rmtree(cls.workdir, ignore_errors=True)
+            raise
 
     @classmethod
     def tearDownClass(cls):

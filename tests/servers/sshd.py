@@ -21,6 +21,8 @@ def available():
         return "sshd not installed: run ./dev setup (package openssh-server)"
     if not shutil.which("ssh-keygen"):
         return "ssh-keygen not installed: run ./dev setup"
+    if not os.path.isdir("/run/sshd") and os.geteuid() != 0:
+        return "sshd needs its privilege separation folder /run/sshd (create it as root)"
     return None
 
 
