@@ -166,6 +166,84 @@ std::string random_suffix() {
   return s;
 }
 
+// Reads a file chunk by chunk and hashes each chunk; with `ahead` a helper thread reads and
+// hashes the next chunk while the caller sends the current one (for big files: the hashing then
+// costs no wall time). The bytes hashed are the bytes handed out.
+class ChunkReader {
+ public:
+  ChunkReader(int fd, size_t chunk, hash::DigestStream* digest, bool ahead) : m_fd(fd), m_digest(digest) {
+    for (auto& s : m_slots) s.buf.resize(chunk);
+    if (ahead) m_thread = std::thread([this] { run(); });
+  }
+  ~ChunkReader() {
+    if (!m_thread.joinable()) return;
+    {
+      std::lock_guard<std::mutex> lock(m_mutex);
+      m_stop = true;
+    }
+    m_cv.notify_all();
+    m_thread.join();
+  }
+  // The next chunk, valid until the next call; empty at the end of the file; `err` set to an
+  // errno when reading failed.
+  std::string_view next(int& err) {
+    if (!m_thread.joinable()) {
+      fill(m_slots[0]);
+      err = m_slots[0].err;
+      return {m_slots[0].buf.data(), m_slots[0].len > 0 ? static_cast<size_t>(m_slots[0].len) : 0};
+    }
+    std::unique_lock<std::mutex> lock(m_mutex);
+    if (m_given >= 0) m_slots[m_given].full = false;  // the caller is done with it
+    m_cv.notify_all();
+    Slot& s = m_slots[m_next];
+    m_cv.wait(lock, [&] { return s.full; });
+    m_given = m_next;
+    m_next ^= 1;
+    err = s.err;
+    return {s.buf.data(), s.len > 0 ? static_cast<size_t>(s.len) : 0};
+  }
+
+ private:
+  struct Slot {
+    std::vector<char> buf;
+    ssize_t len = 0;
+    int err = 0;
+    bool full = false;
+  };
+  void fill(Slot& s) {
+    do s.len = ::read(m_fd, s.buf.data(), s.buf.size());
+    while (s.len < 0 && errno == EINTR);
+    s.err = s.len < 0 ? errno : 0;
+    if (s.len > 0 && m_digest) m_digest->update(s.buf.data(), static_cast<size_t>(s.len));
+  }
+  void run() {
+    for (int i = 0;; i ^= 1) {
+      {
+        std::unique_lock<std::mutex> lock(m_mutex);
+        m_cv.wait(lock, [&] { return m_stop || !m_slots[i].full; });
+        if (m_stop) return;
+      }
+      fill(m_slots[i]);
+      bool last = m_slots[i].len <= 0;
+      {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_slots[i].full = true;
+      }
+      m_cv.notify_all();
+      if (last) return;
+    }
+  }
+
+  int m_fd;
+  hash::DigestStream* m_digest;
+  Slot m_slots[2];
+  int m_next = 0, m_given = -1;
+  bool m_stop = false;
+  std::mutex m_mutex;
+  std::condition_variable m_cv;
+  std::thread m_thread;
+};
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -559,16 +637,15 @@ Status SftpRemote::put(const std::string& local_path, const std::string& key, co
         if (verify) digest.emplace(odb::content_algorithm(*verify));
         // Each write waits for its answer: OpenSSH's server (posix-rename@openssh.com) takes
         // 256 KiB messages, others at least the 32 KiB the protocol promises.
-        std::vector<char> buf(c.big_writes ? 128 * 1024 : 32 * 1024);
+        size_t chunk = c.big_writes ? 128 * 1024 : 32 * 1024;
+        ChunkReader reader(fd, chunk, digest ? &*digest : nullptr, fsx::stat_path(local_path).size >= 8 * chunk);
         for (;;) {
-          ssize_t n = ::read(fd, buf.data(), buf.size());
-          if (n < 0) {
-            if (errno == EINTR) continue;
-            return discard(errno_error("cannot read '" + local_path + "'", errno));
-          }
-          if (n == 0) break;
-          if (digest) digest->update(buf.data(), static_cast<size_t>(n));
-          if (a.sftp_write(f, buf.data(), static_cast<size_t>(n)) != n) return discard(c.error(what));
+          int err = 0;
+          std::string_view bytes = reader.next(err);
+          if (err) return discard(errno_error("cannot read '" + local_path + "'", err));
+          if (bytes.empty()) break;
+          if (a.sftp_write(f, bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size()))
+            return discard(c.error(what));
         }
         if (digest) {
           std::string d = digest->hex_digest();
