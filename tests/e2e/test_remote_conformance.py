@@ -303,6 +303,22 @@ class Conformance(dvxtest.DvxTestCase):
         self.assert_cache_sound(clone)
         self.assertTrue(stopped, "the pull ended before the server could be stopped")
 
+    def test_corrupted_cache_object_is_not_pushed(self):
+        self.project({"good.txt": b"good\n", "bad.txt": b"bad\n"}, "corrupt")
+        oid = dvxtest.md5_bytes(b"bad\n")
+        obj = self.p(".dvc/cache/files/md5/" + oid[:2] + "/" + oid[2:])
+        os.chmod(obj, 0o644)
+        with open(obj, "wb") as f:
+            f.write(b"rotten\n")
+        code, out, err = self.run("push")
+        self.assertNotEqual(code, 0, out + err)
+        self.assertIn(oid, out + err)
+        clone = self.clone()
+        code, out, err = self.run("pull", cwd=clone)
+        self.assertNotEqual(code, 0, out + err)  # bad.txt never reached the remote
+        self.assert_files(clone, {"good.txt": b"good\n"})
+        self.assertFalse(os.path.exists(os.path.join(clone, "bad.txt")))
+
     def test_gc_cloud_keeps_used_and_removes_unused(self):
         self.project({"v.txt": b"version 1\n", "keep/k.txt": b"kept\n"}, "gc")
         self.assertEqual(self.run("push")[0], 0)
