@@ -7,18 +7,16 @@
 namespace dvx::remote::sftp {
 namespace {
 
-using Env = std::map<std::string, std::string>;
-
-std::function<std::optional<std::string>(const char*)> env_of(const Env& e) {
-  return [e](const char* k) -> std::optional<std::string> {
-    auto it = e.find(k);
-    if (it == e.end()) return std::nullopt;
-    return it->second;
+// The environment of a user whose HOME is `home` ("" = no HOME at all).
+std::function<std::optional<std::string>(const char*)> home(std::string dir) {
+  return [dir](const char* k) -> std::optional<std::string> {
+    if (dir.empty() || std::string_view(k) != "HOME") return std::nullopt;
+    return dir;
   };
 }
 
 TEST(SftpSettings, UrlParts) {
-  auto s = resolve_settings("ssh://alice@example.com:2222/srv/dvc/", {}, env_of({{"HOME", "/home/a"}}));
+  auto s = resolve_settings("ssh://alice@example.com:2222/srv/dvc/", {}, home("/home/a"));
   ASSERT_TRUE(s) << s.error().message;
   EXPECT_EQ(s->user, "alice");
   EXPECT_EQ(s->host, "example.com");
@@ -26,11 +24,11 @@ TEST(SftpSettings, UrlParts) {
   EXPECT_EQ(s->root, "/srv/dvc");
   EXPECT_EQ(s->ssh_dir, "/home/a/.ssh");
   EXPECT_TRUE(s->allow_agent);
-  auto v6 = resolve_settings("ssh://[::1]:23/x", {}, env_of({{"HOME", "/h"}}));
+  auto v6 = resolve_settings("ssh://[::1]:23/x", {}, home("/h"));
   ASSERT_TRUE(v6) << v6.error().message;
   EXPECT_EQ(v6->host, "::1");
   EXPECT_EQ(v6->port, 23);
-  auto bare = resolve_settings("ssh://host", {}, env_of({{"HOME", "/h"}}));
+  auto bare = resolve_settings("ssh://host", {}, home("/h"));
   ASSERT_TRUE(bare);
   EXPECT_EQ(bare->port, 22);
   EXPECT_EQ(bare->root, "");
@@ -41,7 +39,7 @@ TEST(SftpSettings, OptionsOverrideTheUrl) {
   RemoteOptions o = {{"user", "bob"},          {"port", "2200"},         {"keyfile", "~/.ssh/k"},
                      {"password", "pw"},       {"allow_agent", "false"}, {"timeout", "5"},
                      {"max_sessions", "3"}};
-  auto s = resolve_settings("ssh://alice@host:2222/p", o, env_of({{"HOME", "/home/b"}}));
+  auto s = resolve_settings("ssh://alice@host:2222/p", o, home("/home/b"));
   ASSERT_TRUE(s) << s.error().message;
   EXPECT_EQ(s->user, "bob");
   EXPECT_EQ(s->port, 2200);
@@ -53,10 +51,10 @@ TEST(SftpSettings, OptionsOverrideTheUrl) {
 }
 
 TEST(SftpSettings, BadValuesAreErrors) {
-  EXPECT_FALSE(resolve_settings("ssh://host:99999/p", {}, env_of({})));
-  EXPECT_FALSE(resolve_settings("ssh://host/p", {{"port", "x"}}, env_of({})));
-  EXPECT_FALSE(resolve_settings("ssh:///p", {}, env_of({})));
-  auto r = resolve_settings("ssh://host/p", {{"max_sessions", "0"}, {"password", "hunter2"}}, env_of({}));
+  EXPECT_FALSE(resolve_settings("ssh://host:99999/p", {}, home("")));
+  EXPECT_FALSE(resolve_settings("ssh://host/p", {{"port", "x"}}, home("")));
+  EXPECT_FALSE(resolve_settings("ssh:///p", {}, home("")));
+  auto r = resolve_settings("ssh://host/p", {{"max_sessions", "0"}, {"password", "hunter2"}}, home(""));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message.find("hunter2"), std::string::npos);
 }
