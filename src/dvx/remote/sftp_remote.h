@@ -3,7 +3,8 @@
 // connection (like libcurl for S3: commands that never touch SFTP pay nothing for it).
 //   exists = stat; put = upload to a temp name in the destination folder, then rename
 //   (posix-rename@openssh.com, replacing an existing object), folders made as needed and
-//   remembered; get = streamed read into the local file; list = recursive walk of the prefix;
+//   remembered; each write waits for its answer (libssh 0.10 has no asynchronous write), so a
+//   big file's next chunk is read and hashed meanwhile; get = streamed read into the local file; list = recursive walk of the prefix;
 //   remove = unlink.
 // Options (`remote modify`): user, port, keyfile, passphrase, password, allow_agent (default true),
 // timeout (seconds, default 30), max_sessions (connections kept, default 8). The URL's user and
