@@ -4,7 +4,8 @@ Creating files in one folder takes that folder's lock, so workers that share a f
 on each other: dvx spreads its workers across folders and goes file by file only for large files
 (workspace.cpp). Rows: one flat folder of 5,000 × 1 KiB, the same files in 50 folders, and 8 ×
 32 MiB in one folder; dvx as it chooses, dvx on one thread (`core.checksum_jobs 1`), DVC when
-given, and `cp -r` as the floor. Wall and CPU (user + sys) time: a layout where more threads only
+given, and `cp -r` as the floor; every run creates its files in a fresh folder (a fresh clone
+sharing the project's cache), as ext4 is slow to create files where many were just deleted. Wall and CPU (user + sys) time: a layout where more threads only
 add kernel time shows it in the CPU column. Each run's result is checked (every file's bytes).
 Target: dvx wall ≤ 1.5× `cp -r` (issue 14) and never slower than dvx on one thread by more than
 10%.
@@ -16,7 +17,7 @@ import os
 import shutil
 import subprocess
 
-from pipelines import env_for, fmt, med, timed
+from pipelines import env_for, fmt, med, timed, tracked_repo
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -50,50 +51,57 @@ def same_tree(a, b):
 
 
 def layout_rows(dvx, dvc, work, quick, reps, say=print):
-    base = os.path.join(work, "layouts")
-    shutil.rmtree(base, ignore_errors=True)
-    os.makedirs(base)
-    env = env_for(base)
+    top = os.path.join(work, "layouts")
+    if os.path.exists(top):  # an earlier run's files go at the end: deleting them now would slow this run
+        os.rename(top, f"{top}.old-{os.getpid()}")
+    os.makedirs(top)
+    env = env_for(top)
     rows = []
     for title, folders, per, size in LAYOUTS:
         if quick and size > 1 << 20:
             continue
+        base = os.path.join(top, f"layout-{len(rows)}")  # nothing is deleted until the end
+        os.makedirs(base)
         src = os.path.join(base, "src")
-        shutil.rmtree(src, ignore_errors=True)
         make_data(src, folders, per, size)
-        result = {"floor": None}
-        # floor: cp -r of the same tree
-        ts = []
-        for _ in range(reps):
-            shutil.rmtree(os.path.join(base, "copy"), ignore_errors=True)
-            subprocess.run(["sync"])
-            ts.append(timed(["cp", "-r", src, os.path.join(base, "copy")], base, env))
-        result["floor"] = (med([t[0] for t in ts]), med([t[2] for t in ts]))
+        # ext4 skips inodes freed in the last minute when it allocates new ones (recently_deleted),
+        # which makes creating files where many were just deleted several times slower. So no run
+        # deletes and re-creates in one place: each checks out in a fresh clone of the project
+        # (sharing its cache) and the floor copies into a fresh folder, as after a `git clone`.
+        result = {}
+        floor = []
         tools = [("dvx", dvx, None), ("dvx, 1 thread", dvx, "1")] + ([("DVC", dvc, None)] if dvc else [])
         for name, exe, jobs in tools:
-            repo = os.path.join(base, "repo-" + name.replace(" ", "").replace(",", ""))
-            shutil.rmtree(repo, ignore_errors=True)
-            os.makedirs(repo)
-            run = lambda *a: subprocess.run(a, cwd=repo, env=env, check=True, stdout=subprocess.DEVNULL)
-            run("git", "init", "-q")
-            run(exe, "init", "-q")
-            shutil.copytree(src, os.path.join(repo, "data"))
-            run(exe, "add", "data")
-            if jobs:
-                run(exe, "config", "core.checksum_jobs", jobs)
+            origin = os.path.join(base, "repo-" + name.replace(" ", "").replace(",", ""))
+            run = tracked_repo(origin, exe, env, src)
+            run("git", "add", "-A")
+            run("git", "commit", "-q", "-m", "data")
             ts = []
-            for _ in range(reps):
-                shutil.rmtree(os.path.join(repo, "data"))
+            for r in range(reps):
+                if name == "dvx":  # the floor: cp -r of the same tree into a fresh folder
+                    dst = os.path.join(base, f"floor-{r}")
+                    os.makedirs(dst)
+                    subprocess.run(["sync"])
+                    floor.append(timed(["cp", "-r", src, os.path.join(dst, "data")], dst, env))
+                clone = os.path.join(base, f"clone-{len(result)}-{r}")
+                subprocess.run(["git", "clone", "-q", origin, clone], env=env, check=True)
+                subprocess.run([exe, "config", "--local", "cache.dir", os.path.join(origin, ".dvc", "cache")],
+                               cwd=clone, env=env, check=True, stdout=subprocess.DEVNULL)
+                if jobs:
+                    subprocess.run([exe, "config", "--local", "core.checksum_jobs", jobs], cwd=clone, env=env,
+                                   check=True, stdout=subprocess.DEVNULL)
                 subprocess.run(["sync"])
-                ts.append(timed([exe, "checkout"], repo, env))
-                problem = same_tree(src, os.path.join(repo, "data"))
+                ts.append(timed([exe, "checkout"], clone, env))
+                problem = same_tree(src, os.path.join(clone, "data"))
                 if problem:
                     raise RuntimeError(f"{name} checkout of {title}: {problem}")
             result[name] = (med([t[0] for t in ts]), med([t[2] for t in ts]))
             say(f"  {title}: {name} checkout {fmt(result[name][0])} (cpu {fmt(result[name][1])})")
-            shutil.rmtree(repo, ignore_errors=True)
+        result["floor"] = (med([t[0] for t in floor]), med([t[2] for t in floor]))
         rows.append((title, result))
-    shutil.rmtree(base, ignore_errors=True)
+    for e in os.listdir(work):
+        if e == "layouts" or e.startswith("layouts.old-"):
+            shutil.rmtree(os.path.join(work, e), ignore_errors=True)
     return rows
 
 
@@ -111,12 +119,5 @@ def render(rows) -> str:
 
 
 if __name__ == "__main__":
-    import argparse
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--work", default=os.path.join(HERE, "work"))
-    a = ap.parse_args()
-    dvx = os.path.abspath(os.environ.get("DVX_BIN") or os.path.join(HERE, "..", "build", "dvx"))
-    dvc = os.environ.get("DVX_BENCH_DVC")
-    print(render(layout_rows(dvx, dvc, a.work, a.quick, a.reps)))
+    from pipelines import group_main
+    group_main(layout_rows, render)

@@ -202,7 +202,23 @@ def render(rows) -> str:
     return "\n".join(out)
 
 
-if __name__ == "__main__":
+def tracked_repo(repo, exe, env, src):
+    """A fresh Git + DVC repository at `repo` (emptied first) with a copy of `src` as `data`,
+    tracked by `exe add`; returns run(*argv) for more commands in it."""
+    shutil.rmtree(repo, ignore_errors=True)
+    os.makedirs(repo)
+    run = lambda *a: subprocess.run(a, cwd=repo, env=env, check=True, stdout=subprocess.DEVNULL)  # noqa: E731
+    run("git", "init", "-q")
+    run(exe, "init", "-q")
+    shutil.copytree(src, os.path.join(repo, "data"))
+    run(exe, "add", "data")
+    return run
+
+
+def group_main(rows_of, render) -> None:
+    """The command line of a bench group run on its own (python3 bench/<group>.py): --quick,
+    --reps, --work; dvx from DVX_BIN (default build/dvx), DVC from DVX_BENCH_DVC or a `dvc` on
+    PATH that is not dvx."""
     import argparse
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
@@ -213,4 +229,8 @@ if __name__ == "__main__":
     dvc = os.environ.get("DVX_BENCH_DVC") or shutil.which("dvc")
     if dvc and (os.path.realpath(dvc) == os.path.realpath(dvx) or "dvx" in os.path.basename(os.path.realpath(dvc))):
         dvc = None
-    print(render(pipeline_rows(dvx, dvc, a.work, a.quick, a.reps)))
+    print(render(rows_of(dvx, dvc, a.work, a.quick, a.reps)))
+
+
+if __name__ == "__main__":
+    group_main(pipeline_rows, render)

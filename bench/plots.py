@@ -87,14 +87,5 @@ def render(rows) -> str:
 
 
 if __name__ == "__main__":
-    import argparse
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--work", default=os.path.join(HERE, "work"))
-    a = ap.parse_args()
-    dvx = os.path.abspath(os.environ.get("DVX_BIN") or os.path.join(HERE, "..", "build", "dvx"))
-    dvc = os.environ.get("DVX_BENCH_DVC") or shutil.which("dvc")
-    if dvc and (os.path.realpath(dvc) == os.path.realpath(dvx) or "dvx" in os.path.basename(os.path.realpath(dvc))):
-        dvc = None
-    print(render(plots_rows(dvx, dvc, a.work, a.quick, a.reps)))
+    from pipelines import group_main
+    group_main(plots_rows, render)

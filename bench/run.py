@@ -1301,7 +1301,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="the default preset plus 1M × 1 KiB (needs ~20 GiB and a while)")
     ap.set_defaults(preset="default")
     ap.add_argument("--reps", type=int, help="repetitions per measurement (default: preset's)")
-    ap.add_argument("--only", help="comma-separated data set keys or labels to run (e.g. many-10000x1024), or `pipelines`, `metrics`, `plots`, `experiments` or `layouts`")
+    ap.add_argument("--only", help="comma-separated data set keys or labels to run (e.g. many-10000x1024), or `pipelines`, `metrics`, `plots`, `experiments`, `layouts` or `remotes`")
     ap.add_argument("--no-baselines", action="store_true", help="skip DVC, git-lfs and git-annex")
     ap.add_argument("--readme", dest="readme", action="store_true", default=None,
                     help="rewrite README.md's Benchmarks section (default for the default/huge presets)")
@@ -1332,6 +1332,7 @@ GROUPS = {
     "metrics": ("metrics", "metrics_rows"),
     "experiments": ("experiments", "experiment_rows"),
     "layouts": ("layouts", "layout_rows"),
+    "remotes": ("remotes", "remote_rows"),
 }
 
 

@@ -1,7 +1,7 @@
 """Durability against power loss (issue 14, platform/durable.h): the data dvx writes reaches the
 disk before the rename that publishes it, and each command ends with one syncfs(2). A power cut
 cannot be staged here, so the test checks the order of the system calls under strace: every
-rename that publishes a file dvx wrote (a cache object, a staged prefix folder of objects, a
+rename (or hard link) that publishes a file dvx wrote (a cache object, a staged prefix folder of objects, a
 .dvc file, dvc.lock, a workspace copy, a pulled object) comes after a write-out
 (sync_file_range/fdatasync/fsync) of every file it publishes, and a syncfs follows the last one.
 `core.fsync false` and DVX_FSYNC=0 turn it off."""
@@ -34,7 +34,7 @@ class Durability(dvxtest.DvxTestCase):
         trace = os.path.join(self.tmp, "trace.txt")
         full_env = dict(self.env, **(env or {}))
         proc = subprocess.run([STRACE, "-f", "-qq", "-y", "-o", trace, "-e",
-                               "trace=sync_file_range,fsync,fdatasync,syncfs,rename,renameat,renameat2",
+                               "trace=sync_file_range,fsync,fdatasync,syncfs,rename,renameat,renameat2,link,linkat",
                                dvxtest.DVX_BIN, *args], cwd=self.repo, env=full_env,
                               stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
         self.assertEqual(proc.returncode, 0, proc.stderr)
@@ -66,7 +66,7 @@ class Durability(dvxtest.DvxTestCase):
                 m = FD_PATH.match(args)
                 if m:
                     flushed.add(m.group(1))
-            elif name.startswith("rename"):
+            elif name.startswith("rename") or name in ("link", "linkat"):  # a hard link publishes too
                 paths = QUOTED.findall(args)
                 if len(paths) != 2 or not published(paths[1]):
                     continue

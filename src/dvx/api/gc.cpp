@@ -1,10 +1,14 @@
 // dvx gc and dvx cache migrate: behaviour.md §7, formats.md §2.4.
 #include <algorithm>
+#include <functional>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
 #include "dvx/api/internal.h"
 #include "dvx/base/strings.h"
+#include "dvx/base/thread_pool.h"
 #include "dvx/remote/remote.h"
 #include "dvx/scm/git.h"
 #include "dvx/transfer/transfer.h"
@@ -197,18 +201,43 @@ std::vector<std::string> gc(repo::Repo& repo, const GcOptions& opts, const Confi
       if ((*there)[i]) used.erase(ids[i]);
   }
 
+  // Removes each of `n` things with `remove_one(i)` on several threads (an unlink or a request
+  // mostly waits: on the file system's journal, on the network); the first failure is raised
+  // once all are done.
+  auto remove_all_of = [&](size_t n, unsigned threads, const std::function<Status(size_t)>& remove_one) {
+    std::mutex m;
+    std::optional<Error> first;
+    parallel_for(n, threads, [&](size_t i) {
+      if (auto r = remove_one(i); !r) {
+        std::lock_guard<std::mutex> l(m);
+        if (!first) first = r.error();
+      }
+    });
+    if (first) raise(*first);
+  };
+
   std::vector<std::string> lines;
   std::vector<std::string> leftovers;  // temp files and staging trees of killed commands
   auto sweep = [&](odb::Layout layout, const std::string& scheme) {
     auto all = repo.cache().list(layout, scheme == "local" ? nullptr : &leftovers);
     if (!all) raise(all.error());
-    size_t removed = 0;
+    // Sorted by name, so by prefix folder: workers take whole folders (one folder's entries
+    // share its lock).
+    std::vector<std::pair<size_t, size_t>> folders;  // [begin, end) in `unused`
+    std::vector<odb::ObjectId> unused;
     for (auto& id : *all) {
       if (used.count(id)) continue;
-      if (!opts.dry)
-        if (auto r = repo.cache().remove(id); !r) raise(r.error());
-      ++removed;
+      if (unused.empty() || unused.back().oid.compare(0, 2, id.oid, 0, 2) != 0) folders.emplace_back(unused.size(), unused.size());
+      unused.push_back(id);
+      folders.back().second = unused.size();
     }
+    size_t removed = unused.size();
+    if (!opts.dry)
+      remove_all_of(folders.size(), jobs, [&](size_t f) -> Status {
+        for (size_t i = folders[f].first; i < folders[f].second; ++i)
+          if (auto r = repo.cache().remove(unused[i]); !r) return r;
+        return {};
+      });
     if (removed == 0) lines.push_back("No unused '" + scheme + "' cache to remove.");
     else if (opts.dry) lines.push_back(std::to_string(removed) + " objects would be removed from " + scheme + " cache.");
     else lines.push_back("Removed " + std::to_string(removed) + " objects from " + scheme + " cache.");
@@ -226,13 +255,15 @@ std::vector<std::string> gc(repo::Repo& repo, const GcOptions& opts, const Confi
     for (auto layout : {odb::Layout::v3, odb::Layout::legacy}) {
       auto keys = rem->list(layout == odb::Layout::v3 ? "files/md5" : "");
       if (!keys) throw UserError(keys.error().message);
+      std::vector<std::string> unused;
       for (auto& k : *keys) {
         auto id = detail::remote_key_object(k, layout);
         if (!id || used.count(*id)) continue;
-        if (!opts.dry)
-          if (auto r = rem->remove(k); !r) throw UserError(r.error().message);
-        ++removed;
+        unused.push_back(k);
       }
+      removed += unused.size();
+      if (!opts.dry)
+        remove_all_of(unused.size(), jobs, [&](size_t i) { return rem->remove(unused[i]); });
     }
     lines.push_back(removed ? "Removed " + std::to_string(removed) + " objects from remote."
                             : "No unused cache to remove from remote.");

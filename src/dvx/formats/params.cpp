@@ -121,31 +121,40 @@ Node from_toml(const toml::node& n) {
 }
 
 // Whether a quote at `i` starts a string: it stands where a key or value starts (at the start of
-// a line or after '=', '[', '{', ',' or a dotted key's '.', spaces and tabs between); a quote
-// inside another token (1x"""...) is not a string for toml++.
-bool opens_token(std::string_view t, size_t i) {
+// a line or after '=', '[', '{', ',', spaces and tabs between), or after a dotted key's '.' where
+// a key is read (`key_context`). Anywhere else the quote is inside another token (1x"""...,
+// 2."...") that toml++ reads to its end, whitespace test and all.
+bool opens_token(std::string_view t, size_t i, bool key_context) {
   while (i > 0 && (t[i - 1] == ' ' || t[i - 1] == '\t')) --i;
   if (i == 0) return true;
   char p = t[i - 1];
-  return p == '\n' || p == '\r' || p == '=' || p == '[' || p == '{' || p == ',' || p == '.';
+  return p == '\n' || p == '\r' || p == '=' || p == '[' || p == '{' || p == ',' || (p == '.' && key_context);
 }
 
 // The offset of the first byte >= 0x80 that is not inside a TOML string ("...", '...', """...""",
-// '''...''') or comment; npos when there is none.
+// '''...''') or comment; npos when there is none. Characters of a string left open are
+// counted as outside (toml++ may read them as part of a bad token).
 size_t non_ascii_outside_strings(std::string_view t) {
   size_t i = 0, n = t.size();
   auto starts = [&](size_t at, std::string_view what) { return t.compare(at, what.size(), what) == 0; };
+  // Where keys are read: from a line's start (outside arrays) or '{' or an inline table's ','
+  // up to '='; table headers ('h').
+  std::vector<char> open;  // '[' array, '{' inline table, 'h' table header
+  bool key_context = true;
   while (i < n) {
     char c = t[i];
     if (static_cast<unsigned char>(c) >= 0x80) return i;
     if (c == '#') {
       while (i < n && t[i] != '\n') ++i;
-    } else if ((c == '"' || c == '\'') && opens_token(t, i)) {
+    } else if ((c == '"' || c == '\'') && opens_token(t, i, key_context)) {
       bool basic = c == '"';
-      std::string_view triple = basic ? "\"\"\"" : "'''";
+      std::string_view triple = basic ? "\"\"\"" : "\'\'\'";
       bool multi = starts(i, triple);
       i += multi ? 3 : 1;
+      size_t first_non_ascii = std::string_view::npos;
+      bool closed = false;
       for (; i < n; ++i) {
+        if (static_cast<unsigned char>(t[i]) >= 0x80 && first_non_ascii == std::string_view::npos) first_non_ascii = i;
         if (basic && t[i] == '\\') {
           // toml++ tests the character after a backslash, and after a line-ending backslash the
           // first one that is not whitespace, for whitespace too
@@ -165,11 +174,43 @@ size_t non_ascii_outside_strings(std::string_view t) {
           i += multi ? 3 : 1;
           // up to two more quotes may close a multi-line string ("""a"""")
           for (int extra = 0; multi && extra < 2 && i < n && t[i] == c; ++extra) ++i;
+          closed = true;
           break;
         }
       }
+      if (!closed && first_non_ascii != std::string_view::npos) return first_non_ascii;
       continue;
     } else {
+      switch (c) {
+        case '\n':
+          if (open.empty()) key_context = true;
+          break;
+        case '=':
+          key_context = false;
+          break;
+        case '{':
+          open.push_back('{');
+          key_context = true;
+          break;
+        case '[':
+          if (key_context && (open.empty() || open.back() == 'h')) {
+            open.push_back('h');
+          } else {
+            open.push_back('[');
+            key_context = false;
+          }
+          break;
+        case ']':
+        case '}':
+          if (!open.empty()) open.pop_back();
+          key_context = !open.empty() && open.back() == 'h';
+          break;
+        case ',':
+          key_context = !open.empty() && open.back() == '{';
+          break;
+        default:
+          break;
+      }
       ++i;
     }
   }

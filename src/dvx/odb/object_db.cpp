@@ -156,10 +156,29 @@ Status ObjectDb::add_file(const std::string& src, const ObjectId& id,
   std::string dst = path_of(id);
   if (fsx::lstat_path(dst).type == fsx::FileType::regular) return {};
   if (auto r = make_prefix_dir(id); !r) return r;
+  size_t first_type = 0;  // reflinks known not to work here are skipped
+  while (first_type < link_types.size() && link_types[first_type] == fsx::LinkType::reflink &&
+         m_reflink.load(std::memory_order_relaxed) == 2)
+    ++first_type;
+  if (first_type < link_types.size() && link_types[first_type] == fsx::LinkType::hardlink) {
+    // link(2) makes the object under its final name at once, complete (the inode exists): no
+    // temp name and no rename. The data is the workspace file's: written out before the name
+    // exists; the shared inode then made read-only, as DVC does for hardlink caches.
+    if (auto f = fsx::flush_path(src); !f) return f;
+    auto linked = fsx::try_link(fsx::LinkType::hardlink, src, dst);
+    if (linked && *linked) return fsx::chmod_path(dst, 0444);
+    if (!linked) {
+      // Another writer stored it meanwhile.
+      if (fsx::lstat_path(dst).type == fsx::FileType::regular) return {};
+      return std::unexpected(linked.error());
+    }
+    ++first_type;  // no hard links here: the next type
+  }
   std::string tmp = fsx::temp_path_beside(dst);
   Status made = fail(ErrorCode::io, "no usable link type");
   fsx::LinkType used = fsx::LinkType::copy;
-  for (auto t : link_types) {
+  for (size_t i = first_type; i < link_types.size(); ++i) {
+    auto t = link_types[i];
     if (t == fsx::LinkType::reflink) {
       if (m_reflink.load(std::memory_order_relaxed) == 2) continue;  // known not to work here
       made = fsx::reflink_file(src, tmp);

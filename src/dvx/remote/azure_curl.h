@@ -1,0 +1,161 @@
+// What the Azure Blob and GCS remotes share: an HTTP client over libcurl (loaded with dlopen
+// on the first request: commands that never talk to a cloud pay nothing for it; easy handles
+// pooled, connections kept alive; each request retried with backoff on transient failures:
+// connection errors, timeouts, HTTP 5xx and 429), file bodies, downloads to a file or memory,
+// and reading settings from options and the environment.
+// (The S3 remote has its own copy of the loader; the two are meant to share one loader.)
+// Thread-safety: a Client may be used from many threads at once; a Request belongs to one.
+#pragma once
+
+#include <cstdint>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "dvx/base/result.h"
+#include "dvx/hash/md5.h"
+#include "dvx/odb/object_db.h"
+#include "dvx/platform/files.h"
+#include "dvx/remote/remote.h"
+
+namespace dvx::remote::http {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct Request {
+  std::string method;  // GET HEAD PUT POST DELETE
+  std::string url;     // full URL, already encoded
+  Headers headers;     // sent with every attempt
+  std::string what;    // "PUT azure://container/key": for messages (never holds a secret)
+  // Request body: in memory, or streamed by `read` (upload_size bytes; return 0 at the end).
+  // `read` may set abort_error and return kAbort to stop the request without retry.
+  std::optional<std::string> body;
+  std::function<size_t(char*, size_t)> read;
+  uint64_t upload_size = 0;
+  std::function<void()> rewind;  // before every attempt
+  // 2xx response body: to `sink` (false stops the transfer: not an error) or into `response`.
+  std::function<bool(std::string_view)> sink;
+  bool retry_after_data = true;  // false when what the sink received cannot be taken back
+  // What a transient answer said (e.g. the service's error code), for the message when the
+  // attempts run out; nullptr: the status alone.
+  std::function<std::string(const Request&)> detail;
+  // Results.
+  long status = 0;
+  std::string response;
+  Headers response_headers;  // names lower-cased
+  bool delivered = false;
+  bool stopped = false;
+  std::optional<Error> abort_error;
+
+  std::optional<std::string> header(std::string_view name) const;  // lower-case name
+};
+
+// Returned by Request::read to abort the request (curl's CURL_READFUNC_ABORT).
+extern const size_t kAbort;
+
+struct Options {
+  long connect_timeout = 60, read_timeout = 60;  // seconds (read: no byte for that long)
+  bool ssl_verify = true;
+  std::string ca_bundle;
+  int attempts = 5;
+};
+
+// Headers added to one attempt (signatures with the current date, bearer tokens); an error
+// stops the request.
+using Signer = std::function<Result<Headers>(const Request&)>;
+
+class Client {
+ public:
+  explicit Client(Options options);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+  // Sends the request, retried with backoff while the failure is transient. Returns an error
+  // (network/timeout: retrying later may help) when no attempt got an answer or the last answer
+  // was transient; any other HTTP answer is a success here, its status in `req.status`.
+  Status perform(Request& req, const Signer& sign = nullptr) const;
+  const Options& options() const { return m_o; }
+
+ private:
+  Options m_o;
+  mutable std::mutex m_pool_mutex;
+  mutable std::vector<void*> m_pool;  // idle curl easy handles
+};
+
+// A local file sent as request bodies: whole and streamed (memory flat), or a range at a time.
+class FileBody {
+ public:
+  static Result<std::unique_ptr<FileBody>> open(const std::string& path);
+  ~FileBody();
+  uint64_t size() const { return m_size; }
+  // Makes `req` stream the whole file (rewound for every attempt). With `verify`, the bytes
+  // are hashed as they are sent and the request is aborted before its last byte when they do
+  // not hash to that object (req.abort_error: odb::corrupted), so nothing is published.
+  // Returns that error at once for an empty file that does not match.
+  Status attach(Request& req, const odb::ObjectId* verify);
+  // Reads [offset, offset + len) into `buf` (an error when the file has shrunk).
+  Status read_at(uint64_t offset, size_t len, std::string& buf) const;
+
+ private:
+  FileBody(std::string path, int fd, uint64_t size) : m_path(std::move(path)), m_fd(fd), m_size(size) {}
+  std::string m_path;
+  int m_fd;
+  uint64_t m_size;
+  uint64_t m_sent = 0;
+  std::optional<hash::DigestStream> m_digest;
+};
+
+// Sends `req` (with `send`) streaming a 2xx body into `local_path` (created; it must not
+// exist) and to `observe`; the file is removed unless the answer is 200 and fully written.
+// The caller reads req.status (200: downloaded, 404: absent, else an error).
+Status download(Request& req, const std::string& local_path, const platform::ByteObserver& observe,
+                const std::function<Status(Request&)>& send);
+// Sends `req` reading a 2xx body into `out` unless it is larger than `limit` (then `too_big`
+// and the transfer stops early: by Content-Length when the answer has one).
+Status read_small(Request& req, size_t limit, std::string& out, bool& too_big,
+                  const std::function<Status(Request&)>& send);
+
+// A cloud remote's settings: its `remote modify` options and the environment (`env` looks a
+// variable up: getenv in production); empty values count as unset.
+class SettingsReader {
+ public:
+  using Env = std::function<std::optional<std::string>(const char*)>;
+  SettingsReader(const RemoteOptions& options, Env env) : m_options(options), m_env(std::move(env)) {}
+  std::optional<std::string> option(const char* key) const;
+  std::optional<std::string> env(const char* key) const;
+  bool flag(const char* key) const;  // the option is true / 1 / yes
+  // A positive integer from `value`, else `fallback`.
+  template <class T>
+  static T number(const std::optional<std::string>& value, T fallback) {
+    if (!value) return fallback;
+    char* end = nullptr;
+    unsigned long long n = std::strtoull(value->c_str(), &end, 10);
+    if (end == value->c_str() || *end || n == 0) return fallback;
+    return static_cast<T>(n);
+  }
+
+ private:
+  const RemoteOptions& m_options;
+  Env m_env;
+};
+
+// "bucket/some/prefix/" (a URL after its scheme) -> {"bucket", "some/prefix"}.
+std::pair<std::string, std::string> split_location(std::string_view rest);
+
+// Reads `file` in parts of `part_size` bytes, in order (each fed to `digest` when set), and
+// hands them to `send(index, bytes)` on up to `parallel` threads at once; memory is bounded by
+// parallel + 2 parts (one read ahead, one being read). Stops at the first error (reading or sending) and returns it.
+Status upload_parts(const FileBody& file, uint64_t part_size, int parallel, hash::DigestStream* digest,
+                    const std::function<Status(size_t, std::string&)>& send);
+
+bool transient_status(long status);
+// RFC 1123 date of now, as HTTP headers write it ("Sun, 06 Nov 1994 08:49:37 GMT").
+std::string http_date();
+
+}  // namespace dvx::remote::http
