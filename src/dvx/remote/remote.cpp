@@ -7,6 +7,7 @@
 #include "dvx/remote/gcs_remote.h"
 #include "dvx/remote/local_remote.h"
 #include "dvx/remote/s3_remote.h"
+#include "dvx/remote/sftp_remote.h"
 
 namespace dvx::remote {
 
@@ -34,6 +35,11 @@ Result<std::unique_ptr<Remote>> open_remote(const std::string& url, const Remote
     auto settings = gcs::resolve_settings(url, options, getenv);
     if (!settings) return std::unexpected(settings.error());
     return std::unique_ptr<Remote>(new GcsRemote(std::move(*settings)));
+  }
+  if (scheme == "ssh") {
+    auto settings = sftp::resolve_settings(url, options, getenv);
+    if (!settings) return std::unexpected(settings.error());
+    return std::unique_ptr<Remote>(new SftpRemote(std::move(*settings)));
   }
   return fail(ErrorCode::invalid_argument, "remote storage '" + scheme + "://' is not supported yet by dvx");
 }
