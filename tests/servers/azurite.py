@@ -119,7 +119,8 @@ class Server:
         return f"azure://{container}/store", {"connection_string": self.connection_string()}
 
     def env(self):
-        return {}
+        # two attempts, not five: a stopped server is reported in seconds (the tests stop it)
+        return {"DVX_AZURE_ATTEMPTS": "2"}
 
     def bad_credentials(self, options):
         wrong = base64.b64encode(hashlib.sha512(b"not the azurite key").digest()).decode()

@@ -91,7 +91,8 @@ class Server:
         return f"gs://{bucket}/store", {"credentialpath": self.credentials, "endpointurl": self.endpoint}
 
     def env(self):
-        return {}
+        # two attempts, not five: a stopped server is reported in seconds (the tests stop it)
+        return {"DVX_GCS_ATTEMPTS": "2"}
 
     def bad_credentials(self, options):
         """A service account whose key the fake does not know (its JWT signature fails)."""
