@@ -447,11 +447,12 @@ Result<bool> HttpRemote::exists(const std::string& key) const {
 }
 
 Status HttpRemote::make_collections(const std::string& rel_dir) const {
-  std::vector<std::string> parts = split(rel_dir, '/');
-  std::string cur;
-  for (auto& part : parts) {
-    if (part.empty()) continue;
-    cur += (cur.empty() ? "" : "/") + part;
+  // The root first (a remote whose folder does not exist yet), then each level below it.
+  std::vector<std::string> levels{""};
+  for (auto& part : split(rel_dir, '/'))
+    if (!part.empty()) levels.push_back(levels.back() + (levels.back().empty() ? "" : "/") + part);
+  for (auto& cur : levels) {
+    if (cur.empty() && m_s.root.empty()) continue;
     {
       std::lock_guard<std::mutex> lock(m_dirs_mutex);
       if (m_dirs.count(cur)) continue;
@@ -534,6 +535,13 @@ Status HttpRemote::put(const std::string& local_path, const std::string& key, co
   std::string base = key.substr(dir.empty() ? 0 : dir.size() + 1);
   std::string tmp = (dir.empty() ? "" : dir + "/") + "." + base + ".dvxtmp." + std::to_string(::getpid()) + "." +
                     std::to_string(salt % 1000000) + "." + std::to_string(counter++);
+  bool known;
+  {
+    std::lock_guard<std::mutex> lock(m_dirs_mutex);
+    known = m_dirs.count(dir) > 0;
+  }
+  if (!known)
+    if (auto m = make_collections(dir); !m) return m;
   if (auto u = upload(local_path, tmp, "PUT", verify, status); !u) {
     if (u.error().code == ErrorCode::corruption) {
       Request d;
@@ -544,13 +552,14 @@ Status HttpRemote::put(const std::string& local_path, const std::string& key, co
     }
     return u;
   }
-  if (status == 409) {
+  if (status == 409) {  // the collection was removed meanwhile
+    {
+      std::lock_guard<std::mutex> lock(m_dirs_mutex);
+      m_dirs.clear();
+    }
     if (auto m = make_collections(dir); !m) return m;
     if (auto u = upload(local_path, tmp, "PUT", verify, status); !u) return u;
     if (status == 409) return fail(ErrorCode::io, "PUT " + where(tmp) + ": HTTP 409 (conflict) after creating the collections");
-  } else {
-    std::lock_guard<std::mutex> lock(m_dirs_mutex);
-    m_dirs.insert(dir);
   }
   Request mv;
   mv.method = "MOVE";

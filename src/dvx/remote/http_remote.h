@@ -2,8 +2,9 @@
 // `webdav://`, `webdavs://` (http:// and https:// on the wire). Objects are `<url>/files/md5/…`,
 // the local remote's layout. One class with a mode:
 //   WebDAV: exists = HEAD; put = PUT to a temporary name in the same collection, then MOVE
-//   (Overwrite: T) to the final name, with MKCOL of missing parent collections (on a 409, from
-//   the root down; collections known to exist are remembered); get = GET streamed to the file;
+//   (Overwrite: T) to the final name, after MKCOL of the root and each parent collection not
+//   yet known to exist (405 = exists; the known ones are remembered, forgotten on a 409);
+//   get = GET streamed to the file;
 //   list = PROPFIND Depth: 1, collection by collection; remove = DELETE.
 //   Plain HTTP: exists = HEAD; put = the `method` option (POST by default, as DVC) straight to
 //   the object's URL; get = GET; list is not possible (an error: callers query objects one by
