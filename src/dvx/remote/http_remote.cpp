@@ -342,7 +342,9 @@ Status HttpRemote::perform(Request& r) const {
   const CurlApi& api = **api_r;
   static thread_local std::mt19937 rng(std::random_device{}());
   std::optional<Error> last;
-  int attempts = std::max(1, m_s.attempts);
+  // Once the server could not be reached after every attempt, later requests try once: a
+  // push of many objects to a server that went away fails fast instead of retrying each.
+  int attempts = m_unreachable.load() ? 1 : std::max(1, m_s.attempts);
   for (int attempt = 0; attempt < attempts; ++attempt) {
     if (attempt > 0) {
       long ms = std::min(3000L, 250L << (attempt - 1));
@@ -412,12 +414,14 @@ Status HttpRemote::perform(Request& r) const {
       if (r.delivered && !r.retry_after_data) return std::unexpected(*last);
       continue;
     }
+    m_unreachable = false;
     if (transient_status(r.status)) {
       last = Error{ErrorCode::network, r.what + ": HTTP " + std::to_string(r.status)};
       continue;
     }
     return {};
   }
+  if (last && r.status == 0) m_unreachable = true;
   if (last && attempts > 1) last->message += " (after " + std::to_string(attempts) + " attempts)";
   return std::unexpected(last.value_or(Error{ErrorCode::io, r.what + ": failed"}));
 }
@@ -462,6 +466,20 @@ Status HttpRemote::make_collections(const std::string& rel_dir) const {
     r.url = url_of(cur) + "/";
     r.what = "MKCOL " + where(cur);
     if (auto p = perform(r); !p) return p;
+    if (cur.empty() && r.status == 409) {  // the root's parent is missing too: make them all
+      std::string path;
+      for (auto& seg : split(m_s.root, '/')) {
+        if (seg.empty()) continue;
+        path += "/" + seg;
+        Request a;
+        a.method = "MKCOL";
+        a.url = m_s.origin + http::encode_path(path) + "/";
+        a.what = "MKCOL " + m_s.origin + path;
+        if (auto p = perform(a); !p) return p;
+        if (a.status == 401 || a.status == 403) return std::unexpected(status_error(a));
+      }
+      r.status = 405;
+    }
     // 201 created; 405 (or 301 redirect to the slash form) when it already exists.
     if (!(r.status >= 200 && r.status < 300) && r.status != 405 && r.status != 301)
       return std::unexpected(status_error(r));

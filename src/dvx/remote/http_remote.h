@@ -19,6 +19,7 @@
 // (thread_local), so connections are reused. Thread-safety: safe for concurrent use.
 #pragma once
 
+#include <atomic>
 #include <mutex>
 #include <set>
 #include <string>
@@ -89,6 +90,7 @@ class HttpRemote final : public Remote {
   http::Settings m_s;
   mutable std::mutex m_dirs_mutex;
   mutable std::set<std::string> m_dirs;  // collections known to exist (relative to the root)
+  mutable std::atomic<bool> m_unreachable{false};  // the last request got no answer at all
 };
 
 }  // namespace dvx::remote
