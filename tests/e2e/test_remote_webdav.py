@@ -106,6 +106,19 @@ class WebdavRemote(dvxtest.DvxTestCase):
             with open(src, "rb") as f, open(os.path.join(clone, ".dvc", "config.local"), "wb") as g:
                 g.write(f.read())
 
+    def push_again(self):
+        """A push with everything already on the remote: nothing is uploaded (no PUT reaches the
+        server). Returns the server's access log lines of that push."""
+        log = os.path.join(self.srvdir, "access.log")
+        before = os.path.getsize(log)
+        self.assertEqual(self.wrun("push")[:2], (0, "Everything is up to date.\n"))
+        time.sleep(0.2)
+        with open(log, "rb") as f:
+            f.seek(before)
+            requests = f.read()
+        self.assertNotIn(b'"PUT ', requests)
+        return requests
+
     # ------------------------------------------------------------------ tests
 
     def test_round_trip_big_file_and_unicode_names(self):
@@ -137,13 +150,7 @@ class WebdavRemote(dvxtest.DvxTestCase):
 
         self.assertEqual(self.wrun("status", "-c", "--json"), (0, "{}\n", ""))
         # A second push transfers nothing: no PUT reaches the server.
-        log = os.path.join(self.srvdir, "access.log")
-        before = os.path.getsize(log)
-        self.assertEqual(self.wrun("push")[:2], (0, "Everything is up to date.\n"))
-        time.sleep(0.2)
-        with open(log, "rb") as f:
-            f.seek(before)
-            self.assertNotIn(b'"PUT ', f.read())
+        self.push_again()
 
         clone = self.clone()
         self.copy_local_config(clone)
@@ -174,15 +181,8 @@ class WebdavRemote(dvxtest.DvxTestCase):
         self.assertEqual(code, 0, err)
         self.assertEqual(out, "1101 files pushed\n")
         self.assertEqual(self.objects_on_server(url)[0], self.cache_objects())
-        log = os.path.join(self.srvdir, "access.log")
-        before = os.path.getsize(log)
-        self.assertEqual(self.wrun("push")[:2], (0, "Everything is up to date.\n"))
-        time.sleep(0.2)
-        with open(log, "rb") as f:
-            f.seek(before)
-            requests = f.read()
+        requests = self.push_again()
         self.assertIn(b'"PROPFIND ', requests)
-        self.assertNotIn(b'"PUT ', requests)
         self.assertLess(requests.count(b'"HEAD '), 100)
         self.assertEqual(self.wrun("status", "-c", "--json"), (0, "{}\n", ""))
         clone = self.clone()
@@ -292,6 +292,83 @@ class WebdavRemote(dvxtest.DvxTestCase):
         code, out, err = self.wrun("status", "-c", "--json", cwd=clone)
         self.assertEqual(code, 0, err)
         self.assertEqual(json.loads(out).get("top.txt"), "new", out)
+
+    def test_transient_failures_are_retried(self):
+        """A flaky plain HTTP server in front of the same files: every object's first GET answers
+        503 and its first HEAD drops the connection; pull still completes (3 attempts)."""
+        import http.server
+        import socket
+        files = {"data/a.txt": "a\n", "data/b.txt": "b\n", "c.txt": "c\n"}
+        self.make_project(files)
+        url, opts = self.new_remote("flaky")
+        self.add_remote(url, opts)
+        self.assertEqual(self.wrun("push")[0], 0)
+        root = self.server_dir(url)
+        seen = {}
+        lock = threading.Lock()
+
+        class Flaky(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def first(self):
+                with lock:
+                    key = (self.command, self.path)
+                    seen[key] = seen.get(key, 0) + 1
+                    return seen[key] == 1
+
+            def serve(self, body):
+                path = os.path.join(root, self.path.split("/", 2)[2])
+                if not os.path.isfile(path):
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                with open(path, "rb") as f:
+                    data = f.read()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if body:
+                    self.wfile.write(data)
+
+            def do_HEAD(self):
+                if self.first():
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    self.close_connection = True
+                    return
+                self.serve(False)
+
+            def do_GET(self):
+                if self.first():
+                    self.send_response(503)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                self.serve(True)
+
+        srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
+        t = threading.Thread(target=srv.serve_forever, daemon=True)
+        t.start()
+        try:
+            clone = self.clone()
+            self.dvx("remote", "add", "-f", "-d", "dav", f"http://127.0.0.1:{srv.server_address[1]}/x", cwd=clone)
+            code, out, err = self.wrun("status", "-c", "--json", cwd=clone)
+            self.assertEqual(code, 0, err)
+            self.assertEqual(set(json.loads(out).values()), {"deleted"}, out)
+            code, out, err = self.wrun("pull", cwd=clone)
+            self.assertEqual(code, 0, err)
+            for rel, content in files.items():
+                with open(os.path.join(clone, rel)) as f:
+                    self.assertEqual(f.read(), content, rel)
+            self.assertTrue(any(m == "GET" and n >= 2 for (m, _), n in seen.items()), seen)
+            self.assertTrue(any(m == "HEAD" and n >= 2 for (m, _), n in seen.items()), seen)
+        finally:
+            srv.shutdown()
+            srv.server_close()
+            t.join()
 
 
 if __name__ == "__main__":
