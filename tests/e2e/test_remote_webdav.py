@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 import unittest
+import urllib.parse
 
 import dvxtest
 
@@ -296,65 +297,14 @@ class WebdavRemote(dvxtest.DvxTestCase):
     def test_transient_failures_are_retried(self):
         """A flaky plain HTTP server in front of the same files: every object's first GET answers
         503 and its first HEAD drops the connection; pull still completes (3 attempts)."""
-        import http.server
-        import socket
         files = {"data/a.txt": "a\n", "data/b.txt": "b\n", "c.txt": "c\n"}
         self.make_project(files)
         url, opts = self.new_remote("flaky")
         self.add_remote(url, opts)
         self.assertEqual(self.wrun("push")[0], 0)
-        root = self.server_dir(url)
-        seen = {}
-        lock = threading.Lock()
-
-        class Flaky(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *a):
-                pass
-
-            def first(self):
-                with lock:
-                    key = (self.command, self.path)
-                    seen[key] = seen.get(key, 0) + 1
-                    return seen[key] == 1
-
-            def serve(self, body):
-                path = os.path.join(root, self.path.split("/", 2)[2])
-                if not os.path.isfile(path):
-                    self.send_response(404)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                with open(path, "rb") as f:
-                    data = f.read()
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                if body:
-                    self.wfile.write(data)
-
-            def do_HEAD(self):
-                if self.first():
-                    self.connection.shutdown(socket.SHUT_RDWR)
-                    self.close_connection = True
-                    return
-                self.serve(False)
-
-            def do_GET(self):
-                if self.first():
-                    self.send_response(503)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                self.serve(True)
-
-        srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
-        t = threading.Thread(target=srv.serve_forever, daemon=True)
-        t.start()
-        try:
+        with PlainServer(self.server_dir(url), flaky=True) as srv:
             clone = self.clone()
-            self.dvx("remote", "add", "-f", "-d", "dav", f"http://127.0.0.1:{srv.server_address[1]}/x", cwd=clone)
+            self.dvx("remote", "add", "-f", "-d", "dav", srv.url, cwd=clone)
             code, out, err = self.wrun("status", "-c", "--json", cwd=clone)
             self.assertEqual(code, 0, err)
             self.assertEqual(set(json.loads(out).values()), {"deleted"}, out)
@@ -363,13 +313,112 @@ class WebdavRemote(dvxtest.DvxTestCase):
             for rel, content in files.items():
                 with open(os.path.join(clone, rel)) as f:
                     self.assertEqual(f.read(), content, rel)
-            self.assertTrue(any(m == "GET" and n >= 2 for (m, _), n in seen.items()), seen)
-            self.assertTrue(any(m == "HEAD" and n >= 2 for (m, _), n in seen.items()), seen)
-        finally:
-            srv.shutdown()
-            srv.server_close()
-            t.join()
+            self.assertTrue(any(m == "GET" and n >= 2 for (m, _), n in srv.seen.items()), srv.seen)
+            self.assertTrue(any(m == "HEAD" and n >= 2 for (m, _), n in srv.seen.items()), srv.seen)
 
+    def test_plain_http_push_post_and_put(self):
+        """Plain HTTP uploads go straight to the object's URL with the `method` option: POST by
+        default (as DVC), PUT when set."""
+        files = {"data/a.txt": "a\n", "data/sub dir/\u00fc.txt": "u\n", "c.txt": "c\n"}
+        self.make_project(files)
+        for method in ("POST", "PUT"):
+            root = os.path.join(self.tmp, "plain-" + method)
+            with PlainServer(root) as srv:
+                name = "http" + method.lower()
+                self.dvx("remote", "add", "-f", name, srv.url)
+                if method == "PUT":
+                    self.dvx("remote", "modify", name, "method", "put")
+                code, out, err = self.wrun("push", "-r", name)
+                self.assertEqual(code, 0, err)
+                cache = self.cache_objects()
+                self.assertEqual(out, f"{len(cache)} files pushed\n")
+                self.assertEqual({m for (m, _) in srv.seen} & {"POST", "PUT"}, {method})
+                got = set()
+                for d, _, names in os.walk(os.path.join(root, "files", "md5")):
+                    got |= {os.path.relpath(os.path.join(d, n), os.path.join(root, "files", "md5")).replace(os.sep, "")
+                            for n in names}
+                self.assertEqual(got, cache)
+                self.assertEqual(self.wrun("status", "-c", "-r", name, "--json"), (0, "{}\n", ""))
+
+
+class PlainServer:
+    """A small plain HTTP server on 127.0.0.1 serving `root` under /x/: GET/HEAD, and POST/PUT
+    store the body (parents made). With `flaky`, each path's first GET answers 503 and its first
+    HEAD drops the connection. `seen` counts requests by (method, path)."""
+
+    def __init__(self, root, flaky=False):
+        import http.server
+        import socket
+        os.makedirs(root, exist_ok=True)
+        self.seen = {}
+        lock = threading.Lock()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def count(self):
+                with lock:
+                    key = (self.command, self.path)
+                    outer.seen[key] = outer.seen.get(key, 0) + 1
+                    return outer.seen[key]
+
+            def local(self):
+                rel = urllib.parse.unquote(self.path.split("/", 2)[2])
+                return os.path.join(root, rel)
+
+            def answer(self, code, data=b"", body=True):
+                self.send_response(code)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if body:
+                    self.wfile.write(data)
+
+            def serve(self, body):
+                path = self.local()
+                if not os.path.isfile(path):
+                    return self.answer(404)
+                with open(path, "rb") as f:
+                    self.answer(200, f.read(), body)
+
+            def do_HEAD(self):
+                if self.count() == 1 and flaky:
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    self.close_connection = True
+                    return
+                self.serve(False)
+
+            def do_GET(self):
+                if self.count() == 1 and flaky:
+                    return self.answer(503)
+                self.serve(True)
+
+            def do_PUT(self):
+                self.count()
+                data = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                path = self.local()
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                with open(path, "wb") as f:
+                    f.write(data)
+                self.answer(201)
+
+            do_POST = do_PUT
+
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.srv.server_address[1]}/x"
+        self.thread = threading.Thread(target=self.srv.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.srv.shutdown()
+        self.srv.server_close()
+        self.thread.join()
 
 if __name__ == "__main__":
     unittest.main()
