@@ -116,7 +116,7 @@ std::string parent_of(const std::string& rel) {
 // ---------------------------------------------------------------------------------------------
 // Pure helpers.
 
-namespace http {
+namespace dav {
 
 std::string percent_decode(std::string_view s) {
   std::string out;
@@ -259,7 +259,7 @@ Result<Settings> resolve_settings(const std::string& url, const RemoteOptions& o
   return s;
 }
 
-}  // namespace http
+}  // namespace dav
 
 // ---------------------------------------------------------------------------------------------
 // Requests.
@@ -323,7 +323,7 @@ bool transient_status(long status) { return status >= 500 || status == 429; }
 
 }  // namespace
 
-HttpRemote::HttpRemote(http::Settings settings) : m_s(std::move(settings)) {}
+HttpRemote::HttpRemote(dav::Settings settings) : m_s(std::move(settings)) {}
 
 std::string HttpRemote::describe() const { return m_s.display; }
 
@@ -333,7 +333,7 @@ std::string HttpRemote::where(const std::string& rel) const {
 
 std::string HttpRemote::url_of(const std::string& rel) const {
   std::string path = m_s.root + (rel.empty() ? "" : "/" + rel);
-  return m_s.origin + http::encode_path(path.empty() ? "/" : path);
+  return m_s.origin + dav::encode_path(path.empty() ? "/" : path);
 }
 
 Status HttpRemote::perform(Request& r) const {
@@ -473,7 +473,7 @@ Status HttpRemote::make_collections(const std::string& rel_dir) const {
         path += "/" + seg;
         Request a;
         a.method = "MKCOL";
-        a.url = m_s.origin + http::encode_path(path) + "/";
+        a.url = m_s.origin + dav::encode_path(path) + "/";
         a.what = "MKCOL " + m_s.origin + path;
         if (auto p = perform(a); !p) return p;
         if (a.status == 401 || a.status == 403) return std::unexpected(status_error(a));
@@ -663,7 +663,7 @@ Result<std::vector<std::string>> HttpRemote::list(const std::string& prefix) con
     }
     if (r.status != 207 && r.status != 200) return std::unexpected(status_error(r));
     std::string self = root + (dir.empty() ? "" : "/" + dir);
-    for (auto& e : http::parse_multistatus(body)) {
+    for (auto& e : dav::parse_multistatus(body)) {
       if (e.path == self || !e.path.starts_with(root + "/")) continue;
       std::string rel = e.path.substr(root.size() + 1);
       if (!dir.empty() && !rel.starts_with(dir + "/")) continue;

@@ -30,7 +30,7 @@
 
 namespace dvx::remote {
 
-namespace http {
+namespace dav {
 
 struct Settings {
   bool webdav = false;
@@ -63,11 +63,11 @@ struct DavEntry {
 };
 std::vector<DavEntry> parse_multistatus(std::string_view xml);
 
-}  // namespace http
+}  // namespace dav
 
 class HttpRemote final : public Remote {
  public:
-  explicit HttpRemote(http::Settings settings);
+  explicit HttpRemote(dav::Settings settings);
   std::string describe() const override;
   Result<bool> exists(const std::string& key) const override;
   Status put(const std::string& local_path, const std::string& key, const odb::ObjectId* verify = nullptr) const override;
@@ -87,7 +87,7 @@ class HttpRemote final : public Remote {
   Status upload(const std::string& local_path, const std::string& rel, const std::string& method,
                 const odb::ObjectId* verify, long& status) const;
 
-  http::Settings m_s;
+  dav::Settings m_s;
   mutable std::mutex m_dirs_mutex;
   mutable std::set<std::string> m_dirs;  // collections known to exist (relative to the root)
   mutable std::atomic<bool> m_unreachable{false};  // the last request got no answer at all

@@ -43,7 +43,7 @@ Result<std::unique_ptr<Remote>> open_remote(const std::string& url, const Remote
     return std::unique_ptr<Remote>(new SftpRemote(std::move(*settings)));
   }
   if (scheme == "http" || scheme == "https" || scheme == "webdav" || scheme == "webdavs") {
-    auto settings = http::resolve_settings(url, options);
+    auto settings = dav::resolve_settings(url, options);
     if (!settings) return std::unexpected(settings.error());
     return std::unique_ptr<Remote>(new HttpRemote(std::move(*settings)));
   }

@@ -6,7 +6,7 @@
 
 #include "dvx/remote/remote.h"
 
-namespace dvx::remote::http {
+namespace dvx::remote::dav {
 namespace {
 
 TEST(HttpRemoteSettings, WebdavMapsToHttpOnTheWire) {
@@ -144,4 +144,4 @@ TEST(HttpRemoteList, PlainHttpCannotList) {
 }
 
 }  // namespace
-}  // namespace dvx::remote::http
+}  // namespace dvx::remote::dav
