@@ -163,7 +163,7 @@ void register_project_commands(CLI::App& app, Action& action) {
         // The first line is what tools parse: the DVC version whose behaviour dvx provides.
         std::string text = "DVC version: 3.64.0\n-------------------\n";
         text += std::string("Platform: dvx 0.1.0 (native C++) on ") + u.sysname + "-" + u.release + "-" + u.machine + "\n";
-        text += "Supports:\n\tazure,\n\tgs,\n\tlocal,\n\ts3,\n\tssh";
+        text += "Supports:\n\tazure,\n\tgs,\n\thttp,\n\thttps,\n\tlocal,\n\ts3,\n\tssh,\n\twebdav,\n\twebdavs";
         // Config folders as DVC names them (its global and system config locations).
         const char* xdg = std::getenv("XDG_CONFIG_HOME");
         const char* home = std::getenv("HOME");

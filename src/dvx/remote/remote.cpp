@@ -5,6 +5,7 @@
 
 #include "dvx/remote/azure_remote.h"
 #include "dvx/remote/gcs_remote.h"
+#include "dvx/remote/http_remote.h"
 #include "dvx/remote/local_remote.h"
 #include "dvx/remote/s3_remote.h"
 #include "dvx/remote/sftp_remote.h"
@@ -40,6 +41,11 @@ Result<std::unique_ptr<Remote>> open_remote(const std::string& url, const Remote
     auto settings = sftp::resolve_settings(url, options, getenv);
     if (!settings) return std::unexpected(settings.error());
     return std::unique_ptr<Remote>(new SftpRemote(std::move(*settings)));
+  }
+  if (scheme == "http" || scheme == "https" || scheme == "webdav" || scheme == "webdavs") {
+    auto settings = dav::resolve_settings(url, options);
+    if (!settings) return std::unexpected(settings.error());
+    return std::unique_ptr<Remote>(new HttpRemote(std::move(*settings)));
   }
   return fail(ErrorCode::invalid_argument, "remote storage '" + scheme + "://' is not supported yet by dvx");
 }

@@ -1,0 +1,687 @@
+#include "dvx/remote/http_remote.h"
+
+#define CURL_DISABLE_TYPECHECK
+#include <curl/curl.h>
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <deque>
+#include <optional>
+#include <random>
+#include <thread>
+
+#include "dvx/base/strings.h"
+#include "dvx/hash/md5.h"
+#include "dvx/platform/durable.h"
+#include "dvx/platform/files.h"
+#include "dvx/remote/s3_remote.h"
+#include "dvx/remote/s3_sign.h"
+
+namespace dvx::remote {
+
+namespace fsx = dvx::platform;
+
+// ---------------------------------------------------------------------------------------------
+// libcurl, loaded on the first request. A copy of the loader private to s3_remote.cpp (plus
+// curl_easy_getinfo), to be shared by both later.
+
+namespace {
+
+struct CurlApi {
+  CURL* (*easy_init)() = nullptr;
+  CURLcode (*easy_setopt)(CURL*, CURLoption, ...) = nullptr;
+  CURLcode (*easy_perform)(CURL*) = nullptr;
+  CURLcode (*easy_getinfo)(CURL*, CURLINFO, ...) = nullptr;
+  void (*easy_cleanup)(CURL*) = nullptr;
+  void (*easy_reset)(CURL*) = nullptr;
+  const char* (*easy_strerror)(CURLcode) = nullptr;
+  curl_slist* (*slist_append)(curl_slist*, const char*) = nullptr;
+  void (*slist_free_all)(curl_slist*) = nullptr;
+  CURLcode (*global_init)(long) = nullptr;
+};
+
+Result<const CurlApi*> curl_api() {
+  static std::string error;
+  static CurlApi api;
+  static bool ok = [] {
+    void* h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+      const char* e = dlerror();
+      error = std::string("cannot load libcurl (libcurl.so.4), needed for http/webdav remotes: ") + (e ? e : "");
+      return false;
+    }
+    auto sym = [&](auto& fn, const char* name) {
+      void* p = dlsym(h, name);
+      if (!p && error.empty()) error = std::string("libcurl lacks ") + name;
+      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(p);
+    };
+    sym(api.easy_init, "curl_easy_init");
+    sym(api.easy_setopt, "curl_easy_setopt");
+    sym(api.easy_perform, "curl_easy_perform");
+    sym(api.easy_getinfo, "curl_easy_getinfo");
+    sym(api.easy_cleanup, "curl_easy_cleanup");
+    sym(api.easy_reset, "curl_easy_reset");
+    sym(api.easy_strerror, "curl_easy_strerror");
+    sym(api.slist_append, "curl_slist_append");
+    sym(api.slist_free_all, "curl_slist_free_all");
+    sym(api.global_init, "curl_global_init");
+    if (!error.empty()) return false;
+    api.global_init(CURL_GLOBAL_DEFAULT);
+    return true;
+  }();
+  if (!ok) return fail(ErrorCode::io, error);
+  return &api;
+}
+
+// The calling thread's curl handle: kept between requests so connections are reused.
+struct ThreadHandle {
+  CURL* h = nullptr;
+  ~ThreadHandle() {
+    if (!h) return;
+    if (auto api = curl_api()) (*api)->easy_cleanup(h);
+  }
+};
+
+CURL* thread_handle(const CurlApi& api) {
+  static thread_local ThreadHandle th;
+  if (th.h) api.easy_reset(th.h);
+  else th.h = api.easy_init();
+  return th.h;
+}
+
+std::optional<std::string> opt_of(const RemoteOptions& o, const char* k) {
+  auto it = o.find(k);
+  if (it == o.end()) return std::nullopt;
+  return it->second;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string parent_of(const std::string& rel) {
+  size_t slash = rel.rfind('/');
+  return slash == std::string::npos ? "" : rel.substr(0, slash);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Pure helpers.
+
+namespace dav {
+
+std::string percent_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      int a = hex_value(s[i + 1]), b = hex_value(s[i + 2]);
+      if (a >= 0 && b >= 0) {
+        out.push_back(static_cast<char>(a * 16 + b));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(s[i]);
+  }
+  return out;
+}
+
+std::string encode_path(std::string_view path) { return s3::uri_encode(path, false); }
+
+std::vector<DavEntry> parse_multistatus(std::string_view xml) {
+  // A small tag scanner: element names are compared without their namespace prefix.
+  std::vector<DavEntry> out;
+  std::optional<DavEntry> cur;
+  size_t pos = 0;
+  while ((pos = xml.find('<', pos)) != std::string_view::npos) {
+    size_t end = xml.find('>', pos);
+    if (end == std::string_view::npos) break;
+    std::string_view tag = xml.substr(pos + 1, end - pos - 1);
+    size_t text_start = end + 1;
+    pos = end + 1;
+    if (tag.empty() || tag[0] == '?' || tag[0] == '!') continue;
+    bool closing = tag[0] == '/';
+    if (closing) tag.remove_prefix(1);
+    bool self_closing = !tag.empty() && tag.back() == '/';
+    if (self_closing) tag.remove_suffix(1);
+    std::string_view name = tag.substr(0, tag.find_first_of(" \t\r\n"));
+    if (size_t colon = name.find(':'); colon != std::string_view::npos) name.remove_prefix(colon + 1);
+    if (name == "response") {
+      if (!closing && !self_closing) {
+        cur.emplace();
+      } else if (closing && cur) {
+        out.push_back(std::move(*cur));
+        cur.reset();
+      }
+    } else if (name == "href" && cur) {
+      if (!closing && !self_closing) {
+        size_t close = xml.find('<', text_start);
+        if (close == std::string_view::npos) break;
+        // Entities decoded by the S3 XML helper, then percent-escapes.
+        std::string raw = "<h>" + std::string(xml.substr(text_start, close - text_start)) + "</h>";
+        std::string text = percent_decode(trim(s3::xml_text(raw, "h").value_or("")));
+        if (size_t scheme = text.find("://"); scheme != std::string::npos) {
+          size_t slash = text.find('/', scheme + 3);
+          text = slash == std::string::npos ? "/" : text.substr(slash);
+        }
+        while (text.size() > 1 && text.back() == '/') text.pop_back();
+        if (text == "/") text.clear();
+        cur->path = std::move(text);
+      }
+    } else if (name == "collection" && cur && !closing) {
+      cur->collection = true;
+    }
+  }
+  return out;
+}
+
+Result<Settings> resolve_settings(const std::string& url, const RemoteOptions& options) {
+  Settings s;
+  size_t sep = url.find("://");
+  if (sep == std::string::npos) return fail(ErrorCode::invalid_argument, "not an HTTP URL: " + url);
+  std::string scheme = to_lower(url.substr(0, sep));
+  std::string wire;
+  if (scheme == "http" || scheme == "webdav") wire = "http";
+  else if (scheme == "https" || scheme == "webdavs") wire = "https";
+  else return fail(ErrorCode::invalid_argument, "not an HTTP URL: " + url);
+  s.webdav = scheme.starts_with("webdav");
+  std::string rest = url.substr(sep + 3);
+  size_t slash = rest.find('/');
+  std::string authority = rest.substr(0, slash);
+  std::string path = slash == std::string::npos ? "" : rest.substr(slash);
+  if (size_t q = path.find_first_of("?#"); q != std::string::npos) path.resize(q);
+  std::string url_user;
+  if (size_t at = authority.rfind('@'); at != std::string::npos) {
+    std::string info = authority.substr(0, at);
+    authority = authority.substr(at + 1);
+    url_user = percent_decode(info.substr(0, info.find(':')));
+    if (size_t colon = info.find(':'); colon != std::string::npos && !opt_of(options, "password"))
+      s.password = percent_decode(info.substr(colon + 1));
+  }
+  if (authority.empty()) return fail(ErrorCode::invalid_argument, "no host in the remote URL " + scheme + "://" + rest.substr(rest.find('@') + 1));
+  s.origin = wire + "://" + authority;
+  s.root = percent_decode(path);
+  while (!s.root.empty() && s.root.back() == '/') s.root.pop_back();
+  s.display = scheme + "://" + authority + path;
+  while (s.display.size() > scheme.size() + 3 + authority.size() && s.display.back() == '/') s.display.pop_back();
+
+  s.user = opt_of(options, "user").value_or(url_user);
+  if (auto p = opt_of(options, "password")) s.password = *p;
+  s.custom_auth_header = opt_of(options, "custom_auth_header").value_or("");
+  s.token = opt_of(options, "token").value_or("");
+  if (auto a = opt_of(options, "auth")) {
+    s.auth = to_lower(trim(*a));
+    if (s.auth != "basic" && s.auth != "digest" && s.auth != "custom")
+      return fail(ErrorCode::invalid_argument, "remote option 'auth' must be basic, digest or custom, not '" + *a + "'");
+    if (s.auth == "custom" && s.custom_auth_header.empty())
+      return fail(ErrorCode::invalid_argument, "remote option auth = custom needs 'custom_auth_header'");
+  } else if (s.webdav) {
+    if (!s.user.empty()) s.auth = "basic";
+    else if (!s.custom_auth_header.empty()) s.auth = "custom";
+  }
+  if (auto m = opt_of(options, "method")) {
+    std::string up;
+    for (char c : std::string(trim(*m))) up.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+    if (up != "POST" && up != "PUT")
+      return fail(ErrorCode::invalid_argument, "remote option 'method' must be POST or PUT, not '" + *m + "'");
+    s.method = up;
+  }
+  if (auto v = opt_of(options, "ssl_verify")) {
+    std::string l = to_lower(trim(*v));
+    if (l == "false" || l == "0" || l == "no") s.ssl_verify = false;
+    else if (l != "true" && l != "1" && l != "yes") s.ca_bundle = *v;
+  }
+  s.cert_path = opt_of(options, "cert_path").value_or("");
+  s.key_path = opt_of(options, "key_path").value_or("");
+  auto seconds = [&](const char* key, long& out) -> Status {
+    auto v = opt_of(options, key);
+    if (!v) return {};
+    char* end = nullptr;
+    double d = std::strtod(v->c_str(), &end);
+    if (end == v->c_str() || *end || d <= 0)
+      return fail(ErrorCode::invalid_argument, std::string("remote option '") + key + "' must be a positive number of seconds");
+    out = static_cast<long>(d + 0.999);
+    return {};
+  };
+  if (auto r = seconds("timeout", s.read_timeout); !r) return std::unexpected(r.error());
+  if (auto r = seconds("timeout", s.connect_timeout); !r) return std::unexpected(r.error());
+  if (auto r = seconds("read_timeout", s.read_timeout); !r) return std::unexpected(r.error());
+  if (auto r = seconds("connect_timeout", s.connect_timeout); !r) return std::unexpected(r.error());
+  return s;
+}
+
+}  // namespace dav
+
+// ---------------------------------------------------------------------------------------------
+// Requests.
+
+struct HttpRemote::Request {
+  std::string method;
+  std::string url;
+  std::string what;  // "PUT webdav://host/path/key", for messages
+  std::vector<std::string> headers;
+  // Upload body, read through `read` (`upload_size` bytes); `rewind` restarts it (retries,
+  // digest authentication).
+  std::function<size_t(char*, size_t)> read;
+  std::function<void()> rewind;
+  uint64_t upload_size = 0;
+  // Body of 2xx answers goes to `sink` (returning false stops the transfer); other bodies to
+  // `response`.
+  std::function<bool(std::string_view)> sink;
+  bool retry_after_data = true;
+
+  long status = 0;
+  std::string response;
+  bool delivered = false;
+  std::optional<Error> abort_error;  // set by a callback: the request fails with it, no retry
+};
+
+namespace {
+
+struct Ctx {
+  HttpRemote::Request* r;
+  const CurlApi* api;
+  CURL* h;
+};
+
+size_t on_body(char* data, size_t size, size_t n, void* user) {
+  auto* c = static_cast<Ctx*>(user);
+  std::string_view bytes(data, size * n);
+  long code = 0;
+  c->api->easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &code);
+  if (code >= 200 && code < 300 && c->r->sink) {
+    c->r->delivered = true;
+    if (!c->r->sink(bytes)) return 0;
+  } else if (c->r->response.size() < (1u << 20)) {
+    c->r->response.append(bytes);
+  }
+  return size * n;
+}
+
+size_t on_read(char* buf, size_t size, size_t n, void* user) {
+  auto* c = static_cast<Ctx*>(user);
+  return c->r->read(buf, size * n);
+}
+
+int on_seek(void* user, curl_off_t offset, int origin) {
+  auto* c = static_cast<Ctx*>(user);
+  if (offset != 0 || origin != SEEK_SET || !c->r->rewind) return CURL_SEEKFUNC_CANTSEEK;
+  c->r->rewind();
+  return CURL_SEEKFUNC_OK;
+}
+
+bool transient_status(long status) { return status >= 500 || status == 429; }
+
+}  // namespace
+
+HttpRemote::HttpRemote(dav::Settings settings) : m_s(std::move(settings)) {}
+
+std::string HttpRemote::describe() const { return m_s.display; }
+
+std::string HttpRemote::where(const std::string& rel) const {
+  return rel.empty() ? m_s.display : m_s.display + "/" + rel;
+}
+
+std::string HttpRemote::url_of(const std::string& rel) const {
+  std::string path = m_s.root + (rel.empty() ? "" : "/" + rel);
+  return m_s.origin + dav::encode_path(path.empty() ? "/" : path);
+}
+
+Status HttpRemote::perform(Request& r) const {
+  auto api_r = curl_api();
+  if (!api_r) return std::unexpected(api_r.error());
+  const CurlApi& api = **api_r;
+  static thread_local std::mt19937 rng(std::random_device{}());
+  std::optional<Error> last;
+  // Once the server could not be reached after every attempt, later requests try once: a
+  // push of many objects to a server that went away fails fast instead of retrying each.
+  int attempts = m_unreachable.load() ? 1 : std::max(1, m_s.attempts);
+  for (int attempt = 0; attempt < attempts; ++attempt) {
+    if (attempt > 0) {
+      long ms = std::min(3000L, 250L << (attempt - 1));
+      ms = ms / 2 + static_cast<long>(rng() % static_cast<unsigned>(ms / 2 + 1));
+      std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    }
+    if (r.rewind) r.rewind();
+    r.status = 0;
+    r.response.clear();
+    r.delivered = false;
+    r.abort_error.reset();
+    CURL* h = thread_handle(api);
+    if (!h) return fail(ErrorCode::io, r.what + ": cannot create a curl handle");
+    Ctx ctx{&r, &api, h};
+
+    curl_slist* list = nullptr;
+    for (auto& hd : r.headers) list = api.slist_append(list, hd.c_str());
+    if (!m_s.token.empty()) list = api.slist_append(list, ("Authorization: Bearer " + m_s.token).c_str());
+    if (m_s.auth == "custom") list = api.slist_append(list, (m_s.custom_auth_header + ": " + m_s.password).c_str());
+    if (r.read) list = api.slist_append(list, "Content-Type: application/octet-stream");
+    list = api.slist_append(list, "Expect:");
+
+    api.easy_setopt(h, CURLOPT_URL, r.url.c_str());
+    api.easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
+    api.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    api.easy_setopt(h, CURLOPT_HTTPHEADER, list);
+    api.easy_setopt(h, CURLOPT_CONNECTTIMEOUT, m_s.connect_timeout);
+    api.easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    api.easy_setopt(h, CURLOPT_LOW_SPEED_TIME, m_s.read_timeout);
+    api.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, m_s.ssl_verify ? 1L : 0L);
+    api.easy_setopt(h, CURLOPT_SSL_VERIFYHOST, m_s.ssl_verify ? 2L : 0L);
+    if (!m_s.ca_bundle.empty()) api.easy_setopt(h, CURLOPT_CAINFO, m_s.ca_bundle.c_str());
+    if (!m_s.cert_path.empty()) api.easy_setopt(h, CURLOPT_SSLCERT, m_s.cert_path.c_str());
+    if (!m_s.key_path.empty()) api.easy_setopt(h, CURLOPT_SSLKEY, m_s.key_path.c_str());
+    if (m_s.auth == "basic" || m_s.auth == "digest") {
+      api.easy_setopt(h, CURLOPT_HTTPAUTH, m_s.auth == "basic" ? CURLAUTH_BASIC : CURLAUTH_DIGEST);
+      api.easy_setopt(h, CURLOPT_USERNAME, m_s.user.c_str());
+      api.easy_setopt(h, CURLOPT_PASSWORD, m_s.password.c_str());
+    }
+    api.easy_setopt(h, CURLOPT_WRITEFUNCTION, &on_body);
+    api.easy_setopt(h, CURLOPT_WRITEDATA, &ctx);
+    if (r.method == "HEAD") {
+      api.easy_setopt(h, CURLOPT_NOBODY, 1L);
+    } else if (r.method == "PUT") {
+      api.easy_setopt(h, CURLOPT_UPLOAD, 1L);
+      api.easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(r.upload_size));
+    } else if (r.method == "POST") {
+      api.easy_setopt(h, CURLOPT_POST, 1L);
+      api.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.upload_size));
+    } else if (r.method != "GET") {
+      api.easy_setopt(h, CURLOPT_CUSTOMREQUEST, r.method.c_str());
+    }
+    if (r.read) {
+      api.easy_setopt(h, CURLOPT_READFUNCTION, &on_read);
+      api.easy_setopt(h, CURLOPT_READDATA, &ctx);
+      api.easy_setopt(h, CURLOPT_SEEKFUNCTION, &on_seek);
+      api.easy_setopt(h, CURLOPT_SEEKDATA, &ctx);
+    }
+    CURLcode rc = api.easy_perform(h);
+    api.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
+    api.easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
+    api.slist_free_all(list);
+    if (r.abort_error) return std::unexpected(*r.abort_error);
+    if (rc != CURLE_OK) {
+      last = Error{rc == CURLE_OPERATION_TIMEDOUT ? ErrorCode::timeout : ErrorCode::network,
+                   r.what + ": " + api.easy_strerror(rc)};
+      if (r.delivered && !r.retry_after_data) return std::unexpected(*last);
+      continue;
+    }
+    m_unreachable = false;
+    if (transient_status(r.status)) {
+      last = Error{ErrorCode::network, r.what + ": HTTP " + std::to_string(r.status)};
+      continue;
+    }
+    return {};
+  }
+  if (last && r.status == 0) m_unreachable = true;
+  if (last && attempts > 1) last->message += " (after " + std::to_string(attempts) + " attempts)";
+  return std::unexpected(last.value_or(Error{ErrorCode::io, r.what + ": failed"}));
+}
+
+Error HttpRemote::status_error(const Request& r) const {
+  if (r.status == 401 || r.status == 403) {
+    std::string how = !m_s.token.empty()                                    ? "the token"
+                      : m_s.auth == "custom"                                ? "the custom_auth_header and password"
+                      : !m_s.auth.empty()                                   ? "the user and password"
+                                                                            : "credentials (none are set)";
+    return Error{ErrorCode::auth, "authentication failed for " + m_s.display + " (HTTP " + std::to_string(r.status) +
+                                      " on " + r.method + "): check " + how +
+                                      " with `dvx remote modify`"};
+  }
+  return Error{r.status == 404 ? ErrorCode::not_found : ErrorCode::io, r.what + ": HTTP " + std::to_string(r.status)};
+}
+
+Result<bool> HttpRemote::exists(const std::string& key) const {
+  Request r;
+  r.method = "HEAD";
+  r.url = url_of(key);
+  r.what = "HEAD " + where(key);
+  if (auto p = perform(r); !p) return std::unexpected(p.error());
+  if (r.status >= 200 && r.status < 300) return true;
+  if (r.status == 404 || r.status == 410) return false;
+  return std::unexpected(status_error(r));
+}
+
+Status HttpRemote::make_collections(const std::string& rel_dir) const {
+  // The root first (a remote whose folder does not exist yet), then each level below it.
+  std::vector<std::string> levels{""};
+  for (auto& part : split(rel_dir, '/'))
+    if (!part.empty()) levels.push_back(levels.back() + (levels.back().empty() ? "" : "/") + part);
+  for (auto& cur : levels) {
+    if (cur.empty() && m_s.root.empty()) continue;
+    {
+      std::lock_guard<std::mutex> lock(m_dirs_mutex);
+      if (m_dirs.count(cur)) continue;
+    }
+    Request r;
+    r.method = "MKCOL";
+    r.url = url_of(cur) + "/";
+    r.what = "MKCOL " + where(cur);
+    if (auto p = perform(r); !p) return p;
+    if (cur.empty() && r.status == 409) {  // the root's parent is missing too: make them all
+      std::string path;
+      for (auto& seg : split(m_s.root, '/')) {
+        if (seg.empty()) continue;
+        path += "/" + seg;
+        Request a;
+        a.method = "MKCOL";
+        a.url = m_s.origin + dav::encode_path(path) + "/";
+        a.what = "MKCOL " + m_s.origin + path;
+        if (auto p = perform(a); !p) return p;
+        if (a.status == 401 || a.status == 403) return std::unexpected(status_error(a));
+      }
+      r.status = 405;
+    }
+    // 201 created; 405 (or 301 redirect to the slash form) when it already exists.
+    if (!(r.status >= 200 && r.status < 300) && r.status != 405 && r.status != 301)
+      return std::unexpected(status_error(r));
+    std::lock_guard<std::mutex> lock(m_dirs_mutex);
+    m_dirs.insert(cur);
+  }
+  return {};
+}
+
+Status HttpRemote::upload(const std::string& local_path, const std::string& rel, const std::string& method,
+                          const odb::ObjectId* verify, long& status) const {
+  auto st = fsx::stat_path(local_path);
+  if (st.type != fsx::FileType::regular) return fail(ErrorCode::not_found, "cannot upload '" + local_path + "': not a file");
+  uint64_t size = st.size;
+  int fd = ::open(local_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail_errno("cannot open '" + local_path + "'", errno);
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  std::optional<hash::DigestStream> digest;
+  uint64_t sent = 0;
+  Request r;
+  r.method = method;
+  r.url = url_of(rel);
+  r.what = method + " " + where(rel);
+  r.upload_size = size;
+  r.rewind = [&] {
+    (void)::lseek(fd, 0, SEEK_SET);
+    sent = 0;
+    if (verify) digest.emplace(odb::content_algorithm(*verify));
+  };
+  auto check_digest = [&]() -> bool {
+    if (!verify) return true;
+    std::string d = digest->hex_digest();
+    if (d == odb::content_digest(*verify)) return true;
+    r.abort_error = odb::corrupted(local_path, *verify, d);
+    return false;
+  };
+  r.read = [&](char* buf, size_t n) -> size_t {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(n, size - sent));
+    if (want == 0) return 0;
+    ssize_t k = ::read(fd, buf, want);
+    if (k <= 0) {
+      r.abort_error = k < 0 ? errno_error("cannot read '" + local_path + "'", errno)
+                            : Error{ErrorCode::io, "'" + local_path + "' shrank while it was uploaded"};
+      return CURL_READFUNC_ABORT;
+    }
+    if (digest) digest->update(buf, static_cast<size_t>(k));
+    sent += static_cast<uint64_t>(k);
+    if (sent == size && !check_digest()) return CURL_READFUNC_ABORT;
+    return static_cast<size_t>(k);
+  };
+  if (size == 0 && verify) {
+    r.rewind();
+    if (!check_digest()) return std::unexpected(*r.abort_error);
+  }
+  if (auto p = perform(r); !p) return p;
+  status = r.status;
+  if (r.status >= 200 && r.status < 300) return {};
+  if (r.status == 409 && m_s.webdav) return {};  // a missing parent collection: the caller makes it
+  return std::unexpected(status_error(r));
+}
+
+Status HttpRemote::put(const std::string& local_path, const std::string& key, const odb::ObjectId* verify) const {
+  long status = 0;
+  if (!m_s.webdav) return upload(local_path, key, m_s.method, verify, status);
+  static std::atomic<uint64_t> counter{0};
+  static const uint64_t salt = std::random_device{}();
+  std::string dir = parent_of(key);
+  std::string base = key.substr(dir.empty() ? 0 : dir.size() + 1);
+  std::string tmp = (dir.empty() ? "" : dir + "/") + "." + base + ".dvxtmp." + std::to_string(::getpid()) + "." +
+                    std::to_string(salt % 1000000) + "." + std::to_string(counter++);
+  bool known;
+  {
+    std::lock_guard<std::mutex> lock(m_dirs_mutex);
+    known = m_dirs.count(dir) > 0;
+  }
+  if (!known)
+    if (auto m = make_collections(dir); !m) return m;
+  if (auto u = upload(local_path, tmp, "PUT", verify, status); !u) {
+    if (u.error().code == ErrorCode::corruption) {
+      Request d;
+      d.method = "DELETE";
+      d.url = url_of(tmp);
+      d.what = "DELETE " + where(tmp);
+      (void)perform(d);
+    }
+    return u;
+  }
+  if (status == 409) {  // the collection was removed meanwhile
+    {
+      std::lock_guard<std::mutex> lock(m_dirs_mutex);
+      m_dirs.clear();
+    }
+    if (auto m = make_collections(dir); !m) return m;
+    if (auto u = upload(local_path, tmp, "PUT", verify, status); !u) return u;
+    if (status == 409) return fail(ErrorCode::io, "PUT " + where(tmp) + ": HTTP 409 (conflict) after creating the collections");
+  }
+  Request mv;
+  mv.method = "MOVE";
+  mv.url = url_of(tmp);
+  mv.what = "MOVE " + where(tmp) + " to " + where(key);
+  mv.headers = {"Destination: " + url_of(key), "Overwrite: T"};
+  auto p = perform(mv);
+  if (p && mv.status >= 200 && mv.status < 300) return {};
+  Request d;
+  d.method = "DELETE";
+  d.url = url_of(tmp);
+  d.what = "DELETE " + where(tmp);
+  (void)perform(d);
+  if (!p) return p;
+  // A retried MOVE whose first attempt moved the object finds no source: the object is there.
+  if (mv.status == 404)
+    if (auto e = exists(key); e && *e) return {};
+  return std::unexpected(status_error(mv));
+}
+
+Result<bool> HttpRemote::get(const std::string& key, const std::string& local_path,
+                             const platform::ByteObserver& observe) const {
+  int fd = ::open(local_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+  if (fd < 0) return fail_errno("cannot create '" + local_path + "'", errno);
+  Request r;
+  r.method = "GET";
+  r.url = url_of(key);
+  r.what = "GET " + where(key);
+  r.retry_after_data = false;
+  r.sink = [&](std::string_view bytes) {
+    size_t done = 0;
+    while (done < bytes.size()) {
+      ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        r.abort_error = errno_error("cannot write '" + local_path + "'", errno);
+        return false;
+      }
+      done += static_cast<size_t>(w);
+    }
+    if (observe) observe(bytes);
+    return true;
+  };
+  auto p = perform(r);
+  bool ok = p && r.status >= 200 && r.status < 300;
+  if (ok)
+    if (auto f = fsx::flush_written(fd, local_path); !f) p = std::unexpected(f.error()), ok = false;
+  bool closed_ok = ::close(fd) == 0;
+  if (!ok || !closed_ok) (void)fsx::remove_file(local_path);
+  if (!p) return std::unexpected(p.error());
+  if (r.status == 404 || r.status == 410) return false;
+  if (!ok) return std::unexpected(status_error(r));
+  if (!closed_ok) return fail_errno("cannot write '" + local_path + "'", errno);
+  return true;
+}
+
+Result<std::vector<std::string>> HttpRemote::list(const std::string& prefix) const {
+  if (!m_s.webdav)
+    return fail(ErrorCode::invalid_argument,
+                "cannot list " + m_s.display + ": plain HTTP remotes cannot be listed (objects are checked one by one)");
+  std::string start = prefix;
+  while (!start.empty() && start.back() == '/') start.pop_back();
+  std::vector<std::string> out;
+  std::deque<std::string> todo{start};
+  const std::string root = m_s.root;
+  while (!todo.empty()) {
+    std::string dir = std::move(todo.front());
+    todo.pop_front();
+    Request r;
+    r.method = "PROPFIND";
+    r.url = url_of(dir) + "/";
+    r.what = "PROPFIND " + where(dir);
+    r.headers = {"Depth: 1"};
+    std::string body;
+    r.sink = [&](std::string_view bytes) {
+      body.append(bytes);
+      return true;
+    };
+    if (auto p = perform(r); !p) return std::unexpected(p.error());
+    if (r.status == 404) {
+      if (dir == start) return out;  // a missing prefix lists as empty
+      continue;                      // removed while listed
+    }
+    if (r.status != 207 && r.status != 200) return std::unexpected(status_error(r));
+    std::string self = root + (dir.empty() ? "" : "/" + dir);
+    for (auto& e : dav::parse_multistatus(body)) {
+      if (e.path == self || !e.path.starts_with(root + "/")) continue;
+      std::string rel = e.path.substr(root.size() + 1);
+      if (!dir.empty() && !rel.starts_with(dir + "/")) continue;
+      if (e.collection) todo.push_back(rel);
+      else out.push_back(rel);
+    }
+  }
+  return out;
+}
+
+Status HttpRemote::remove(const std::string& key) const {
+  Request r;
+  r.method = "DELETE";
+  r.url = url_of(key);
+  r.what = "DELETE " + where(key);
+  if (auto p = perform(r); !p) return p;
+  if (r.status >= 200 && r.status < 300) return {};
+  return std::unexpected(status_error(r));
+}
+
+}  // namespace dvx::remote
