@@ -178,7 +178,7 @@ class RemoteCases:
         with tempfile.TemporaryDirectory(prefix="dvx-stop-") as wd, self.SERVER.Server(wd) as server:
             files = {f"bulk/f{i:03d}.bin": f"{i}\n" * 2000 for i in range(300)}
             self.make_project(server=server, files=files)
-            env = dict(self.env, **self.ENV, **server.env(), **{self.ATTEMPTS: "3"})
+            env = {**self.env, **self.ENV, **server.env(), self.ATTEMPTS: "3"}
             proc = subprocess.Popen([dvxtest.DVX_BIN, "push", "-j", "2"], cwd=self.repo, env=env,
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             deadline = time.time() + 60
