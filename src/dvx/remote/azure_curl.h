@@ -1,9 +1,8 @@
-// What the Azure Blob and GCS remotes share: an HTTP client over libcurl (loaded with dlopen
-// on the first request: commands that never talk to a cloud pay nothing for it; easy handles
+// What the Azure Blob and GCS remotes share: an HTTP client over libcurl (curl_api.h: loaded
+// with dlopen on the first request; easy handles
 // pooled, connections kept alive; each request retried with backoff on transient failures:
 // connection errors, timeouts, HTTP 5xx and 429), file bodies, downloads to a file or memory,
 // and reading settings from options and the environment.
-// (The S3 remote has its own copy of the loader; the two are meant to share one loader.)
 // Thread-safety: a Client may be used from many threads at once; a Request belongs to one.
 #pragma once
 

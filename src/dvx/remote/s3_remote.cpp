@@ -1,8 +1,8 @@
+#include "dvx/remote/curl_api.h"
 #include "dvx/remote/s3_remote.h"
 
 #define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -31,49 +31,6 @@ namespace fsx = dvx::platform;
 
 namespace {
 
-struct CurlApi {
-  CURL* (*easy_init)() = nullptr;
-  CURLcode (*easy_setopt)(CURL*, CURLoption, ...) = nullptr;
-  CURLcode (*easy_perform)(CURL*) = nullptr;
-  void (*easy_cleanup)(CURL*) = nullptr;
-  void (*easy_reset)(CURL*) = nullptr;
-  const char* (*easy_strerror)(CURLcode) = nullptr;
-  curl_slist* (*slist_append)(curl_slist*, const char*) = nullptr;
-  void (*slist_free_all)(curl_slist*) = nullptr;
-  CURLcode (*global_init)(long) = nullptr;
-};
-
-Result<const CurlApi*> curl_api() {
-  static std::string error;
-  static CurlApi api;
-  static bool ok = [] {
-    void* h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-      const char* e = dlerror();
-      error = std::string("cannot load libcurl (libcurl.so.4), needed for s3:// remotes: ") + (e ? e : "");
-      return false;
-    }
-    auto sym = [&](auto& fn, const char* name) {
-      void* p = dlsym(h, name);
-      if (!p && error.empty()) error = std::string("libcurl lacks ") + name;
-      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(p);
-    };
-    sym(api.easy_init, "curl_easy_init");
-    sym(api.easy_setopt, "curl_easy_setopt");
-    sym(api.easy_perform, "curl_easy_perform");
-    sym(api.easy_cleanup, "curl_easy_cleanup");
-    sym(api.easy_reset, "curl_easy_reset");
-    sym(api.easy_strerror, "curl_easy_strerror");
-    sym(api.slist_append, "curl_slist_append");
-    sym(api.slist_free_all, "curl_slist_free_all");
-    sym(api.global_init, "curl_global_init");
-    if (!error.empty()) return false;
-    api.global_init(CURL_GLOBAL_DEFAULT);
-    return true;
-  }();
-  if (!ok) return fail(ErrorCode::io, error);
-  return &api;
-}
 
 std::string amz_now() {
   std::time_t t = std::time(nullptr);
