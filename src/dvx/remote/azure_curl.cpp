@@ -108,38 +108,29 @@ Result<std::unique_ptr<FileBody>> FileBody::open(const std::string& path) {
 
 FileBody::~FileBody() { ::close(m_fd); }
 
-Status FileBody::attach(Request& req, const odb::ObjectId* verify) {
-  req.upload_size = m_size;
-  req.rewind = [this, verify] {
-    m_sent = 0;
-    if (verify) m_digest.emplace(odb::content_algorithm(*verify));
-  };
-  auto matches = [this, verify, &req]() -> bool {
-    if (!verify) return true;
-    std::string d = m_digest->hex_digest();
-    if (d == odb::content_digest(*verify)) return true;
-    req.abort_error = odb::corrupted(m_path, *verify, d);
-    return false;
-  };
-  req.read = [this, &req, matches](char* buf, size_t n) -> size_t {
-    size_t want = static_cast<size_t>(std::min<uint64_t>(n, m_size - m_sent));
-    if (want == 0) return 0;
-    ssize_t r = ::pread(m_fd, buf, want, static_cast<off_t>(m_sent));
-    if (r <= 0) {
-      req.abort_error = r < 0 ? errno_error("cannot read '" + m_path + "'", errno)
-                              : Error{ErrorCode::io, "'" + m_path + "' shrank while it was uploaded"};
-      return kAbort;
-    }
-    if (m_digest) m_digest->update(buf, static_cast<size_t>(r));
-    m_sent += static_cast<uint64_t>(r);
-    if (m_sent == m_size && !matches()) return kAbort;
-    return static_cast<size_t>(r);
-  };
-  if (m_size == 0 && verify) {
-    req.rewind();
-    if (!matches()) return std::unexpected(*req.abort_error);
-  }
-  return {};
+void FileBody::restart(const odb::ObjectId* verify) {
+  m_sent = 0;
+  if (verify) m_digest.emplace(odb::content_algorithm(*verify));
+}
+
+std::optional<Error> FileBody::mismatch(const odb::ObjectId* verify) {
+  if (!verify) return std::nullopt;
+  std::string d = m_digest->hex_digest();
+  if (d == odb::content_digest(*verify)) return std::nullopt;
+  return odb::corrupted(m_path, *verify, d);
+}
+
+Result<size_t> FileBody::read_next(char* buf, size_t n, const odb::ObjectId* verify) {
+  size_t want = static_cast<size_t>(std::min<uint64_t>(n, m_size - m_sent));
+  if (want == 0) return size_t(0);
+  ssize_t r = ::pread(m_fd, buf, want, static_cast<off_t>(m_sent));
+  if (r < 0) return std::unexpected(errno_error("cannot read '" + m_path + "'", errno));
+  if (r == 0) return fail(ErrorCode::io, "'" + m_path + "' shrank while it was uploaded");
+  if (m_digest) m_digest->update(buf, static_cast<size_t>(r));
+  m_sent += static_cast<uint64_t>(r);
+  if (m_sent == m_size)
+    if (auto wrong = mismatch(verify)) return std::unexpected(*wrong);
+  return static_cast<size_t>(r);
 }
 
 Status FileBody::read_at(uint64_t offset, size_t len, std::string& buf) const {

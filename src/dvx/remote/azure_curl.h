@@ -96,12 +96,33 @@ class FileBody {
   // Makes `req` stream the whole file (rewound for every attempt). With `verify`, the bytes
   // are hashed as they are sent and the request is aborted before its last byte when they do
   // not hash to that object (req.abort_error: odb::corrupted), so nothing is published.
-  // Returns that error at once for an empty file that does not match.
-  Status attach(Request& req, const odb::ObjectId* verify);
+  // Returns that error at once for an empty file that does not match. Any request type with
+  // upload_size, rewind, read and abort_error (the S3 and HTTP/WebDAV remotes have their own).
+  template <class Req>
+  Status attach(Req& req, const odb::ObjectId* verify) {
+    req.upload_size = m_size;
+    req.rewind = [this, verify] { restart(verify); };
+    req.read = [this, &req, verify](char* buf, size_t n) -> size_t {
+      auto got = read_next(buf, n, verify);
+      if (got) return *got;
+      req.abort_error = got.error();
+      return kAbort;
+    };
+    if (m_size == 0 && verify) {
+      restart(verify);
+      if (auto wrong = mismatch(verify)) return std::unexpected(*wrong);
+    }
+    return {};
+  }
   // Reads [offset, offset + len) into `buf` (an error when the file has shrunk).
   Status read_at(uint64_t offset, size_t len, std::string& buf) const;
 
  private:
+  void restart(const odb::ObjectId* verify);
+  // The next bytes of the body (0 at its end); an error when the file cannot be read, has shrunk,
+  // or (at its last byte) does not hash to `verify`.
+  Result<size_t> read_next(char* buf, size_t n, const odb::ObjectId* verify);
+  std::optional<Error> mismatch(const odb::ObjectId* verify);
   FileBody(std::string path, int fd, uint64_t size) : m_path(std::move(path)), m_fd(fd), m_size(size) {}
   std::string m_path;
   int m_fd;

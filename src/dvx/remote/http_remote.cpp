@@ -1,3 +1,4 @@
+#include "dvx/remote/azure_curl.h"
 #include "dvx/remote/curl_api.h"
 #include "dvx/remote/http_remote.h"
 
@@ -446,52 +447,13 @@ Status HttpRemote::make_collections(const std::string& rel_dir) const {
 
 Status HttpRemote::upload(const std::string& local_path, const std::string& rel, const std::string& method,
                           const odb::ObjectId* verify, long& status) const {
-  auto st = fsx::stat_path(local_path);
-  if (st.type != fsx::FileType::regular) return fail(ErrorCode::not_found, "cannot upload '" + local_path + "': not a file");
-  uint64_t size = st.size;
-  int fd = ::open(local_path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fail_errno("cannot open '" + local_path + "'", errno);
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
-  std::optional<hash::DigestStream> digest;
-  uint64_t sent = 0;
+  auto body = http::FileBody::open(local_path);
+  if (!body) return std::unexpected(body.error());
   Request r;
   r.method = method;
   r.url = url_of(rel);
   r.what = method + " " + where(rel);
-  r.upload_size = size;
-  r.rewind = [&] {
-    (void)::lseek(fd, 0, SEEK_SET);
-    sent = 0;
-    if (verify) digest.emplace(odb::content_algorithm(*verify));
-  };
-  auto check_digest = [&]() -> bool {
-    if (!verify) return true;
-    std::string d = digest->hex_digest();
-    if (d == odb::content_digest(*verify)) return true;
-    r.abort_error = odb::corrupted(local_path, *verify, d);
-    return false;
-  };
-  r.read = [&](char* buf, size_t n) -> size_t {
-    size_t want = static_cast<size_t>(std::min<uint64_t>(n, size - sent));
-    if (want == 0) return 0;
-    ssize_t k = ::read(fd, buf, want);
-    if (k <= 0) {
-      r.abort_error = k < 0 ? errno_error("cannot read '" + local_path + "'", errno)
-                            : Error{ErrorCode::io, "'" + local_path + "' shrank while it was uploaded"};
-      return CURL_READFUNC_ABORT;
-    }
-    if (digest) digest->update(buf, static_cast<size_t>(k));
-    sent += static_cast<uint64_t>(k);
-    if (sent == size && !check_digest()) return CURL_READFUNC_ABORT;
-    return static_cast<size_t>(k);
-  };
-  if (size == 0 && verify) {
-    r.rewind();
-    if (!check_digest()) return std::unexpected(*r.abort_error);
-  }
+  if (auto a = (*body)->attach(r, verify); !a) return a;
   if (auto p = perform(r); !p) return p;
   status = r.status;
   if (r.status >= 200 && r.status < 300) return {};

@@ -1,3 +1,4 @@
+#include "dvx/remote/azure_curl.h"
 #include "dvx/remote/curl_api.h"
 #include "dvx/remote/s3_remote.h"
 
@@ -544,50 +545,14 @@ Status S3Remote::put(const std::string& local_path, const std::string& key, cons
   if (st.type != fsx::FileType::regular) return fail(ErrorCode::not_found, "cannot upload '" + local_path + "': not a file");
   uint64_t size = st.size;
   if (size >= m_s.multipart_threshold && size > m_s.part_size) return put_multipart(local_path, key, size, verify);
-  int fd = ::open(local_path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fail_errno("cannot open '" + local_path + "'", errno);
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
-  std::optional<hash::DigestStream> digest;
-  uint64_t sent = 0;
+  auto body = http::FileBody::open(local_path);
+  if (!body) return std::unexpected(body.error());
   Call c;
   c.method = "PUT";
   c.path = object_path(key);
   c.what = "PUT " + where(key);
   c.headers = m_s.upload_headers;
-  c.upload_size = size;
-  c.rewind = [&] {
-    (void)::lseek(fd, 0, SEEK_SET);
-    sent = 0;
-    if (verify) digest.emplace(odb::content_algorithm(*verify));
-  };
-  auto check_digest = [&]() -> bool {
-    if (!verify) return true;
-    std::string d = digest->hex_digest();
-    if (d == odb::content_digest(*verify)) return true;
-    c.abort_error = odb::corrupted(local_path, *verify, d);
-    return false;
-  };
-  c.read = [&](char* buf, size_t n) -> size_t {
-    size_t want = static_cast<size_t>(std::min<uint64_t>(n, size - sent));
-    if (want == 0) return 0;
-    ssize_t r = ::read(fd, buf, want);
-    if (r <= 0) {
-      c.abort_error = r < 0 ? errno_error("cannot read '" + local_path + "'", errno)
-                            : Error{ErrorCode::io, "'" + local_path + "' shrank while it was uploaded"};
-      return CURL_READFUNC_ABORT;
-    }
-    if (digest) digest->update(buf, static_cast<size_t>(r));
-    sent += static_cast<uint64_t>(r);
-    if (sent == size && !check_digest()) return CURL_READFUNC_ABORT;
-    return static_cast<size_t>(r);
-  };
-  if (size == 0 && verify) {
-    c.rewind();
-    if (!check_digest()) return std::unexpected(*c.abort_error);
-  }
+  if (auto a = (*body)->attach(c, verify); !a) return a;
   if (auto r = perform(c); !r) return r;
   if (c.status != 200) return std::unexpected(http_error(c));
   return {};
