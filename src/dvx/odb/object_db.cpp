@@ -348,7 +348,7 @@ fsx::FileLock claim_staging_tree(const std::string& dir) {
   if (!lock) return {};
   // The marker is written only once the lock is held: a cleaner that finds the marker and can
   // take the lock knows the writer has exited.
-  if (fsx::flock_is_local_and_reliable(dir)) (void)fsx::create_file(dir + "/" + k_staging_lock_marker, "", 0444);
+  if (fsx::is_local_file_system(dir)) (void)fsx::create_file(dir + "/" + k_staging_lock_marker, "", 0444);
   return std::move(*lock);
 }
 
@@ -357,7 +357,7 @@ bool remove_if_abandoned(const std::string& path) {
   if (st.type == fsx::FileType::missing) return false;
   if (st.type == fsx::FileType::directory &&
       fsx::lstat_path(path + "/" + k_staging_lock_marker).type == fsx::FileType::regular &&
-      fsx::flock_is_local_and_reliable(path)) {
+      fsx::is_local_file_system(path)) {
     auto lock = fsx::FileLock::try_acquire_dir(path);
     if (lock) return fsx::remove_all(path).has_value();  // removed while holding the lock
     if (lock.error().code == ErrorCode::conflict) return false;  // its writer is running

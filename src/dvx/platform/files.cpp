@@ -564,7 +564,7 @@ Result<FileLock> FileLock::try_acquire_dir(const std::string& path) {
   return lock_open_fd(fd, path);
 }
 
-bool flock_is_local_and_reliable(const std::string& path) {
+bool is_local_file_system(const std::string& path) {
   struct statfs fs {};
   if (::statfs(path.c_str(), &fs) != 0) return false;
   switch (static_cast<uint64_t>(static_cast<uint32_t>(fs.f_type))) {

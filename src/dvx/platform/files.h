@@ -153,7 +153,7 @@ class FileLock {
   // Tries once; conflict error when another process holds it.
   static Result<FileLock> try_acquire(const std::string& path);
   // The same on a directory (its own fd: nothing is created). Only meaningful where
-  // flock_is_local_and_reliable says so.
+  // is_local_file_system says so.
   static Result<FileLock> try_acquire_dir(const std::string& path);
   int fd() const { return m_fd; }
 
@@ -163,10 +163,11 @@ class FileLock {
   int m_fd = -1;
 };
 
-// False on file systems where flock(2) may not exclude another process that uses the same
-// folder (network and cluster file systems: NFS, SMB/CIFS, FUSE, 9p, Ceph, Lustre, GFS2, AFS,
-// ...), or when the file system cannot be told: lock-based liveness checks must not be trusted.
-bool flock_is_local_and_reliable(const std::string& path);
+// False on network and cluster file systems (NFS, SMB/CIFS, FUSE, 9p, Ceph, Lustre, GFS2, AFS,
+// ...), or when the file system cannot be told. There flock(2) may not exclude another process
+// that uses the same folder (lock-based liveness checks must not be trusted), and files are
+// stamped by a server's clock, not this kernel's.
+bool is_local_file_system(const std::string& path);
 
 // Absolute, lexically normalised path (no symlink resolution). `base` defaults to the CWD.
 std::string absolute_path(const std::string& path, const std::string& base = "");

@@ -1,5 +1,7 @@
 #include "dvx/state/state_db.h"
 
+#include <time.h>
+
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -11,7 +13,7 @@ namespace dvx::state {
 
 namespace {
 
-constexpr int k_schema_version = 1;
+constexpr int k_schema_version = 2;  // 2: recorded_ns is the moment up to which the entry is trusted
 constexpr int k_busy_timeout_ms = 30000;
 
 int64_t now_ns() {
@@ -44,6 +46,7 @@ class Stmt {
 
 struct StateDb::Impl {
   std::string path;
+  bool local_clock = false;  // the database's folder is on a local file system
   sqlite3* db = nullptr;
   std::mutex mutex;
 
@@ -149,6 +152,7 @@ Result<StateDb> StateDb::open(const std::string& db_path) {
     auto made = platform::make_dirs(parent);
     if (!made) return std::unexpected(made.error());
   }
+  impl->local_clock = platform::is_local_file_system(parent.empty() ? "." : parent);
   auto opened = impl->open_or_recreate();
   if (!opened) return std::unexpected(opened.error());
   return StateDb(std::move(impl));
@@ -174,9 +178,8 @@ std::vector<std::optional<std::string>> StateDb::lookup(const std::vector<std::s
   auto accept = [&](sqlite3_stmt* q, int col, size_t i) {
     StatKey stored{static_cast<uint64_t>(sqlite3_column_int64(q, col)), sqlite3_column_int64(q, col + 1),
                    sqlite3_column_int64(q, col + 2), sqlite3_column_int64(q, col + 3)};
-    int64_t recorded = sqlite3_column_int64(q, col + 5);
-    bool racy = racy_rule == Racy::distrust &&
-                (stored.mtime_ns > recorded - k_racy_window_ns || stored.ctime_ns > recorded - k_racy_window_ns);
+    int64_t trusted = sqlite3_column_int64(q, col + 5);
+    bool racy = racy_rule == Racy::distrust && (stored.mtime_ns > trusted || stored.ctime_ns > trusted);
     if (stored == keys[i] && !racy) {
       const unsigned char* md5 = sqlite3_column_text(q, col + 4);
       if (md5) out[i] = std::string(reinterpret_cast<const char*>(md5));
@@ -239,13 +242,20 @@ std::vector<std::optional<std::string>> StateDb::lookup(const std::vector<std::s
 }
 
 Status StateDb::store(const std::vector<std::string>& abs_paths, const std::vector<StatKey>& keys,
-                      const std::vector<std::string>& md5s, hash::Algorithm alg) {
+                      const std::vector<std::string>& md5s, hash::Algorithm alg,
+                      std::optional<int64_t> reads_began) {
   if (keys.size() != abs_paths.size() || md5s.size() != abs_paths.size())
     return fail(ErrorCode::invalid_argument, "state store: paths, keys and hashes differ in count");
   if (abs_paths.empty()) return {};
   std::lock_guard<std::mutex> lock(m_impl->mutex);
   Impl& s = *m_impl;
-  const int64_t recorded = now_ns();
+  const int64_t coarse_trusted = std::min(reads_began.value_or(INT64_MAX), now_ns()) - k_racy_window_ns;
+  const bool fine = reads_began && s.local_clock;
+  auto trusted_ns = [&](const StatKey& k) {
+    constexpr int64_t sec = 1'000'000'000;
+    if (fine && k.mtime_ns % sec != 0 && k.ctime_ns % sec != 0) return *reads_began - k_fine_window_ns;
+    return coarse_trusted;
+  };
   int rc = SQLITE_OK;
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (!s.db) {
@@ -263,7 +273,6 @@ Status StateDb::store(const std::vector<std::string>& abs_paths, const std::vect
       } else {
         sqlite3_stmt* q = st.get();
         sqlite3_bind_int(q, 2, static_cast<int>(alg));
-        sqlite3_bind_int64(q, 8, recorded);
         for (size_t i = 0; i < abs_paths.size(); ++i) {
           sqlite3_bind_text(q, 1, abs_paths[i].data(), static_cast<int>(abs_paths[i].size()),
                             SQLITE_STATIC);
@@ -271,6 +280,7 @@ Status StateDb::store(const std::vector<std::string>& abs_paths, const std::vect
           sqlite3_bind_int64(q, 4, keys[i].size);
           sqlite3_bind_int64(q, 5, keys[i].mtime_ns);
           sqlite3_bind_int64(q, 6, keys[i].ctime_ns);
+          sqlite3_bind_int64(q, 8, trusted_ns(keys[i]));
           sqlite3_bind_text(q, 7, md5s[i].data(), static_cast<int>(md5s[i].size()),
                             SQLITE_STATIC);
           rc = sqlite3_step(q);
@@ -287,6 +297,12 @@ Status StateDb::store(const std::vector<std::string>& abs_paths, const std::vect
     s.recover();  // a corrupt cache is dropped; the batch is retried once on the new file
   }
   return std::unexpected(s.sqlite_error("failed to update state database", rc));
+}
+
+int64_t StateDb::read_stamp() {
+  struct timespec ts {};
+  ::clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
 Status StateDb::remove(const std::vector<std::string>& abs_paths) {

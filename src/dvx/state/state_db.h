@@ -3,14 +3,18 @@
 // unchanged file is never hashed twice (formats.md §10.5 describes DVC's own equivalent; dvx
 // keeps its own SQLite file and never reads DVC's).
 //
-// Race safety (git's "racy clean" rule): each entry remembers when it was stored. An entry whose
-// file mtime or ctime is not at least k_racy_window_ns older than that moment is never trusted:
-// the file may have been modified again within the same timestamp tick after it was hashed.
-// Such an entry becomes trusted once it is stored again later (the caller re-hashes and stores).
-//
-// Every batch call runs in ONE transaction. A corrupt or unreadable database file is deleted
-// and recreated (it is only a cache). Several processes may use the same file (SQLite WAL,
-// busy timeout).
+// Race safety (git's "racy clean" rule): a file modified again after it was read but within the
+// same timestamp tick keeps its (size, mtime, ctime), so a hash stored for it could be stale.
+// Each entry therefore remembers a moment, `trusted_ns`, and is trusted only while the file's
+// mtime and ctime are not later than it:
+//  - with a `reads_began` stamp (read_stamp(), taken before the file's bytes were read) on a
+//    local file system and a file whose timestamps have a sub-second part (so the file system
+//    keeps fine timestamps): `reads_began` minus k_fine_window_ns. Any write after the stamp gets
+//    a timestamp from the kernel's coarse clock, which read_stamp() reads too, truncated to the
+//    file system's granularity: later than that moment, so different from the stored one.
+//  - otherwise (no stamp, a network file system whose server keeps its own clock, or whole-second
+//    timestamps): k_racy_window_ns before the stamp or the moment of storing.
+// A racy entry becomes trusted once the file is hashed and stored again later.
 // Thread-safety: a StateDb may be used from several threads; calls are serialised internally.
 #pragma once
 
@@ -31,6 +35,9 @@ namespace dvx::state {
 // some network file systems), and the kernel stamps files from a coarse clock that may lag the
 // wall clock by a tick.
 inline constexpr int64_t k_racy_window_ns = 1'000'000'000;
+// The same for files with sub-second timestamps on a local file system: the coarsest such
+// granularity in use (exFAT's 10 ms) with a margin; the kernel's tick is 1-10 ms.
+inline constexpr int64_t k_fine_window_ns = 20'000'000;
 
 struct StatKey {
   uint64_t inode = 0;
@@ -44,7 +51,7 @@ struct StatKey {
   }
 };
 
-// Whether lookup() trusts entries stored within k_racy_window_ns of the file's mtime/ctime.
+// Whether lookup() trusts racy entries (see above).
 // `trust` is for cache objects only: dvx records an object right after it wrote (temp + rename,
 // read-only) or hashed it, so every such entry would be "racy". dvx never edits an object in
 // place; an outside write within the same timestamp tick as the recording would go unnoticed,
@@ -72,10 +79,17 @@ class StateDb {
                                                  const std::vector<StatKey>& keys,
                                                  hash::Algorithm alg, Racy racy = Racy::distrust);
 
-  // Stores (replacing) the entries in ONE transaction, stamped with the current time.
+  // Stores (replacing) the entries in ONE transaction. `reads_began`: a read_stamp() taken
+  // before the files' bytes were read (see the race rule above); without it the entries are
+  // stamped with the current time and the coarse window.
   // invalid_argument when the vectors differ in size; io/timeout on database failures.
   Status store(const std::vector<std::string>& abs_paths, const std::vector<StatKey>& keys,
-               const std::vector<std::string>& md5s, hash::Algorithm alg);
+               const std::vector<std::string>& md5s, hash::Algorithm alg,
+               std::optional<int64_t> reads_began = std::nullopt);
+
+  // The kernel's coarse real-time clock, the one file timestamps are taken from (ns since the
+  // epoch). Take it before reading files whose hashes will be stored.
+  static int64_t read_stamp();
 
   // Forgets every entry (all algorithms) of the given paths, in one transaction.
   Status remove(const std::vector<std::string>& abs_paths);

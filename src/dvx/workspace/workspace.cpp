@@ -45,6 +45,7 @@ Result<std::vector<std::string>> Hasher::hash(const std::vector<std::string>& ab
   }
   if (progress && todo.size() < abs_paths.size()) progress(abs_paths.size() - todo.size());
   if (todo.empty()) return out;
+  const int64_t reads_began = state::StateDb::read_stamp();  // before any byte is read
   size_t base_done = abs_paths.size() - todo.size();
   if (ingested) ingested->assign(abs_paths.size(), 0);
   // Both ways of hashing fill out[i], the bytes read and any error, per todo slot k.
@@ -152,7 +153,7 @@ Result<std::vector<std::string>> Hasher::hash(const std::vector<std::string>& ab
     new_keys.push_back(keys[i]);
     new_md5s.push_back(out[i]);
   }
-  if (db() && !new_paths.empty()) (void)db()->store(new_paths, new_keys, new_md5s, alg);
+  if (db() && !new_paths.empty()) (void)db()->store(new_paths, new_keys, new_md5s, alg, reads_began);
   return out;
 }
 

@@ -159,7 +159,7 @@ void make_days_old(const std::string& path) {
 
 TEST(BulkWriter, StagingTreeOfARunningWriterIsNeverRemoved) {
   TempDir t;
-  if (!platform::flock_is_local_and_reliable(t.path())) GTEST_SKIP() << "flock not trusted here";
+  if (!platform::is_local_file_system(t.path())) GTEST_SKIP() << "flock not trusted here";
   ObjectDb db(t / "cache");
   auto objs = make_objects(40);
   BulkWriter w1(db);
@@ -176,7 +176,7 @@ TEST(BulkWriter, StagingTreeOfARunningWriterIsNeverRemoved) {
 
 TEST(BulkWriter, StagingTreeOfAnExitedWriterIsRemovedAtOnce) {
   TempDir t;
-  if (!platform::flock_is_local_and_reliable(t.path())) GTEST_SKIP() << "flock not trusted here";
+  if (!platform::is_local_file_system(t.path())) GTEST_SKIP() << "flock not trusted here";
   ObjectDb db(t / "cache");
   auto objs = make_objects(40);
   pid_t pid = ::fork();

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
@@ -148,6 +149,57 @@ TEST(StateDb, RealFileBecomesTrustedWhenStoredLater) {
   k = StatKey::from(platform::stat_path(f));
   ASSERT_TRUE(db->store({f}, {k}, {"b1946ac92492d2347c6235b4d2611184"}, Algorithm::md5));
   EXPECT_FALSE(db->lookup({f}, {k}, Algorithm::md5)[0]);
+}
+
+TEST(StateDb, StampTakenBeforeReadingNarrowsTheRacyWindow) {
+  TempDir t;
+  if (!platform::is_local_file_system(t.path())) GTEST_SKIP() << "network file system: coarse rule only";
+  auto db = StateDb::open(t.path() + "/state.db");
+  ASSERT_TRUE(db);
+  const int64_t stamp = StateDb::read_stamp();
+  const int64_t sec = 1'000'000'000;
+  auto fine = [&](int64_t ns) { return ns % sec ? ns : ns + 1; };  // keep a sub-second part
+  StatKey older{1, 10, fine(stamp - 2 * k_fine_window_ns), fine(stamp - 2 * k_fine_window_ns)};
+  StatKey within{2, 10, fine(stamp - k_fine_window_ns / 2), fine(stamp - 2 * k_fine_window_ns)};
+  StatKey ctime_within{3, 10, fine(stamp - 2 * k_fine_window_ns), fine(stamp - k_fine_window_ns / 2)};
+  // Whole-second timestamps (a file system that keeps no more): the coarse window still applies.
+  StatKey whole{4, 10, (stamp / sec) * sec, (stamp / sec) * sec};
+  ASSERT_TRUE(db->store({"/a", "/b", "/c", "/d"}, {older, within, ctime_within, whole}, {"1", "2", "3", "4"},
+                        Algorithm::md5, stamp));
+  auto r = db->lookup({"/a", "/b", "/c", "/d"}, {older, within, ctime_within, whole}, Algorithm::md5);
+  ASSERT_TRUE(r[0]);
+  EXPECT_EQ(*r[0], "1");
+  EXPECT_FALSE(r[1]);
+  EXPECT_FALSE(r[2]);
+  EXPECT_FALSE(r[3]);
+  // Without a stamp the same entry falls under the coarse window.
+  ASSERT_TRUE(db->store({"/a"}, {older}, {"1"}, Algorithm::md5));
+  EXPECT_FALSE(db->lookup({"/a"}, {older}, Algorithm::md5)[0]);
+}
+
+TEST(StateDb, WriteAfterTheStampAlwaysChangesTheKey) {
+  // The property the narrow window rests on: a file trusted under a stamp, then rewritten with
+  // the same size right after it, no longer matches the stored key.
+  TempDir t;
+  if (!platform::is_local_file_system(t.path())) GTEST_SKIP() << "network file system: coarse rule only";
+  auto db = StateDb::open(t.path() + "/state.db");
+  ASSERT_TRUE(db);
+  std::string f = t.path() + "/file";
+  for (int round = 0; round < 20; ++round) {
+    std::ofstream(f) << "hello\n";
+    // Old enough for the narrow window (unless the file system keeps whole seconds only).
+    ::usleep(static_cast<useconds_t>(k_fine_window_ns / 1000 + 5000));
+    StatKey before = StatKey::from(platform::stat_path(f));
+    const int64_t stamp = StateDb::read_stamp();
+    ASSERT_TRUE(db->store({f}, {before}, {"b1946ac92492d2347c6235b4d2611184"}, Algorithm::md5, stamp));
+    if (before.mtime_ns % 1'000'000'000 != 0) {
+      EXPECT_TRUE(db->lookup({f}, {before}, Algorithm::md5)[0]);
+    }
+    std::ofstream(f) << "jello\n";  // same size, at once
+    StatKey after = StatKey::from(platform::stat_path(f));
+    EXPECT_NE(after, before);
+    EXPECT_FALSE(db->lookup({f}, {after}, Algorithm::md5)[0]);
+  }
 }
 
 TEST(StateDb, LargeBatch) {
