@@ -540,6 +540,9 @@ class Bench:
             # for the small-file sets' growth from 10k to 1M (what add's file creation costs)
             *([("cp-layout", "copy into the cache's 256 folders",
                 f"{shlex.quote(self.cp_layout)} {q} {qd}", dst)] if self.cp_layout and ds.role == "small" else []),
+            # what an add with cache.type hardlink does per file besides hashing it
+            *([("ln-layout", "link into the cache's 256 folders, read-only",
+                f"{shlex.quote(self.cp_layout)} -l {q} {qd}", dst)] if self.cp_layout else []),
             ("lstat", "find -printf (lstat walk)", f"find {q} -printf '%s %T@ %i\\n' > /dev/null", None),
         ]
         if self.reflink:
@@ -720,22 +723,31 @@ class Bench:
         n_garbage = max(100, ds.files // 10)
         rnd = [0]
 
+        garbage_list = os.path.join(base, "garbage.list")
+
         def garbage() -> None:
             rnd[0] += 1
-            for j in range(n_garbage):
-                h = hashlib.md5(f"garbage {rnd[0]} {j}".encode()).hexdigest()
-                d = os.path.join(cache, "files", "md5", h[:2])
-                os.makedirs(d, exist_ok=True)
-                p = os.path.join(d, h[2:])
-                with open(p, "wb") as f:
-                    f.write(b"garbage %d\n" % j)
-                os.chmod(p, 0o444)
+            with open(garbage_list, "wb") as lst:
+                for j in range(n_garbage):
+                    h = hashlib.md5(f"garbage {rnd[0]} {j}".encode()).hexdigest()
+                    d = os.path.join(cache, "files", "md5", h[:2])
+                    os.makedirs(d, exist_ok=True)
+                    p = os.path.join(d, h[2:])
+                    with open(p, "wb") as f:
+                        f.write(b"garbage %d\n" % j)
+                    os.chmod(p, 0o444)
+                    lst.write(p.encode() + b"\0")
 
         if tool == "dvx":
             garbage()
-            fl = self.measure(f"{tag} floor find .dvc/cache", f"find {shlex.quote(cache)} -printf '%s %T@ %i\\n' > /dev/null",
-                              repo)
+            walk = f"find {shlex.quote(cache)} -printf '%s %T@ %i\\n' > /dev/null"
+            fl = self.measure(f"{tag} floor find .dvc/cache", walk, repo)
             self.record(ds, "floor", "lstat-cache", fl)
+            self.sh(f"xargs -0 -r -a {shlex.quote(garbage_list)} rm -f")  # each run below starts at 10%
+            # what gc -w must do at least: walk the cache and remove the garbage
+            self.record(ds, "floor", "gc", self.measure(
+                f"{tag} floor find .dvc/cache + rm of the garbage",
+                f"{walk} && xargs -0 -r -a {shlex.quote(garbage_list)} rm -f", repo, before=garbage))
         rec("gc", self.measure(f"{tag} gc -w", dv("gc", "-w", "-f"), repo, env, before=garbage,
                                check=objects_in(cache, "cache (garbage removed, nothing used lost)")),
             garbage_objects=n_garbage)
@@ -923,11 +935,20 @@ def build_rows(doc: dict) -> list[dict]:
             elif op == "add-durability":  # issue 14: on by default only while it costs <= 10%
                 floor_label, floor_s, limit = "dvx add, DVX_FSYNC=0", med(ds, "dvx", "add-nofsync"), 1.1
             elif op == "add-hardlink":
-                floor_label, floor_s = "md5sum all cores", med(ds, "floor", "md5-all")
-                limit = 1.3 if ds.role == "medium" else None
+                # hash every file and link it into the cache (one directory entry and a chmod
+                # per file): the sum of the two floors, as neither can hide the other's cost
+                h = med(ds, "floor", "md5-1" if ds.role == "large" else "md5-all")
+                ln = med(ds, "floor", "ln-layout")
+                floor_label = ("md5sum 1 core" if ds.role == "large" else "md5sum all cores") + \
+                    " + link into the cache's 256 folders"
+                floor_s = h + ln if h is not None and ln is not None else None
+                limit = 1.5
             elif op == "status":
                 floor_label, floor_s = "find lstat walk", med(ds, "floor", "lstat")
                 limit = 1.0 if ds.role == "small" and ds.files >= 100_000 else None
+                if ds.files <= 10_000 and floor_s is not None:
+                    # a small project, where start-up counts: <= 1.5 x find + 5 ms
+                    floor_label, floor_s, limit = "find lstat walk + 3.3 ms", floor_s + 0.005 / 1.5, 1.5
             elif op == "status-1":  # the floor does what status must: walk the tree, hash one file
                 walk = med(ds, "floor", "lstat")
                 h = m.get("hash1_s")
@@ -944,8 +965,14 @@ def build_rows(doc: dict) -> list[dict]:
                 floor_label, floor_s = "cp --reflink", med(ds, "floor", "cp-reflink")
             elif op == "push":
                 floor_label, floor_s, limit = "cp -r", cp, 1.2
+            elif op == "fetch" and ds.role == "large":
+                # a download is hashed before it enters the cache: one MD5 stream for one file
+                a = med(ds, "floor", "md5-1")
+                floor_label = "max(md5sum 1 core, cp)"
+                floor_s = max(a, cp) if a is not None and cp is not None else None
+                limit = 1.5
             elif op == "fetch":
-                floor_label, floor_s = "cp -r", cp
+                floor_label, floor_s, limit = "cp -r", cp, 1.5
             elif op == "pull" and ds.role == "large":
                 # Verifying one big object cannot beat one MD5 stream: hashed while copied into
                 # the cache, then copied to the workspace.
@@ -956,7 +983,8 @@ def build_rows(doc: dict) -> list[dict]:
             elif op in ("pull", "pull-noverify"):
                 floor_label, floor_s, limit = "2 × cp -r", 2 * cp if cp is not None else None, 1.2
             elif op == "gc":
-                floor_label, floor_s = "find .dvc/cache lstat walk", med(ds, "floor", "lstat-cache")
+                floor_label, floor_s = "find .dvc/cache lstat walk + rm of the garbage", med(ds, "floor", "gc")
+                limit = 1.5
             elif op == "fsck":
                 floor_label, floor_s = "cat of the cache, all cores", med(ds, "floor", "cat-cache")
             elif op == "fsck-cold":

@@ -3,7 +3,9 @@
  * cp -r, with names from a hash of the relative path (no content hashing: that is measured by the
  * md5sum floors). It shows what the file system alone charges for the cache's directory shape:
  * a few thousand entries per folder at 1M files, where cp -r writes ~100 per folder.
- * Usage: cp_layout SRC DST    (built by bench/run.py with the system C compiler) */
+ * With -l it hard-links each file there instead and makes it read-only (what an add with
+ * cache.type hardlink must do per file besides hashing it).
+ * Usage: cp_layout [-l] SRC DST    (built by bench/run.py with the system C compiler) */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +19,7 @@
 
 static const char *dst_root;
 static size_t src_len;
+static int link_mode;
 static char buf[1 << 20];
 
 static uint64_t fnv1a(const char *s, uint64_t h) {
@@ -37,6 +40,11 @@ static int visit(const char *path, const struct stat *st, int type, struct FTW *
   char out[4096];
   snprintf(out, sizeof out, "%s/%02x/%014llx%016llx", dst_root, (unsigned)(a >> 56),
            (unsigned long long)(a & 0xffffffffffffffULL), (unsigned long long)b);
+  if (link_mode) {
+    if (link(path, out) != 0) die("link", out);
+    if (chmod(out, 0444) != 0) die("chmod", out);
+    return 0;
+  }
   int in = open(path, O_RDONLY | O_CLOEXEC);
   if (in < 0) die("open", path);
   int fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
@@ -53,8 +61,13 @@ static int visit(const char *path, const struct stat *st, int type, struct FTW *
 }
 
 int main(int argc, char **argv) {
+  if (argc == 4 && strcmp(argv[1], "-l") == 0) {
+    link_mode = 1;
+    ++argv;
+    --argc;
+  }
   if (argc != 3) {
-    fprintf(stderr, "usage: cp_layout SRC DST\n");
+    fprintf(stderr, "usage: cp_layout [-l] SRC DST\n");
     return 2;
   }
   dst_root = argv[2];

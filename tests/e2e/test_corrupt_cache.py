@@ -181,6 +181,62 @@ class TestCheckoutLinks(CorruptBase):
         self.assertEqual(os.stat(self.p("foo.txt")).st_ino, os.stat(self.cache_path(FOO)).st_ino)
 
 
+class TestCheckoutCopyLarge(CorruptBase):
+    """Copy caches record large objects (>= 1 MiB) in the state db once verified: the next copy
+    checkout copies them without reading them through MD5 again; changed bytes change the
+    object's mtime, so a corrupted one is still caught."""
+
+    def setUp(self):
+        super().setUp()
+        self.big = os.urandom(3 << 20)
+        self.write("big.bin", self.big)
+        self.set_cache_type("copy")
+        self.dvx("add", "big.bin")
+        import hashlib
+        self.oid = hashlib.md5(self.big).hexdigest()
+
+    def object_reads(self):
+        """Runs `checkout big.bin` under strace; the number of read calls on the object."""
+        strace = shutil.which("strace")
+        trace = os.path.join(self.tmp, "reads.txt")
+        import subprocess
+        proc = subprocess.run([strace, "-f", "-qq", "-y", "-o", trace, "-e", "trace=read,pread64",
+                               dvxtest.DVX_BIN, "checkout", "big.bin"], cwd=self.repo, env=self.env,
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        rel = os.path.join(self.oid[:2], self.oid[2:])
+        with open(trace, encoding="utf-8", errors="replace") as f:
+            return sum(1 for line in f if rel + ">" in line)
+
+    @dvxtest.unittest.skipUnless(shutil.which("strace"), "strace is not installed")
+    def test_recorded_large_object_is_copied_without_hashing(self):
+        os.remove(self.p("big.bin"))
+        self.assertEqual(self.object_reads(), 0)  # recorded by add
+        self.assertFileBytes(self.p("big.bin"), self.big)
+        # Forgotten by the state db (a new clone, a deleted db): verified while copied, then
+        # recorded, so the checkout after it reads nothing again.
+        shutil.rmtree(self.p(".dvc", "tmp", "dvx"))
+        os.remove(self.p("big.bin"))
+        self.assertGreater(self.object_reads(), 0)
+        self.assertFileBytes(self.p("big.bin"), self.big)
+        os.remove(self.p("big.bin"))
+        self.assertEqual(self.object_reads(), 0)
+        self.assertFileBytes(self.p("big.bin"), self.big)
+
+    def test_corrupted_large_object_is_still_detected(self):
+        os.remove(self.p("big.bin"))
+        self.dvx("checkout", "big.bin")  # recorded
+        os.remove(self.p("big.bin"))
+        bad = bytearray(self.big)
+        bad[12345] ^= 0xFF  # same size, bytes changed in place
+        self.put_object_as(self.oid, bytes(bad))
+        code, out, err = self.run("checkout", "big.bin")
+        self.assertEqual(code, 255, err)
+        self.assertIn("WARNING: corrupted cache file", err)
+        self.assertFalse(os.path.exists(self.p("big.bin")))
+        self.assertTrue(any(n.startswith(self.oid + "-") for n in self.quarantine()))
+
+
 class TestPush(CorruptBase):
     def test_push_refuses_corrupted(self):
         self.corrupt(HELLO)

@@ -310,13 +310,17 @@ Status save_to_cache(const Context& ctx, const std::string& abs_path, const Outp
   const bool output_is_link = hardlink_first && fsx::lstat_path(abs_path).type == fsx::FileType::symlink;
   // When the workspace is linked to the objects (not copied from them), they are recorded in
   // the state db: they hold bytes just hashed (or verified), so a link checkout need not read
-  // them again. Copy-only caches skip this (a copy checkout verifies while copying).
+  // them again. Copy-only caches record only large objects (a copy checkout verifies small
+  // ones while copying, on every core; see k_recorded_copy_size).
   auto record = [&] {
-    if (!links_without_reading(ctx, ctx.link_types, fsx::parent_dir(abs_path))) return;
+    const bool all = links_without_reading(ctx, ctx.link_types, fsx::parent_dir(abs_path));
     std::vector<odb::ObjectId> ids;
-    if (state.kind == OutputState::Kind::file) ids.push_back(odb::ObjectId{state.oid, layout});
-    for (auto& e : state.entries) ids.push_back(odb::ObjectId{e.md5, layout});
-    record_objects(ctx, ids);
+    if (state.kind == OutputState::Kind::file && (all || state.size >= k_recorded_copy_size))
+      ids.push_back(odb::ObjectId{state.oid, layout});
+    for (size_t i = 0; i < state.entries.size(); ++i)
+      if (all || (i < state.entry_sizes.size() && state.entry_sizes[i] >= k_recorded_copy_size))
+        ids.push_back(odb::ObjectId{state.entries[i].md5, layout});
+    if (!ids.empty()) record_objects(ctx, ids);
   };
   if (state.kind == OutputState::Kind::file) {
     if (!state.cached)
@@ -452,6 +456,16 @@ void record_objects(const Context& ctx, const std::vector<odb::ObjectId>& ids) {
     }
     if (!paths.empty()) (void)db->store(paths, keys, md5s, alg);
   }
+}
+
+bool large_object_known_good(const Context& ctx, const odb::ObjectId& id) {
+  state::StateDb* db = ctx.hasher ? ctx.hasher->state() : nullptr;
+  if (!db) return false;
+  std::string path = ctx.cache->path_of(id);
+  auto st = fsx::lstat_path(path);
+  if (st.type != fsx::FileType::regular || st.size < k_recorded_copy_size) return false;
+  auto known = db->lookup({path}, {object_key(st)}, odb::content_algorithm(id), state::Racy::trust);
+  return known[0] && *known[0] == odb::content_digest(id);
 }
 
 bool links_without_reading(const Context& ctx, const std::vector<LinkType>& types, const std::string& dir) {
@@ -671,16 +685,21 @@ Result<CheckoutResult> checkout(const Context& ctx, const std::string& abs_path,
     if (current->kind == OutputState::Kind::dir) {
       if (auto r = fsx::remove_all(abs_path); !r) return std::unexpected(r.error());
     }
-    // An obstacle (symlink, FIFO) is replaced by the rename of link_from_cache itself.
+    // An obstacle (symlink, FIFO) is replaced by the rename of link_from_cache itself. A large
+    // object verified before (and unchanged since) is copied without being read again; one
+    // verified now is recorded for the next time.
     if (auto r = fsx::make_dirs(fsx::parent_dir(abs_path)); !r) return std::unexpected(r.error());
+    const bool known_good = large_object_known_good(ctx, recorded);
     if (auto r = link_from_cache(ctx.cache->path_of(recorded), abs_path, types, isexec.value_or(false),
-                                 Placement::via_temp, &recorded);
+                                 Placement::via_temp, known_good ? nullptr : &recorded);
         !r) {
       if (r.error().code != ErrorCode::corruption) return std::unexpected(r.error());
       res.corrupted.push_back(quarantine_object(ctx, recorded, abs_path));
       res.missing_in_cache = true;
       return res;
     }
+    if (!known_good && fsx::lstat_path(ctx.cache->path_of(recorded)).size >= k_recorded_copy_size)
+      record_objects(ctx, {recorded});
     res.change = existed ? CheckoutResult::Change::modified : CheckoutResult::Change::added;
     (existed ? res.files_modified : res.files_added) = 1;
     return res;

@@ -130,6 +130,14 @@ std::vector<CorruptObject> verify_objects(const Context& ctx, const std::vector<
 // without reading them (one lstat each, one state-db batch).
 void record_objects(const Context& ctx, const std::vector<odb::ObjectId>& ids);
 
+// Objects of this size or more are also recorded when the cache copies: a copy checkout of
+// one recorded (and unchanged) object copies it in the kernel instead of hashing it on the
+// way, which for one large file is a single MD5 stream, several times slower than the copy.
+inline constexpr int64_t k_recorded_copy_size = 1 << 20;
+// Whether `id` is a regular file of at least k_recorded_copy_size bytes that the state db
+// records with its current (inode, size, mtime) and the right hash.
+bool large_object_known_good(const Context& ctx, const odb::ObjectId& id);
+
 // Whether creating files in `dir` with `types` reads the object's bytes (copy) rather than
 // linking them (reflink when it works there, hardlink, symlink): decides between checking an
 // object while copying it and verify_objects.
