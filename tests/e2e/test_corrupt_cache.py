@@ -195,13 +195,14 @@ class TestCheckoutCopyLarge(CorruptBase):
         import hashlib
         self.oid = hashlib.md5(self.big).hexdigest()
 
-    def object_reads(self):
-        """Runs `checkout big.bin` under strace; the number of read calls on the object."""
+    def object_reads(self, *command):
+        """Runs dvx (default `checkout big.bin`) under strace; the number of read calls on the
+        object."""
         strace = shutil.which("strace")
         trace = os.path.join(self.tmp, "reads.txt")
         import subprocess
         proc = subprocess.run([strace, "-f", "-qq", "-y", "-o", trace, "-e", "trace=read,pread64",
-                               dvxtest.DVX_BIN, "checkout", "big.bin"], cwd=self.repo, env=self.env,
+                               dvxtest.DVX_BIN, *(command or ("checkout", "big.bin"))], cwd=self.repo, env=self.env,
                               stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         rel = os.path.join(self.oid[:2], self.oid[2:])
@@ -222,6 +223,31 @@ class TestCheckoutCopyLarge(CorruptBase):
         os.remove(self.p("big.bin"))
         self.assertEqual(self.object_reads(), 0)
         self.assertFileBytes(self.p("big.bin"), self.big)
+
+    @dvxtest.unittest.skipUnless(shutil.which("strace"), "strace is not installed")
+    def test_push_and_pull_of_recorded_large_object(self):
+        # Recorded at add: pushed as it is (a kernel copy, no read through MD5)...
+        self.assertEqual(self.object_reads("push", "big.bin"), 0)
+        self.assertFileBytes(os.path.join(self.remote, dvxtest.cache_rel(self.oid)), self.big)
+        # ...and a pull hashes it while it downloads, so its checkout copies it as it is.
+        shutil.rmtree(self.p(".dvc", "cache"))
+        os.remove(self.p("big.bin"))
+        self.dvx("fetch", "big.bin")
+        self.assertEqual(self.object_reads(), 0)
+        self.assertFileBytes(self.p("big.bin"), self.big)
+        # A corrupted remote copy never enters the cache.
+        shutil.rmtree(self.p(".dvc", "cache"))
+        os.remove(self.p("big.bin"))
+        bad = bytearray(self.big)
+        bad[7] ^= 1
+        path = os.path.join(self.remote, dvxtest.cache_rel(self.oid))
+        os.chmod(path, 0o644)
+        with open(path, "wb") as f:
+            f.write(bad)
+        code, out, err = self.run("pull", "big.bin")
+        self.assertNotEqual(code, 0, err)
+        self.assertFalse(os.path.exists(self.cache_path(self.oid)))
+        self.assertFalse(os.path.exists(self.p("big.bin")))
 
     def test_corrupted_large_object_is_still_detected(self):
         os.remove(self.p("big.bin"))

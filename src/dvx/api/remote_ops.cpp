@@ -182,7 +182,11 @@ TransferSummary push(repo::Repo& repo, const TransferOptions& opts) {
   auto rem = open(repo, name);
   transfer::Progress progress;
   if (repo.progress()) progress = [&](size_t d, size_t t) { repo.progress()("push", d, t); };
-  auto r = transfer::push(repo.cache(), *rem, ids_of(used.objects), jobs_for(repo, opts), progress);
+  // Large objects verified before (state db) are sent without hashing them again.
+  auto ctx = repo.context();
+  if (ctx.hasher) (void)ctx.hasher->state();  // opened once, before the workers ask it
+  auto r = transfer::push(repo.cache(), *rem, ids_of(used.objects), jobs_for(repo, opts), progress,
+                          [&](const odb::ObjectId& id) { return workspace::large_object_known_good(ctx, id); });
   sum.transferred += r.transferred;
   if (!r.missing.empty()) {
     if (opts.warn) opts.warn(missing_warning(r.missing, used.objects), false);
@@ -240,6 +244,10 @@ TransferSummary fetch(repo::Repo& repo, const TransferOptions& opts) {
   if (repo.progress()) progress = [&](size_t d, size_t t) { repo.progress()("fetch", d, t); };
   auto r = transfer::fetch(repo.cache(), *rem, ids_of(used.objects), jobs, verify, progress);
   sum.transferred += r.transferred;
+  if (!r.verified.empty()) {  // large downloads were hashed on the way: a checkout copies them as they are
+    auto ctx = repo.context();
+    workspace::record_objects(ctx, r.verified);
+  }
   failed += r.failed.size();
   errors.insert(errors.end(), r.errors.begin(), r.errors.end());
   missing.insert(missing.end(), r.missing.begin(), r.missing.end());

@@ -61,9 +61,10 @@ struct Collector {
     result.failed.push_back(id);
     result.errors.push_back(std::move(error));
   }
-  void copied() {
+  void copied(const odb::ObjectId* verified = nullptr) {
     std::lock_guard<std::mutex> lock(m);
     ++result.transferred;
+    if (verified) result.verified.push_back(*verified);
   }
   TransferResult finish() {
     std::sort(result.missing.begin(), result.missing.end());
@@ -111,7 +112,7 @@ Result<std::vector<char>> present_on_remote(const remote::Remote& remote, const 
 }  // namespace
 
 TransferResult push(const odb::ObjectDb& cache, const remote::Remote& remote, const std::vector<odb::ObjectId>& ids,
-                    unsigned jobs, const Progress& progress) {
+                    unsigned jobs, const Progress& progress, const std::function<bool(const odb::ObjectId&)>& trusted) {
   Collector c;
   auto present = present_on_remote(remote, ids, jobs);
   if (!present) {  // nothing is known about the remote: nothing is uploaded, every object failed
@@ -128,7 +129,10 @@ TransferResult push(const odb::ObjectDb& cache, const remote::Remote& remote, co
     if (there[i]) {
     } else if (!local[i]) {
       c.missing(id);
-    } else if (auto r = batch ? batch->put(cache.path_of(id), key, &id) : remote.put(cache.path_of(id), key, &id); !r) {
+    } else if (auto r = [&, verify = trusted && trusted(id) ? nullptr : &id] {
+                 return batch ? batch->put(cache.path_of(id), key, verify) : remote.put(cache.path_of(id), key, verify);
+               }();
+               !r) {
       if (r.error().code == ErrorCode::corruption) c.corrupted(cache, id, r.error().message);
       else c.failed(id, r.error().message);
     } else {
@@ -192,7 +196,7 @@ TransferResult fetch(const odb::ObjectDb& cache, const remote::Remote& remote, c
     if (!got) c.failed(id, got.error().message);
     else if (!*got) c.missing(id);
     else if (!stored) c.failed(id, stored.error().message);
-    else c.copied();
+    else c.copied(digest ? &id : nullptr);
     if (!via_bulk[i]) (void)fsx::remove_file(tmp);
   };
   // Verified downloads of small 3.x objects are read whole, a chunk at a time per worker, and

@@ -25,6 +25,9 @@ struct TransferResult {
   // cache's quarantine: also in `failed`. quarantined[i] is where corrupted[i] went.
   std::vector<odb::ObjectId> corrupted;
   std::vector<std::string> quarantined;
+  // fetch: objects streamed (the large ones) and hashed on the way, now in the cache: the
+  // caller may record them as verified (state db) so a copy checkout need not read them again.
+  std::vector<odb::ObjectId> verified;
 };
 
 using Progress = std::function<void(size_t done, size_t total)>;
@@ -36,8 +39,11 @@ Result<std::vector<bool>> remote_contains(const remote::Remote& remote, const st
 // Uploads every id present in the cache and absent on the remote. Each object is hashed while
 // it is uploaded; a cache object whose bytes do not match its name is not published on the
 // remote, is moved to the cache's quarantine (see TransferResult::corrupted) and fails.
+// Objects `trusted` accepts (verified before and unchanged since, e.g. recorded in the state db)
+// are sent as they are, without hashing.
 TransferResult push(const odb::ObjectDb& cache, const remote::Remote& remote,
-                    const std::vector<odb::ObjectId>& ids, unsigned jobs, const Progress& progress = {});
+                    const std::vector<odb::ObjectId>& ids, unsigned jobs, const Progress& progress = {},
+                    const std::function<bool(const odb::ObjectId&)>& trusted = {});
 
 // Downloads every id absent from the cache (each once), atomically: a temp file renamed into
 // place, or, for prefix folders the cache lacks, an odb::BulkWriter staging tree published at
