@@ -1,5 +1,6 @@
 #include "dvx/odb/bulk_writer.h"
 
+#include "dvx/platform/durable.h"
 #include "dvx/platform/files.h"
 
 namespace dvx::odb {
@@ -44,6 +45,7 @@ int BulkWriter::decide(size_t slot, const ObjectId& id) {
         if (fsx::make_dirs(s, m_db.dir_mode())) {
           root = s;
           m_locks[k] = claim_staging_tree(s);
+          m_behind.start(s);
         }
       }
     }
@@ -87,8 +89,13 @@ std::optional<std::string> BulkWriter::staged_path(const ObjectId& id) {
 
 Status BulkWriter::commit() {
   if (!m_dirty) return {};
+  // Staged files were created without writing each out (fsx::create_file): one sync of the
+  // file system writes them all before any is published. If it fails, nothing is.
+  m_behind.stop();
   Status first;
-  for (size_t slot = 0; slot < m_slots.size(); ++slot) {
+  for (size_t k = 0; k < 2 && first; ++k)
+    if (!m_staging[k].empty()) first = fsx::write_out_now(m_staging[k]);
+  for (size_t slot = 0; first && slot < m_slots.size(); ++slot) {
     if (m_slots[slot].load(std::memory_order_relaxed) != k_staged) continue;
     std::string from = staged_dir(slot);
     static const char* hex = "0123456789abcdef";

@@ -26,6 +26,7 @@
 #include <string_view>
 
 #include "dvx/odb/object_db.h"
+#include "dvx/platform/durable.h"
 
 namespace dvx::odb {
 
@@ -56,6 +57,7 @@ class BulkWriter {
   std::string staged_dir(size_t slot) const;
 
   const ObjectDb& m_db;
+  platform::WriteOutBehind m_behind;  // writes staged files out while more are added
   std::string m_files;  // <cache>/files
   // Staging roots, created on first use: [0] <cache>/files/.<random>.tmp for 3.x objects,
   // [1] <cache>/.<random>.tmp for 2.x ones (a 2.x-only remote never gets a files/ folder).

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -22,7 +23,7 @@ namespace {
 
 constexpr long k_ext4_magic = 0xEF53;
 
-std::atomic<bool> g_durable{true};
+std::atomic<bool> g_durable{false};  // Repo::open sets it from core.fsync / DVX_FSYNC
 std::mutex g_mutex;
 
 struct Device {
@@ -95,6 +96,45 @@ Status flush_written(int fd, const std::string& path) {
     return {};
   if (errno == EINVAL || errno == EROFS) return {};  // nothing that can be synced (e.g. a pipe)
   return errno_status("failed to write '" + path + "' to disk", errno);
+}
+
+void note_written(int fd) {
+  if (durable()) (void)remember_device(fd);
+}
+
+Status write_out_now(const std::string& path) {
+  if (!durable()) return {};
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_DIRECTORY));
+  if (fd.get() < 0) return errno_status("failed to open '" + path + "'", errno);
+  if (::syncfs(fd.get()) != 0) return errno_status("failed to write '" + path + "' to disk", errno);
+  return {};
+}
+
+void WriteOutBehind::start(const std::string& path) {
+  if (!durable() || m_thread.joinable()) return;
+  m_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_DIRECTORY);
+  if (m_fd < 0) return;
+  m_thread = std::thread([this] {
+    std::unique_lock<std::mutex> l(m_mutex);
+    while (!m_cv.wait_for(l, std::chrono::milliseconds(100), [this] { return m_stop; })) {
+      l.unlock();
+      (void)::syncfs(m_fd);
+      l.lock();
+    }
+  });
+}
+
+void WriteOutBehind::stop() {
+  if (m_thread.joinable()) {
+    {
+      std::lock_guard<std::mutex> l(m_mutex);
+      m_stop = true;
+    }
+    m_cv.notify_all();
+    m_thread.join();
+  }
+  if (m_fd >= 0) ::close(m_fd);
+  m_fd = -1;
 }
 
 Status flush_path(const std::string& path) {

@@ -159,7 +159,8 @@ bool is_temp_name(std::string_view name) {
 namespace {
 // Creates `path` (which must not exist) with its final permissions (umask applied by open, so
 // no fchmod) and writes bytes; removes it again on any error.
-Status write_new(const std::string& path, std::string_view bytes, uint32_t mode, Durability durability) {
+Status write_new(const std::string& path, std::string_view bytes, uint32_t mode, Durability durability,
+                 bool publish_later = false) {
   Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 0777));
   if (fd.get() < 0) return fail_errno("failed to create '" + path + "'", errno);
   auto w = write_all(fd.get(), bytes.data(), bytes.size(), path);
@@ -172,7 +173,9 @@ Status write_new(const std::string& path, std::string_view bytes, uint32_t mode,
     ::unlink(path.c_str());
     return fail_errno("failed to sync '" + path + "'", e);
   }
-  if (auto f = flush_written(fd.get(), path); !f) {
+  if (publish_later) {
+    note_written(fd.get());
+  } else if (auto f = flush_written(fd.get(), path); !f) {
     ::unlink(path.c_str());
     return f;
   }
@@ -193,7 +196,7 @@ Status write_file_atomic(const std::string& path, std::string_view bytes, uint32
 }
 
 Status create_file(const std::string& path, std::string_view bytes, uint32_t mode) {
-  return write_new(path, bytes, mode, Durability::none);
+  return write_new(path, bytes, mode, Durability::none, /*publish_later=*/true);
 }
 
 Status make_dirs(const std::string& path, uint32_t mode) {

@@ -52,7 +52,8 @@ Status write_file_atomic(const std::string& path, std::string_view bytes, uint32
                          Durability durability = Durability::none);
 
 // Creates a new file holding `bytes` (conflict when it exists; removed again on error). Not
-// atomic by itself: for files in a private folder that is published whole (renamed into place).
+// atomic by itself: for files in a private folder that is published whole (renamed into place),
+// after platform::write_out_now() of that folder (durable.h: its data is not written out here).
 Status create_file(const std::string& path, std::string_view bytes, uint32_t mode);
 
 // A unique temp name next to `path`: ".<22 url-safe base64 chars>.tmp" (DVC's pattern too).

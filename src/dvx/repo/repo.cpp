@@ -66,9 +66,11 @@ std::unique_ptr<Repo> Repo::open(const std::string& cwd) {
   if (!cfg) throw UserError("configuration error - " + cfg.error().message, ExitCode::config);
   r->m_config = std::move(*cfg);
   {
+    // DVX_FSYNC=1/true or =0/false overrides core.fsync (off by default).
     const char* env = std::getenv("DVX_FSYNC");
-    bool off = env && (std::string_view(env) == "0" || std::string_view(env) == "false");
-    fsx::set_durable(r->m_config.fsync() && !off);
+    std::string_view e = env ? env : "";
+    bool on = e == "1" || e == "true" ? true : e == "0" || e == "false" ? false : r->m_config.fsync();
+    fsx::set_durable(on);
   }
   r->m_cache = std::make_unique<odb::ObjectDb>(r->m_config.cache_dir(), r->m_config.cache_shared_group());
   // All cores by default (DVC's default is half of them, at most 4); core.checksum_jobs, when
