@@ -387,6 +387,10 @@ CacheState Repo::cache_state(const odb::ObjectId& id) {
     auto hit = db->lookup({memo}, {key}, alg);
     if (hit[0] && *hit[0] == id.oid.substr(0, 32)) return CacheState::complete;
   }
+  // Taken before the checks below read the cache (the state db's race rule); only for a cache
+  // on a local file system, whose folders are stamped by this kernel's clock.
+  if (m_cache_local < 0) m_cache_local = fsx::is_local_file_system(cache().root()) ? 1 : 0;
+  const auto reads_began = m_cache_local ? std::optional<int64_t>(state::StateDb::read_stamp()) : std::nullopt;
   auto entries = cache().read_manifest(id);
   if (!entries) return entries.error().code == ErrorCode::not_found ? CacheState::not_in_cache : CacheState::corrupted;
   std::vector<odb::ObjectId> ids;
@@ -397,7 +401,7 @@ CacheState Repo::cache_state(const odb::ObjectId& id) {
   }
   for (bool present : cache().exists_many(ids, jobs()))
     if (!present) return CacheState::not_in_cache;
-  if (db) (void)db->store({memo}, {key}, {id.oid.substr(0, 32)}, alg);
+  if (db) (void)db->store({memo}, {key}, {id.oid.substr(0, 32)}, alg, reads_began);
   return CacheState::complete;
 }
 

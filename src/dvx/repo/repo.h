@@ -161,6 +161,7 @@ class Repo {
   std::vector<DvcStage> m_stages;
   std::vector<std::string> m_pipeline_files;
   std::map<odb::Layout, odb::ObjectDb::Fingerprint> m_fingerprints;
+  int m_cache_local = -1;  // the cache is on a local file system: 1, not: 0, unknown: -1
   bool m_stages_loaded = false;
   mutable std::map<std::string, yaml::Node> m_lock_docs;  // dvc.lock documents read by stages()
   std::optional<platform::FileLock> m_lock;
