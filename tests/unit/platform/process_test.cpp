@@ -317,7 +317,9 @@ TEST(RunShell, InterruptReachesEveryConcurrentCommand) {
   std::atomic<int> interrupted{0};
   for (int i = 0; i < 4; ++i) {
     threads.emplace_back([&, i] {
-      auto r = run_shell("echo > " + t.path() + "/s" + std::to_string(i) + "; sleep 30", {});
+      // `exec`: no moment where the shell has forked `sleep` but the signal reached only the
+      // shell (then `sleep` outlives it until the SIGTERM escalation, 3 s later).
+      auto r = run_shell("echo > " + t.path() + "/s" + std::to_string(i) + "; exec sleep 30", {});
       if (r && r->interrupted && r->signal == SIGINT) ++interrupted;
     });
   }
