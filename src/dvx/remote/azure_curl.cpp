@@ -146,32 +146,40 @@ Status FileBody::read_at(uint64_t offset, size_t len, std::string& buf) const {
   return {};
 }
 
-Status download(Request& req, const std::string& local_path, const platform::ByteObserver& observe,
-                const std::function<Status(Request&)>& send) {
-  int fd = ::open(local_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
-  if (fd < 0) return fail_errno("cannot create '" + local_path + "'", errno);
-  req.retry_after_data = false;
-  req.sink = [&](std::string_view bytes) {
-    size_t done = 0;
-    while (done < bytes.size()) {
-      ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        req.abort_error = errno_error("cannot write '" + local_path + "'", errno);
-        return false;
-      }
-      done += static_cast<size_t>(w);
-    }
-    if (observe) observe(bytes);
-    return true;
-  };
-  auto st = send(req);
-  if (st && req.status == 200) st = platform::flush_written(fd, local_path);  // durable.h
-  int close_errno = ::close(fd) == 0 ? 0 : errno;
-  if (!st || req.status != 200 || close_errno) (void)platform::remove_file(local_path);
-  if (!st) return st;
-  if (req.status == 200 && close_errno) return fail_errno("cannot write '" + local_path + "'", close_errno);
+DownloadFile::DownloadFile(std::string path) : m_path(std::move(path)) {
+  m_fd = ::open(m_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+  if (m_fd < 0) m_open_errno = errno;
+}
+
+DownloadFile::~DownloadFile() { (void)finish(false); }
+
+Status DownloadFile::opened() const {
+  if (m_fd < 0) return fail_errno("cannot create '" + m_path + "'", m_open_errno);
   return {};
+}
+
+Status DownloadFile::write(std::string_view bytes) {
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t w = ::write(m_fd, bytes.data() + done, bytes.size() - done);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return fail_errno("cannot write '" + m_path + "'", errno);
+    }
+    done += static_cast<size_t>(w);
+  }
+  return {};
+}
+
+Status DownloadFile::finish(bool complete) {
+  if (m_fd < 0) return {};
+  Status st;
+  if (complete) st = platform::flush_written(m_fd, m_path);  // durable.h
+  int close_errno = ::close(m_fd) == 0 ? 0 : errno;
+  m_fd = -1;
+  if (st && complete && close_errno) st = fail_errno("cannot write '" + m_path + "'", close_errno);
+  if (!complete || !st) (void)platform::remove_file(m_path);
+  return st;
 }
 
 Status read_small(Request& req, size_t limit, std::string& out, bool& too_big,

@@ -131,11 +131,50 @@ class FileBody {
   std::optional<hash::DigestStream> m_digest;
 };
 
-// Sends `req` (with `send`) streaming a 2xx body into `local_path` (created; it must not
-// exist) and to `observe`; the file is removed unless the answer is 200 and fully written.
-// The caller reads req.status (200: downloaded, 404: absent, else an error).
-Status download(Request& req, const std::string& local_path, const platform::ByteObserver& observe,
-                const std::function<Status(Request&)>& send);
+// A new file (created 0444; it must not exist) that a download writes. finish(true) writes it
+// out (durable.h) and closes it; finish(false), a failure there, or destruction unfinished
+// remove it.
+class DownloadFile {
+ public:
+  explicit DownloadFile(std::string path);
+  DownloadFile(const DownloadFile&) = delete;
+  DownloadFile& operator=(const DownloadFile&) = delete;
+  ~DownloadFile();
+  Status opened() const;
+  Status write(std::string_view bytes);
+  Status finish(bool complete);
+
+ private:
+  std::string m_path;
+  int m_fd = -1;
+  int m_open_errno = 0;
+};
+
+inline bool status_is_200(long status) { return status == 200; }
+
+// Sends `req` (with `send`) streaming its body into `local_path` (see DownloadFile) and to
+// `observe`; the file is kept only when `success(req.status)` and it was fully written. The
+// caller reads req.status (200: downloaded, 404: absent, else an error). Any request type with
+// status, sink, retry_after_data and abort_error (the S3 and HTTP/WebDAV remotes have their own).
+template <class Req, class Send>
+Status download(Req& req, const std::string& local_path, const platform::ByteObserver& observe, Send&& send,
+                bool (*success)(long) = status_is_200) {
+  DownloadFile file(local_path);
+  if (auto o = file.opened(); !o) return o;
+  req.retry_after_data = false;
+  req.sink = [&](std::string_view bytes) {
+    if (auto w = file.write(bytes); !w) {
+      req.abort_error = w.error();
+      return false;
+    }
+    if (observe) observe(bytes);
+    return true;
+  };
+  Status st = send(req);
+  Status finished = file.finish(st && success(req.status));
+  if (!st) return st;
+  return finished;
+}
 // Sends `req` reading a 2xx body into `out` unless it is larger than `limit` (then `too_big`
 // and the transfer stops early: by Content-Length when the answer has one).
 Status read_small(Request& req, size_t limit, std::string& out, bool& too_big,

@@ -517,37 +517,15 @@ Status HttpRemote::put(const std::string& local_path, const std::string& key, co
 
 Result<bool> HttpRemote::get(const std::string& key, const std::string& local_path,
                              const platform::ByteObserver& observe) const {
-  int fd = ::open(local_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
-  if (fd < 0) return fail_errno("cannot create '" + local_path + "'", errno);
   Request r;
   r.method = "GET";
   r.url = url_of(key);
   r.what = "GET " + where(key);
-  r.retry_after_data = false;
-  r.sink = [&](std::string_view bytes) {
-    size_t done = 0;
-    while (done < bytes.size()) {
-      ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        r.abort_error = errno_error("cannot write '" + local_path + "'", errno);
-        return false;
-      }
-      done += static_cast<size_t>(w);
-    }
-    if (observe) observe(bytes);
-    return true;
-  };
-  auto p = perform(r);
-  bool ok = p && r.status >= 200 && r.status < 300;
-  if (ok)
-    if (auto f = fsx::flush_written(fd, local_path); !f) p = std::unexpected(f.error()), ok = false;
-  bool closed_ok = ::close(fd) == 0;
-  if (!ok || !closed_ok) (void)fsx::remove_file(local_path);
+  auto p = http::download(r, local_path, observe, [&](Request& q) { return perform(q); },
+                          [](long status) { return status >= 200 && status < 300; });
   if (!p) return std::unexpected(p.error());
   if (r.status == 404 || r.status == 410) return false;
-  if (!ok) return std::unexpected(status_error(r));
-  if (!closed_ok) return fail_errno("cannot write '" + local_path + "'", errno);
+  if (r.status < 200 || r.status >= 300) return std::unexpected(status_error(r));
   return true;
 }
 

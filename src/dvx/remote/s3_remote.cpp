@@ -656,36 +656,14 @@ Status S3Remote::put_multipart(const std::string& local_path, const std::string&
 
 Result<bool> S3Remote::get(const std::string& key, const std::string& local_path,
                            const platform::ByteObserver& observe) const {
-  int fd = ::open(local_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
-  if (fd < 0) return fail_errno("cannot create '" + local_path + "'", errno);
   Call c;
   c.method = "GET";
   c.path = object_path(key);
   c.what = "GET " + where(key);
-  c.retry_after_data = false;
-  c.sink = [&](std::string_view bytes) {
-    size_t done = 0;
-    while (done < bytes.size()) {
-      ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        c.abort_error = errno_error("cannot write '" + local_path + "'", errno);
-        return false;
-      }
-      done += static_cast<size_t>(w);
-    }
-    if (observe) observe(bytes);
-    return true;
-  };
-  auto r = perform(c);
-  if (r && c.status == 200)
-    if (auto f = fsx::flush_written(fd, local_path); !f) r = std::unexpected(f.error());
-  bool closed_ok = ::close(fd) == 0;
-  if (!r || c.status != 200 || !closed_ok) (void)fsx::remove_file(local_path);
+  auto r = http::download(c, local_path, observe, [&](Call& q) { return perform(q); });
   if (!r) return std::unexpected(r.error());
   if (c.status == 404 && s3::xml_text(c.response, "Code").value_or("NoSuchKey") == "NoSuchKey") return false;
   if (c.status != 200) return std::unexpected(http_error(c));
-  if (!closed_ok) return fail_errno("cannot write '" + local_path + "'", errno);
   return true;
 }
 
