@@ -600,27 +600,38 @@ std::string current_dir() {
 }
 
 std::string normalize_path(const std::string& path) {
+  // One pass into one string (no vector of segments): it runs for every path of a pipeline's
+  // stages and of a walk's outputs.
   if (path.empty()) return ".";
-  bool abs = path[0] == '/';
-  std::vector<std::string> parts;
-  size_t i = 0;
-  while (i <= path.size()) {
+  const bool abs = path[0] == '/';
+  std::string out;
+  out.reserve(path.size() + 1);
+  if (abs) out += '/';
+  const size_t root = out.size();  // 1 for "/", else 0: never removed
+  const size_t n = path.size();
+  for (size_t i = 0; i <= n;) {
     size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    std::string seg = path.substr(i, j - i);
-    if (seg.empty() || seg == ".") {
-    } else if (seg == "..") {
-      if (!parts.empty() && parts.back() != "..") parts.pop_back();
-      else if (!abs) parts.push_back("..");
+    if (j == std::string::npos) j = n;
+    const size_t len = j - i;
+    if (len == 0 || (len == 1 && path[i] == '.')) {
+      // empty or "." segment: nothing
+    } else if (len == 2 && path[i] == '.' && path[i + 1] == '.') {
+      if (out.size() > root) {
+        size_t slash = out.find_last_of('/');
+        size_t seg = slash == std::string::npos || slash < root ? root : slash + 1;
+        if (out.compare(seg, std::string::npos, "..") == 0) {
+          out += "/..";  // a relative path's leading ".." stays
+        } else {
+          out.resize(seg > root ? seg - 1 : root);
+        }
+      } else if (!abs) {
+        out += "..";
+      }
     } else {
-      parts.push_back(seg);
+      if (out.size() > root) out += '/';
+      out.append(path, i, len);
     }
     i = j + 1;
-  }
-  std::string out = abs ? "/" : "";
-  for (size_t k = 0; k < parts.size(); ++k) {
-    if (k) out += "/";
-    out += parts[k];
   }
   if (out.empty()) return ".";
   return out;

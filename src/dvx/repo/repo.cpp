@@ -318,7 +318,9 @@ std::vector<DvcStage> Repo::load_lock(const std::string& rel_path, const std::st
                     ExitCode::failure);
   }
   std::vector<std::regex> uncached;
-  if (!dvc_yaml.empty()) {
+  // Only an output option `cache: false` makes a lock entry uncached: a dvc.yaml whose text
+  // holds no "cache" (nor an escape that could spell it in a quoted key) is not parsed here.
+  if (!dvc_yaml.empty() && (dvc_yaml.find("cache") != std::string::npos || dvc_yaml.find('\\') != std::string::npos)) {
     auto y = yaml::parse(dvc_yaml, fsx::join_path(fsx::parent_dir(rel_path), "dvc.yaml"));
     if (!y) throw UserError(y.error().message, ExitCode::failure);
     uncached = uncached_templates(*y);

@@ -81,6 +81,12 @@ struct StateDb::Impl {
     // journal_mode is the first statement to read the file: a non-database fails here.
     if ((rc = exec("PRAGMA journal_mode=WAL")) != SQLITE_OK) return rc;
     if ((rc = exec("PRAGMA synchronous=NORMAL")) != SQLITE_OK) return rc;
+    // The -wal and -shm files stay between commands (a read-only command would otherwise
+    // create, extend and unlink both each run: two inodes through the fs journal per status);
+    // a WAL grown by a big add is cut back to nothing when the last connection closes.
+    int persist = 1;
+    sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+    if ((rc = exec("PRAGMA journal_size_limit=0")) != SQLITE_OK) return rc;
     int version = -1;
     {
       Stmt st(db, "PRAGMA user_version");

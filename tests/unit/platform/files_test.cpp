@@ -278,6 +278,47 @@ TEST(Paths, NormalizePath) {
   for (auto& c : cases) EXPECT_EQ(normalize_path(c.in), c.out) << "input '" << c.in << "'";
 }
 
+// Every path of up to 6 segments drawn from {"", ".", "..", "a", "bc", "..."}, absolute and
+// relative, against a plain segment-stack model of the same rules.
+TEST(Paths, NormalizePathMatchesSegmentModel) {
+  const char* segs[] = {"", ".", "..", "a", "bc", "..."};
+  auto model = [](const std::string& p) {
+    bool abs = !p.empty() && p[0] == '/';
+    std::vector<std::string> parts;
+    size_t i = 0;
+    while (i <= p.size()) {
+      size_t j = p.find('/', i);
+      if (j == std::string::npos) j = p.size();
+      std::string seg = p.substr(i, j - i);
+      if (seg == "..") {
+        if (!parts.empty() && parts.back() != "..") parts.pop_back();
+        else if (!abs) parts.push_back("..");
+      } else if (!seg.empty() && seg != ".") {
+        parts.push_back(seg);
+      }
+      i = j + 1;
+    }
+    std::string out = abs ? "/" : "";
+    for (size_t k = 0; k < parts.size(); ++k) out += (k ? "/" : "") + parts[k];
+    return out.empty() ? std::string(".") : out;
+  };
+  size_t checked = 0;
+  for (int len = 1; len <= 6; ++len) {
+    size_t combos = 1;
+    for (int k = 0; k < len; ++k) combos *= 6;
+    for (size_t c = 0; c < combos; ++c) {
+      std::string p;
+      size_t x = c;
+      for (int k = 0; k < len; ++k, x /= 6) p += (k ? "/" : "") + std::string(segs[x % 6]);
+      for (const std::string& q : {p, "/" + p}) {
+        ASSERT_EQ(normalize_path(q), model(q)) << "input '" << q << "'";
+        ++checked;
+      }
+    }
+  }
+  EXPECT_GT(checked, 100000u);
+}
+
 TEST(Paths, RelativePath) {
   EXPECT_EQ(relative_path("/a/b/c", "/a"), "b/c");
   EXPECT_EQ(relative_path("/a", "/a/b"), "..");

@@ -185,15 +185,17 @@ TEST(StateDb, WriteAfterTheStampAlwaysChangesTheKey) {
   auto db = StateDb::open(t.path() + "/state.db");
   ASSERT_TRUE(db);
   std::string f = t.path() + "/file";
-  for (int round = 0; round < 20; ++round) {
+  for (int round = 0; round < 10; ++round) {
     std::ofstream(f) << "hello\n";
-    // Old enough for the narrow window (unless the file system keeps whole seconds only).
-    ::usleep(static_cast<useconds_t>(k_fine_window_ns / 1000 + 5000));
+    // Old enough for the narrow window (unless the file system keeps whole seconds only). The
+    // stamp is the kernel's coarse clock, which can lag a fine-grained mtime by more than one
+    // tick (7 ms measured on a 4 ms-tick VM): a margin of several ticks.
+    ::usleep(static_cast<useconds_t>(k_fine_window_ns / 1000 + 40000));
     StatKey before = StatKey::from(platform::stat_path(f));
     const int64_t stamp = StateDb::read_stamp();
     ASSERT_TRUE(db->store({f}, {before}, {"b1946ac92492d2347c6235b4d2611184"}, Algorithm::md5, stamp));
     if (before.mtime_ns % 1'000'000'000 != 0) {
-      EXPECT_TRUE(db->lookup({f}, {before}, Algorithm::md5)[0]);
+      EXPECT_TRUE(db->lookup({f}, {before}, Algorithm::md5)[0]) << "mtime " << before.mtime_ns << ", stamp " << stamp;
     }
     std::ofstream(f) << "jello\n";  // same size, at once
     StatKey after = StatKey::from(platform::stat_path(f));
