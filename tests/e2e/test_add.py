@@ -294,6 +294,34 @@ class TestAddDirectory(dvxtest.DvxTestCase):
         self.assertFalse(self.exists("data/new.txt.dvc"))
 
 
+class TestAddHardlinkCache(dvxtest.DvxTestCase):
+    """cache.type hardlink: every workspace file ends as a read-only link to its object, the
+    ones hard-linked into the cache in place and a duplicate whose object another file became."""
+
+    def setUp(self):
+        super().setUp()
+        self.make_repo()
+        self.write(".dvc/config", "[cache]\n    type = hardlink\n")
+        self.write("data/a.txt", "hello\n")
+        self.write("data/dup.txt", "hello\n")
+        self.write("data/sub/b.txt", "world\n")
+        self.write("one.txt", "world\n")
+
+    def test_every_file_is_its_object(self):
+        code, out, err = self.run("add", "data", "one.txt")
+        self.assertEqual(code, 0, err)
+        for rel, oid in (("data/a.txt", HELLO), ("data/dup.txt", HELLO), ("data/sub/b.txt", WORLD),
+                         ("one.txt", WORLD)):
+            st, obj = os.stat(self.p(rel)), os.stat(self.cache_path(oid))
+            self.assertEqual(st.st_ino, obj.st_ino, rel)
+            self.assertMode(rel, 0o444)
+        self.assertEqual(os.stat(self.cache_path(HELLO)).st_nlink, 3)
+        self.assertEqual(os.stat(self.cache_path(WORLD)).st_nlink, 3)
+        self.assertEqual(self.json_out("status", "--json"), {})
+        code, out, err = self.run("fsck", "--json")
+        self.assertEqual(code, 0, err + out)
+
+
 class TestAddErrors(dvxtest.DvxTestCase):
     def setUp(self):
         super().setUp()

@@ -191,9 +191,10 @@ void add(repo::Repo& repo, const AddOptions& opts) {
     ctx.ingest = &ingest;
   // .gitignore lines added by this command are taken back if it fails (behaviour.md, general rules).
   std::vector<std::string> ignored_now;
+  std::vector<uint8_t> in_place;  // of the last save: files that became their objects
   auto save = [&](const std::string& abs, const workspace::OutputState& st, odb::Layout layout) {
     std::vector<workspace::CorruptObject> repaired;
-    auto r = workspace::save_to_cache(ctx, abs, st, layout, &repaired);
+    auto r = workspace::save_to_cache(ctx, abs, st, layout, &repaired, &in_place);
     for (auto& c : repaired)
       if (opts.warn) opts.warn(detail::corrupted_message(repo, c.id, repo.display(c.path), c.quarantined, true));
     if (!r) raise(r.error(), ExitCode::failure);
@@ -285,7 +286,7 @@ void add(repo::Repo& repo, const AddOptions& opts) {
       if (!opts.no_relink) {
         repo::Output o;
         o.abs_path = p.abs;
-        detail::relink(repo, o, *st, layout);
+        detail::relink(repo, o, *st, layout, &in_place);
       }
     }
     formats::DvcFile file;

@@ -190,7 +190,9 @@ std::vector<fsx::LinkType> usable_link_types(repo::Repo& repo, const std::string
   return types;
 }
 
-void relink(repo::Repo& repo, const repo::Output& o, const workspace::OutputState& st, odb::Layout layout) {
+void relink(repo::Repo& repo, const repo::Output& o, const workspace::OutputState& st, odb::Layout layout,
+            const std::vector<uint8_t>* in_place) {
+  auto linked_in_place = [&](size_t i) { return in_place && i < in_place->size() && (*in_place)[i]; };
   // Never through a symlink: below a symlinked folder, or a folder output that is itself a link
   // (commit of `data -> elsewhere`), the data stays where it is. A link standing for a file
   // output is replaced by a file (DVC's add of `link.txt`), its target left alone.
@@ -221,6 +223,7 @@ void relink(repo::Repo& repo, const repo::Output& o, const workspace::OutputStat
     return;
   }
   if (st.kind == workspace::OutputState::Kind::file) {
+    if (linked_in_place(0)) return;
     auto r = workspace::link_from_cache(cache.path_of({st.oid, layout}), o.abs_path, types, st.isexec);
     if (!r) raise(r.error());
     return;
@@ -230,6 +233,7 @@ void relink(repo::Repo& repo, const repo::Output& o, const workspace::OutputStat
   std::mutex m;
   std::optional<Error> first;
   parallel_for(st.entries.size(), repo.jobs(), [&](size_t i) {
+    if (linked_in_place(i)) return;  // hard-linked into the cache by this command
     const auto& e = st.entries[i];
     std::string obj = cache.path_of({e.md5, layout}), dst = o.abs_path + "/" + e.relpath;
     if (types.front() == fsx::LinkType::hardlink) {

@@ -58,7 +58,9 @@ std::vector<platform::LinkType> usable_link_types(repo::Repo& repo, const std::s
 // After saving (add, commit): re-creates the output's workspace files from the cache per the
 // usable cache types (an independent copy is kept; links to files outside the cache become
 // files). Never writes through a symlinked folder or a folder output that is a symlink.
-void relink(repo::Repo& repo, const repo::Output& o, const workspace::OutputState& st, odb::Layout layout);
+// `in_place`: save_to_cache's flags of files that already are their objects (left alone).
+void relink(repo::Repo& repo, const repo::Output& o, const workspace::OutputState& st, odb::Layout layout,
+            const std::vector<uint8_t>* in_place = nullptr);
 // The warning for a cache object found corrupted and quarantined: names the cache file, the
 // hash, the workspace path it was for (`name`, repo-relative or display form; may be empty)
 // and where the object went.

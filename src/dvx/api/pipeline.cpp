@@ -49,9 +49,10 @@ static pipeline::ReproIo make_io(repo::Repo& repo, const ReproOutput& io) {
       throw UserError("output '" + repo.display(o.abs) + "' does not exist");
     if (save) {
       std::vector<workspace::CorruptObject> repaired;
-      if (auto r = workspace::save_to_cache(ctx, o.abs, *s, odb::Layout::v3, &repaired); !r) raise(r.error());
+      std::vector<uint8_t> in_place;
+      if (auto r = workspace::save_to_cache(ctx, o.abs, *s, odb::Layout::v3, &repaired, &in_place); !r) raise(r.error());
       for (auto& c : repaired) warn(detail::corrupted_message(repo, c.id, repo.display(c.path), c.quarantined, true));
-      if (o.def.cache) detail::relink(repo, as_output(st, o, *s), *s, odb::Layout::v3);
+      if (o.def.cache) detail::relink(repo, as_output(st, o, *s), *s, odb::Layout::v3, &in_place);
     }
     return std::move(*s);
   };

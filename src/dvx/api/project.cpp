@@ -258,8 +258,10 @@ std::vector<std::string> commit(repo::Repo& repo, const CommitOptions& opts, con
     changes.push_back({sel.stage, sel.out, std::move(*st), layout});
   }
   for (auto& c : changes) {
-    if (auto r = workspace::save_to_cache(ctx, c.out->abs_path, c.state, c.layout); !r) raise(r.error(), ExitCode::failure);
-    if (!opts.no_relink) detail::relink(repo, *c.out, c.state, c.layout);  // behaviour.md §5
+    std::vector<uint8_t> in_place;
+    if (auto r = workspace::save_to_cache(ctx, c.out->abs_path, c.state, c.layout, nullptr, &in_place); !r)
+      raise(r.error(), ExitCode::failure);
+    if (!opts.no_relink) detail::relink(repo, *c.out, c.state, c.layout, &in_place);  // behaviour.md §5
   }
   // Group updates per .dvc file so each file is written once.
   for (size_t i = 0; i < changes.size();) {

@@ -151,10 +151,11 @@ Status ObjectDb::make_prefix_dir(const ObjectId& id) const {
   return r;
 }
 
-Status ObjectDb::add_file(const std::string& src, const ObjectId& id,
-                          const std::vector<fsx::LinkType>& link_types) const {
+Status ObjectDb::add_file(const std::string& src, const ObjectId& id, const std::vector<fsx::LinkType>& link_types,
+                          bool known_absent, bool* linked_src) const {
+  if (linked_src) *linked_src = false;
   std::string dst = path_of(id);
-  if (fsx::lstat_path(dst).type == fsx::FileType::regular) return {};
+  if (!known_absent && fsx::lstat_path(dst).type == fsx::FileType::regular) return {};
   if (auto r = make_prefix_dir(id); !r) return r;
   size_t first_type = 0;  // reflinks known not to work here are skipped
   while (first_type < link_types.size() && link_types[first_type] == fsx::LinkType::reflink &&
@@ -166,7 +167,10 @@ Status ObjectDb::add_file(const std::string& src, const ObjectId& id,
     // exists; the shared inode then made read-only, as DVC does for hardlink caches.
     if (auto f = fsx::flush_path(src); !f) return f;
     auto linked = fsx::try_link(fsx::LinkType::hardlink, src, dst);
-    if (linked && *linked) return fsx::chmod_path(dst, 0444);
+    if (linked && *linked) {
+      if (linked_src) *linked_src = true;
+      return fsx::chmod_path(dst, 0444);
+    }
     if (!linked) {
       // Another writer stored it meanwhile.
       if (fsx::lstat_path(dst).type == fsx::FileType::regular) return {};

@@ -83,9 +83,12 @@ class ObjectDb {
 
   // Stores `src` under `id` unless present: the first of `link_types` that works (reflink,
   // hardlink, copy) creates a temp file beside the destination, which is then renamed into
-  // place and made read-only (0444).
-  Status add_file(const std::string& src, const ObjectId& id,
-                  const std::vector<platform::LinkType>& link_types) const;
+  // place and made read-only (0444). A hard link is made under the final name at once.
+  // `known_absent`: the caller saw the object missing a moment ago (no second look; a
+  // concurrent writer is still handled). `linked_src` (when given) tells whether `src` itself
+  // became the object (hard-linked: one inode, nothing left to link back).
+  Status add_file(const std::string& src, const ObjectId& id, const std::vector<platform::LinkType>& link_types,
+                  bool known_absent = false, bool* linked_src = nullptr) const;
   // Stores bytes (a .dir manifest, or a small file's content) unless present.
   // `written` (when given) tells whether this call stored it (false: it was present).
   Status add_bytes(std::string_view bytes, const ObjectId& id, bool* written = nullptr) const;

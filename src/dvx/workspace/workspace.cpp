@@ -264,7 +264,11 @@ Result<OutputState> compute_state(const Context& ctx, const std::string& abs_pat
 }
 
 Status save_to_cache(const Context& ctx, const std::string& abs_path, const OutputState& state, odb::Layout layout,
-                     std::vector<CorruptObject>* repaired) {
+                     std::vector<CorruptObject>* repaired, std::vector<uint8_t>* in_place) {
+  if (in_place) in_place->assign(state.kind == OutputState::Kind::dir ? state.entries.size() : 1, 0);
+  // Objects seen missing just below are stored without a second look at the cache (one flag
+  // per entry of a folder, or one for a file).
+  std::vector<uint8_t> absent(state.kind == OutputState::Kind::dir ? state.entries.size() : 1, 0);
   // Objects staged while hashing become visible first.
   if (ctx.ingest && ctx.ingest->bulk)
     if (auto r = ctx.ingest->bulk->commit(); !r) return r;
@@ -273,16 +277,21 @@ Status save_to_cache(const Context& ctx, const std::string& abs_path, const Outp
     // workspace is relinked to them): a corrupted one is quarantined and written again below.
     std::vector<odb::ObjectId> ids;
     std::vector<std::string> paths;
+    std::vector<size_t> slot;  // the flag in `absent` of each id
     if (state.kind == OutputState::Kind::file && !state.cached) {
       ids.push_back(odb::ObjectId{state.oid, layout});
       paths.push_back(abs_path);
+      slot.push_back(0);
     }
     for (size_t i = 0; i < state.entries.size(); ++i)
       if (i >= state.entry_cached.size() || !state.entry_cached[i]) {
         ids.push_back(odb::ObjectId{state.entries[i].md5, layout});
         paths.push_back(abs_path + "/" + state.entries[i].relpath);
+        slot.push_back(i);
       }
     auto present = ctx.cache->exists_many(ids, ctx.hasher->threads());
+    for (size_t i = 0; i < ids.size(); ++i)
+      if (!present[i] && slot[i] < absent.size()) absent[slot[i]] = 1;
     size_t n = 0;
     for (size_t i = 0; i < ids.size(); ++i)
       if (present[i]) {
@@ -323,10 +332,14 @@ Status save_to_cache(const Context& ctx, const std::string& abs_path, const Outp
     if (!ids.empty()) record_objects(ctx, ids);
   };
   if (state.kind == OutputState::Kind::file) {
-    if (!state.cached)
-      if (auto r = ctx.cache->add_file(abs_path, odb::ObjectId{state.oid, layout}, output_is_link ? copy_types : types);
+    if (!state.cached) {
+      bool linked = false;
+      if (auto r = ctx.cache->add_file(abs_path, odb::ObjectId{state.oid, layout}, output_is_link ? copy_types : types,
+                                       absent[0] != 0, &linked);
           !r)
         return r;
+      if (in_place) (*in_place)[0] = linked;
+    }
     record();
     return {};
   }
@@ -340,7 +353,10 @@ Status save_to_cache(const Context& ctx, const std::string& abs_path, const Outp
     std::string src = abs_path + "/" + e.relpath;
     bool via_link = output_is_link ||
                     (hardlink_first && state.has_symlinks && fsx::lstat_path(src).type == fsx::FileType::symlink);
-    auto r = ctx.cache->add_file(src, odb::ObjectId{e.md5, layout}, via_link ? copy_types : types);
+    bool linked = false;
+    auto r = ctx.cache->add_file(src, odb::ObjectId{e.md5, layout}, via_link ? copy_types : types,
+                                 absent[i] != 0, &linked);
+    if (in_place) (*in_place)[i] = linked;
     if (!r) {
       std::lock_guard<std::mutex> lock(m);
       if (!first) first = r.error();

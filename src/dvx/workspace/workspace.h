@@ -103,9 +103,11 @@ Result<OutputState> compute_state(const Context& ctx, const std::string& abs_pat
 // Stores the output's objects in the cache (files, and the .dir manifest). Idempotent. Objects
 // already in the cache (not written by this command) are checked first (verify_objects); a
 // corrupted one is quarantined, written again from the workspace file and reported in
-// `repaired` (when given).
+// `repaired` (when given). `in_place` (when given) gets one flag per file of the output (one for
+// a file output, else one per entry): set when the workspace file itself became the object (a
+// hard link made by this call), so relinking it would change nothing.
 Status save_to_cache(const Context& ctx, const std::string& abs_path, const OutputState& state, odb::Layout layout,
-                     std::vector<CorruptObject>* repaired = nullptr);
+                     std::vector<CorruptObject>* repaired = nullptr, std::vector<uint8_t>* in_place = nullptr);
 
 // Temp files left by a killed command (platform::is_temp_name) are removed by checkout.
 using platform::is_temp_name;

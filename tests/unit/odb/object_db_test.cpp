@@ -128,6 +128,31 @@ TEST(ObjectDb, ExistingObjectNotRewritten) {
   EXPECT_EQ(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
 }
 
+// A caller that saw the object missing skips the second look; a hard link tells that the source
+// itself became the object, and an object stored meanwhile by someone else is kept (EEXIST).
+TEST(ObjectDb, HardLinkKnownAbsentReportsTheSourceLinked) {
+  TempDir t;
+  ObjectDb db(t / "cache");
+  tu::write_file(t / "a", kHello);
+  tu::write_file(t / "b", kHello);
+  auto id = v3(kHelloMd5);
+  bool linked = false;
+  ASSERT_TRUE(db.add_file(t / "a", id, {LinkType::hardlink, LinkType::copy}, true, &linked));
+  EXPECT_TRUE(linked);
+  EXPECT_EQ(inode_of(t / "a"), inode_of(db.path_of(id)));
+  EXPECT_EQ(mode_of(db.path_of(id)), 0444u);
+  // "Known absent" but present (a concurrent writer): nothing replaced, not linked.
+  ASSERT_TRUE(db.add_file(t / "b", id, {LinkType::hardlink, LinkType::copy}, true, &linked));
+  EXPECT_FALSE(linked);
+  EXPECT_EQ(inode_of(t / "a"), inode_of(db.path_of(id)));
+  EXPECT_NE(inode_of(t / "b"), inode_of(db.path_of(id)));
+  // A copy never reports the source linked.
+  ObjectDb other(t / "cache2");
+  ASSERT_TRUE(other.add_file(t / "b", id, {LinkType::copy}, true, &linked));
+  EXPECT_FALSE(linked);
+  EXPECT_EQ(tu::read_file(other.path_of(id)), kHello);
+}
+
 TEST(ObjectDb, AddBytesAndReadManifest) {
   TempDir t;
   ObjectDb db(t / "cache");
