@@ -103,14 +103,15 @@ def remote_rows(dvx, dvc, work, quick, reps, say=print):  # noqa: ARG001 (reps: 
                              env=env, capture_output=True, text=True, check=True).stdout
         return len(out.splitlines())
 
-    def measure(tool, op, argv, cwd, objects, check):
-        before = moto.requests()
-        secs, rss, cpu = timed(argv, cwd, env)
-        reqs = moto.requests() - before
+    def measure(tool, op, argv, cwd, objects, check, run_env=None, count=True):
+        before = moto.requests() if count else 0
+        secs, rss, cpu = timed(argv, cwd, run_env or env)
+        reqs = moto.requests() - before if count else None
         problem = check()
         if problem:
             raise RuntimeError(f"{tool} {op}: result check failed: {problem}")
-        say(f"  {tool} {op}: {fmt(secs)} wall, {fmt(cpu)} cpu ({cpu / max(objects, 1) * 1e6:.0f} µs/object), {reqs} requests")
+        say(f"  {tool} {op}: {fmt(secs)} wall, {fmt(cpu)} cpu ({cpu / max(objects, 1) * 1e6:.0f} µs/object), "
+            f"{reqs if reqs is not None else '-'} requests, rss {rss / 1024:.0f} MB")
         rows.append({"tool": tool, "op": op, "wall": secs, "cpu": cpu, "objects": objects, "requests": reqs,
                      "rss_kb": rss})
 
@@ -165,10 +166,49 @@ def remote_rows(dvx, dvc, work, quick, reps, say=print):  # noqa: ARG001 (reps: 
             got = os.path.join(base, "big-aws.bin")
             measure("aws s3 cp", f"pull, {op}", cp + ["s3://bench/big-aws/big.bin", got], base, 1,
                     lambda: None if filecmp.cmp(big, got, shallow=False) else "the file differs")
+            os.remove(got)
+        # The same file over SFTP (OpenSSH's sshd from tests/servers, started here), against scp.
+        sftp_rows(big_dir, big, op, base, env, dvx, measure, say)
     finally:
         moto.stop()
         shutil.rmtree(base, ignore_errors=True)
     return rows
+
+
+def sftp_rows(big_dir, big, op, base, env, dvx, measure, say):
+    import sys
+    sys.path.insert(0, os.path.join(HERE, "..", "tests", "servers"))
+    import sshd  # noqa: E402 (the test suite's server module)
+    why = sshd.available()
+    if why:
+        say(f"  SFTP rows skipped: {why}")
+        return
+    with sshd.Server(os.path.join(base, "srv")) as server:
+        url, opts = server.new_remote("big")
+        senv = dict(env, **server.env())
+        repo = os.path.join(base, "repo-big-sftp")
+        run = tracked_repo(repo, dvx, senv, big_dir)
+        run(dvx, "remote", "add", "-d", "ssh", url)
+        for k, v in opts.items():
+            run(dvx, "remote", "modify", "ssh", k, v)
+        path = url[url.index(str(server.port)) + len(str(server.port)):]
+        objects = lambda: sum(len(f) for _, _, f in os.walk(os.path.join(path, "files")))
+        measure("dvx", f"push over SFTP, {op}", [dvx, "push"], repo, 2,
+                lambda: (lambda k: None if k == 2 else f"{k} objects, expected 2")(objects()), senv, False)
+        shutil.rmtree(os.path.join(repo, ".dvc", "cache"))
+        shutil.rmtree(os.path.join(repo, "data"))
+        measure("dvx", f"pull over SFTP, {op}", [dvx, "pull"], repo, 2,
+                lambda: same_tree(big_dir, os.path.join(repo, "data")), senv, False)
+        scp = ["scp", "-q", "-i", server.client_key, "-P", str(server.port), "-o", "BatchMode=yes",
+               "-o", f"UserKnownHostsFile={os.path.join(server.home, '.ssh', 'known_hosts')}"]
+        user = url.split("//", 1)[1].split("@", 1)[0]
+        target = os.path.join(server.data, "scp-big.bin")
+        measure("scp", f"push over SFTP, {op}", scp + [big, f"{user}@127.0.0.1:{target}"], base, 1,
+                lambda: None if filecmp.cmp(big, target, shallow=False) else "the file differs", senv, False)
+        got = os.path.join(base, "scp-got.bin")
+        measure("scp", f"pull over SFTP, {op}", scp + [f"{user}@127.0.0.1:{target}", got], base, 1,
+                lambda: None if filecmp.cmp(big, got, shallow=False) else "the file differs", senv, False)
+        os.remove(got)
 
 
 def render(rows) -> str:
@@ -183,16 +223,20 @@ def render(rows) -> str:
             aws = by.get(("aws s3 cp", r["op"]))
             if aws:  # one large file: <= 1.2x aws s3 cp, memory flat
                 checks.append(f"wall ≤ 1.2× aws s3 cp: {'met' if r['wall'] <= 1.2 * aws['wall'] else '**not met**'}")
+            scp = by.get(("scp", r["op"]))
+            if scp:  # the same over SFTP: <= 1.2x scp
+                checks.append(f"wall ≤ 1.2× scp: {'met' if r['wall'] <= 1.2 * scp['wall'] else '**not met**'}")
             if dvc and r["op"] != "push again (nothing new)":
                 checks.append(f"wall ≤ 0.8× DVC: {'met' if r['wall'] <= 0.8 * dvc['wall'] else '**not met**'}")
                 checks.append(f"CPU ≤ 1/10 DVC: {'met' if r['cpu'] <= dvc['cpu'] / 10 else '**not met**'}")
-            if not aws:  # (a large file goes in parts: no request target)
+            if r["requests"] is not None and not aws:  # (a large file goes in parts: no request target)
                 pages = -(-r["objects"] // 1000)
                 limit = pages if r["op"] == "push again (nothing new)" else pages + r["objects"] + 2
                 checks.append(f"requests ≤ {limit}: {'met' if r['requests'] <= limit else '**not met**'}")
             target = "; ".join(checks)
         out.append(f"| {r['tool']} | {r['op']} | {fmt(r['wall'])} | {fmt(r['cpu'])} | "
-                   f"{r['cpu'] / max(r['objects'], 1) * 1e6:.0f} µs | {r['requests']} | {r['rss_kb'] / 1024:.0f} MB | {target} |")
+                   f"{r['cpu'] / max(r['objects'], 1) * 1e6:.0f} µs | {r['requests'] if r['requests'] is not None else '—'} | "
+                   f"{r['rss_kb'] / 1024:.0f} MB | {target} |")
     return "\n".join(out)
 
 

@@ -881,7 +881,7 @@ class Bench:
 
 OPS = [  # op, title
     ("add", "add"),
-    ("add-durability", "add, durable (DVX_FSYNC=1) vs default"),
+    ("add-durability", "add, durable (DVX_FSYNC=1) vs default: on by default only if ≤ 1.1×"),
     ("add-hardlink", "add, cache.type hardlink"),
     ("status", "status, nothing changed"),
     ("status-1", "status, 1 file changed"),
@@ -932,8 +932,11 @@ def build_rows(doc: dict) -> list[dict]:
                     floor_label, floor_s = "cp -r", cp
                     if ds.role == "medium" or ds.files >= 100_000 and ds.files < 1_000_000:
                         limit = 1.2
-            elif op == "add-durability":  # issue 14: on by default only while it costs <= 10%
-                floor_label, floor_s, limit = "dvx add (default, no fsync)", med(ds, "dvx", "add"), 1.1
+            elif op == "add-durability":
+                # Issue 14: durability is on by default only if it costs <= 10%. It costs more
+                # here, so it is off by default: the row reports the cost that decided it (no
+                # target of its own; the title says the rule).
+                floor_label, floor_s = "dvx add (default, no fsync)", med(ds, "dvx", "add")
             elif op == "add-hardlink":
                 # hash every file and link it into the cache (one directory entry and a chmod
                 # per file): the sum of the two floors, as neither can hide the other's cost
