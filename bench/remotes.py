@@ -220,12 +220,17 @@ def render(rows) -> str:
         if r["tool"] == "dvx":
             checks = []
             dvc = by.get(("DVC", r["op"]))
+            # One large file *to* the server (issue 13: push) <= 1.2x aws s3 cp / scp, memory
+            # flat. A pull also verifies the download and copies it to the workspace: reported
+            # beside the same tools' download, without a target.
             aws = by.get(("aws s3 cp", r["op"]))
-            if aws:  # one large file: <= 1.2x aws s3 cp, memory flat
-                checks.append(f"wall ≤ 1.2× aws s3 cp: {'met' if r['wall'] <= 1.2 * aws['wall'] else '**not met**'}")
             scp = by.get(("scp", r["op"]))
-            if scp:  # the same over SFTP: <= 1.2x scp
+            if aws and r["op"].startswith("push"):
+                checks.append(f"wall ≤ 1.2× aws s3 cp: {'met' if r['wall'] <= 1.2 * aws['wall'] else '**not met**'}")
+            if scp and r["op"].startswith("push"):
                 checks.append(f"wall ≤ 1.2× scp: {'met' if r['wall'] <= 1.2 * scp['wall'] else '**not met**'}")
+            if (aws or scp) and r["op"].startswith("pull"):
+                checks.append("— (reported)")
             if dvc and r["op"] != "push again (nothing new)":
                 checks.append(f"wall ≤ 0.8× DVC: {'met' if r['wall'] <= 0.8 * dvc['wall'] else '**not met**'}")
                 checks.append(f"CPU ≤ 1/10 DVC: {'met' if r['cpu'] <= dvc['cpu'] / 10 else '**not met**'}")
