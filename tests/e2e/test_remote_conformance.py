@@ -302,20 +302,29 @@ class Conformance(dvxtest.DvxTestCase):
         self.assertTrue(stopped, "the pull ended before the server could be stopped")
 
     def test_corrupted_cache_object_is_not_pushed(self):
-        self.project({"good.txt": b"good\n", "bad.txt": b"bad\n"}, "corrupt")
-        oid = dvxtest.md5_bytes(b"bad\n")
-        obj = self.p(".dvc/cache/files/md5/" + oid[:2] + "/" + oid[2:])
-        os.chmod(obj, 0o644)
-        with open(obj, "wb") as f:
-            f.write(b"rotten\n")
+        # A small object and a large one (sent in parts or ranges, checked before they are sent
+        # or before the upload is completed), each with one byte changed in the cache.
+        big = blob("bigbad", 20 * MIB + 777)
+        self.project({"good.txt": b"good\n", "bad.txt": b"bad\n", "bigbad.bin": big}, "corrupt")
+        oids = [dvxtest.md5_bytes(b"bad\n"), dvxtest.md5_bytes(big)]
+        for oid in oids:
+            obj = self.p(".dvc/cache/files/md5/" + oid[:2] + "/" + oid[2:])
+            os.chmod(obj, 0o644)
+            with open(obj, "r+b") as f:
+                f.seek(2)
+                c = f.read(1)
+                f.seek(2)
+                f.write(bytes([c[0] ^ 0x55]))
         code, out, err = self.run("push")
         self.assertNotEqual(code, 0, out + err)
-        self.assertIn(oid, out + err)
+        for oid in oids:
+            self.assertIn(oid, out + err)
         clone = self.clone()
         code, out, err = self.run("pull", cwd=clone)
-        self.assertNotEqual(code, 0, out + err)  # bad.txt never reached the remote
+        self.assertNotEqual(code, 0, out + err)  # neither reached the remote
         self.assert_files(clone, {"good.txt": b"good\n"})
         self.assertFalse(os.path.exists(os.path.join(clone, "bad.txt")))
+        self.assertFalse(os.path.exists(os.path.join(clone, "bigbad.bin")))
 
     def test_gc_cloud_keeps_used_and_removes_unused(self):
         self.project({"v.txt": b"version 1\n", "keep/k.txt": b"kept\n"}, "gc")

@@ -56,6 +56,8 @@ struct SshApi {
   sftp_file (*sftp_open)(sftp_session, const char*, int, mode_t) = nullptr;
   int (*sftp_close)(sftp_file) = nullptr;
   ssize_t (*sftp_write)(sftp_file, const void*, size_t) = nullptr;
+  int (*sftp_seek64)(sftp_file, uint64_t) = nullptr;
+  int (*sftp_chmod)(sftp_session, const char*, mode_t) = nullptr;
   int (*sftp_async_read_begin)(sftp_file, uint32_t) = nullptr;
   int (*sftp_async_read)(sftp_file, void*, uint32_t, uint32_t) = nullptr;
   sftp_attributes (*sftp_stat)(sftp_session, const char*) = nullptr;
@@ -112,6 +114,8 @@ Result<const SshApi*> ssh_api() {
     sym(api.sftp_open, "sftp_open");
     sym(api.sftp_close, "sftp_close");
     sym(api.sftp_write, "sftp_write");
+    sym(api.sftp_seek64, "sftp_seek64");
+    sym(api.sftp_chmod, "sftp_chmod");
     sym(api.sftp_async_read_begin, "sftp_async_read_begin");
     sym(api.sftp_async_read, "sftp_async_read");
     sym(api.sftp_stat, "sftp_stat");
@@ -526,6 +530,26 @@ void SftpRemote::release(Conn* c, bool broken) const {
   m_cv.notify_one();
 }
 
+Result<SftpRemote::Conn*> SftpRemote::try_acquire() const {
+  std::unique_lock<std::mutex> lock(m_mutex);
+  if (!m_idle.empty()) {
+    Conn* c = m_idle.back();
+    m_idle.pop_back();
+    return c;
+  }
+  if (m_live >= m_s.max_sessions || m_down) return nullptr;  // never waits: no deadlock with workers
+  ++m_live;
+  lock.unlock();
+  auto c = connect();
+  if (!c) {
+    lock.lock();
+    --m_live;
+    m_cv.notify_all();
+    return std::unexpected(c.error());
+  }
+  return *c;
+}
+
 template <class T>
 Result<T> SftpRemote::with_conn(const std::string& what, const std::function<Result<T>(Conn&)>& op,
                                 const std::function<bool()>& may_retry) const {
@@ -609,6 +633,89 @@ Status SftpRemote::make_dirs(Conn& c, const std::string& dir) const {
   return {};
 }
 
+namespace {
+// Files from this size up are written by several connections at once, each its own range:
+// libssh 0.10 waits for the answer to every write, so one connection moves one 128 KiB message
+// per round trip (1 GiB: 6.6 s against 2.6-4.7 s for scp).
+constexpr uint64_t k_parallel_min = 16ull << 20;
+constexpr int k_parallel_conns = 4;
+}  // namespace
+
+Status SftpRemote::write_range(Conn& c, int fd, const std::string& tmp, uint64_t begin, uint64_t end,
+                               const std::string& what) const {
+  const SshApi& a = **ssh_api();
+  sftp_file f = a.sftp_open(c.sftp, tmp.c_str(), O_WRONLY, 0);
+  if (!f) return std::unexpected(c.error(what));
+  if (a.sftp_seek64(f, begin) < 0) {
+    a.sftp_close(f);
+    return std::unexpected(c.error(what));
+  }
+  const size_t chunk = c.big_writes ? 128 * 1024 : 32 * 1024;
+  std::string buf(chunk, '\0');
+  for (uint64_t off = begin; off < end;) {
+    const size_t len = static_cast<size_t>(std::min<uint64_t>(chunk, end - off));
+    size_t got = 0;
+    while (got < len) {
+      ssize_t r = ::pread(fd, buf.data() + got, len - got, static_cast<off_t>(off + got));
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) {
+        a.sftp_close(f);
+        if (r < 0) return std::unexpected(errno_error("cannot read local file for " + what, errno));
+        return fail(ErrorCode::io, what + ": the local file shrank while it was uploaded");
+      }
+      got += static_cast<size_t>(r);
+    }
+    if (a.sftp_write(f, buf.data(), len) != static_cast<ssize_t>(len)) {
+      Error e = c.error(what);
+      a.sftp_close(f);
+      return std::unexpected(e);
+    }
+    off += len;
+  }
+  if (a.sftp_close(f) != SSH_OK) return std::unexpected(c.error(what));
+  return {};
+}
+
+Status SftpRemote::put_parallel(Conn& c, int fd, uint64_t size, const std::string& tmp, const std::string& dst,
+                                const std::string& what) const {
+  const SshApi& a = **ssh_api();
+  // Created writable (the other connections open it again), made read-only before the rename.
+  sftp_file f = a.sftp_open(c.sftp, tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (!f) return std::unexpected(c.error(what));
+  if (a.sftp_close(f) != SSH_OK) return std::unexpected(c.error(what));
+  auto discard = [&](Error e) -> Status {
+    if (!c.lost()) (void)a.sftp_unlink(c.sftp, tmp.c_str());
+    return std::unexpected(std::move(e));
+  };
+  // Extra connections only when free now (idle or under max_sessions): never waits.
+  std::vector<Conn*> helpers;
+  for (int i = 1; i < k_parallel_conns; ++i) {
+    auto h = try_acquire();
+    if (!h || !*h) break;
+    helpers.push_back(*h);
+  }
+  const uint64_t n = helpers.size() + 1;
+  const uint64_t unit = 128 * 1024;
+  const uint64_t span = (size / n + unit - 1) / unit * unit;
+  std::vector<std::optional<Error>> errors(n);
+  std::vector<std::thread> threads;
+  for (uint64_t i = 1; i < n; ++i) {
+    const uint64_t b = std::min(size, i * span), e = std::min(size, (i + 1) * span);
+    threads.emplace_back([&, i, b, e] {
+      if (auto r = write_range(*helpers[i - 1], fd, tmp, b, e, what); !r) errors[i] = r.error();
+    });
+  }
+  if (auto r = write_range(c, fd, tmp, 0, std::min(size, span), what); !r) errors[0] = r.error();
+  for (auto& t : threads) t.join();
+  for (size_t i = 0; i < helpers.size(); ++i) release(helpers[i], errors[i + 1] && helpers[i]->lost());
+  for (auto& e : errors)
+    if (e) return discard(*e);
+  if (a.sftp_chmod(c.sftp, tmp.c_str(), 0444) != SSH_OK) return discard(c.error(what));
+  if (a.sftp_rename(c.sftp, tmp.c_str(), dst.c_str()) != SSH_OK)
+    return discard(c.error("rename " + tmp + " to " + dst + " on " + m_s.host));
+  return {};
+}
+
 Status SftpRemote::put(const std::string& local_path, const std::string& key, const odb::ObjectId* verify) const {
   std::string dst = path_of(key);
   size_t slash = dst.rfind('/');
@@ -633,6 +740,24 @@ Status SftpRemote::put(const std::string& local_path, const std::string& key, co
           if (!c.lost()) (void)a.sftp_unlink(c.sftp, tmp.c_str());
           return std::unexpected(std::move(e));
         };
+        const uint64_t size = static_cast<uint64_t>(std::max<int64_t>(0, fsx::stat_path(local_path).size));
+        if (size >= k_parallel_min) {
+          if (verify) {
+            // The ranges go out of order: the bytes are checked in one pass first.
+            hash::DigestStream d(odb::content_algorithm(*verify));
+            ChunkReader reader(fd, 1 << 20, &d, true);
+            for (;;) {
+              int err = 0;
+              std::string_view bytes = reader.next(err);
+              if (err) return std::unexpected(errno_error("cannot read '" + local_path + "'", err));
+              if (bytes.empty()) break;
+            }
+            std::string got = d.hex_digest();
+            if (got != odb::content_digest(*verify)) return std::unexpected(odb::corrupted(local_path, *verify, got));
+          }
+          if (auto r = put_parallel(c, fd, size, tmp, dst, what); !r) return std::unexpected(r.error());
+          return true;
+        }
         std::optional<hash::DigestStream> digest;
         if (verify) digest.emplace(odb::content_algorithm(*verify));
         // Each write waits for its answer: OpenSSH's server (posix-rename@openssh.com) takes

@@ -70,6 +70,14 @@ class SftpRemote final : public Remote {
 
  private:
   Result<Conn*> acquire() const;
+  // A free connection now (idle, or a new one under max_sessions), else nullptr: never waits.
+  Result<Conn*> try_acquire() const;
+  // One range of a local file into the remote file `tmp` (already created), on `c`.
+  Status write_range(Conn& c, int fd, const std::string& tmp, uint64_t begin, uint64_t end,
+                     const std::string& what) const;
+  // A large file written by up to 4 connections at once, then made read-only and renamed.
+  Status put_parallel(Conn& c, int fd, uint64_t size, const std::string& tmp, const std::string& dst,
+                      const std::string& what) const;
   void release(Conn* c, bool broken) const;
   Result<Conn*> connect() const;
   // Runs `op` on a leased connection; a lost connection is dropped and, while `may_retry()`
