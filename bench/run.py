@@ -24,7 +24,6 @@ import datetime as _dt
 import hashlib
 import importlib
 import json
-import mmap
 import os
 import platform
 import shlex
@@ -328,6 +327,12 @@ class Bench:
         for p in paths:
             if not os.path.lexists(p):
                 continue
+            if ds is not None and ds.kind == "large":
+                # A few inodes: removed now. In the trash, each repetition's 1 GiB would stay in
+                # the page cache and the next one's writes would need memory the VM had handed
+                # back to the host (see hold_freed_memory).
+                self.rm(p)
+                continue
             os.makedirs(self.trash_dir, exist_ok=True)
             self.trash_seq += 1
             os.rename(p, os.path.join(self.trash_dir, str(self.trash_seq)))
@@ -381,7 +386,6 @@ class Bench:
                 t_sync = time.perf_counter() - t_sync
                 if t_sync > 2:
                     self.say(f"  (sync before the run took {fmt_s(t_sync)})")
-                self.prefault()
                 secs, rss = self.run(argv, cwd, env)
             except CommandFailed as e:
                 m.error = str(e)
@@ -397,32 +401,6 @@ class Bench:
             m.add(secs, rss)
             self.say(f"  {what} [{r + 1}/{reps}] {fmt_s(secs)}  rss {fmt_rss(rss)}")
         return m
-
-    def prefault(self) -> None:
-        """Backs free memory by the host again, untimed, just before a timed run. On a VM whose
-        balloon has free page reporting (Firecracker, QEMU with free-page-reporting=on), pages
-        freed for about 2 s are handed back to the host, and the guest's next use of each one
-        costs a host page fault: a 1 GiB copy into such memory took 1.8-1.9 s of kernel time
-        where the same copy into memory used a moment earlier took 0.25 s. Which of the two a
-        timed run got depended on how long ago the previous step freed its files, not on the
-        tool. Touching and unmapping (data set size + 256 MiB) of anonymous memory puts recently
-        backed pages at the head of the free lists, so every run, floors and tools alike, starts
-        from the same state. Bounded by half of the free memory."""
-        ds = self.cur_ds
-        want = (ds.disk_bytes() if ds else 0) + (256 << 20)
-        try:
-            with open("/proc/meminfo") as f:
-                free_kib = next(int(l.split()[1]) for l in f if l.startswith("MemFree:"))
-            want = min(want, free_kib * 1024 // 2)
-        except (OSError, StopIteration, ValueError):
-            return
-        if want <= 0 or not hasattr(mmap, "MAP_POPULATE"):
-            return
-        try:
-            m = mmap.mmap(-1, want, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | mmap.MAP_POPULATE)
-            m.close()
-        except (OSError, ValueError):
-            pass
 
     def record(self, ds: Dataset | None, tool: str, op: str, m: Measure, **extra) -> None:
         self.results.append({"dataset": ds.key if ds else None, "tool": tool, "op": op,
@@ -1302,6 +1280,40 @@ def machine_description(work: str, nproc: int) -> dict:
             "loadavg_start": list(os.getloadavg())}
 
 
+PAGE_REPORTING_MIN_FREE = "/sys/module/page_reporting/parameters/min_free_ms"
+
+
+def hold_freed_memory(ms: int) -> tuple[str | None, str | None]:
+    """On a VM whose balloon reports free pages to the host, memory freed moments ago goes back
+    to the host and its next use costs a host page fault per page: a 1 GiB copy into such memory
+    took 1.8-2.3 s of kernel time (all of it in memcpy) against 0.25 s into memory kept by the
+    guest, for cp and dvx alike, at random between repetitions. Where the kernel lets pages be
+    held back for a while (the page_reporting module's min_free_ms), the run holds them `ms`
+    (memory free for longer still goes back) and restore_freed_memory() sets the old value back.
+    Returns (old value to restore, note for the results) - (None, None) when there is no such knob."""
+    try:
+        with open(PAGE_REPORTING_MIN_FREE) as f:
+            old = f.read().strip()
+        if int(old) >= ms:
+            return None, f"free page reporting already holds freed memory {old} ms (page_reporting.min_free_ms)"
+        with open(PAGE_REPORTING_MIN_FREE, "w") as f:
+            f.write(str(ms))
+    except (OSError, ValueError):
+        return None, None
+    return old, (f"free page reporting held freed memory {ms} ms during the run (page_reporting.min_free_ms "
+                 f"{old} -> {ms}, restored after): see bench/README.md")
+
+
+def restore_freed_memory(old: str | None) -> None:
+    if old is None:
+        return
+    try:
+        with open(PAGE_REPORTING_MIN_FREE, "w") as f:
+            f.write(old)
+    except OSError:
+        pass
+
+
 def git_commit() -> tuple[str, bool]:
     r = subprocess.run(["git", "-C", ROOT, "rev-parse", "HEAD"], capture_output=True, text=True)
     commit = r.stdout.strip() or "unknown"
@@ -1362,6 +1374,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--reps", type=int, help="repetitions per measurement (default: preset's)")
     ap.add_argument("--only", help="comma-separated data set keys or labels to run (e.g. many-10000x1024), or `pipelines`, `metrics`, `plots`, `experiments`, `layouts` or `remotes`")
     ap.add_argument("--no-baselines", action="store_true", help="skip DVC, git-lfs and git-annex")
+    ap.add_argument("--keep-page-reporting", action="store_true",
+                    help="leave a VM's free page reporting as it is (by default freed memory is held 60 s "
+                         "during the run where the kernel allows it; see bench/README.md)")
     ap.add_argument("--readme", dest="readme", action="store_true", default=None,
                     help="rewrite README.md's Benchmarks section (default for the default/huge presets)")
     ap.add_argument("--no-readme", dest="readme", action="store_false")
@@ -1476,10 +1491,15 @@ def main(argv: list[str]) -> int:
         "results": b.results,
         "notes": [],
     }
+    held, hold_note = (None, None) if args.keep_page_reporting else hold_freed_memory(60_000)
+    if hold_note:
+        b.say(hold_note)
+        doc["notes"].append(hold_note)
     t0 = time.perf_counter()
     try:
         b.main(datasets, dvx, dvc, lfs, annex)
     finally:
+        restore_freed_memory(held)
         b.launcher.close()
         b.rm(b.run_dir)
         if args.purge:
