@@ -393,12 +393,21 @@ Status S3Remote::perform(Call& call) const {
     call.delivered = call.stopped = false;
     call.abort_error.reset();
 
+    std::string date = amz_now();
+    std::string key;
     CURL* h = nullptr;
     {
       std::lock_guard<std::mutex> lock(m_pool_mutex);
       if (!m_pool.empty()) {
         h = static_cast<CURL*>(m_pool.back());
         m_pool.pop_back();
+      }
+      if (!m_s.credentials.anonymous) {
+        if (m_key_day.compare(0, std::string::npos, date, 0, 8) != 0) {
+          m_key_day = date.substr(0, 8);
+          m_key = s3::signing_key(m_s.credentials.secret_key, m_key_day, m_s.region, "s3");
+        }
+        key = m_key;
       }
     }
     if (h) api.easy_reset(h);
@@ -408,7 +417,6 @@ Status S3Remote::perform(Call& call) const {
     std::string query = s3::canonical_query(call.query);
     std::string url = m_s.endpoint.substr(0, m_s.endpoint.find('/', m_s.endpoint.find("://") + 3)) + call.path +
                       (query.empty() ? "" : "?" + query);
-    std::string date = amz_now();
     std::string payload = call.body ? hash::sha256_hex(*call.body) : (call.read ? "UNSIGNED-PAYLOAD" : kEmptySha256);
     std::vector<std::pair<std::string, std::string>> headers = {
         {"host", m_host}, {"x-amz-date", date}, {"x-amz-content-sha256", payload}};
@@ -428,6 +436,7 @@ Status S3Remote::perform(Call& call) const {
       in.region = m_s.region;
       in.access_key = m_s.credentials.access_key;
       in.secret_key = m_s.credentials.secret_key;
+      in.signing_key = std::move(key);
       list = api.slist_append(list, ("Authorization: " + s3::sign_v4(in).authorization).c_str());
     }
     list = api.slist_append(list, "Expect:");

@@ -98,6 +98,7 @@ class S3Remote final : public Remote {
   std::string m_host;  // Host header: host[:port]
   mutable std::mutex m_pool_mutex;
   mutable std::vector<void*> m_pool;  // idle curl easy handles (connections kept alive)
+  mutable std::string m_key_day, m_key;  // the SigV4 signing key of m_key_day (under m_pool_mutex)
   mutable std::once_flag m_bucket_once;
   mutable Status m_bucket_status;
 };

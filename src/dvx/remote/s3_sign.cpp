@@ -60,6 +60,14 @@ std::string header_value(std::string_view v) {
 
 }  // namespace
 
+std::string signing_key(std::string_view secret_key, std::string_view day, std::string_view region,
+                        std::string_view service) {
+  std::string key = hash::hmac_sha256("AWS4" + std::string(secret_key), day);
+  key = hash::hmac_sha256(key, region);
+  key = hash::hmac_sha256(key, service);
+  return hash::hmac_sha256(key, "aws4_request");
+}
+
 Signed sign_v4(const SignInput& in) {
   std::vector<std::pair<std::string, std::string>> headers;
   for (auto& [k, v] : in.headers) headers.emplace_back(to_lower(trim(k)), header_value(v));
@@ -76,11 +84,9 @@ Signed sign_v4(const SignInput& in) {
   std::string day = in.amz_date.substr(0, 8);
   std::string scope = day + "/" + in.region + "/" + in.service + "/aws4_request";
   s.string_to_sign = "AWS4-HMAC-SHA256\n" + in.amz_date + "\n" + scope + "\n" + hash::sha256_hex(s.canonical_request);
-  std::string key = hash::hmac_sha256("AWS4" + in.secret_key, day);
-  key = hash::hmac_sha256(key, in.region);
-  key = hash::hmac_sha256(key, in.service);
-  key = hash::hmac_sha256(key, "aws4_request");
-  std::string sig = hash::hmac_sha256(key, s.string_to_sign);
+  std::string sig = hash::hmac_sha256(
+      in.signing_key.empty() ? signing_key(in.secret_key, day, in.region, in.service) : in.signing_key,
+      s.string_to_sign);
   s.signature = to_hex(reinterpret_cast<const unsigned char*>(sig.data()), sig.size());
   s.authorization = "AWS4-HMAC-SHA256 Credential=" + in.access_key + "/" + scope +
                     ", SignedHeaders=" + signed_headers + ", Signature=" + s.signature;

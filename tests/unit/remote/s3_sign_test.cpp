@@ -46,6 +46,22 @@ TEST(SigV4, AwsExampleGetObject) {
             "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
 }
 
+// A kept signing key (S3Remote derives it once a day) signs exactly as the derived one; a key of
+// another day does not.
+TEST(SigV4, KeptSigningKeySignsTheSame) {
+  SignInput in = example("GET", "/test.txt");
+  in.payload_hash = kEmptySha;
+  in.headers = {{"Host", "examplebucket.s3.amazonaws.com"},
+                {"Range", "bytes=0-9"},
+                {"x-amz-content-sha256", kEmptySha},
+                {"x-amz-date", "20130524T000000Z"}};
+  in.signing_key = signing_key(in.secret_key, "20130524", "us-east-1", "s3");
+  EXPECT_EQ(in.signing_key.size(), 32u);
+  EXPECT_EQ(sign_v4(in).signature, "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
+  in.signing_key = signing_key(in.secret_key, "20130525", "us-east-1", "s3");
+  EXPECT_NE(sign_v4(in).signature, "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
+}
+
 TEST(SigV4, AwsExamplePutObject) {
   std::string body = "Welcome to Amazon S3.";
   std::string sha = hash::sha256_hex(body);
