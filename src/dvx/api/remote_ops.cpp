@@ -244,9 +244,14 @@ TransferSummary fetch(repo::Repo& repo, const TransferOptions& opts) {
   if (repo.progress()) progress = [&](size_t d, size_t t) { repo.progress()("fetch", d, t); };
   auto r = transfer::fetch(repo.cache(), *rem, ids_of(used.objects), jobs, verify, progress);
   sum.transferred += r.transferred;
-  if (!r.verified.empty()) {  // large downloads were hashed on the way: a checkout copies them as they are
+  // Large downloads hashed on the way, or (verify = false) taken as the remote names them, as
+  // DVC does: a checkout copies them as they are instead of hashing them again.
+  static_assert(transfer::TransferResult::k_received_min_size == workspace::k_recorded_copy_size);
+  std::vector<odb::ObjectId> record = std::move(r.verified);
+  record.insert(record.end(), r.received.begin(), r.received.end());
+  if (!record.empty()) {
     auto ctx = repo.context();
-    workspace::record_objects(ctx, r.verified);
+    workspace::record_objects(ctx, record);
   }
   failed += r.failed.size();
   errors.insert(errors.end(), r.errors.begin(), r.errors.end());

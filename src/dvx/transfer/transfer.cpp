@@ -61,10 +61,11 @@ struct Collector {
     result.failed.push_back(id);
     result.errors.push_back(std::move(error));
   }
-  void copied(const odb::ObjectId* verified = nullptr) {
+  void copied(const odb::ObjectId* verified = nullptr, const odb::ObjectId* received = nullptr) {
     std::lock_guard<std::mutex> lock(m);
     ++result.transferred;
     if (verified) result.verified.push_back(*verified);
+    if (received) result.received.push_back(*received);
   }
   TransferResult finish() {
     std::sort(result.missing.begin(), result.missing.end());
@@ -196,7 +197,9 @@ TransferResult fetch(const odb::ObjectDb& cache, const remote::Remote& remote, c
     if (!got) c.failed(id, got.error().message);
     else if (!*got) c.missing(id);
     else if (!stored) c.failed(id, stored.error().message);
-    else c.copied(digest ? &id : nullptr);
+    else if (digest) c.copied(&id);
+    else c.copied(nullptr, fsx::lstat_path(in_staging ? tmp : cache.path_of(id)).size >=
+                                   TransferResult::k_received_min_size ? &id : nullptr);
     if (!via_bulk[i]) (void)fsx::remove_file(tmp);
   };
   // Verified downloads of small 3.x objects are read whole, a chunk at a time per worker, and

@@ -222,6 +222,25 @@ TEST(Transfer, WithoutVerifyObjectsAreStoredAsReceived) {
   EXPECT_EQ(mode_of(f.b.path_of(id)), 0444u);
 }
 
+TEST(Transfer, FetchReportsWhatItHashedAndWhatItTookAsReceived) {
+  // Large objects are listed for the state db: `verified` when hashed on the way, `received`
+  // when stored unhashed (verify = false); small ones in neither.
+  Fixture f;
+  std::string big(2 * (1 << 20), 'b');
+  auto large = f.put(f.a, big);
+  auto small = f.put(f.a, "small\n");
+  ASSERT_EQ(push(f.a, f.remote, {large, small}, 2).transferred, 2u);
+  auto hashed = fetch(f.b, f.remote, {large, small}, 2, odb::Verify::yes);
+  EXPECT_EQ(hashed.verified, std::vector<ObjectId>{large});
+  EXPECT_TRUE(hashed.received.empty());
+  ObjectDb c{f.t / "c/cache"};
+  auto taken = fetch(c, f.remote, {large, small}, 2, odb::Verify::no);
+  EXPECT_EQ(taken.transferred, 2u);
+  EXPECT_TRUE(taken.verified.empty());
+  EXPECT_EQ(taken.received, std::vector<ObjectId>{large});
+  EXPECT_EQ(tu::read_file(c.path_of(large)), big);
+}
+
 TEST(Transfer, FetchReplacesCorruptedWritableCacheObject) {
   Fixture f;
   auto id = f.put(f.a, "content\n");
