@@ -91,7 +91,11 @@ std::set<odb::ObjectId> remote_objects(const remote::Remote& rem) {
 
 FsckResult fsck(repo::Repo& repo, const FsckOptions& opts, const std::function<void(const std::string&)>& progress) {
   const odb::ObjectDb& cache = repo.cache();
-  unsigned threads = opts.jobs.value_or(std::max(1u, repo.jobs()));
+  // Reading objects waits on the disk when they are not in the page cache: 8 readers per core
+  // keep it busy (a cold 100k-object check here: 5.5 s on 2 threads, 2.1 s on 8, 1.7-1.9 s on
+  // 16) and cost nothing when they are (0.47 s warm either way).
+  unsigned threads = opts.jobs.value_or(std::max(1u, repo.jobs()));  // remote transfers
+  unsigned readers = opts.jobs.value_or(std::clamp(8 * threads, 8u, 64u));
   FsckResult result;
   Collector col;
   if (opts.cache_only) {
@@ -157,16 +161,14 @@ FsckResult fsck(repo::Repo& repo, const FsckOptions& opts, const std::function<v
     std::vector<std::string> paths;
     for (auto& f : files) {
       if (odb::content_algorithm(f.first) != alg) continue;
-      if (!cache.exists(f.first)) {
-        problems.push_back(problem("missing", f.first, f.second, "not in the cache"));
-        continue;
-      }
+      // Not checked for presence here: hash_files opens each file on all threads and reports a
+      // missing one as not_found (a stat per object here would run serially, before them).
       group.push_back(f);
       paths.push_back(cache.path_of(f.first));
     }
     if (paths.empty()) continue;
     if (progress) progress("hashing " + std::to_string(paths.size()) + " cache files");
-    auto digests = hash::hash_files(paths, alg, threads);
+    auto digests = hash::hash_files(paths, alg, readers);
     for (size_t i = 0; i < group.size(); ++i) {
       auto& [id, e] = group[i];
       auto& d = digests[i];
