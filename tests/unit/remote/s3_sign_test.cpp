@@ -23,13 +23,19 @@ SignInput example(const std::string& method, const std::string& path) {
   return in;
 }
 
-TEST(SigV4, AwsExampleGetObject) {
+// AWS's "GET Object" example request.
+SignInput get_object_example() {
   SignInput in = example("GET", "/test.txt");
   in.payload_hash = kEmptySha;
   in.headers = {{"Host", "examplebucket.s3.amazonaws.com"},
                 {"Range", "bytes=0-9"},
                 {"x-amz-content-sha256", kEmptySha},
                 {"x-amz-date", "20130524T000000Z"}};
+  return in;
+}
+
+TEST(SigV4, AwsExampleGetObject) {
+  SignInput in = get_object_example();
   Signed s = sign_v4(in);
   EXPECT_EQ(s.canonical_request,
             "GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\nrange:bytes=0-9\n"
@@ -49,12 +55,7 @@ TEST(SigV4, AwsExampleGetObject) {
 // A kept signing key (S3Remote derives it once a day) signs exactly as the derived one; a key of
 // another day does not.
 TEST(SigV4, KeptSigningKeySignsTheSame) {
-  SignInput in = example("GET", "/test.txt");
-  in.payload_hash = kEmptySha;
-  in.headers = {{"Host", "examplebucket.s3.amazonaws.com"},
-                {"Range", "bytes=0-9"},
-                {"x-amz-content-sha256", kEmptySha},
-                {"x-amz-date", "20130524T000000Z"}};
+  SignInput in = get_object_example();
   in.signing_key = signing_key(in.secret_key, "20130524", "us-east-1", "s3");
   EXPECT_EQ(in.signing_key.size(), 32u);
   EXPECT_EQ(sign_v4(in).signature, "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
