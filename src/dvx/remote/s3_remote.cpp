@@ -4,16 +4,12 @@
 
 #define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <condition_variable>
-#include <deque>
-#include <mutex>
 #include <cstring>
 #include <cstdlib>
 #include <ctime>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -578,6 +574,8 @@ constexpr size_t k_part_streams = 4;
 Status S3Remote::put_multipart(const std::string& local_path, const std::string& key, uint64_t size,
                                const odb::ObjectId* verify) const {
   uint64_t part = std::max<uint64_t>(m_s.part_size, (size + 9999) / 10000);
+  auto file = http::FileBody::open(local_path);  // before the upload starts: nothing to abort
+  if (!file) return std::unexpected(file.error());
   std::string path = object_path(key);
   Call init;
   init.method = "POST";
@@ -599,109 +597,31 @@ Status S3Remote::put_multipart(const std::string& local_path, const std::string&
     a.what = "DELETE (abort multipart upload) " + where(key);
     (void)perform(a);
   };
-  int fd = ::open(local_path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    abort_upload();
-    return fail_errno("cannot open '" + local_path + "'", errno);
-  }
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
   std::optional<hash::DigestStream> digest;
   if (verify) digest.emplace(odb::content_algorithm(*verify));
-  // Parts are read and hashed in order here and sent by up to k_part_streams threads at once
-  // (one request at a time bounds a large upload by the round trip of each part; aws s3 cp
-  // sends 10). Memory: one part buffer per stream plus the one being read.
-  const size_t parts = static_cast<size_t>((size + part - 1) / part);
-  const size_t streams = std::min<size_t>(k_part_streams, parts);
+  // Parts read and hashed in order, sent by up to k_part_streams threads at once (one request
+  // at a time bounds a large upload by the round trip of each part; aws s3 cp sends 10).
+  const size_t parts = static_cast<size_t>(((*file)->size() + part - 1) / part);
   std::vector<std::string> etags(parts);
-  std::mutex m;
-  std::condition_variable cv;
-  std::deque<std::pair<size_t, std::string>> queue;  // (part index, bytes) waiting for a sender
-  std::vector<std::string> spare;                      // buffers sent, to be filled again
-  size_t outstanding = 0;                              // parts queued or being sent
-  std::optional<Error> failed;
-  bool reading_done = false;
-  auto sender = [&] {
-    while (true) {
-      std::pair<size_t, std::string> job;
-      {
-        std::unique_lock<std::mutex> lock(m);
-        cv.wait(lock, [&] { return !queue.empty() || reading_done || failed; });
-        if (failed || queue.empty()) return;
-        job = std::move(queue.front());
-        queue.pop_front();
-      }
-      const std::string number = std::to_string(job.first + 1);
-      Call p;
-      p.method = "PUT";
-      p.path = path;
-      p.query = {{"partNumber", number}, {"uploadId", *upload_id}};
-      p.what = "PUT (part " + number + ") " + where(key);
-      p.body = std::move(job.second);
-      auto r = perform(p);
-      std::optional<Error> err;
-      if (!r) err = r.error();
-      else if (p.status != 200) err = http_error(p);
-      else if (auto etag = p.header("etag")) etags[job.first] = *etag;
-      else err = Error{ErrorCode::io, p.what + ": no ETag in the answer"};
-      std::lock_guard<std::mutex> lock(m);
-      if (err && !failed) failed = std::move(*err);
-      --outstanding;
-      spare.push_back(std::move(*p.body));
-      cv.notify_all();
-      if (failed) return;
-    }
-  };
-  std::vector<std::thread> senders;
-  senders.reserve(streams);
-  for (size_t t = 0; t < streams; ++t) senders.emplace_back(sender);
-  std::optional<Error> read_error;
-  for (size_t i = 0; i < parts && !read_error; ++i) {
-    const uint64_t offset = i * part, len = std::min(part, size - offset);
-    std::string buf;
-    {
-      // Wait for a free buffer: at most `streams` parts queued or in flight besides this one.
-      std::unique_lock<std::mutex> lock(m);
-      cv.wait(lock, [&] { return failed || outstanding < streams; });
-      if (failed) break;
-      if (!spare.empty()) {
-        buf = std::move(spare.back());
-        spare.pop_back();
-      }
-    }
-    buf.resize(len);
-    size_t got = 0;
-    while (got < len) {
-      ssize_t r = ::pread(fd, buf.data() + got, len - got, static_cast<off_t>(offset + got));
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) {
-        read_error = r < 0 ? Error{ErrorCode::io, "cannot read '" + local_path + "': " + std::strerror(errno)}
-                           : Error{ErrorCode::io, "'" + local_path + "' shrank while it was uploaded"};
-        break;
-      }
-      got += static_cast<size_t>(r);
-    }
-    if (read_error) break;
-    if (digest) digest->update(buf.data(), buf.size());
-    {
-      std::lock_guard<std::mutex> lock(m);
-      queue.emplace_back(i, std::move(buf));
-      ++outstanding;
-    }
-    cv.notify_all();
-  }
-  {
-    std::lock_guard<std::mutex> lock(m);
-    reading_done = true;
-    if (read_error && !failed) failed = *read_error;
-  }
-  cv.notify_all();
-  for (auto& t : senders) t.join();
-  if (failed) {
+  auto sent = http::upload_parts(**file, part, static_cast<int>(std::min<size_t>(k_part_streams, parts)),
+                                 digest ? &*digest : nullptr, [&](size_t i, std::string& bytes) -> Status {
+                                   const std::string number = std::to_string(i + 1);
+                                   Call p;
+                                   p.method = "PUT";
+                                   p.path = path;
+                                   p.query = {{"partNumber", number}, {"uploadId", *upload_id}};
+                                   p.what = "PUT (part " + number + ") " + where(key);
+                                   p.body = std::move(bytes);
+                                   if (auto r = perform(p); !r) return r;
+                                   if (p.status != 200) return std::unexpected(http_error(p));
+                                   auto etag = p.header("etag");
+                                   if (!etag) return fail(ErrorCode::io, p.what + ": no ETag in the answer");
+                                   etags[i] = *etag;
+                                   return {};
+                                 });
+  if (!sent) {
     abort_upload();
-    return std::unexpected(*failed);
+    return sent;
   }
   std::string complete = "<CompleteMultipartUpload>";
   for (size_t i = 0; i < parts; ++i)
