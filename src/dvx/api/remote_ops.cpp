@@ -246,12 +246,10 @@ TransferSummary fetch(repo::Repo& repo, const TransferOptions& opts) {
   sum.transferred += r.transferred;
   // Large downloads hashed on the way, or (verify = false) taken as the remote names them, as
   // DVC does: a checkout copies them as they are instead of hashing them again.
-  static_assert(transfer::TransferResult::k_received_min_size == workspace::k_recorded_copy_size);
-  std::vector<odb::ObjectId> record = std::move(r.verified);
-  record.insert(record.end(), r.received.begin(), r.received.end());
-  if (!record.empty()) {
+  if (!r.verified.empty() || !r.received.empty()) {
     auto ctx = repo.context();
-    workspace::record_objects(ctx, record);
+    workspace::record_objects(ctx, r.verified);
+    workspace::record_objects(ctx, r.received, workspace::k_recorded_copy_size);  // not every small file
   }
   failed += r.failed.size();
   errors.insert(errors.end(), r.errors.begin(), r.errors.end());

@@ -197,9 +197,7 @@ TransferResult fetch(const odb::ObjectDb& cache, const remote::Remote& remote, c
     if (!got) c.failed(id, got.error().message);
     else if (!*got) c.missing(id);
     else if (!stored) c.failed(id, stored.error().message);
-    else if (digest) c.copied(&id);
-    else c.copied(nullptr, fsx::lstat_path(in_staging ? tmp : cache.path_of(id)).size >=
-                                   TransferResult::k_received_min_size ? &id : nullptr);
+    else c.copied(digest ? &id : nullptr, digest ? nullptr : &id);
     if (!via_bulk[i]) (void)fsx::remove_file(tmp);
   };
   // Verified downloads of small 3.x objects are read whole, a chunk at a time per worker, and

@@ -28,11 +28,9 @@ struct TransferResult {
   // fetch: objects streamed (the large ones) and hashed on the way, now in the cache: the
   // caller may record them as verified (state db) so a copy checkout need not read them again.
   std::vector<odb::ObjectId> verified;
-  // fetch with Verify::no: objects of k_received_min_size bytes or more stored as received (the
-  // remote trusted, as the remote's `verify = false` asks); the caller may record them like
-  // `verified`.
+  // fetch with Verify::no: objects streamed and stored as received (the remote trusted, as the
+  // remote's `verify = false` asks); the caller may record the large ones like `verified`.
   std::vector<odb::ObjectId> received;
-  static constexpr int64_t k_received_min_size = 1 << 20;
 };
 
 using Progress = std::function<void(size_t done, size_t total)>;

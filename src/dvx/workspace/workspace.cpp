@@ -454,7 +454,7 @@ std::vector<CorruptObject> verify_objects(const Context& ctx, const std::vector<
   return bad;
 }
 
-void record_objects(const Context& ctx, const std::vector<odb::ObjectId>& ids) {
+void record_objects(const Context& ctx, const std::vector<odb::ObjectId>& ids, int64_t min_size) {
   state::StateDb* db = ctx.hasher ? ctx.hasher->state() : nullptr;
   if (!db || ids.empty()) return;
   std::vector<fsx::FileStat> stats(ids.size());
@@ -465,7 +465,9 @@ void record_objects(const Context& ctx, const std::vector<odb::ObjectId>& ids) {
     std::vector<std::string> paths, md5s;
     std::vector<state::StatKey> keys;
     for (size_t i = 0; i < ids.size(); ++i) {
-      if (odb::content_algorithm(ids[i]) != alg || stats[i].type != fsx::FileType::regular) continue;
+      if (odb::content_algorithm(ids[i]) != alg || stats[i].type != fsx::FileType::regular ||
+          stats[i].size < min_size)
+        continue;
       paths.push_back(ctx.cache->path_of(ids[i]));
       keys.push_back(object_key(stats[i]));
       md5s.emplace_back(odb::content_digest(ids[i]));

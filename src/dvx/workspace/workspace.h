@@ -128,9 +128,10 @@ enum class Relink { no, yes };
 // absent objects are skipped (the caller reports them missing).
 std::vector<CorruptObject> verify_objects(const Context& ctx, const std::vector<odb::ObjectId>& ids,
                                           const std::vector<std::string>* paths = nullptr);
-// Records objects dvx has just written from bytes it hashed, so that verify_objects trusts them
-// without reading them (one lstat each, one state-db batch).
-void record_objects(const Context& ctx, const std::vector<odb::ObjectId>& ids);
+// Records objects dvx has just written from bytes it hashed (or, with a remote's verify = false,
+// took as received), so that verify_objects trusts them without reading them (one lstat each,
+// one state-db batch); those smaller than `min_size` are left out.
+void record_objects(const Context& ctx, const std::vector<odb::ObjectId>& ids, int64_t min_size = 0);
 
 // Objects of this size or more are also recorded when the cache copies: a copy checkout of
 // one recorded (and unchanged) object copies it in the kernel instead of hashing it on the

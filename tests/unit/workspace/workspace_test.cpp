@@ -696,6 +696,25 @@ TEST(Hasher, UsesTrustedStateEntries) {
   EXPECT_EQ((*third)[0], kWorldMd5);
 }
 
+// record_objects with a size floor (a pull with verify = false records only the large objects
+// it took as received): the small one stays unknown, the large one is known good afterwards.
+TEST(RecordObjects, SizeFloorLeavesSmallObjectsOut) {
+  Fixture f;
+  auto db = state::StateDb::open(f.p(".dvc/tmp/state.db"));
+  ASSERT_TRUE(db);
+  Hasher h(&*db, 2);
+  f.ctx.hasher = &h;
+  auto small = f.put(kHello);
+  auto large = f.put(std::string(size_t(k_recorded_copy_size) + 1, 'x'));
+  EXPECT_FALSE(large_object_known_good(f.ctx, large));
+  record_objects(f.ctx, {small, large}, k_recorded_copy_size);
+  EXPECT_TRUE(large_object_known_good(f.ctx, large));
+  auto key = state::StatKey::from(platform::lstat_path(f.cache.path_of(small)));
+  key.ctime_ns = 0;  // objects are keyed without ctime (workspace.cpp, object_key)
+  auto looked = db->lookup({f.cache.path_of(small)}, {key}, hash::Algorithm::md5, state::Racy::trust);
+  EXPECT_FALSE(looked[0]) << "a small object was recorded below the floor";
+}
+
 TEST(Hasher, MissingFileIsAnError) {
   Fixture f;
   platform::FileStat st;
