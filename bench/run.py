@@ -1417,6 +1417,17 @@ def main(argv: list[str]) -> int:
             doc = json.load(f)
         report(doc, args.readme, None)
         return 0
+    # Every run, data sets and groups alike, with freed memory held (see hold_freed_memory).
+    held, hold_note = (None, None) if args.keep_page_reporting else hold_freed_memory(60_000)
+    if hold_note:
+        print(hold_note, file=sys.stderr, flush=True)
+    try:
+        return run_bench(args, hold_note)
+    finally:
+        restore_freed_memory(held)
+
+
+def run_bench(args: argparse.Namespace, hold_note: str | None) -> int:
 
     dvx_src = os.path.abspath(os.environ.get("DVX_BIN") or os.path.join(ROOT, "build", "dvx"))
     if not os.access(dvx_src, os.X_OK):
@@ -1491,15 +1502,12 @@ def main(argv: list[str]) -> int:
         "results": b.results,
         "notes": [],
     }
-    held, hold_note = (None, None) if args.keep_page_reporting else hold_freed_memory(60_000)
     if hold_note:
-        b.say(hold_note)
         doc["notes"].append(hold_note)
     t0 = time.perf_counter()
     try:
         b.main(datasets, dvx, dvc, lfs, annex)
     finally:
-        restore_freed_memory(held)
         b.launcher.close()
         b.rm(b.run_dir)
         if args.purge:
