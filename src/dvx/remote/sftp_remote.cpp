@@ -487,7 +487,7 @@ Result<SftpRemote::Conn*> SftpRemote::connect() const {
   return conn.release();
 }
 
-Result<SftpRemote::Conn*> SftpRemote::acquire() const {
+Result<SftpRemote::Conn*> SftpRemote::acquire(bool wait) const {
   std::unique_lock<std::mutex> lock(m_mutex);
   for (;;) {
     if (!m_idle.empty()) {
@@ -497,6 +497,7 @@ Result<SftpRemote::Conn*> SftpRemote::acquire() const {
     }
     if (m_down && std::chrono::steady_clock::now() < m_down_until) return std::unexpected(*m_down);
     if (m_live < m_s.max_sessions) break;
+    if (!wait) return nullptr;
     m_cv.wait(lock);
   }
   ++m_live;
@@ -506,8 +507,10 @@ Result<SftpRemote::Conn*> SftpRemote::acquire() const {
   if (!c) {
     --m_live;
     // A refused connection fails the other workers at once for a moment; a refused host key or
-    // login for good (the settings do not change, and servers penalise repeated failures).
-    if (c.error().retryable() || c.error().code == ErrorCode::auth) {
+    // login for good (the settings do not change, and servers penalise repeated failures). Not
+    // for an extra connection (wait false): a server limiting connections per client refuses it
+    // while the ones held work on.
+    if (wait && (c.error().retryable() || c.error().code == ErrorCode::auth)) {
       m_down = c.error();
       m_down_until = c.error().retryable() ? std::chrono::steady_clock::now() + std::chrono::seconds(2)
                                            : std::chrono::steady_clock::time_point::max();
@@ -528,26 +531,6 @@ void SftpRemote::release(Conn* c, bool broken) const {
     m_idle.push_back(c);
   }
   m_cv.notify_one();
-}
-
-Result<SftpRemote::Conn*> SftpRemote::try_acquire() const {
-  std::unique_lock<std::mutex> lock(m_mutex);
-  if (!m_idle.empty()) {
-    Conn* c = m_idle.back();
-    m_idle.pop_back();
-    return c;
-  }
-  if (m_live >= m_s.max_sessions || m_down) return nullptr;  // never waits: no deadlock with workers
-  ++m_live;
-  lock.unlock();
-  auto c = connect();
-  if (!c) {
-    lock.lock();
-    --m_live;
-    m_cv.notify_all();
-    return std::unexpected(c.error());
-  }
-  return *c;
 }
 
 template <class T>
@@ -690,7 +673,7 @@ Status SftpRemote::put_parallel(Conn& c, int fd, uint64_t size, const std::strin
   // Extra connections only when free now (idle or under max_sessions): never waits.
   std::vector<Conn*> helpers;
   for (int i = 1; i < k_parallel_conns; ++i) {
-    auto h = try_acquire();
+    auto h = acquire(false);
     if (!h || !*h) break;
     helpers.push_back(*h);
   }

@@ -69,9 +69,10 @@ class SftpRemote final : public Remote {
   struct Conn;  // one SSH session and its SFTP channel (sftp_remote.cpp)
 
  private:
-  Result<Conn*> acquire() const;
-  // A free connection now (idle, or a new one under max_sessions), else nullptr: never waits.
-  Result<Conn*> try_acquire() const;
+  // An idle connection, else a new one under max_sessions; when all are taken, waits for one to
+  // be released, or with `wait` false returns nullptr at once (extra connections that must
+  // never wait: no deadlock with the transfer workers holding the others).
+  Result<Conn*> acquire(bool wait = true) const;
   // One range of a local file into the remote file `tmp` (already created), on `c`.
   Status write_range(Conn& c, int fd, const std::string& tmp, uint64_t begin, uint64_t end,
                      const std::string& what) const;
