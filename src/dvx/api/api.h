@@ -90,6 +90,9 @@ struct CheckoutOptions {
   bool report_failure = false;
   // Receives warnings as they happen (printed "WARNING: ..."), e.g. corrupted cache files.
   std::function<void(const std::string& text)> warn;
+  // Sorted; may be null: objects just fetched by this command (TransferSummary::trusted),
+  // checked out without being read again.
+  const std::vector<odb::ObjectId>* trusted = nullptr;
 };
 struct CheckoutResult {
   std::vector<std::string> modified, added, deleted;  // display paths, dirs end with '/'
@@ -115,6 +118,9 @@ struct TransferOptions {
 struct TransferSummary {
   size_t transferred = 0;
   std::vector<std::string> warnings;  // printed as "WARNING: ..." on stderr
+  // fetch: the objects that arrived hashed on the way, sorted: a checkout right after may use
+  // them without reading them again.
+  std::vector<odb::ObjectId> trusted;
 };
 TransferSummary push(repo::Repo& repo, const TransferOptions& opts);
 TransferSummary fetch(repo::Repo& repo, const TransferOptions& opts);

@@ -244,12 +244,17 @@ TransferSummary fetch(repo::Repo& repo, const TransferOptions& opts) {
   if (repo.progress()) progress = [&](size_t d, size_t t) { repo.progress()("fetch", d, t); };
   auto r = transfer::fetch(repo.cache(), *rem, ids_of(used.objects), jobs, verify, progress);
   sum.transferred += r.transferred;
-  // Large downloads hashed on the way, or (verify = false) taken as the remote names them, as
-  // DVC does: a checkout copies them as they are instead of hashing them again.
+  // Downloads hashed on the way, or (verify = false) taken as the remote names them, as DVC
+  // does: a checkout copies them as they are instead of hashing them again (the pull's own
+  // checkout through `trusted`, later commands through the state db, which records the large
+  // ones only: a row per small file costs more than hashing it). Small files taken unhashed are
+  // still hashed by the copy that checks them out.
   if (!r.verified.empty() || !r.received.empty()) {
     auto ctx = repo.context();
-    workspace::record_objects(ctx, r.verified);
-    workspace::record_objects(ctx, r.received, workspace::k_recorded_copy_size);  // not every small file
+    workspace::record_objects(ctx, r.verified, workspace::k_recorded_copy_size);
+    workspace::record_objects(ctx, r.received, workspace::k_recorded_copy_size);
+    sum.trusted = std::move(r.verified);
+    std::sort(sum.trusted.begin(), sum.trusted.end());
   }
   failed += r.failed.size();
   errors.insert(errors.end(), r.errors.begin(), r.errors.end());
@@ -287,6 +292,7 @@ PullResult pull(repo::Repo& repo, const TransferOptions& opts, bool force, bool 
   co.force = force;
   co.allow_missing = allow_missing;
   co.report_failure = true;
+  co.trusted = &res.fetched.trusted;
   if (opts.warn) co.warn = [&opts](const std::string& text) { opts.warn(text, false); };
   res.checkout = checkout(repo, co);
   if (!res.failure) res.failure = res.checkout.failure;

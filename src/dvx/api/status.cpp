@@ -81,6 +81,7 @@ CheckoutResult checkout(repo::Repo& repo, const CheckoutOptions& opts) {
   auto selected = detail::select_outputs(repo, opts.targets, opts.recursive, "checkout");
   auto ctx = repo.context();
   ctx.dangling_absent = true;
+  ctx.trusted = opts.trusted;
   struct Item {
     const repo::Output* out;
     odb::ObjectId id;

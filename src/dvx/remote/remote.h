@@ -43,6 +43,14 @@ class Remote {
     (void)key, (void)limit, (void)out;
     return SmallRead::too_big;
   }
+  // The largest object put_small() uploads from memory (0: none; callers use put()).
+  virtual uint64_t small_put_limit() const { return 0; }
+  // Uploads `bytes`, a small object the caller has read whole and checked (several hashed side
+  // by side), under `key`, as put() would; `bytes` may be consumed. Only up to small_put_limit().
+  virtual Status put_small(const std::string& key, std::string& bytes) const {
+    (void)key, (void)bytes;
+    return fail(ErrorCode::invalid_argument, "this remote uploads from files only");
+  }
   // Every key below `prefix` (e.g. "files/md5/"), relative to the remote root.
   virtual Result<std::vector<std::string>> list(const std::string& prefix) const = 0;
   virtual Status remove(const std::string& key) const = 0;

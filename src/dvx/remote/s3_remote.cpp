@@ -566,6 +566,24 @@ Status S3Remote::put(const std::string& local_path, const std::string& key, cons
   return {};
 }
 
+uint64_t S3Remote::small_put_limit() const {
+  // What put() sends in one request (not as a multipart upload), up to 1 MiB.
+  uint64_t one_request = std::max<uint64_t>(m_s.multipart_threshold, 1) - 1;
+  return std::min<uint64_t>(std::max(one_request, m_s.part_size), uint64_t(1) << 20);
+}
+
+Status S3Remote::put_small(const std::string& key, std::string& bytes) const {
+  Call c;
+  c.method = "PUT";
+  c.path = object_path(key);
+  c.what = "PUT " + where(key);
+  c.headers = m_s.upload_headers;
+  c.body = std::move(bytes);
+  if (auto r = perform(c); !r) return r;
+  if (c.status != 200) return std::unexpected(http_error(c));
+  return {};
+}
+
 namespace {
 // Parts of one multipart upload sent at once.
 constexpr size_t k_part_streams = 4;

@@ -78,6 +78,8 @@ class S3Remote final : public Remote {
   Result<bool> get(const std::string& key, const std::string& local_path,
                    const platform::ByteObserver& observe) const override;
   Result<SmallRead> get_small(const std::string& key, size_t limit, std::string& out) const override;
+  uint64_t small_put_limit() const override;
+  Status put_small(const std::string& key, std::string& bytes) const override;
   Result<std::vector<std::string>> list(const std::string& prefix) const override;
   Status remove(const std::string& key) const override;
 

@@ -39,6 +39,12 @@ Result<std::vector<bool>> remote_contains(const remote::Remote& remote, const st
 
 namespace {
 
+// Objects a worker takes at a time: up to `most` (small objects batched), but never so many that
+// a few objects (large ones) land on fewer workers than there are.
+size_t chunk_for(size_t n, unsigned jobs, size_t most) {
+  return std::clamp<size_t>(n / (size_t(std::max(1u, jobs)) * 4), 1, most);
+}
+
 struct Collector {
   std::mutex m;
   TransferResult result;
@@ -124,24 +130,76 @@ TransferResult push(const odb::ObjectDb& cache, const remote::Remote& remote, co
   auto local = cache.exists_many(ids, jobs);
   auto batch = remote.batch();
   std::vector<char> batched(ids.size(), 0);
-  parallel_for(ids.size(), jobs, [&](size_t i) {
-    const auto& id = ids[i];
-    std::string key = remote_key(id);
-    if (there[i]) {
-    } else if (!local[i]) {
-      c.missing(id);
-    } else if (auto r = [&, verify = trusted && trusted(id) ? nullptr : &id] {
-                 return batch ? batch->put(cache.path_of(id), key, verify) : remote.put(cache.path_of(id), key, verify);
-               }();
-               !r) {
+  auto tick = [&] {
+    size_t d = ++c.done;
+    if (progress) progress(d, ids.size());
+  };
+  auto settle = [&](const odb::ObjectId& id, const Status& r) {
+    if (!r) {
       if (r.error().code == ErrorCode::corruption) c.corrupted(cache, id, r.error().message);
       else c.failed(id, r.error().message);
     } else {
-      batched[i] = batch ? 1 : 0;
       c.copied();
     }
-    size_t d = ++c.done;
-    if (progress) progress(d, ids.size());
+    tick();
+  };
+  // Small 3.x objects that need checking, for a remote that uploads from memory: read whole, a
+  // chunk at a time per worker, hashed side by side (multi-buffer MD5), and the bytes hashed are
+  // the bytes sent. The rest is hashed while it is streamed from its file.
+  const int64_t small_limit = batch ? 0 : static_cast<int64_t>(remote.small_put_limit());
+  constexpr size_t k_chunk = 32;
+  constexpr size_t k_held = size_t(4) << 20;  // bytes a worker holds at most before sending them
+  parallel_for_ranges(ids.size(), chunk_for(ids.size(), jobs, k_chunk), jobs, [&](size_t i0, size_t i1) {
+    std::vector<size_t> read_i;
+    std::vector<std::string> bufs;
+    size_t held = 0;
+    auto send_held = [&] {
+      std::vector<std::string_view> views(bufs.begin(), bufs.end());
+      auto digests = hash::md5_many(views);
+      for (size_t j = 0; j < read_i.size(); ++j) {
+        const auto& id = ids[read_i[j]];
+        if (digests[j] != odb::content_digest(id))
+          settle(id, std::unexpected(odb::corrupted(cache.path_of(id), id, digests[j])));
+        else
+          settle(id, remote.put_small(remote_key(id), bufs[j]));
+      }
+      read_i.clear();
+      bufs.clear();
+      held = 0;
+    };
+    for (size_t i = i0; i < i1; ++i) {
+      const auto& id = ids[i];
+      if (there[i]) {
+        tick();
+        continue;
+      }
+      if (!local[i]) {
+        c.missing(id);
+        tick();
+        continue;
+      }
+      const odb::ObjectId* verify = trusted && trusted(id) ? nullptr : &id;
+      std::string path = cache.path_of(id);
+      if (small_limit > 0 && verify && odb::content_algorithm(id) == hash::Algorithm::md5) {
+        if (auto st = fsx::lstat_path(path); st.type == fsx::FileType::regular && st.size <= small_limit) {
+          if (auto bytes = fsx::read_file(path); bytes && int64_t(bytes->size()) == st.size) {
+            held += bytes->size();
+            read_i.push_back(i);
+            bufs.push_back(std::move(*bytes));
+            if (held >= k_held) send_held();
+            continue;
+          }
+        }
+      }
+      if (batch) {
+        auto r = batch->put(path, remote_key(id), verify);
+        if (r) batched[i] = 1;
+        settle(id, r);
+      } else {
+        settle(id, remote.put(path, remote_key(id), verify));
+      }
+    }
+    if (!read_i.empty()) send_held();
   });
   if (batch) {
     if (auto r = batch->commit(); !r) {
@@ -204,14 +262,17 @@ TransferResult fetch(const odb::ObjectDb& cache, const remote::Remote& remote, c
   // hashed side by side (multi-buffer MD5) before they are written; the rest is streamed.
   constexpr size_t k_chunk = 32;
   constexpr size_t k_small = size_t(1) << 20;
-  parallel_for_ranges(ids.size(), k_chunk, jobs, [&](size_t i0, size_t i1) {
+  // What the cache has, by a listing of its prefix folders (none for a fresh cache) rather than
+  // an lstat per object; those listed are then checked one by one.
+  const auto listed = cache.exists_many(ids, jobs);
+  parallel_for_ranges(ids.size(), chunk_for(ids.size(), jobs, k_chunk), jobs, [&](size_t i0, size_t i1) {
     thread_local std::vector<std::string> bufs;
     bufs.resize(k_chunk);
     std::vector<size_t> read_i;
     std::vector<std::string_view> read_bytes;
     for (size_t i = i0; i < i1; ++i) {
       const auto& id = ids[i];
-      if (cache.exists_valid(id, odb::Verify::no)) {
+      if (listed[i] && cache.exists_valid(id, odb::Verify::no)) {
         tick();
         continue;
       }
@@ -246,7 +307,7 @@ TransferResult fetch(const odb::ObjectDb& cache, const remote::Remote& remote, c
         c.failed(id, w.error().message);
       } else {
         via_bulk[i] = 1;
-        c.copied();
+        c.copied(&id);
       }
       tick();
     }
@@ -257,6 +318,13 @@ TransferResult fetch(const odb::ObjectDb& cache, const remote::Remote& remote, c
         c.failed(ids[i], r.error().message);
         --c.result.transferred;
       }
+    // Nothing of the staging tree arrived: none of it is in the cache to be trusted.
+    auto lost = [&](const odb::ObjectId& id) {
+      auto it = std::lower_bound(ids.begin(), ids.end(), id);
+      return it != ids.end() && *it == id && via_bulk[size_t(it - ids.begin())];
+    };
+    std::erase_if(c.result.verified, lost);
+    std::erase_if(c.result.received, lost);
   }
   return c.finish();
 }

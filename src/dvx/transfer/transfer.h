@@ -25,8 +25,9 @@ struct TransferResult {
   // cache's quarantine: also in `failed`. quarantined[i] is where corrupted[i] went.
   std::vector<odb::ObjectId> corrupted;
   std::vector<std::string> quarantined;
-  // fetch: objects streamed (the large ones) and hashed on the way, now in the cache: the
-  // caller may record them as verified (state db) so a copy checkout need not read them again.
+  // fetch: objects hashed on arrival (every object fetched with Verify::yes), now in the cache:
+  // the caller may trust them (a copy checkout need not read them again), and record the large
+  // ones as verified (state db) for later commands.
   std::vector<odb::ObjectId> verified;
   // fetch with Verify::no: objects streamed and stored as received (the remote trusted, as the
   // remote's `verify = false` asks); the caller may record the large ones like `verified`.

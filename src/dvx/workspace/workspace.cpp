@@ -405,6 +405,7 @@ std::vector<CorruptObject> verify_objects(const Context& ctx, const std::vector<
   });
   order.erase(std::unique(order.begin(), order.end(), [&](size_t a, size_t b) { return obj_paths[a] == obj_paths[b]; }),
               order.end());
+  std::erase_if(order, [&](size_t i) { return trusted_object(ctx, ids[i]); });
   std::vector<fsx::FileStat> stats(order.size());
   parallel_for_ranges(order.size(), 256, threads, [&](size_t k0, size_t k1) {
     for (size_t k = k0; k < k1; ++k) stats[k] = fsx::lstat_path(obj_paths[order[k]]);
@@ -452,6 +453,10 @@ std::vector<CorruptObject> verify_objects(const Context& ctx, const std::vector<
     if (db && !good_paths.empty()) (void)db->store(good_paths, good_keys, good_md5s, alg);
   }
   return bad;
+}
+
+bool trusted_object(const Context& ctx, const odb::ObjectId& id) {
+  return ctx.trusted && std::binary_search(ctx.trusted->begin(), ctx.trusted->end(), id);
 }
 
 void record_objects(const Context& ctx, const std::vector<odb::ObjectId>& ids, int64_t min_size) {
@@ -707,7 +712,7 @@ Result<CheckoutResult> checkout(const Context& ctx, const std::string& abs_path,
     // object verified before (and unchanged since) is copied without being read again; one
     // verified now is recorded for the next time.
     if (auto r = fsx::make_dirs(fsx::parent_dir(abs_path)); !r) return std::unexpected(r.error());
-    const bool known_good = large_object_known_good(ctx, recorded);
+    const bool known_good = trusted_object(ctx, recorded) || large_object_known_good(ctx, recorded);
     if (auto r = link_from_cache(ctx.cache->path_of(recorded), abs_path, types, isexec.value_or(false),
                                  Placement::via_temp, known_good ? nullptr : &recorded);
         !r) {
@@ -864,7 +869,7 @@ Result<CheckoutResult> checkout(const Context& ctx, const std::string& abs_path,
     }
     odb::ObjectId id{e.md5, recorded.layout};
     auto r = link_from_cache(ctx.cache->path_of(id), p, local_types, false,
-                             staged ? Placement::direct : Placement::via_temp, &id);
+                             staged ? Placement::direct : Placement::via_temp, trusted_object(ctx, id) ? nullptr : &id);
     if (!r) {
       if (r.error().code == ErrorCode::corruption) {
         // Quarantined; the other files are still created, the output is reported failed.

@@ -88,7 +88,13 @@ struct Context {
   // add/commit (DVC's rule).
   bool dangling_absent = false;
   std::function<void(const std::string& what, size_t done, size_t total)> progress;  // may be empty
+  // Sorted; may be null: objects this command has just put in the cache from bytes it hashed on
+  // the way, e.g. a pull's fetch. Checkout copies and links them without reading them again.
+  const std::vector<odb::ObjectId>* trusted = nullptr;
 };
+
+// Whether `id` is in ctx.trusted.
+bool trusted_object(const Context& ctx, const odb::ObjectId& id);
 
 // A cache object whose bytes no longer hash to its name, found by a command about to use it.
 struct CorruptObject {
