@@ -214,6 +214,42 @@ class DvxTestCase(unittest.TestCase):
 
     # ------------------------------------------------------------------ running things
 
+    def run_on_terminal(self, args, answer, cwd=None, env=None):
+        """Runs dvx with a pseudo-terminal as its controlling terminal (and stdin/stdout/stderr);
+        types `answer` and Enter once a prompt ends. Returns (exit code, everything the terminal
+        showed, the prompts seen)."""
+        import pty
+        import select
+        import time
+        pid, fd = pty.fork()
+        if pid == 0:
+            try:
+                os.chdir(cwd or self.repo)
+                os.execve(DVX_BIN, [DVX_BIN, *args], dict(self.env, **(env or {})))
+            finally:
+                os._exit(127)
+        shown, prompts, pending = b"", [], b""
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            ready, _, _ = select.select([fd], [], [], 1)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            shown += chunk
+            pending += chunk
+            if b"':" in pending and pending.rstrip().endswith(b"':"):
+                prompts.append(pending.decode(errors="replace").strip())
+                pending = b""
+                os.write(fd, answer.encode() + b"\n")
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+        return os.waitstatus_to_exitcode(status), shown.decode(errors="replace"), prompts
+
     def run(self, *args, cwd=None, input=None, env=None, check=None, timeout=None):
         """Run dvx; returns (code, stdout, stderr) as str.
 

@@ -88,6 +88,19 @@ class SftpRemote(dvxtest.DvxTestCase):
         self.assertIn("permission denied for", err)
         self.assertIn(os.path.basename(self.server.stranger_key), err)
 
+    def test_ask_passphrase_prompts_on_the_terminal(self):
+        # DVC's ask_passphrase: the key's passphrase is typed on the terminal, never printed.
+        self.dvx("remote", "modify", "r", "keyfile", self.server.locked_key)
+        self.dvx("remote", "modify", "r", "allow_agent", "false")
+        self.dvx("remote", "modify", "r", "ask_passphrase", "true")
+        code, shown, prompts = self.run_on_terminal(["push"], sshd.LOCKED_KEY_PASSPHRASE, env=self.server.env())
+        self.assertEqual(code, 0, shown)
+        user = self.url.split("//")[1].split("@")[0]
+        self.assertEqual(prompts, [f"Enter a private key passphrase for host '127.0.0.1' port '{self.server.port}' "
+                                   f"user '{user}':"], shown)
+        self.assertNotIn(sshd.LOCKED_KEY_PASSPHRASE, shown)
+        self.assertIn("1 file pushed", shown)
+
     def test_user_option_overrides_the_url(self):
         self.dvx("remote", "modify", "r", "user", "nobody-here")
         code, out, err = self.push()

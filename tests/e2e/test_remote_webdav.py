@@ -229,6 +229,35 @@ class WebdavRemote(dvxtest.DvxTestCase):
             self.assertIn(url, out + err, cmd)
         self.assertEqual(self.objects_on_server(url)[0], set())
 
+    def test_ask_password_prompts_on_the_terminal_once(self):
+        # DVC's ask_password: the password is typed on the terminal (echo off), asked once per
+        # command, never printed; without a terminal the command fails saying what to set.
+        self.make_project({"data/a.txt": "a\n", "data/b.txt": "b\n"})
+        url, opts = self.new_remote("ask")
+        self.add_remote(url, {"user": opts["user"], "ask_password": "true"})
+        code, shown, prompts = self.run_on_terminal(["push"], webdav.PASSWORD)
+        self.assertEqual(code, 0, shown)
+        host = url.split("//")[1].split(":")[0]
+        self.assertEqual(prompts, [f"Enter a password for host '{host}' user '{opts['user']}':"], shown)
+        self.assertNotIn(webdav.PASSWORD, shown)  # not echoed
+        self.assertIn("3 files pushed", shown)
+        self.assertEqual(len(self.objects_on_server(url)[0]), 3)
+        # A wrong answer is an authentication failure, the answer not printed.
+        clone = self.clone()
+        code, shown, prompts = self.run_on_terminal(["pull"], "not-the-password", cwd=clone)
+        self.assertNotEqual(code, 0, shown)
+        self.assertEqual(len(prompts), 1, shown)
+        self.assertIn("authentication failed", shown)
+        self.assertNotIn("not-the-password", shown)
+        # No terminal (a new session has none): a clear error, nothing asked on stdin.
+        proc = subprocess.run([dvxtest.DVX_BIN, "pull"], cwd=clone, env=self.env, input=b"x\n",
+                              capture_output=True, start_new_session=True, timeout=60)
+        err = proc.stderr.decode()
+        self.assertNotEqual(proc.returncode, 0, err)
+        self.assertIn("cannot ask for the password", err)
+        self.assertIn("dvx remote modify --local", err)
+        self.assertFalse(os.path.exists(os.path.join(clone, "data", "a.txt")))
+
     def test_server_stopped_mid_push(self):
         files = {f"d/{i:03d}.bin": (f"{i}-" * 5000) for i in range(400)}
         self.make_project(files)

@@ -26,8 +26,11 @@ def available():
     return None
 
 
-def _keygen(path):
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "dvx-test", "-f", path], check=True,
+LOCKED_KEY_PASSPHRASE = "locked-key-Passphrase-9071"
+
+
+def _keygen(path, passphrase=""):
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", passphrase, "-C", "dvx-test", "-f", path], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -70,9 +73,14 @@ class Server:
         self.host_key = os.path.join(self.dir, "host_ed25519")
         self.client_key = os.path.join(self.dir, "client_ed25519")
         self.stranger_key = os.path.join(self.dir, "stranger_ed25519")  # never authorized
+        self.locked_key = os.path.join(self.dir, "locked_ed25519")  # authorized, with LOCKED_KEY_PASSPHRASE
         for k in (self.host_key, self.client_key, self.stranger_key):
             _keygen(k)
-        shutil.copy(self.client_key + ".pub", os.path.join(self.dir, "authorized_keys"))
+        _keygen(self.locked_key, LOCKED_KEY_PASSPHRASE)
+        with open(os.path.join(self.dir, "authorized_keys"), "w") as out:
+            for k in (self.client_key, self.locked_key):
+                with open(k + ".pub") as f:
+                    out.write(f.read())
         self.port = common.free_port()
         with open(self.host_key + ".pub") as f:
             kind, blob = f.read().split()[:2]

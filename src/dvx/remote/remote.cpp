@@ -2,6 +2,8 @@
 #include "dvx/remote/remote.h"
 
 #include <cstdlib>
+#include <map>
+#include <mutex>
 
 #include "dvx/remote/azure_remote.h"
 #include "dvx/remote/gcs_remote.h"
@@ -9,8 +11,35 @@
 #include "dvx/remote/local_remote.h"
 #include "dvx/remote/s3_remote.h"
 #include "dvx/remote/sftp_remote.h"
+#include "dvx/base/strings.h"
+#include "dvx/platform/terminal.h"
 
 namespace dvx::remote {
+
+namespace {
+
+bool option_set(const RemoteOptions& o, const char* k) {
+  auto it = o.find(k);
+  if (it == o.end()) return false;
+  std::string l = to_lower(trim(it->second));
+  return l == "true" || l == "1" || l == "yes";
+}
+
+// A secret the remote's ask_password/ask_passphrase asks for, once per process and prompt (DVC's
+// prompts), on the terminal; without one, an error that says how to set it instead.
+Result<std::string> ask(const std::string& prompt, const std::string& option, const std::string& url) {
+  static std::mutex m;
+  static std::map<std::string, std::string> answered;
+  std::lock_guard<std::mutex> lock(m);
+  if (auto it = answered.find(prompt); it != answered.end()) return it->second;
+  auto got = platform::ask_secret(prompt);
+  if (!got)
+    return fail(ErrorCode::auth, "cannot ask for the " + option + " of '" + url + "': " + got.error().message +
+                                     "; set '" + option + "' with 'dvx remote modify --local' instead");
+  return answered.emplace(prompt, *got).first->second;
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Remote>> open_remote(const std::string& url, const RemoteOptions& options) {
   auto pos = url.find("://");
@@ -40,11 +69,33 @@ Result<std::unique_ptr<Remote>> open_remote(const std::string& url, const Remote
   if (scheme == "ssh") {
     auto settings = sftp::resolve_settings(url, options, getenv);
     if (!settings) return std::unexpected(settings.error());
+    const std::string where = "host '" + settings->host + "' port '" + std::to_string(settings->port) + "' user '" +
+                              settings->user + "':\n";
+    const std::string shown = "ssh://" + settings->user + "@" + settings->host + ":" + std::to_string(settings->port);
+    if (settings->password.empty() && option_set(options, "ask_password")) {
+      auto p = ask("Enter a password for " + where, "password", shown);
+      if (!p) return std::unexpected(p.error());
+      settings->password = *p;
+    }
+    if (settings->passphrase.empty() && option_set(options, "ask_passphrase")) {
+      auto p = ask("Enter a private key passphrase for " + where, "passphrase", shown);
+      if (!p) return std::unexpected(p.error());
+      settings->passphrase = *p;
+    }
     return std::unique_ptr<Remote>(new SftpRemote(std::move(*settings)));
   }
   if (scheme == "http" || scheme == "https" || scheme == "webdav" || scheme == "webdavs") {
     auto settings = dav::resolve_settings(url, options);
     if (!settings) return std::unexpected(settings.error());
+    if (settings->password.empty() && option_set(options, "ask_password")) {
+      std::string host = settings->origin.substr(settings->origin.find("://") + 3);
+      if (host.starts_with('[')) host = host.substr(1, host.find(']') - 1);
+      else host = host.substr(0, host.find(':'));
+      auto p = ask("Enter a password for host '" + host + "' user '" + settings->user + "':\n", "password",
+                   settings->display);
+      if (!p) return std::unexpected(p.error());
+      settings->password = *p;
+    }
     return std::unique_ptr<Remote>(new HttpRemote(std::move(*settings)));
   }
   return fail(ErrorCode::invalid_argument, "remote storage '" + scheme + "://' is not supported yet by dvx");
