@@ -1,17 +1,9 @@
-#include "dvx/remote/azure_curl.h"
-#include "dvx/remote/curl_api.h"
 #include "dvx/remote/s3_remote.h"
 
-#define CURL_DISABLE_TYPECHECK
-#include <curl/curl.h>
-
-#include <chrono>
 #include <cstring>
 #include <cstdlib>
 #include <ctime>
 #include <mutex>
-#include <random>
-#include <thread>
 
 #include "dvx/base/strings.h"
 #include "dvx/formats/ini.h"
@@ -26,11 +18,7 @@ namespace dvx::remote {
 
 namespace fsx = dvx::platform;
 
-// ---------------------------------------------------------------------------------------------
-// libcurl, loaded on the first request.
-
 namespace {
-
 
 std::string amz_now() {
   std::time_t t = std::time(nullptr);
@@ -266,92 +254,21 @@ Result<Settings> resolve_settings(const std::string& url, const RemoteOptions& o
 // ---------------------------------------------------------------------------------------------
 // Requests.
 
-struct S3Remote::Call {
-  std::string method;  // GET HEAD PUT POST DELETE
-  std::string path;    // encoded, from the root of the endpoint
+// One S3 request: an HTTP request whose URL is built (and signed) from an encoded path and
+// query parameters.
+struct S3Remote::Call : http::Request {
+  std::string path;  // encoded, from the root of the endpoint
   std::vector<std::pair<std::string, std::string>> query;
-  std::vector<std::pair<std::string, std::string>> headers;  // extra headers (signed)
-  std::string what;                                          // "PUT s3://bucket/key", for messages
-  // Request body: in memory, or streamed by `read` (upload_size bytes).
-  std::optional<std::string> body;
-  std::function<size_t(char*, size_t)> read;
-  uint64_t upload_size = 0;
-  std::function<void()> rewind;  // before every attempt
-  // 2xx response body: to `sink` (false stops the transfer) or into `response`.
-  std::function<bool(std::string_view)> sink;
-  bool retry_after_data = true;  // false when what the sink received cannot be taken back
-  // Results.
-  long status = 0;
-  std::string response;
-  std::vector<std::pair<std::string, std::string>> response_headers;
-  bool delivered = false;
-  bool stopped = false;               // the sink asked to stop: not an error
-  std::optional<Error> abort_error;   // set by a callback: the request fails with it, no retry
-
-  std::optional<std::string> header(std::string_view name) const {
-    for (auto& [k, v] : response_headers)
-      if (k == name) return v;
-    return std::nullopt;
-  }
 };
 
-namespace {
-
-size_t on_header(char* data, size_t size, size_t n, void* user) {
-  auto* c = static_cast<S3Remote::Call*>(user);
-  std::string_view line(data, size * n);
-  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
-  if (line.starts_with("HTTP/")) {
-    size_t sp = line.find(' ');
-    c->status = sp == std::string_view::npos ? 0 : std::strtol(std::string(line.substr(sp + 1, 3)).c_str(), nullptr, 10);
-    c->response_headers.clear();
-  } else if (size_t colon = line.find(':'); colon != std::string_view::npos) {
-    c->response_headers.emplace_back(to_lower(trim(line.substr(0, colon))), std::string(trim(line.substr(colon + 1))));
-  }
-  return size * n;
-}
-
-size_t on_write(char* data, size_t size, size_t n, void* user) {
-  auto* c = static_cast<S3Remote::Call*>(user);
-  std::string_view bytes(data, size * n);
-  if (c->status >= 200 && c->status < 300 && c->sink) {
-    c->delivered = true;
-    if (!c->sink(bytes)) {
-      c->stopped = true;
-      return 0;  // stops the transfer
-    }
-  } else {
-    c->response.append(bytes);
-  }
-  return size * n;
-}
-
-size_t on_read(char* buf, size_t size, size_t n, void* user) {
-  auto* c = static_cast<S3Remote::Call*>(user);
-  return c->read(buf, size * n);
-}
-
-// In-memory request body.
-struct MemBody {
-  const std::string* data;
-  size_t pos = 0;
-};
-
-bool transient_status(long status) { return status >= 500 || status == 429; }
-
-}  // namespace
-
-S3Remote::S3Remote(s3::Settings settings) : m_s(std::move(settings)) {
+S3Remote::S3Remote(s3::Settings settings)
+    : m_s(std::move(settings)),
+      m_client(http::Options{m_s.connect_timeout, m_s.read_timeout, m_s.ssl_verify, m_s.ca_bundle, m_s.attempts}) {
   std::string rest = m_s.endpoint.substr(m_s.endpoint.find("://") + 3);
   m_host = rest.substr(0, rest.find('/'));
 }
 
-S3Remote::~S3Remote() {
-  if (m_pool.empty()) return;
-  auto api = curl_api();
-  if (!api) return;
-  for (void* h : m_pool) (*api)->easy_cleanup(static_cast<CURL*>(h));
-}
+S3Remote::~S3Remote() = default;
 
 std::string S3Remote::describe() const {
   return "s3://" + m_s.bucket + (m_s.prefix.empty() ? "" : "/" + m_s.prefix);
@@ -371,140 +288,44 @@ std::string S3Remote::object_path(const std::string& key) const {
 }
 
 Status S3Remote::perform(Call& call) const {
-  auto api_r = curl_api();
-  if (!api_r) return std::unexpected(api_r.error());
-  const CurlApi& api = **api_r;
-  std::optional<Error> last;
-  static thread_local std::mt19937 rng(std::random_device{}());
-  for (int attempt = 0; attempt < std::max(1, m_s.attempts); ++attempt) {
-    if (attempt > 0) {
-      long ms = std::min(3000L, 200L << (attempt - 1));
-      ms = ms / 2 + static_cast<long>(rng() % static_cast<unsigned>(ms / 2 + 1));
-      std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-    }
-    if (call.rewind) call.rewind();
-    call.status = 0;
-    call.response.clear();
-    call.response_headers.clear();
-    call.delivered = call.stopped = false;
-    call.abort_error.reset();
-
+  std::string query = s3::canonical_query(call.query);
+  call.url = m_s.endpoint.substr(0, m_s.endpoint.find('/', m_s.endpoint.find("://") + 3)) + call.path +
+             (query.empty() ? "" : "?" + query);
+  call.detail = [](const http::Request& r) { return s3::parse_error(r.response); };
+  // Signed again for every attempt (the date is part of the signature).
+  auto sign = [&](const http::Request&) -> Result<http::Headers> {
     std::string date = amz_now();
     std::string key;
-    CURL* h = nullptr;
-    {
-      std::lock_guard<std::mutex> lock(m_pool_mutex);
-      if (!m_pool.empty()) {
-        h = static_cast<CURL*>(m_pool.back());
-        m_pool.pop_back();
+    if (!m_s.credentials.anonymous) {
+      std::lock_guard<std::mutex> lock(m_key_mutex);
+      if (m_key_day.compare(0, std::string::npos, date, 0, 8) != 0) {
+        m_key_day = date.substr(0, 8);
+        m_key = s3::signing_key(m_s.credentials.secret_key, m_key_day, m_s.region, "s3");
       }
-      if (!m_s.credentials.anonymous) {
-        if (m_key_day.compare(0, std::string::npos, date, 0, 8) != 0) {
-          m_key_day = date.substr(0, 8);
-          m_key = s3::signing_key(m_s.credentials.secret_key, m_key_day, m_s.region, "s3");
-        }
-        key = m_key;
-      }
+      key = m_key;
     }
-    if (h) api.easy_reset(h);
-    else h = api.easy_init();
-    if (!h) return fail(ErrorCode::io, call.what + ": cannot create a curl handle");
-
-    std::string query = s3::canonical_query(call.query);
-    std::string url = m_s.endpoint.substr(0, m_s.endpoint.find('/', m_s.endpoint.find("://") + 3)) + call.path +
-                      (query.empty() ? "" : "?" + query);
     std::string payload = call.body ? hash::sha256_hex(*call.body) : (call.read ? "UNSIGNED-PAYLOAD" : kEmptySha256);
-    std::vector<std::pair<std::string, std::string>> headers = {
-        {"host", m_host}, {"x-amz-date", date}, {"x-amz-content-sha256", payload}};
-    if (call.body || call.read) headers.emplace_back("content-type", "application/octet-stream");
-    if (!m_s.credentials.session_token.empty()) headers.emplace_back("x-amz-security-token", m_s.credentials.session_token);
-    for (auto& hd : call.headers) headers.push_back(hd);
-    curl_slist* list = nullptr;
-    for (auto& [k, v] : headers) list = api.slist_append(list, (k + ": " + v).c_str());
+    http::Headers added = {{"host", m_host}, {"x-amz-date", date}, {"x-amz-content-sha256", payload}};
+    if (call.body || call.read) added.emplace_back("content-type", "application/octet-stream");
+    if (!m_s.credentials.session_token.empty()) added.emplace_back("x-amz-security-token", m_s.credentials.session_token);
     if (!m_s.credentials.anonymous) {
       s3::SignInput in;
       in.method = call.method;
       in.path = call.path;
       in.query = call.query;
-      in.headers = headers;
-      in.payload_hash = payload;
-      in.amz_date = date;
+      in.headers = added;
+      in.headers.insert(in.headers.end(), call.headers.begin(), call.headers.end());
+      in.payload_hash = std::move(payload);
+      in.amz_date = std::move(date);
       in.region = m_s.region;
       in.access_key = m_s.credentials.access_key;
       in.secret_key = m_s.credentials.secret_key;
       in.signing_key = std::move(key);
-      list = api.slist_append(list, ("Authorization: " + s3::sign_v4(in).authorization).c_str());
+      added.emplace_back("Authorization", s3::sign_v4(in).authorization);
     }
-    list = api.slist_append(list, "Expect:");
-
-    api.easy_setopt(h, CURLOPT_URL, url.c_str());
-    api.easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
-    api.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    api.easy_setopt(h, CURLOPT_HTTPHEADER, list);
-    api.easy_setopt(h, CURLOPT_CONNECTTIMEOUT, m_s.connect_timeout);
-    api.easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    api.easy_setopt(h, CURLOPT_LOW_SPEED_TIME, m_s.read_timeout);
-    api.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, m_s.ssl_verify ? 1L : 0L);
-    api.easy_setopt(h, CURLOPT_SSL_VERIFYHOST, m_s.ssl_verify ? 2L : 0L);
-    if (!m_s.ca_bundle.empty()) api.easy_setopt(h, CURLOPT_CAINFO, m_s.ca_bundle.c_str());
-    api.easy_setopt(h, CURLOPT_HEADERFUNCTION, &on_header);
-    api.easy_setopt(h, CURLOPT_HEADERDATA, &call);
-    api.easy_setopt(h, CURLOPT_WRITEFUNCTION, &on_write);
-    api.easy_setopt(h, CURLOPT_WRITEDATA, &call);
-    MemBody mem{call.body ? &*call.body : nullptr};
-    std::function<size_t(char*, size_t)> saved_read = call.read;
-    if (call.body) {
-      call.read = [&mem](char* buf, size_t n) {
-        size_t k = std::min(n, mem.data->size() - mem.pos);
-        std::memcpy(buf, mem.data->data() + mem.pos, k);
-        mem.pos += k;
-        return k;
-      };
-    }
-    uint64_t body_size = call.body ? call.body->size() : call.upload_size;
-    if (call.method == "HEAD") {
-      api.easy_setopt(h, CURLOPT_NOBODY, 1L);
-    } else if (call.method == "PUT") {
-      api.easy_setopt(h, CURLOPT_UPLOAD, 1L);
-      api.easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(body_size));
-      api.easy_setopt(h, CURLOPT_READFUNCTION, &on_read);
-      api.easy_setopt(h, CURLOPT_READDATA, &call);
-    } else if (call.method == "POST") {
-      api.easy_setopt(h, CURLOPT_POST, 1L);
-      api.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body_size));
-      if (call.read) {
-        api.easy_setopt(h, CURLOPT_READFUNCTION, &on_read);
-        api.easy_setopt(h, CURLOPT_READDATA, &call);
-      } else {
-        api.easy_setopt(h, CURLOPT_POSTFIELDS, "");
-      }
-    } else if (call.method != "GET") {
-      api.easy_setopt(h, CURLOPT_CUSTOMREQUEST, call.method.c_str());
-    }
-    CURLcode rc = api.easy_perform(h);
-    call.read = saved_read;
-    api.slist_free_all(list);
-    {
-      std::lock_guard<std::mutex> lock(m_pool_mutex);
-      m_pool.push_back(h);
-    }
-    if (call.abort_error) return std::unexpected(*call.abort_error);
-    if (call.stopped) return {};
-    if (rc != CURLE_OK) {
-      last = Error{rc == CURLE_OPERATION_TIMEDOUT ? ErrorCode::timeout : ErrorCode::network,
-                   call.what + ": " + api.easy_strerror(rc) + " (" + m_s.endpoint + ")"};
-      if (call.delivered && !call.retry_after_data) return std::unexpected(*last);
-      continue;
-    }
-    if (transient_status(call.status)) {
-      std::string detail = s3::parse_error(call.response);
-      last = Error{ErrorCode::network, call.what + ": HTTP " + std::to_string(call.status) + (detail.empty() ? "" : " " + detail)};
-      continue;
-    }
-    return {};
-  }
-  if (last && m_s.attempts > 1) last->message += " (after " + std::to_string(m_s.attempts) + " attempts)";
-  return std::unexpected(last.value_or(Error{ErrorCode::io, call.what + ": failed"}));
+    return added;
+  };
+  return m_client.perform(call, sign);
 }
 
 namespace {

@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dvx/remote/azure_curl.h"
 #include "dvx/remote/remote.h"
 
 namespace dvx::remote {
@@ -98,9 +99,9 @@ class S3Remote final : public Remote {
 
   s3::Settings m_s;
   std::string m_host;  // Host header: host[:port]
-  mutable std::mutex m_pool_mutex;
-  mutable std::vector<void*> m_pool;  // idle curl easy handles (connections kept alive)
-  mutable std::string m_key_day, m_key;  // the SigV4 signing key of m_key_day (under m_pool_mutex)
+  http::Client m_client;  // curl handles pooled (connections kept alive), retries
+  mutable std::mutex m_key_mutex;
+  mutable std::string m_key_day, m_key;  // the SigV4 signing key of m_key_day (under m_key_mutex)
   mutable std::once_flag m_bucket_once;
   mutable Status m_bucket_status;
 };
