@@ -1,7 +1,7 @@
 // An Azure Blob Storage remote: `azure://container/prefix`, blobs under `<prefix>/files/md5/…`
 // exactly as the local remote lays them out. Requests go to the account's Blob endpoint
 // (`https://<account>.blob.core.windows.net`, or the connection string's BlobEndpoint, e.g.
-// Azurite's path-style `http://127.0.0.1:10000/devstoreaccount1`) over libcurl (azure_curl.h).
+// Azurite's path-style `http://127.0.0.1:10000/devstoreaccount1`) over libcurl (http_client.h).
 //   exists = HEAD; put = one Put Blob streamed from the file, or from `DVX_AZURE_BLOCK_THRESHOLD`
 //   bytes (default 64 MiB) Put Block per `DVX_AZURE_BLOCK_SIZE` bytes, `DVX_AZURE_BLOCK_PARALLEL`
 //   (default 4) at once, then Put Block List (both
@@ -24,7 +24,7 @@
 #include <string_view>
 #include <vector>
 
-#include "dvx/remote/azure_curl.h"
+#include "dvx/remote/http_client.h"
 #include "dvx/remote/remote.h"
 
 namespace dvx::remote {

@@ -1,6 +1,6 @@
 // A Google Cloud Storage remote: `gs://bucket/prefix`, objects under `<prefix>/files/md5/…`
 // exactly as the local remote lays them out, through the GCS JSON API over libcurl
-// (azure_curl.h) at `endpointurl` (else $STORAGE_EMULATOR_HOST, else
+// (http_client.h) at `endpointurl` (else $STORAGE_EMULATOR_HOST, else
 // https://storage.googleapis.com):
 //   exists = GET object metadata; put = one `uploadType=media` POST streamed from the file, or
 //   from `DVX_GCS_RESUMABLE_THRESHOLD` bytes (default 8 MiB) a resumable upload in chunks of
@@ -25,7 +25,7 @@
 #include <string_view>
 #include <vector>
 
-#include "dvx/remote/azure_curl.h"
+#include "dvx/remote/http_client.h"
 #include "dvx/remote/remote.h"
 
 namespace dvx::remote {

@@ -1,4 +1,4 @@
-#include "dvx/remote/azure_curl.h"
+#include "dvx/remote/http_client.h"
 #include "dvx/remote/curl_api.h"
 #include "dvx/remote/http_remote.h"
 

@@ -22,7 +22,7 @@
 #include <string_view>
 #include <vector>
 
-#include "dvx/remote/azure_curl.h"
+#include "dvx/remote/http_client.h"
 #include "dvx/remote/remote.h"
 
 namespace dvx::remote {

@@ -1,6 +1,5 @@
-// What the Azure Blob and GCS remotes share: an HTTP client over libcurl (curl_api.h: loaded
-// with dlopen on the first request; easy handles
-// pooled, connections kept alive; each request retried with backoff on transient failures:
+// What the S3, Azure Blob and GCS remotes share: an HTTP client over libcurl (curl_api.h: loaded
+// with dlopen on the first request; easy handles pooled, connections kept alive; each request retried with backoff on transient failures:
 // connection errors, timeouts, HTTP 5xx and 429), file bodies, downloads to a file or memory,
 // and reading settings from options and the environment.
 // Thread-safety: a Client may be used from many threads at once; a Request belongs to one.

@@ -1,5 +1,5 @@
 #include "dvx/remote/curl_api.h"
-#include "dvx/remote/azure_curl.h"
+#include "dvx/remote/http_client.h"
 
 #define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
