@@ -73,6 +73,18 @@ size_t on_read(char* buf, size_t size, size_t n, void* user) {
   return b->req->read(buf, size * n);
 }
 
+int on_seek(void* user, curl_off_t offset, int origin) {
+  auto* b = static_cast<Body*>(user);
+  if (offset != 0 || origin != SEEK_SET) return CURL_SEEKFUNC_CANTSEEK;
+  if (b->req->body) {
+    b->pos = 0;
+    return CURL_SEEKFUNC_OK;
+  }
+  if (!b->req->rewind) return CURL_SEEKFUNC_CANTSEEK;
+  b->req->rewind();
+  return CURL_SEEKFUNC_OK;
+}
+
 }  // namespace
 
 std::optional<std::string> Request::header(std::string_view name) const {
@@ -303,7 +315,7 @@ Status Client::perform(Request& req, const Signer& sign) const {
   const CurlApi& api = **api_r;
   std::optional<Error> last;
   static thread_local std::mt19937 rng(std::random_device{}());
-  int attempts = std::max(1, m_o.attempts);
+  int attempts = m_o.try_once_when_unreachable && m_unreachable.load() ? 1 : std::max(1, m_o.attempts);
   for (int attempt = 0; attempt < attempts; ++attempt) {
     if (attempt > 0) {
       long ms = std::min(3000L, 200L << (attempt - 1));
@@ -349,6 +361,13 @@ Status Client::perform(Request& req, const Signer& sign) const {
     api.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, m_o.ssl_verify ? 1L : 0L);
     api.easy_setopt(h, CURLOPT_SSL_VERIFYHOST, m_o.ssl_verify ? 2L : 0L);
     if (!m_o.ca_bundle.empty()) api.easy_setopt(h, CURLOPT_CAINFO, m_o.ca_bundle.c_str());
+    if (!m_o.cert_path.empty()) api.easy_setopt(h, CURLOPT_SSLCERT, m_o.cert_path.c_str());
+    if (!m_o.key_path.empty()) api.easy_setopt(h, CURLOPT_SSLKEY, m_o.key_path.c_str());
+    if (m_o.auth == "basic" || m_o.auth == "digest") {
+      api.easy_setopt(h, CURLOPT_HTTPAUTH, m_o.auth == "basic" ? CURLAUTH_BASIC : CURLAUTH_DIGEST);
+      api.easy_setopt(h, CURLOPT_USERNAME, m_o.user.c_str());
+      api.easy_setopt(h, CURLOPT_PASSWORD, m_o.password.c_str());
+    }
     api.easy_setopt(h, CURLOPT_HEADERFUNCTION, &on_header);
     api.easy_setopt(h, CURLOPT_HEADERDATA, &req);
     api.easy_setopt(h, CURLOPT_WRITEFUNCTION, &on_write);
@@ -368,6 +387,10 @@ Status Client::perform(Request& req, const Signer& sign) const {
       }
       api.easy_setopt(h, CURLOPT_READFUNCTION, &on_read);
       api.easy_setopt(h, CURLOPT_READDATA, &body);
+      // curl rewinds the body to send it again (digest authentication answers the first try
+      // with a 401).
+      api.easy_setopt(h, CURLOPT_SEEKFUNCTION, &on_seek);
+      api.easy_setopt(h, CURLOPT_SEEKDATA, &body);
     } else if (req.method == "POST") {
       api.easy_setopt(h, CURLOPT_POST, 1L);
       api.easy_setopt(h, CURLOPT_POSTFIELDS, "");
@@ -389,6 +412,7 @@ Status Client::perform(Request& req, const Signer& sign) const {
       if (req.delivered && !req.retry_after_data) return std::unexpected(*last);
       continue;
     }
+    m_unreachable = false;
     if (transient_status(req.status)) {
       std::string detail = req.detail ? req.detail(req) : "";
       last = Error{ErrorCode::network,
@@ -397,6 +421,7 @@ Status Client::perform(Request& req, const Signer& sign) const {
     }
     return {};
   }
+  if (last && req.status == 0) m_unreachable = true;
   if (last && attempts > 1) last->message += " (after " + std::to_string(attempts) + " attempts)";
   return std::unexpected(last.value_or(Error{ErrorCode::io, req.what + ": failed"}));
 }

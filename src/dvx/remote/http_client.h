@@ -5,6 +5,7 @@
 // Thread-safety: a Client may be used from many threads at once; a Request belongs to one.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <functional>
@@ -62,6 +63,12 @@ struct Options {
   bool ssl_verify = true;
   std::string ca_bundle;
   int attempts = 5;
+  // curl's HTTP authentication: "" (none), "basic" or "digest", with user and password.
+  std::string auth, user, password;
+  std::string cert_path, key_path;  // TLS client certificate and key
+  // Once no attempt of a request got an answer, later requests try once (a push of many objects
+  // to a server that went away fails fast instead of retrying each), until one is answered.
+  bool try_once_when_unreachable = false;
 };
 
 // Headers added to one attempt (signatures with the current date, bearer tokens); an error
@@ -82,6 +89,7 @@ class Client {
 
  private:
   Options m_o;
+  mutable std::atomic<bool> m_unreachable{false};
   mutable std::mutex m_pool_mutex;
   mutable std::vector<void*> m_pool;  // idle curl easy handles
 };

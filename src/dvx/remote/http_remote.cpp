@@ -1,19 +1,13 @@
-#include "dvx/remote/http_client.h"
-#include "dvx/remote/curl_api.h"
 #include "dvx/remote/http_remote.h"
 
-#define CURL_DISABLE_TYPECHECK
-#include <curl/curl.h>
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <chrono>
 #include <cstring>
 #include <deque>
 #include <optional>
 #include <random>
-#include <thread>
 
 #include "dvx/base/strings.h"
 #include "dvx/hash/md5.h"
@@ -26,28 +20,7 @@ namespace dvx::remote {
 
 namespace fsx = dvx::platform;
 
-// ---------------------------------------------------------------------------------------------
-// libcurl, loaded on the first request. A copy of the loader private to s3_remote.cpp (plus
-// curl_easy_getinfo), to be shared by both later.
-
 namespace {
-
-
-// The calling thread's curl handle: kept between requests so connections are reused.
-struct ThreadHandle {
-  CURL* h = nullptr;
-  ~ThreadHandle() {
-    if (!h) return;
-    if (auto api = curl_api()) (*api)->easy_cleanup(h);
-  }
-};
-
-CURL* thread_handle(const CurlApi& api) {
-  static thread_local ThreadHandle th;
-  if (th.h) api.easy_reset(th.h);
-  else th.h = api.easy_init();
-  return th.h;
-}
 
 std::optional<std::string> opt_of(const RemoteOptions& o, const char* k) {
   auto it = o.find(k);
@@ -220,66 +193,31 @@ Result<Settings> resolve_settings(const std::string& url, const RemoteOptions& o
 // ---------------------------------------------------------------------------------------------
 // Requests.
 
-struct HttpRemote::Request {
-  std::string method;
-  std::string url;
-  std::string what;  // "PUT webdav://host/path/key", for messages
-  std::vector<std::string> headers;
-  // Upload body, read through `read` (`upload_size` bytes); `rewind` restarts it (retries,
-  // digest authentication).
-  std::function<size_t(char*, size_t)> read;
-  std::function<void()> rewind;
-  uint64_t upload_size = 0;
-  // Body of 2xx answers goes to `sink` (returning false stops the transfer); other bodies to
-  // `response`.
-  std::function<bool(std::string_view)> sink;
-  bool retry_after_data = true;
-
-  long status = 0;
-  std::string response;
-  bool delivered = false;
-  std::optional<Error> abort_error;  // set by a callback: the request fails with it, no retry
-};
+struct HttpRemote::Request : http::Request {};
 
 namespace {
 
-struct Ctx {
-  HttpRemote::Request* r;
-  const CurlApi* api;
-  CURL* h;
-};
-
-size_t on_body(char* data, size_t size, size_t n, void* user) {
-  auto* c = static_cast<Ctx*>(user);
-  std::string_view bytes(data, size * n);
-  long code = 0;
-  c->api->easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &code);
-  if (code >= 200 && code < 300 && c->r->sink) {
-    c->r->delivered = true;
-    if (!c->r->sink(bytes)) return 0;
-  } else if (c->r->response.size() < (1u << 20)) {
-    c->r->response.append(bytes);
+http::Options client_options(const dav::Settings& s) {
+  http::Options o;
+  o.connect_timeout = s.connect_timeout;
+  o.read_timeout = s.read_timeout;
+  o.ssl_verify = s.ssl_verify;
+  o.ca_bundle = s.ca_bundle;
+  o.attempts = s.attempts;
+  if (s.auth == "basic" || s.auth == "digest") {
+    o.auth = s.auth;
+    o.user = s.user;
+    o.password = s.password;
   }
-  return size * n;
+  o.cert_path = s.cert_path;
+  o.key_path = s.key_path;
+  o.try_once_when_unreachable = true;
+  return o;
 }
-
-size_t on_read(char* buf, size_t size, size_t n, void* user) {
-  auto* c = static_cast<Ctx*>(user);
-  return c->r->read(buf, size * n);
-}
-
-int on_seek(void* user, curl_off_t offset, int origin) {
-  auto* c = static_cast<Ctx*>(user);
-  if (offset != 0 || origin != SEEK_SET || !c->r->rewind) return CURL_SEEKFUNC_CANTSEEK;
-  c->r->rewind();
-  return CURL_SEEKFUNC_OK;
-}
-
-bool transient_status(long status) { return status >= 500 || status == 429; }
 
 }  // namespace
 
-HttpRemote::HttpRemote(dav::Settings settings) : m_s(std::move(settings)) {}
+HttpRemote::HttpRemote(dav::Settings settings) : m_s(std::move(settings)), m_client(client_options(m_s)) {}
 
 std::string HttpRemote::describe() const { return m_s.display; }
 
@@ -293,93 +231,15 @@ std::string HttpRemote::url_of(const std::string& rel) const {
 }
 
 Status HttpRemote::perform(Request& r) const {
-  auto api_r = curl_api();
-  if (!api_r) return std::unexpected(api_r.error());
-  const CurlApi& api = **api_r;
-  static thread_local std::mt19937 rng(std::random_device{}());
-  std::optional<Error> last;
-  // Once the server could not be reached after every attempt, later requests try once: a
-  // push of many objects to a server that went away fails fast instead of retrying each.
-  int attempts = m_unreachable.load() ? 1 : std::max(1, m_s.attempts);
-  for (int attempt = 0; attempt < attempts; ++attempt) {
-    if (attempt > 0) {
-      long ms = std::min(3000L, 250L << (attempt - 1));
-      ms = ms / 2 + static_cast<long>(rng() % static_cast<unsigned>(ms / 2 + 1));
-      std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-    }
-    if (r.rewind) r.rewind();
-    r.status = 0;
-    r.response.clear();
-    r.delivered = false;
-    r.abort_error.reset();
-    CURL* h = thread_handle(api);
-    if (!h) return fail(ErrorCode::io, r.what + ": cannot create a curl handle");
-    Ctx ctx{&r, &api, h};
-
-    curl_slist* list = nullptr;
-    for (auto& hd : r.headers) list = api.slist_append(list, hd.c_str());
-    if (!m_s.token.empty()) list = api.slist_append(list, ("Authorization: Bearer " + m_s.token).c_str());
-    if (m_s.auth == "custom") list = api.slist_append(list, (m_s.custom_auth_header + ": " + m_s.password).c_str());
-    if (r.read) list = api.slist_append(list, "Content-Type: application/octet-stream");
-    list = api.slist_append(list, "Expect:");
-
-    api.easy_setopt(h, CURLOPT_URL, r.url.c_str());
-    api.easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
-    api.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    api.easy_setopt(h, CURLOPT_HTTPHEADER, list);
-    api.easy_setopt(h, CURLOPT_CONNECTTIMEOUT, m_s.connect_timeout);
-    api.easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    api.easy_setopt(h, CURLOPT_LOW_SPEED_TIME, m_s.read_timeout);
-    api.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, m_s.ssl_verify ? 1L : 0L);
-    api.easy_setopt(h, CURLOPT_SSL_VERIFYHOST, m_s.ssl_verify ? 2L : 0L);
-    if (!m_s.ca_bundle.empty()) api.easy_setopt(h, CURLOPT_CAINFO, m_s.ca_bundle.c_str());
-    if (!m_s.cert_path.empty()) api.easy_setopt(h, CURLOPT_SSLCERT, m_s.cert_path.c_str());
-    if (!m_s.key_path.empty()) api.easy_setopt(h, CURLOPT_SSLKEY, m_s.key_path.c_str());
-    if (m_s.auth == "basic" || m_s.auth == "digest") {
-      api.easy_setopt(h, CURLOPT_HTTPAUTH, m_s.auth == "basic" ? CURLAUTH_BASIC : CURLAUTH_DIGEST);
-      api.easy_setopt(h, CURLOPT_USERNAME, m_s.user.c_str());
-      api.easy_setopt(h, CURLOPT_PASSWORD, m_s.password.c_str());
-    }
-    api.easy_setopt(h, CURLOPT_WRITEFUNCTION, &on_body);
-    api.easy_setopt(h, CURLOPT_WRITEDATA, &ctx);
-    if (r.method == "HEAD") {
-      api.easy_setopt(h, CURLOPT_NOBODY, 1L);
-    } else if (r.method == "PUT") {
-      api.easy_setopt(h, CURLOPT_UPLOAD, 1L);
-      api.easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(r.upload_size));
-    } else if (r.method == "POST") {
-      api.easy_setopt(h, CURLOPT_POST, 1L);
-      api.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.upload_size));
-    } else if (r.method != "GET") {
-      api.easy_setopt(h, CURLOPT_CUSTOMREQUEST, r.method.c_str());
-    }
-    if (r.read) {
-      api.easy_setopt(h, CURLOPT_READFUNCTION, &on_read);
-      api.easy_setopt(h, CURLOPT_READDATA, &ctx);
-      api.easy_setopt(h, CURLOPT_SEEKFUNCTION, &on_seek);
-      api.easy_setopt(h, CURLOPT_SEEKDATA, &ctx);
-    }
-    CURLcode rc = api.easy_perform(h);
-    api.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
-    api.easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
-    api.slist_free_all(list);
-    if (r.abort_error) return std::unexpected(*r.abort_error);
-    if (rc != CURLE_OK) {
-      last = Error{rc == CURLE_OPERATION_TIMEDOUT ? ErrorCode::timeout : ErrorCode::network,
-                   r.what + ": " + api.easy_strerror(rc)};
-      if (r.delivered && !r.retry_after_data) return std::unexpected(*last);
-      continue;
-    }
-    m_unreachable = false;
-    if (transient_status(r.status)) {
-      last = Error{ErrorCode::network, r.what + ": HTTP " + std::to_string(r.status)};
-      continue;
-    }
-    return {};
-  }
-  if (last && r.status == 0) m_unreachable = true;
-  if (last && attempts > 1) last->message += " (after " + std::to_string(attempts) + " attempts)";
-  return std::unexpected(last.value_or(Error{ErrorCode::io, r.what + ": failed"}));
+  // Headers of every attempt that the request itself does not carry.
+  auto extra = [&](const http::Request&) -> Result<http::Headers> {
+    http::Headers h;
+    if (!m_s.token.empty()) h.emplace_back("Authorization", "Bearer " + m_s.token);
+    if (m_s.auth == "custom") h.emplace_back(m_s.custom_auth_header, m_s.password);
+    if (r.read || r.body) h.emplace_back("Content-Type", "application/octet-stream");
+    return h;
+  };
+  return m_client.perform(r, extra);
 }
 
 Error HttpRemote::status_error(const Request& r) const {
@@ -500,7 +360,7 @@ Status HttpRemote::put(const std::string& local_path, const std::string& key, co
   mv.method = "MOVE";
   mv.url = url_of(tmp);
   mv.what = "MOVE " + where(tmp) + " to " + where(key);
-  mv.headers = {"Destination: " + url_of(key), "Overwrite: T"};
+  mv.headers = {{"Destination", url_of(key)}, {"Overwrite", "T"}};
   auto p = perform(mv);
   if (p && mv.status >= 200 && mv.status < 300) return {};
   Request d;
@@ -545,7 +405,7 @@ Result<std::vector<std::string>> HttpRemote::list(const std::string& prefix) con
     r.method = "PROPFIND";
     r.url = url_of(dir) + "/";
     r.what = "PROPFIND " + where(dir);
-    r.headers = {"Depth: 1"};
+    r.headers = {{"Depth", "1"}};
     std::string body;
     r.sink = [&](std::string_view bytes) {
       body.append(bytes);

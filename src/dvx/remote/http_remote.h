@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dvx/remote/http_client.h"
 #include "dvx/remote/remote.h"
 
 namespace dvx::remote {
@@ -90,7 +91,7 @@ class HttpRemote final : public Remote {
   dav::Settings m_s;
   mutable std::mutex m_dirs_mutex;
   mutable std::set<std::string> m_dirs;  // collections known to exist (relative to the root)
-  mutable std::atomic<bool> m_unreachable{false};  // the last request got no answer at all
+  http::Client m_client;  // curl handles pooled, retries (3 attempts; one once unreachable)
 };
 
 }  // namespace dvx::remote
