@@ -508,25 +508,8 @@ Result<Remote::SmallRead> S3Remote::get_small(const std::string& key, size_t lim
   c.method = "GET";
   c.path = object_path(key);
   c.what = "GET " + where(key);
-  c.rewind = [&] {
-    out.clear();
-    too_big = false;
-  };
-  c.sink = [&](std::string_view bytes) {
-    if (out.empty()) {
-      if (auto len = c.header("content-length"); len && std::strtoull(len->c_str(), nullptr, 10) > limit) {
-        too_big = true;
-        return false;
-      }
-    }
-    if (out.size() + bytes.size() > limit) {
-      too_big = true;
-      return false;
-    }
-    out.append(bytes);
-    return true;
-  };
-  if (auto r = perform(c); !r) return std::unexpected(r.error());
+  if (auto r = http::read_small(c, limit, out, too_big, [&](http::Request&) { return perform(c); }); !r)
+    return std::unexpected(r.error());
   if (too_big) return SmallRead::too_big;
   if (c.status == 404 && s3::xml_text(c.response, "Code").value_or("NoSuchKey") == "NoSuchKey") return SmallRead::absent;
   if (c.status != 200) return std::unexpected(http_error(c));
