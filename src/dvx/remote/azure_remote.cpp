@@ -286,7 +286,9 @@ Status AzureRemote::put_blocks(const std::string& local_path, const std::string&
                                    auto r = request("PUT", &key, q, "PUT (block " + std::to_string(i + 1) + ") " + where(key));
                                    r.headers = {{"Content-Type", "application/octet-stream"}};
                                    r.body = std::move(bytes);
-                                   if (auto st = perform(r, q); !st) return st;
+                                   auto st = perform(r, q);
+                                   if (r.body) bytes = std::move(*r.body);  // back for the next block
+                                   if (!st) return st;
                                    if (r.status != 201) return std::unexpected(http_error(r));
                                    return {};
                                  });

@@ -216,7 +216,8 @@ std::pair<std::string, std::string> split_location(std::string_view rest);
 
 // Reads `file` in parts of `part_size` bytes, in order (each fed to `digest` when set), and
 // hands them to `send(index, bytes)` on up to `parallel` threads at once; memory is bounded by
-// parallel + 2 parts (one read ahead, one being read). Stops at the first error (reading or sending) and returns it.
+// parallel + 2 parts (one read ahead, one being read). `send` may leave the part's buffer in
+// `bytes` for a later part to be read into. Stops at the first error (reading or sending) and returns it.
 Status upload_parts(const FileBody& file, uint64_t part_size, int parallel, hash::DigestStream* digest,
                     const std::function<Status(size_t, std::string&)>& send);
 

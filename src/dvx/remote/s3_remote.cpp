@@ -451,7 +451,9 @@ Status S3Remote::put_multipart(const std::string& local_path, const std::string&
                                    p.query = {{"partNumber", number}, {"uploadId", *upload_id}};
                                    p.what = "PUT (part " + number + ") " + where(key);
                                    p.body = std::move(bytes);
-                                   if (auto r = perform(p); !r) return r;
+                                   auto r = perform(p);
+                                   if (p.body) bytes = std::move(*p.body);  // back for the next part
+                                   if (!r) return r;
                                    if (p.status != 200) return std::unexpected(http_error(p));
                                    auto etag = p.header("etag");
                                    if (!etag) return fail(ErrorCode::io, p.what + ": no ETag in the answer");
