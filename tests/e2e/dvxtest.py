@@ -62,6 +62,28 @@ def is_real_dvc():
     return os.path.basename(DVX_BIN).startswith("dvc")
 
 
+def read_terminal(fd, timeout, on_chunk=None):
+    """Reads the master side of a pseudo-terminal until the child closes it, handing each chunk
+    to on_chunk; returns (bytes read, True if `timeout` seconds passed first)."""
+    import select
+    import time
+    data = b""
+    deadline = time.monotonic() + timeout
+    while True:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            return data, True
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # EIO: the child closed its side
+            return data, False
+        if not chunk:
+            return data, False
+        data += chunk
+        if on_chunk:
+            on_chunk(chunk)
+
+
 def md5_bytes(data):
     return hashlib.md5(data).hexdigest()
 
@@ -219,8 +241,6 @@ class DvxTestCase(unittest.TestCase):
         types `answer` and Enter once a prompt ends. Returns (exit code, everything the terminal
         showed, the prompts seen)."""
         import pty
-        import select
-        import time
         pid, fd = pty.fork()
         if pid == 0:
             try:
@@ -228,24 +248,15 @@ class DvxTestCase(unittest.TestCase):
                 os.execve(DVX_BIN, [DVX_BIN, *args], dict(self.env, **(env or {})))
             finally:
                 os._exit(127)
-        shown, prompts, pending = b"", [], b""
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            ready, _, _ = select.select([fd], [], [], 1)
-            if not ready:
-                continue
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not chunk:
-                break
-            shown += chunk
-            pending += chunk
-            if b"':" in pending and pending.rstrip().endswith(b"':"):
-                prompts.append(pending.decode(errors="replace").strip())
-                pending = b""
+        prompts, pending = [], [b""]
+
+        def on_chunk(chunk):
+            pending[0] += chunk
+            if b"':" in pending[0] and pending[0].rstrip().endswith(b"':"):
+                prompts.append(pending[0].decode(errors="replace").strip())
+                pending[0] = b""
                 os.write(fd, answer.encode() + b"\n")
+        shown, _ = read_terminal(fd, 60, on_chunk)
         _, status = os.waitpid(pid, 0)
         os.close(fd)
         return os.waitstatus_to_exitcode(status), shown.decode(errors="replace"), prompts

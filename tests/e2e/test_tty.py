@@ -6,10 +6,8 @@ its own."""
 import os
 import pty
 import re
-import select
 import shutil
 import subprocess
-import time
 import unittest
 
 import dvxtest
@@ -30,20 +28,10 @@ class TtyCase(dvxtest.DvxTestCase):
         proc = subprocess.Popen([dvxtest.DVX_BIN, *args], cwd=self.repo, env=full_env,
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave)
         os.close(slave)
-        err = b""
-        deadline = time.monotonic() + timeout
-        while True:
-            ready, _, _ = select.select([master], [], [], max(0.0, deadline - time.monotonic()))
-            if not ready:
-                proc.kill()
-                self.fail(f"dvx {' '.join(args)} timed out on a terminal")
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:  # EIO: the child closed its side
-                break
-            if not chunk:
-                break
-            err += chunk
+        err, timed_out = dvxtest.read_terminal(master, timeout)
+        if timed_out:
+            proc.kill()
+            self.fail(f"dvx {' '.join(args)} timed out on a terminal")
         os.close(master)
         out = proc.stdout.read()
         proc.stdout.close()
