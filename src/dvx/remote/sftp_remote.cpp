@@ -746,7 +746,7 @@ Status SftpRemote::put(const std::string& local_path, const std::string& key, co
         // Each write waits for its answer: OpenSSH's server (posix-rename@openssh.com) takes
         // 256 KiB messages, others at least the 32 KiB the protocol promises.
         size_t chunk = c.big_writes ? 128 * 1024 : 32 * 1024;
-        ChunkReader reader(fd, chunk, digest ? &*digest : nullptr, fsx::stat_path(local_path).size >= 8 * chunk);
+        ChunkReader reader(fd, chunk, digest ? &*digest : nullptr, fsx::stat_path(local_path).size >= static_cast<int64_t>(8 * chunk));
         for (;;) {
           int err = 0;
           std::string_view bytes = reader.next(err);
