@@ -146,7 +146,7 @@ TransferResult push(const odb::ObjectDb& cache, const remote::Remote& remote, co
   // Small 3.x objects that need checking, for a remote that uploads from memory: read whole, a
   // chunk at a time per worker, hashed side by side (multi-buffer MD5), and the bytes hashed are
   // the bytes sent. The rest is hashed while it is streamed from its file.
-  const int64_t small_limit = batch ? 0 : static_cast<int64_t>(remote.small_put_limit());
+  const size_t small_limit = batch ? 0 : static_cast<size_t>(remote.small_put_limit());
   constexpr size_t k_chunk = 32;
   constexpr size_t k_held = size_t(4) << 20;  // bytes a worker holds at most before sending them
   parallel_for_ranges(ids.size(), chunk_for(ids.size(), jobs, k_chunk), jobs, [&](size_t i0, size_t i1) {
@@ -181,14 +181,15 @@ TransferResult push(const odb::ObjectDb& cache, const remote::Remote& remote, co
       const odb::ObjectId* verify = trusted && trusted(id) ? nullptr : &id;
       std::string path = cache.path_of(id);
       if (small_limit > 0 && verify && odb::content_algorithm(id) == hash::Algorithm::md5) {
-        if (auto st = fsx::lstat_path(path); st.type == fsx::FileType::regular && st.size <= small_limit) {
-          if (auto bytes = fsx::read_file(path); bytes && int64_t(bytes->size()) == st.size) {
-            held += bytes->size();
-            read_i.push_back(i);
-            bufs.push_back(std::move(*bytes));
-            if (held >= k_held) send_held();
-            continue;
-          }
+        // Larger objects, and any that cannot be read here, are streamed below (which reports
+        // a read error as that object's failure).
+        std::string bytes;
+        if (auto small = fsx::read_file_upto(path, small_limit, bytes); small && *small) {
+          held += bytes.size();
+          read_i.push_back(i);
+          bufs.push_back(std::move(bytes));
+          if (held >= k_held) send_held();
+          continue;
         }
       }
       if (batch) {
