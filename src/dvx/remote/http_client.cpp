@@ -312,9 +312,7 @@ std::optional<std::string> SettingsReader::env(const char* key) const {
 
 bool SettingsReader::flag(const char* key) const {
   auto v = option(key);
-  if (!v) return false;
-  std::string l = to_lower(trim(*v));
-  return l == "true" || l == "1" || l == "yes";
+  return v && option_bool(*v) == true;
 }
 
 std::pair<std::string, std::string> split_location(std::string_view rest) {

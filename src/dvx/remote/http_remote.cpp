@@ -164,11 +164,7 @@ Result<Settings> resolve_settings(const std::string& url, const RemoteOptions& o
       return fail(ErrorCode::invalid_argument, "remote option 'method' must be POST or PUT, not '" + *m + "'");
     s.method = up;
   }
-  if (auto v = opt_of(options, "ssl_verify")) {
-    std::string l = to_lower(trim(*v));
-    if (l == "false" || l == "0" || l == "no") s.ssl_verify = false;
-    else if (l != "true" && l != "1" && l != "yes") s.ca_bundle = *v;
-  }
+  if (auto v = opt_of(options, "ssl_verify")) apply_ssl_verify(*v, s.ssl_verify, s.ca_bundle);
   s.cert_path = opt_of(options, "cert_path").value_or("");
   s.key_path = opt_of(options, "key_path").value_or("");
   auto seconds = [&](const char* key, long& out) -> Status {

@@ -20,9 +20,7 @@ namespace {
 
 bool option_set(const RemoteOptions& o, const char* k) {
   auto it = o.find(k);
-  if (it == o.end()) return false;
-  std::string l = to_lower(trim(it->second));
-  return l == "true" || l == "1" || l == "yes";
+  return it != o.end() && option_bool(it->second) == true;
 }
 
 // A secret the remote's ask_password/ask_passphrase asks for, once per process and prompt (DVC's
@@ -40,6 +38,19 @@ Result<std::string> ask(const std::string& prompt, const std::string& option, co
 }
 
 }  // namespace
+
+std::optional<bool> option_bool(std::string_view value) {
+  std::string l = to_lower(trim(value));
+  if (l == "true" || l == "1" || l == "yes") return true;
+  if (l == "false" || l == "0" || l == "no") return false;
+  return std::nullopt;
+}
+
+void apply_ssl_verify(std::string_view value, bool& verify, std::string& ca_bundle) {
+  auto b = option_bool(value);
+  if (b) verify = *b;
+  else ca_bundle = std::string(value);
+}
 
 Result<std::unique_ptr<Remote>> open_remote(const std::string& url, const RemoteOptions& options) {
   auto pos = url.find("://");

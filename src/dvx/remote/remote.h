@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dvx/base/result.h"
@@ -72,5 +73,11 @@ using RemoteOptions = std::map<std::string, std::string>;
 // Builds the backend for a URL (a local path must already be absolute). Unknown scheme ->
 // invalid_argument "unsupported URL type <scheme>://".
 Result<std::unique_ptr<Remote>> open_remote(const std::string& url, const RemoteOptions& options);
+
+// A remote option's boolean value, any case, spaces around ignored: "true", "1" or "yes" is
+// true; "false", "0" or "no" is false; anything else is neither (nullopt).
+std::optional<bool> option_bool(std::string_view value);
+// ssl_verify: true/false, or the path of a CA bundle to verify against (DVC's forms).
+void apply_ssl_verify(std::string_view value, bool& verify, std::string& ca_bundle);
 
 }  // namespace dvx::remote

@@ -110,10 +110,7 @@ std::optional<std::string> opt_of(const RemoteOptions& o, const char* k) {
   return it->second;
 }
 
-bool truthy(const std::string& v) {
-  std::string l = to_lower(trim(v));
-  return l == "true" || l == "1" || l == "yes";
-}
+bool truthy(const std::string& v) { return option_bool(v) == true; }
 
 // One section of an AWS ini file (credentials or config); nullopt when absent or unreadable.
 std::optional<formats::IniSection> aws_section(const std::string& path, const std::string& name) {
@@ -213,11 +210,7 @@ Result<Settings> resolve_settings(const std::string& url, const RemoteOptions& o
   if (!s.endpoint.starts_with("http://") && !s.endpoint.starts_with("https://"))
     return fail(ErrorCode::invalid_argument, "s3 remote '" + url + "': endpointurl must start with http:// or https://: " + s.endpoint);
 
-  if (auto v = opt("ssl_verify")) {
-    std::string l = to_lower(trim(*v));
-    if (l == "false" || l == "0" || l == "no") s.ssl_verify = false;
-    else if (l != "true" && l != "1" && l != "yes") s.ca_bundle = *v;
-  }
+  if (auto v = opt("ssl_verify")) apply_ssl_verify(*v, s.ssl_verify, s.ca_bundle);
   auto number = [&](std::optional<std::string> v, auto fallback) -> decltype(fallback) {
     if (!v) return fallback;
     char* end = nullptr;
@@ -376,12 +369,16 @@ Status S3Remote::put(const std::string& local_path, const std::string& key, cons
   if (size >= m_s.multipart_threshold && size > m_s.part_size) return put_multipart(local_path, key, size, verify);
   auto body = http::FileBody::open(local_path);
   if (!body) return std::unexpected(body.error());
+  return put_whole(key, [&](Call& c) { return (*body)->attach(c, verify); });
+}
+
+Status S3Remote::put_whole(const std::string& key, const std::function<Status(Call&)>& attach_body) const {
   Call c;
   c.method = "PUT";
   c.path = object_path(key);
   c.what = "PUT " + where(key);
   c.headers = m_s.upload_headers;
-  if (auto a = (*body)->attach(c, verify); !a) return a;
+  if (auto a = attach_body(c); !a) return a;
   if (auto r = perform(c); !r) return r;
   if (c.status != 200) return std::unexpected(http_error(c));
   return {};
@@ -394,15 +391,10 @@ uint64_t S3Remote::small_put_limit() const {
 }
 
 Status S3Remote::put_small(const std::string& key, std::string& bytes) const {
-  Call c;
-  c.method = "PUT";
-  c.path = object_path(key);
-  c.what = "PUT " + where(key);
-  c.headers = m_s.upload_headers;
-  c.body = std::move(bytes);
-  if (auto r = perform(c); !r) return r;
-  if (c.status != 200) return std::unexpected(http_error(c));
-  return {};
+  return put_whole(key, [&](Call& c) -> Status {
+    c.body = std::move(bytes);
+    return {};
+  });
 }
 
 namespace {

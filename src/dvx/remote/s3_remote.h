@@ -15,6 +15,7 @@
 // Thread-safety: safe for concurrent use (each request takes a curl handle from a pool).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -91,6 +92,8 @@ class S3Remote final : public Remote {
   std::string object_path(const std::string& key) const;  // "/bucket/prefix/key", encoded
   std::string where(const std::string& key) const;         // "s3://bucket/prefix/key"
   Status perform(Call& call) const;
+  // One PUT of a whole object under `key`; `attach_body` gives the request its body.
+  Status put_whole(const std::string& key, const std::function<Status(Call&)>& attach_body) const;
   Status put_multipart(const std::string& local_path, const std::string& key, uint64_t size,
                        const odb::ObjectId* verify) const;
   // A 404 from HEAD does not say whether the object or the bucket is missing: the bucket is

@@ -298,10 +298,7 @@ Result<Settings> resolve_settings(const std::string& url, const RemoteOptions& o
   if (auto v = opt_of(options, "keyfile")) s.keyfile = *v;
   if (auto v = opt_of(options, "password")) s.password = *v;
   if (auto v = opt_of(options, "passphrase")) s.passphrase = *v;
-  if (auto v = opt_of(options, "allow_agent")) {
-    std::string l = to_lower(trim(*v));
-    s.allow_agent = !(l == "false" || l == "0" || l == "no");
-  }
+  if (auto v = opt_of(options, "allow_agent")) s.allow_agent = option_bool(*v) != false;
   if (auto v = opt_of(options, "timeout")) {
     auto n = parse_int(*v, "timeout", 1, 86400);
     if (!n) return std::unexpected(n.error());
