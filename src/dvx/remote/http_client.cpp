@@ -1,5 +1,6 @@
 #include "dvx/remote/curl_api.h"
 #include "dvx/remote/http_client.h"
+#include "dvx/remote/http_wire.h"
 
 #define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
@@ -324,7 +325,18 @@ std::pair<std::string, std::string> split_location(std::string_view rest) {
   return {bucket, std::string(p)};
 }
 
-Client::Client(Options options) : m_o(std::move(options)) {}
+Client::Client(Options options) : m_o(std::move(options)) {
+  // curl's proxy variables for http:// URLs, and curl's own authentication and client
+  // certificates, leave those requests to curl.
+  auto set = [](const char* name) {
+    const char* v = std::getenv(name);
+    return v && *v;
+  };
+  const char* forced = std::getenv("DVX_HTTP_TRANSPORT");
+  bool curl_only = (forced && std::string_view(forced) == "curl") || set("http_proxy") || set("all_proxy") ||
+                   set("ALL_PROXY") || !m_o.auth.empty() || !m_o.cert_path.empty() || !m_o.key_path.empty();
+  if (!curl_only) m_wire = std::make_unique<Wire>(m_o.connect_timeout, m_o.read_timeout);
+}
 
 Client::~Client() {
   if (m_pool.empty()) return;
@@ -334,9 +346,8 @@ Client::~Client() {
 }
 
 Status Client::perform(Request& req, const Signer& sign) const {
-  auto api_r = curl_api();
-  if (!api_r) return std::unexpected(api_r.error());
-  const CurlApi& api = **api_r;
+  std::optional<PlainUrl> plain;
+  if (m_wire && req.method != "POST") plain = parse_plain_url(req.url);
   std::optional<Error> last;
   static thread_local std::mt19937 rng(std::random_device{}());
   int attempts = m_o.try_once_when_unreachable && m_unreachable.load() ? 1 : std::max(1, m_o.attempts);
@@ -359,85 +370,12 @@ Status Client::perform(Request& req, const Signer& sign) const {
       if (!extra) return std::unexpected(extra.error());
       headers.insert(headers.end(), extra->begin(), extra->end());
     }
-
-    CURL* h = nullptr;
-    {
-      std::lock_guard<std::mutex> lock(m_pool_mutex);
-      if (!m_pool.empty()) {
-        h = static_cast<CURL*>(m_pool.back());
-        m_pool.pop_back();
-      }
-    }
-    if (h) api.easy_reset(h);
-    else h = api.easy_init();
-    if (!h) return fail(ErrorCode::io, req.what + ": cannot create a curl handle");
-
-    curl_slist* list = nullptr;
-    for (auto& [k, v] : headers) list = api.slist_append(list, (k + ": " + v).c_str());
-    list = api.slist_append(list, "Expect:");
-    api.easy_setopt(h, CURLOPT_URL, req.url.c_str());
-    api.easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
-    api.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    api.easy_setopt(h, CURLOPT_HTTPHEADER, list);
-    api.easy_setopt(h, CURLOPT_CONNECTTIMEOUT, m_o.connect_timeout);
-    api.easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    api.easy_setopt(h, CURLOPT_LOW_SPEED_TIME, m_o.read_timeout);
-    api.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, m_o.ssl_verify ? 1L : 0L);
-    api.easy_setopt(h, CURLOPT_SSL_VERIFYHOST, m_o.ssl_verify ? 2L : 0L);
-    if (!m_o.ca_bundle.empty()) api.easy_setopt(h, CURLOPT_CAINFO, m_o.ca_bundle.c_str());
-    if (!m_o.cert_path.empty()) api.easy_setopt(h, CURLOPT_SSLCERT, m_o.cert_path.c_str());
-    if (!m_o.key_path.empty()) api.easy_setopt(h, CURLOPT_SSLKEY, m_o.key_path.c_str());
-    if (m_o.auth == "basic" || m_o.auth == "digest") {
-      api.easy_setopt(h, CURLOPT_HTTPAUTH, m_o.auth == "basic" ? CURLAUTH_BASIC : CURLAUTH_DIGEST);
-      api.easy_setopt(h, CURLOPT_USERNAME, m_o.user.c_str());
-      api.easy_setopt(h, CURLOPT_PASSWORD, m_o.password.c_str());
-    }
-    api.easy_setopt(h, CURLOPT_HEADERFUNCTION, &on_header);
-    api.easy_setopt(h, CURLOPT_HEADERDATA, &req);
-    api.easy_setopt(h, CURLOPT_WRITEFUNCTION, &on_write);
-    api.easy_setopt(h, CURLOPT_WRITEDATA, &req);
-    Body body{&req};
-    bool has_body = req.body || req.read;
-    uint64_t body_size = req.body ? req.body->size() : req.upload_size;
-    if (req.method == "HEAD") {
-      api.easy_setopt(h, CURLOPT_NOBODY, 1L);
-    } else if (req.method == "PUT" || (req.method == "POST" && has_body)) {
-      if (req.method == "PUT") {
-        api.easy_setopt(h, CURLOPT_UPLOAD, 1L);
-        api.easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(body_size));
-      } else {
-        api.easy_setopt(h, CURLOPT_POST, 1L);
-        api.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body_size));
-      }
-      // A large body in 64 KB sends (curl's default) cost a 1 GiB upload 16k send() calls and
-      // twice as many polls; 1 MiB at a time (only for such bodies: the buffer stays with the
-      // pooled handle until its next reset).
-      if (body_size >= k_large_body)
-        api.easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, static_cast<long>(k_large_body));
-      api.easy_setopt(h, CURLOPT_READFUNCTION, &on_read);
-      api.easy_setopt(h, CURLOPT_READDATA, &body);
-      // curl rewinds the body to send it again (digest authentication answers the first try
-      // with a 401).
-      api.easy_setopt(h, CURLOPT_SEEKFUNCTION, &on_seek);
-      api.easy_setopt(h, CURLOPT_SEEKDATA, &body);
-    } else if (req.method == "POST") {
-      api.easy_setopt(h, CURLOPT_POST, 1L);
-      api.easy_setopt(h, CURLOPT_POSTFIELDS, "");
-    } else if (req.method != "GET") {
-      api.easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
-    }
-    CURLcode rc = api.easy_perform(h);
-    api.slist_free_all(list);
-    {
-      std::lock_guard<std::mutex> lock(m_pool_mutex);
-      m_pool.push_back(h);
-    }
+    Status sent = plain ? m_wire->attempt(req, *plain, headers) : curl_attempt(req, headers);
     if (req.abort_error) return std::unexpected(*req.abort_error);
     if (req.stopped) return {};
-    if (rc != CURLE_OK) {
-      std::string host = req.url.substr(0, req.url.find('/', req.url.find("://") + 3));
-      last = Error{rc == CURLE_OPERATION_TIMEDOUT ? ErrorCode::timeout : ErrorCode::network,
-                   req.what + ": " + api.easy_strerror(rc) + " (" + host + ")"};
+    if (!sent) {
+      if (sent.error().code == ErrorCode::io) return sent;  // not the network: e.g. no libcurl
+      last = sent.error();
       if (req.delivered && !req.retry_after_data) return std::unexpected(*last);
       continue;
     }
@@ -453,6 +391,88 @@ Status Client::perform(Request& req, const Signer& sign) const {
   if (last && req.status == 0) m_unreachable = true;
   if (last && attempts > 1) last->message += " (after " + std::to_string(attempts) + " attempts)";
   return std::unexpected(last.value_or(Error{ErrorCode::io, req.what + ": failed"}));
+}
+
+Status Client::curl_attempt(Request& req, const Headers& headers) const {
+  auto api_r = curl_api();
+  if (!api_r) return std::unexpected(api_r.error());
+  const CurlApi& api = **api_r;
+  CURL* h = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(m_pool_mutex);
+    if (!m_pool.empty()) {
+      h = static_cast<CURL*>(m_pool.back());
+      m_pool.pop_back();
+    }
+  }
+  if (h) api.easy_reset(h);
+  else h = api.easy_init();
+  if (!h) return fail(ErrorCode::io, req.what + ": cannot create a curl handle");
+
+  curl_slist* list = nullptr;
+  for (auto& [k, v] : headers) list = api.slist_append(list, (k + ": " + v).c_str());
+  list = api.slist_append(list, "Expect:");
+  api.easy_setopt(h, CURLOPT_URL, req.url.c_str());
+  api.easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
+  api.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  api.easy_setopt(h, CURLOPT_HTTPHEADER, list);
+  api.easy_setopt(h, CURLOPT_CONNECTTIMEOUT, m_o.connect_timeout);
+  api.easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  api.easy_setopt(h, CURLOPT_LOW_SPEED_TIME, m_o.read_timeout);
+  api.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, m_o.ssl_verify ? 1L : 0L);
+  api.easy_setopt(h, CURLOPT_SSL_VERIFYHOST, m_o.ssl_verify ? 2L : 0L);
+  if (!m_o.ca_bundle.empty()) api.easy_setopt(h, CURLOPT_CAINFO, m_o.ca_bundle.c_str());
+  if (!m_o.cert_path.empty()) api.easy_setopt(h, CURLOPT_SSLCERT, m_o.cert_path.c_str());
+  if (!m_o.key_path.empty()) api.easy_setopt(h, CURLOPT_SSLKEY, m_o.key_path.c_str());
+  if (m_o.auth == "basic" || m_o.auth == "digest") {
+    api.easy_setopt(h, CURLOPT_HTTPAUTH, m_o.auth == "basic" ? CURLAUTH_BASIC : CURLAUTH_DIGEST);
+    api.easy_setopt(h, CURLOPT_USERNAME, m_o.user.c_str());
+    api.easy_setopt(h, CURLOPT_PASSWORD, m_o.password.c_str());
+  }
+  api.easy_setopt(h, CURLOPT_HEADERFUNCTION, &on_header);
+  api.easy_setopt(h, CURLOPT_HEADERDATA, &req);
+  api.easy_setopt(h, CURLOPT_WRITEFUNCTION, &on_write);
+  api.easy_setopt(h, CURLOPT_WRITEDATA, &req);
+  Body body{&req};
+  bool has_body = req.body || req.read;
+  uint64_t body_size = req.body ? req.body->size() : req.upload_size;
+  if (req.method == "HEAD") {
+    api.easy_setopt(h, CURLOPT_NOBODY, 1L);
+  } else if (req.method == "PUT" || (req.method == "POST" && has_body)) {
+    if (req.method == "PUT") {
+      api.easy_setopt(h, CURLOPT_UPLOAD, 1L);
+      api.easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(body_size));
+    } else {
+      api.easy_setopt(h, CURLOPT_POST, 1L);
+      api.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body_size));
+    }
+    // A large body in 64 KB sends (curl's default) cost a 1 GiB upload 16k send() calls and
+    // twice as many polls; 1 MiB at a time (only for such bodies: the buffer stays with the
+    // pooled handle until its next reset).
+    if (body_size >= k_large_body)
+      api.easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, static_cast<long>(k_large_body));
+    api.easy_setopt(h, CURLOPT_READFUNCTION, &on_read);
+    api.easy_setopt(h, CURLOPT_READDATA, &body);
+    // curl rewinds the body to send it again (digest authentication answers the first try
+    // with a 401).
+    api.easy_setopt(h, CURLOPT_SEEKFUNCTION, &on_seek);
+    api.easy_setopt(h, CURLOPT_SEEKDATA, &body);
+  } else if (req.method == "POST") {
+    api.easy_setopt(h, CURLOPT_POST, 1L);
+    api.easy_setopt(h, CURLOPT_POSTFIELDS, "");
+  } else if (req.method != "GET") {
+    api.easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+  }
+  CURLcode rc = api.easy_perform(h);
+  api.slist_free_all(list);
+  {
+    std::lock_guard<std::mutex> lock(m_pool_mutex);
+    m_pool.push_back(h);
+  }
+  if (rc == CURLE_OK || req.abort_error || req.stopped) return {};
+  std::string host = req.url.substr(0, req.url.find('/', req.url.find("://") + 3));
+  return std::unexpected(Error{rc == CURLE_OPERATION_TIMEDOUT ? ErrorCode::timeout : ErrorCode::network,
+                               req.what + ": " + api.easy_strerror(rc) + " (" + host + ")"});
 }
 
 }  // namespace dvx::remote::http

@@ -1,4 +1,5 @@
-// What the S3, Azure Blob and GCS remotes share: an HTTP client over libcurl (curl_api.h: loaded
+// What the S3, Azure Blob and GCS remotes share: an HTTP client, over our own sockets for plain
+// http:// (http_wire.h) and libcurl for the rest (curl_api.h: loaded
 // with dlopen on the first request; easy handles pooled, connections kept alive; each request retried with backoff on transient failures:
 // connection errors, timeouts, HTTP 5xx and 429), file bodies, downloads to a file or memory,
 // and reading settings from options and the environment.
@@ -26,6 +27,7 @@
 namespace dvx::remote::http {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
+class Wire;
 
 struct Request {
   std::string method;  // GET HEAD PUT POST DELETE
@@ -88,7 +90,11 @@ class Client {
   const Options& options() const { return m_o; }
 
  private:
+  // One attempt over curl; an error when no answer came (network/timeout) or curl is missing (io).
+  Status curl_attempt(Request& req, const Headers& headers) const;
+
   Options m_o;
+  std::unique_ptr<Wire> m_wire;  // plain http:// (http_wire.h); null: curl for everything
   mutable std::atomic<bool> m_unreachable{false};
   mutable std::mutex m_pool_mutex;
   mutable std::vector<void*> m_pool;  // idle curl easy handles
