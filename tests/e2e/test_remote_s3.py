@@ -137,13 +137,34 @@ class S3Remote(dvxtest.DvxTestCase):
     # ------------------------------------------------------------------ tests
 
     def test_push_pull_round_trip(self):
+        self.round_trip(self.s3env())
+
+    def test_push_pull_round_trip_through_curl(self):
+        # Plain http:// goes over dvx's own sockets; curl carries https, proxies and the rest.
+        # The same round trip with curl forced keeps that path proven against the same server.
+        self.round_trip(self.s3env(DVX_HTTP_TRANSPORT="curl"))
+
+    def test_a_proxy_in_the_environment_is_used(self):
+        bucket = self.new_bucket()
+        self.make_project(bucket)
+        dead = f"http://127.0.0.1:{free_port()}"
+        code, out, err = self.s3run("push", env=self.s3env(http_proxy=dead, DVX_S3_ATTEMPTS="1"))
+        self.assertNotEqual(code, 0, out)
+        self.assertIn("127.0.0.1", err)
+        self.assertEqual(self.list_keys(bucket, "store/dvx/"), [])
+        # no_proxy as curl reads it lets the same push through.
+        code, out, err = self.s3run("push", env=self.s3env(http_proxy=dead, no_proxy="127.0.0.1"))
+        self.assertEqual(code, 0, err)
+
+    def round_trip(self, env):
         bucket = self.new_bucket()
         files = self.make_project(bucket)
-        code, out, err = self.s3run("status", "-c", "--json")
+        run = lambda *args, cwd=None: self.s3run(*args, cwd=cwd, env=env)  # noqa: E731
+        code, out, err = run("status", "-c", "--json")
         self.assertEqual(code, 0, err)
         self.assertTrue(out.strip() and out.strip() != "{}", out)
 
-        code, out, err = self.s3run("push")
+        code, out, err = run("push")
         self.assertEqual(code, 0, err)
         cache = set(self.cache_objects())
         n = len(cache)
@@ -155,11 +176,11 @@ class S3Remote(dvxtest.DvxTestCase):
         _, _, headers = self.http("HEAD", f"/{bucket}/store/dvx/files/md5/{big[:2]}/{big[2:]}")
         self.assertRegex(headers.get("ETag", ""), r"-\d+\"?$")
 
-        self.assertEqual(self.s3run("status", "-c", "--json"), (0, "{}\n", ""))
-        self.assertEqual(self.s3run("push")[:2], (0, "Everything is up to date.\n"))
+        self.assertEqual(run("status", "-c", "--json"), (0, "{}\n", ""))
+        self.assertEqual(run("push")[:2], (0, "Everything is up to date.\n"))
 
         clone = self.clone()
-        code, out, err = self.s3run("pull", cwd=clone)
+        code, out, err = run("pull", cwd=clone)
         self.assertEqual(code, 0, err)
         for rel, content in files.items():
             with open(os.path.join(clone, rel), "rb") as f:
@@ -167,11 +188,11 @@ class S3Remote(dvxtest.DvxTestCase):
 
         # fetch into another clone fills the cache only; status -c is clean there too.
         other = self.clone("other")
-        code, out, err = self.s3run("fetch", cwd=other)
+        code, out, err = run("fetch", cwd=other)
         self.assertEqual(code, 0, err)
         self.assertEqual(self.cache_objects(os.path.join(other, ".dvc", "cache")), cache)
         self.assertFalse(os.path.exists(os.path.join(other, "big.bin")))
-        self.assertEqual(self.s3run("status", "-c", "--json", cwd=other), (0, "{}\n", ""))
+        self.assertEqual(run("status", "-c", "--json", cwd=other), (0, "{}\n", ""))
 
     def test_missing_object_on_pull_fails_clearly(self):
         bucket = self.new_bucket()

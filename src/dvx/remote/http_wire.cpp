@@ -342,6 +342,19 @@ Status Wire::exchange(Request& req, const PlainUrl& url, const std::string& head
     }
     return true;
   };
+  // Hands the next `n` body bytes on; what to return when they cannot all be (cut short, or the
+  // sink stopped), nullopt once they are.
+  auto pass = [&](uint64_t n) -> std::optional<Status> {
+    while (n > 0) {
+      if (c.pending().empty() && !c.fill(err)) return receive_failure("the answer was cut short");
+      size_t k = static_cast<size_t>(std::min<uint64_t>(n, c.pending().size()));
+      std::string_view part = c.pending().substr(0, k);
+      c.pos += k;
+      n -= k;
+      if (!deliver(part)) return Status{};
+    }
+    return std::nullopt;
+  };
   if (no_body) {
     reusable = keep_alive;
     return {};
@@ -369,14 +382,7 @@ Status Wire::exchange(Request& req, const PlainUrl& url, const std::string& head
         reusable = keep_alive && c.pending().empty();
         return {};
       }
-      while (size > 0) {
-        if (c.pending().empty() && !c.fill(err)) return receive_failure("the answer was cut short");
-        size_t k = static_cast<size_t>(std::min<uint64_t>(size, c.pending().size()));
-        std::string_view part = c.pending().substr(0, k);
-        c.pos += k;
-        size -= k;
-        if (!deliver(part)) return {};
-      }
+      if (auto stop = pass(size)) return *stop;
       while (c.pending().size() < 2)
         if (!c.fill(err)) return receive_failure("the answer was cut short");
       if (!c.pending().starts_with("\r\n")) return failed({ErrorCode::network, "a malformed chunk"});
@@ -384,15 +390,7 @@ Status Wire::exchange(Request& req, const PlainUrl& url, const std::string& head
     }
   }
   if (length) {
-    uint64_t left = *length;
-    while (left > 0) {
-      if (c.pending().empty() && !c.fill(err)) return receive_failure("the answer was cut short");
-      size_t k = static_cast<size_t>(std::min<uint64_t>(left, c.pending().size()));
-      std::string_view part = c.pending().substr(0, k);
-      c.pos += k;
-      left -= k;
-      if (!deliver(part)) return {};
-    }
+    if (auto stop = pass(*length)) return *stop;
     reusable = keep_alive && c.pending().empty();
     return {};
   }

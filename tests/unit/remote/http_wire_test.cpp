@@ -122,6 +122,18 @@ Status send(Wire& wire, Request& req, const std::string& url, std::string& body,
   return wire.attempt(req, *u, headers);
 }
 
+// A GET of `url` over `wire`: the answer in `req`, its body in `body`.
+struct Get {
+  Request req;
+  std::string body;
+  Status st;
+  Get(Wire& wire, const std::string& url, std::string what = "") {
+    req.method = "GET";
+    req.what = std::move(what);
+    st = send(wire, req, url, body);
+  }
+};
+
 TEST(PlainUrl, SplitsAuthorityHostPortAndTarget) {
   auto u = parse_plain_url("http://127.0.0.1:5056/bucket/a%20b?list-type=2&prefix=x");
   ASSERT_TRUE(u);
@@ -151,10 +163,8 @@ TEST(Wire, ReadsContentLengthBodiesAndReusesTheConnection) {
   });
   Wire wire(5, 5);
   for (int i = 0; i < 3; ++i) {
-    Request req;
-    req.method = "GET";
-    std::string body;
-    auto st = send(wire, req, server.url("/k" + std::to_string(i)), body);
+    Get got(wire, server.url("/k" + std::to_string(i)));
+    auto& [req, body, st] = got;
     ASSERT_TRUE(st) << st.error().message;
     EXPECT_EQ(req.status, 200);
     EXPECT_EQ(body, "hello");
@@ -178,10 +188,8 @@ TEST(Wire, DecodesChunkedBodiesWithExtensionsAndTrailers) {
   });
   Wire wire(5, 5);
   for (int i = 0; i < 2; ++i) {
-    Request req;
-    req.method = "GET";
-    std::string body;
-    auto st = send(wire, req, server.url("/c"), body);
+    Get got(wire, server.url("/c"));
+    auto& [req, body, st] = got;
     ASSERT_TRUE(st) << st.error().message;
     EXPECT_EQ(body, "chunk0123456789abcdef");
   }
@@ -194,10 +202,8 @@ TEST(Wire, AChunkLongerThanItsSizeIsAnError) {
     write_all(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nchunk\r\n0\r\n\r\n");
   });
   Wire wire(5, 5);
-  Request req;
-  req.method = "GET";
-  std::string body;
-  auto st = send(wire, req, server.url("/c"), body);
+  Get got(wire, server.url("/c"));
+  auto& [req, body, st] = got;
   ASSERT_FALSE(st);
   EXPECT_NE(st.error().message.find("a malformed chunk"), std::string::npos) << st.error().message;
 }
@@ -209,10 +215,8 @@ TEST(Wire, ReadsABodyToTheEndOfTheConnectionAndSkipsInterimAnswers) {
     write_all(fd, "key");
   });
   Wire wire(5, 5);
-  Request req;
-  req.method = "GET";
-  std::string body;
-  auto st = send(wire, req, server.url("/missing"), body);
+  Get got(wire, server.url("/missing"));
+  auto& [req, body, st] = got;
   ASSERT_TRUE(st) << st.error().message;
   EXPECT_EQ(req.status, 404);
   EXPECT_EQ(body, "");                   // not a 2xx: not for the sink
@@ -300,11 +304,8 @@ TEST(Wire, ABodyCutShortIsANetworkError) {
     write_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly fifty");
   });
   Wire wire(5, 5);
-  Request req;
-  req.method = "GET";
-  req.what = "GET s3://b/k";
-  std::string body;
-  auto st = send(wire, req, server.url("/k"), body);
+  Get got(wire, server.url("/k"), "GET s3://b/k");
+  auto& [req, body, st] = got;
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().code, ErrorCode::network);
   EXPECT_NE(st.error().message.find("GET s3://b/k: the answer was cut short"), std::string::npos) << st.error().message;
@@ -334,10 +335,8 @@ TEST(Wire, NoAnswerWithinTheReadTimeoutIsATimeout) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   });
   Wire wire(5, 1);
-  Request req;
-  req.method = "GET";
-  std::string body;
-  auto st = send(wire, req, server.url("/slow"), body);
+  Get got(wire, server.url("/slow"));
+  auto& [req, body, st] = got;
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().code, ErrorCode::timeout);
 }
@@ -354,11 +353,8 @@ TEST(Wire, ARefusedConnectionNamesTheServer) {
   ::close(fd);
   std::string url = "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/k";
   Wire wire(5, 5);
-  Request req;
-  req.method = "GET";
-  req.what = "GET s3://b/k";
-  std::string body;
-  auto st = send(wire, req, url, body);
+  Get got(wire, url, "GET s3://b/k");
+  auto& [req, body, st] = got;
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().code, ErrorCode::network);
   EXPECT_NE(st.error().message.find("cannot connect to 127.0.0.1:"), std::string::npos) << st.error().message;
