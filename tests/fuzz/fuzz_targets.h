@@ -14,6 +14,7 @@ int dvc_lock(const uint8_t* data, size_t size);
 int params(const uint8_t* data, size_t size);
 int ini(const uint8_t* data, size_t size);
 int dvcignore(const uint8_t* data, size_t size);
+int http_answer(const uint8_t* data, size_t size);
 
 struct Target {
   const char* name;
@@ -21,7 +22,7 @@ struct Target {
 };
 inline constexpr Target k_targets[] = {
     {"dvc_file", dvc_file}, {"manifest", manifest}, {"dvc_yaml", dvc_yaml}, {"dvc_lock", dvc_lock},
-    {"params", params},     {"ini", ini},           {"dvcignore", dvcignore},
+    {"params", params},     {"ini", ini},           {"dvcignore", dvcignore}, {"http_answer", http_answer},
 };
 
 }  // namespace dvx::fuzz

@@ -273,7 +273,14 @@ Status Wire::exchange(Request& req, const PlainUrl& url, const std::string& head
     return failed(*f);
   }
 
-  Conn c(fd);
+  return read_answer(req, fd, url.authority, reusable, answered);
+}
+
+Status read_answer(Request& req, int fd, const std::string& authority, bool& reusable, bool& answered) {
+  auto failed = [&](const Failure& f) -> Status {
+    return std::unexpected(Error{f.code, req.what + ": " + f.text + " (http://" + authority + ")"});
+  };
+  Wire::Conn c(fd);
   int err = 0;
   auto receive_failure = [&](const char* what) {
     return failed(err ? sys_failure(what, err) : Failure{ErrorCode::network, std::string(what) + ": the server closed the connection"});

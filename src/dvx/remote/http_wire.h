@@ -33,6 +33,11 @@ struct PlainUrl {
 // The parts of an `http://` URL; nullopt for any other scheme or a malformed authority.
 std::optional<PlainUrl> parse_plain_url(std::string_view url);
 
+// Reads the answer to `req` from the connected socket `fd` (where it goes: see Wire::attempt);
+// `reusable`: the connection may carry another request; `answered`: some byte came. Any bytes
+// are a value or an error, never a crash (tests/fuzz: http_answer).
+Status read_answer(Request& req, int fd, const std::string& authority, bool& reusable, bool& answered);
+
 class Wire {
  public:
   Wire(long connect_timeout, long read_timeout) : m_connect_timeout(connect_timeout), m_read_timeout(read_timeout) {}
@@ -47,6 +52,7 @@ class Wire {
   Status attempt(Request& req, const PlainUrl& url, const Headers& headers);
 
  private:
+  friend Status read_answer(Request&, int, const std::string&, bool&, bool&);
   struct Conn;
   Result<int> connect_to(const PlainUrl& url);
   Status exchange(Request& req, const PlainUrl& url, const std::string& head, int fd, bool& reusable,
