@@ -176,8 +176,6 @@ Result<int> Wire::connect_to(const PlainUrl& url) {
     do rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), len);
     while (rc != 0 && errno == EINTR);
     if (rc == 0) {
-      int one = 1;
-      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       if (m_read_timeout != m_connect_timeout) set_timeout(fd, SO_SNDTIMEO, m_read_timeout);
       set_timeout(fd, SO_RCVTIMEO, m_read_timeout);
       return fd;
@@ -259,6 +257,11 @@ Status Wire::exchange(Request& req, const PlainUrl& url, const std::string& head
   if (req.body) {
     if (auto f = send_all(head.data(), head.size(), req.body->data(), req.body->size())) return failed(*f);
   } else if (req.read) {
+    // A body sent in several writes: without Nagle's algorithm, so that a short last segment
+    // does not wait for the acknowledgement of the one before (a request in one sendmsg needs
+    // no such option: its segments go out at once).
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (auto f = send_all(head.data(), head.size(), nullptr, 0)) return failed(*f);
     std::string chunk(static_cast<size_t>(std::min<uint64_t>(req.upload_size, k_send_chunk)), '\0');
     uint64_t left = req.upload_size;
