@@ -32,6 +32,25 @@ Failure sys_failure(const char* what, int err) {
   return {ErrorCode::network, std::string(what) + ": " + std::strerror(err)};
 }
 
+// The error of a request to `authority`, as Client::perform reports it.
+Status wire_error(const Request& req, const std::string& authority, const Failure& f) {
+  return std::unexpected(Error{f.code, req.what + ": " + f.text + " (http://" + authority + ")"});
+}
+
+// A non-negative number in `base` with nothing around it (strtoull alone also takes blanks, a
+// sign and a 0x prefix).
+std::optional<uint64_t> parse_number(std::string_view text, int base) {
+  if (text.empty() || text.size() > 16) return std::nullopt;
+  uint64_t n = 0;
+  for (char ch : text) {
+    int d = ch >= '0' && ch <= '9' ? ch - '0' : base == 16 && ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+            : base == 16 && ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+    if (d < 0) return std::nullopt;
+    n = n * static_cast<uint64_t>(base) + static_cast<uint64_t>(d);
+  }
+  return n;
+}
+
 void set_timeout(int fd, int option, long seconds) {
   timeval tv{};
   tv.tv_sec = seconds;
@@ -134,24 +153,23 @@ void Wire::keep_idle(const std::string& authority, int fd) {
   m_idle[authority].push_back(fd);
 }
 
-Result<int> Wire::connect_to(const PlainUrl& url) {
-  // Numeric addresses (the usual endpoint of a local server) without the resolver.
+Result<Wire::Addresses> Wire::addresses_of(const PlainUrl& url) {
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (auto it = m_resolved.find(url.authority); it != m_resolved.end()) return it->second;
+  }
+  Addresses addresses;
   sockaddr_storage numeric{};
-  socklen_t numeric_len = 0;
-  int port = std::atoi(url.port.c_str());
+  auto port = static_cast<uint16_t>(std::atoi(url.port.c_str()));
   if (auto* v4 = reinterpret_cast<sockaddr_in*>(&numeric); ::inet_pton(AF_INET, url.host.c_str(), &v4->sin_addr) == 1) {
     v4->sin_family = AF_INET;
-    v4->sin_port = htons(static_cast<uint16_t>(port));
-    numeric_len = sizeof(sockaddr_in);
+    v4->sin_port = htons(port);
+    addresses.emplace_back(numeric, socklen_t(sizeof(sockaddr_in)));
   } else if (auto* v6 = reinterpret_cast<sockaddr_in6*>(&numeric);
              ::inet_pton(AF_INET6, url.host.c_str(), &v6->sin6_addr) == 1) {
     v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(static_cast<uint16_t>(port));
-    numeric_len = sizeof(sockaddr_in6);
-  }
-  std::vector<std::pair<sockaddr_storage, socklen_t>> addresses;
-  if (numeric_len) {
-    addresses.emplace_back(numeric, numeric_len);
+    v6->sin6_port = htons(port);
+    addresses.emplace_back(numeric, socklen_t(sizeof(sockaddr_in6)));
   } else {
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
@@ -160,14 +178,22 @@ Result<int> Wire::connect_to(const PlainUrl& url) {
     if (int rc = ::getaddrinfo(url.host.c_str(), url.port.c_str(), &hints, &found); rc != 0)
       return fail(ErrorCode::network, "cannot resolve host '" + url.host + "': " + ::gai_strerror(rc));
     for (addrinfo* a = found; a; a = a->ai_next) {
-      sockaddr_storage s{};
-      std::memcpy(&s, a->ai_addr, a->ai_addrlen);
-      addresses.emplace_back(s, a->ai_addrlen);
+      sockaddr_storage one{};
+      std::memcpy(&one, a->ai_addr, a->ai_addrlen);
+      addresses.emplace_back(one, a->ai_addrlen);
     }
     ::freeaddrinfo(found);
   }
+  std::lock_guard<std::mutex> lock(m_mutex);
+  m_resolved[url.authority] = addresses;
+  return addresses;
+}
+
+Result<int> Wire::connect_to(const PlainUrl& url) {
+  auto addresses = addresses_of(url);
+  if (!addresses) return std::unexpected(addresses.error());
   Failure last{ErrorCode::network, "cannot connect"};
-  for (auto& [addr, len] : addresses) {
+  for (auto& [addr, len] : *addresses) {
     int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return fail_errno("cannot create a socket", errno);
     // A blocking connect waits at most the send timeout (Linux), then fails with EINPROGRESS.
@@ -226,9 +252,7 @@ Status Wire::attempt(Request& req, const PlainUrl& url, const Headers& headers) 
 
 Status Wire::exchange(Request& req, const PlainUrl& url, const std::string& head, int fd, bool& reusable,
                       bool& answered) {
-  auto failed = [&](const Failure& f) -> Status {
-    return std::unexpected(Error{f.code, req.what + ": " + f.text + " (http://" + url.authority + ")"});
-  };
+  auto failed = [&](const Failure& f) { return wire_error(req, url.authority, f); };
   // The request: its head and a body in memory in one sendmsg; a streamed body after it.
   auto send_all = [&](const char* a, size_t an, const char* b, size_t bn) -> std::optional<Failure> {
     while (an + bn > 0) {
@@ -280,9 +304,7 @@ Status Wire::exchange(Request& req, const PlainUrl& url, const std::string& head
 }
 
 Status read_answer(Request& req, int fd, const std::string& authority, bool& reusable, bool& answered) {
-  auto failed = [&](const Failure& f) -> Status {
-    return std::unexpected(Error{f.code, req.what + ": " + f.text + " (http://" + authority + ")"});
-  };
+  auto failed = [&](const Failure& f) { return wire_error(req, authority, f); };
   Wire::Conn c(fd);
   int err = 0;
   auto receive_failure = [&](const char* what) {
@@ -329,9 +351,8 @@ Status read_answer(Request& req, int fd, const std::string& authority, bool& reu
       std::string l = to_lower(v);
       if (l.find("close") != std::string::npos) keep_alive = false;
     } else if (k == "content-length") {
-      char* e = nullptr;
-      length = std::strtoull(v.c_str(), &e, 10);
-      if (e == v.c_str() || *e) return failed({ErrorCode::network, "a malformed Content-Length"});
+      length = parse_number(v, 10);
+      if (!length) return failed({ErrorCode::network, "a malformed Content-Length"});
     } else if (k == "transfer-encoding") {
       chunked = to_lower(v).find("chunked") != std::string::npos;
     }
@@ -376,10 +397,9 @@ Status read_answer(Request& req, int fd, const std::string& authority, bool& reu
         if (!c.fill(err)) return receive_failure("the answer was cut short");
       }
       std::string_view size_line = c.pending().substr(0, eol);
-      char* e = nullptr;
-      std::string digits(size_line.substr(0, size_line.find(';')));
-      uint64_t size = std::strtoull(digits.c_str(), &e, 16);
-      if (digits.empty() || e == digits.c_str()) return failed({ErrorCode::network, "a malformed chunk size"});
+      auto chunk_size = parse_number(trim(size_line.substr(0, size_line.find(';'))), 16);
+      if (!chunk_size) return failed({ErrorCode::network, "a malformed chunk size"});
+      uint64_t size = *chunk_size;
       c.pos += eol + 2;
       if (size == 0) {
         // Trailers, up to the empty line.

@@ -12,6 +12,8 @@
 // Thread-safety: a Wire may be used from many threads at once; a Request belongs to one.
 #pragma once
 
+#include <sys/socket.h>
+
 #include <mutex>
 #include <optional>
 #include <string>
@@ -59,10 +61,15 @@ class Wire {
                   bool& answered);
   int take_idle(const std::string& authority);
   void keep_idle(const std::string& authority, int fd);
+  using Addresses = std::vector<std::pair<sockaddr_storage, socklen_t>>;
+  // The host's addresses: numeric ones parsed, names resolved once per Wire (a server that
+  // closes every connection would otherwise cost a resolver call per request).
+  Result<Addresses> addresses_of(const PlainUrl& url);
 
   long m_connect_timeout, m_read_timeout;
   std::mutex m_mutex;
   std::unordered_map<std::string, std::vector<int>> m_idle;  // authority -> idle sockets
+  std::unordered_map<std::string, Addresses> m_resolved;     // authority -> addresses
 };
 
 }  // namespace dvx::remote::http

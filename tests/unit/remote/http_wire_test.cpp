@@ -312,6 +312,23 @@ TEST(Wire, ABodyCutShortIsANetworkError) {
   EXPECT_TRUE(req.delivered);  // the caller decides whether a retry may follow delivered bytes
 }
 
+TEST(Wire, LengthsThatAreNotPlainNumbersAreErrors) {
+  // strtoull would read "-1" as the largest length and "0x10" as 0: both are refused.
+  for (std::string answer : {"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\nabc",
+                             "HTTP/1.1 200 OK\r\nContent-Length: 0x10\r\n\r\nabc",
+                             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-3\r\nabc\r\n0\r\n\r\n"}) {
+    ScriptedServer server([&](ScriptedServer& s, int fd, int) {
+      s.next_request(fd);
+      write_all(fd, answer);
+    });
+    Wire wire(5, 5);
+    Get got(wire, server.url("/k"));
+    ASSERT_FALSE(got.st) << answer;
+    EXPECT_EQ(got.st.error().code, ErrorCode::network);
+    EXPECT_NE(got.st.error().message.find("malformed"), std::string::npos) << got.st.error().message;
+  }
+}
+
 TEST(Wire, ASinkThatStopsEndsTheTransferAndTheConnection) {
   ScriptedServer server([](ScriptedServer& s, int fd, int) {
     while (!s.next_request(fd).empty()) write_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nabcdef");
@@ -368,12 +385,14 @@ TEST(Wire, ResolvesHostNames) {
   std::string url = server.url("/k");
   url.replace(url.find("127.0.0.1"), 9, "localhost");
   Wire wire(5, 5);
-  Request req;
-  req.method = "DELETE";
-  std::string body;
-  auto st = send(wire, req, url, body);
-  ASSERT_TRUE(st) << st.error().message;
-  EXPECT_EQ(req.status, 204);
+  for (int i = 0; i < 2; ++i) {  // the second from the addresses resolved by the first
+    Request req;
+    req.method = "DELETE";
+    std::string body;
+    auto st = send(wire, req, url, body);
+    ASSERT_TRUE(st) << st.error().message;
+    EXPECT_EQ(req.status, 204);
+  }
 }
 
 }  // namespace
